@@ -1,0 +1,46 @@
+"""feedsvc: Central Asia news feeds, exchange-rate history and embeds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from flask_smorest import Api
+
+from config import Config
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """Build the app: configuration, database, cache, blueprints, error handlers."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(config or Config())
+    if not app.config.get("DATABASE_URL"):
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'feedsvc.sqlite3'}"
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+
+    from feedsvc import cache, cli, db, errors, http
+
+    db.init_app(app)
+    cache.init_app(app)
+    http.init_app(app)
+    cli.init_app(app)
+    _register_blueprints(app)
+    errors.init_app(app)  # after flask-smorest, which registers handlers of its own
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from feedsvc import health
+    from feedsvc.articles import api as articles_api
+    from feedsvc.embed import routes as embed_routes
+    from feedsvc.feeds import routes as feed_routes
+    from feedsvc.rates import routes as rate_routes
+    from feedsvc.web import pages
+
+    api = Api(app)
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    api.register_blueprint(articles_api.bp)
+    for blueprint in (health.bp, feed_routes.bp, rate_routes.bp, embed_routes.bp, pages.bp):
+        app.register_blueprint(blueprint)

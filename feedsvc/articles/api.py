@@ -1,0 +1,145 @@
+"""The JSON API under /api: articles (read freely, write with a token) and countries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
+from werkzeug.exceptions import BadRequest, Conflict, NotFound, UnsupportedMediaType
+
+from feedsvc.articles import store
+from feedsvc.articles.schemas import (
+    ArticleInSchema,
+    ArticleOutSchema,
+    ArticlePageSchema,
+    ArticlePatchSchema,
+    ArticleQuerySchema,
+    CountryListSchema,
+)
+from feedsvc.auth import token_required
+from feedsvc.db import get_session
+from feedsvc.errors import BadRequestParams
+from feedsvc.models import Article
+from feedsvc.web.urls import external_url
+
+MAX_ID = 2**31 - 1  # larger ids can't exist; asking the database would overflow its integer
+
+
+class StrictJSONParser(FlaskParser):
+    """JSON bodies must say so (415 otherwise) and be non-empty (400 otherwise)."""
+
+    def _raw_load_json(self, req: Request) -> Any:
+        if not is_json_request(req):
+            raise UnsupportedMediaType("send the body as Content-Type: application/json")
+        data = req.get_data(cache=True)
+        if not data.strip():
+            raise BadRequest("the body is empty; send a JSON object")
+        return core.parse_json(data)
+
+
+class ApiBlueprint(Blueprint):
+    """A flask-smorest blueprint using the strict JSON parser."""
+
+    ARGUMENTS_PARSER = StrictJSONParser()
+
+
+bp = ApiBlueprint("api", __name__, url_prefix="/api", description="Articles and countries")
+WRITE_DOC = {"security": [{"bearerAuth": []}]}
+
+
+def load_article(session: Session, article_id: int) -> Article:
+    """The article with this id, or a 404."""
+    article = store.get_article(session, article_id) if article_id <= MAX_ID else None
+    if article is None:
+        raise NotFound(f"no article with id {article_id}")
+    return article
+
+
+def commit_or_conflict(session: Session) -> None:
+    """Commit; a duplicate ``external_id`` becomes a 409 and nothing is written."""
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict("an article with this external_id already exists") from None
+
+
+@bp.route("/articles")
+class Articles(MethodView):
+    """The article collection."""
+
+    @bp.arguments(ArticleQuerySchema, location="query", error_status_code=400)
+    @bp.response(200, ArticlePageSchema)
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """List articles, newest first, filtered by country, tag and text."""
+        session = get_session()
+        if "country" in query:
+            country = store.get_country(session, query["country"])
+            if country is None:
+                allowed = ", ".join(c.slug for c in store.list_countries(session))
+                raise BadRequestParams(f"unknown country; allowed: {allowed}",
+                                       {"country": [f"allowed: {allowed}"]})
+            query["country"] = country.slug
+        page = store.list_articles(session, **query)
+        return {"items": page.items, "page": page.page, "per_page": page.per_page,
+                "total": page.total, "pages": page.pages}
+
+    @bp.doc(**WRITE_DOC)
+    @token_required
+    @bp.arguments(ArticleInSchema)
+    @bp.response(201, ArticleOutSchema)
+    def post(self, data: dict[str, Any]) -> tuple[Article, dict[str, str]]:
+        """Create an article (needs a token); answers 201 with its Location."""
+        session = get_session()
+        if data.get("external_id") and store.get_article_by_external_id(session, data["external_id"]):
+            raise Conflict("an article with this external_id already exists")
+        article = store.create_article(session, data)
+        commit_or_conflict(session)
+        return article, {"Location": external_url("api.ArticleItem", article_id=article.id)}
+
+
+@bp.route("/articles/<int:article_id>")
+class ArticleItem(MethodView):
+    """One article."""
+
+    @bp.response(200, ArticleOutSchema)
+    def get(self, article_id: int) -> Article:
+        """One article by id."""
+        return load_article(get_session(), article_id)
+
+    @bp.doc(**WRITE_DOC)
+    @token_required
+    @bp.arguments(ArticlePatchSchema)
+    @bp.response(200, ArticleOutSchema)
+    def patch(self, data: dict[str, Any], article_id: int) -> Article:
+        """Change some fields of an article (needs a token); its uuid never changes."""
+        session = get_session()
+        article = load_article(session, article_id)
+        store.update_article(session, article, data)
+        commit_or_conflict(session)
+        return article
+
+    @bp.doc(**WRITE_DOC)
+    @token_required
+    @bp.response(204)
+    def delete(self, article_id: int) -> None:
+        """Delete an article (needs a token)."""
+        session = get_session()
+        store.delete_article(session, load_article(session, article_id))
+        session.commit()
+
+
+@bp.route("/countries")
+class Countries(MethodView):
+    """The tracked countries."""
+
+    @bp.response(200, CountryListSchema)
+    def get(self) -> dict[str, Any]:
+        """Every tracked country with its feed URLs."""
+        return {"items": store.list_countries(get_session())}

@@ -1,0 +1,246 @@
+"""The article store: queries and writes. Every write bumps the change markers it affects."""
+
+from __future__ import annotations
+
+import math
+import uuid as uuid_lib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy.orm import Session
+
+from feedsvc.articles.clean import clean_html, clean_text, is_http_url, remove_illegal
+from feedsvc.changes import bump_markers, country_scope
+from feedsvc.models import Article, Country, Tag, article_countries, article_tags
+
+MAX_TITLE = 300
+MAX_BODY = 1024 * 1024
+TEXT_FIELDS = ("title", "summary", "author")
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a listing, with the totals the seed page shows ("1 - 6 of 11")."""
+
+    items: list[Article]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        """Number of pages (0 when there are no items)."""
+        return math.ceil(self.total / self.per_page)
+
+    @property
+    def first(self) -> int:
+        """1-based index of the first item shown, or 0 when none is."""
+        return (self.page - 1) * self.per_page + 1 if self.items else 0
+
+    @property
+    def last(self) -> int:
+        """1-based index of the last item shown, or 0 when none is."""
+        return self.first + len(self.items) - 1 if self.items else 0
+
+
+def get_article(session: Session, article_id: int) -> Article | None:
+    """The article with this id, or None."""
+    return session.get(Article, article_id)
+
+
+def get_article_by_external_id(session: Session, external_id: str) -> Article | None:
+    """The article imported with this external id, or None."""
+    return session.scalar(select(Article).where(Article.external_id == external_id))
+
+
+def filter_articles(
+    stmt: Select[Any], country: str | None = None, tag: str | None = None, q: str | None = None
+) -> Select[Any]:
+    """Apply the listing filters (country slug, tag slug, text search) to a select of articles."""
+    if country:
+        stmt = stmt.where(
+            Article.id.in_(
+                select(article_countries.c.article_id)
+                .join(Country, Country.id == article_countries.c.country_id)
+                .where(Country.slug == country)
+            )
+        )
+    if tag:
+        stmt = stmt.where(
+            Article.id.in_(
+                select(article_tags.c.article_id)
+                .join(Tag, Tag.id == article_tags.c.tag_id)
+                .where(Tag.slug == tag)
+            )
+        )
+    for word in (q or "").split()[:20]:
+        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(
+            or_(
+                Article.title.ilike(pattern, escape="\\"),
+                Article.summary.ilike(pattern, escape="\\"),
+                Article.content_html.ilike(pattern, escape="\\"),
+            )
+        )
+    return stmt
+
+
+def newest_first(stmt: Select[Any]) -> Select[Any]:
+    """Order by ``published_at`` desc, then ``id`` desc."""
+    return stmt.order_by(Article.published_at.desc(), Article.id.desc())
+
+
+def list_articles(
+    session: Session,
+    *,
+    country: str | None = None,
+    tag: str | None = None,
+    q: str | None = None,
+    page: int = 1,
+    per_page: int = 20,
+) -> Page:
+    """A page of articles matching the filters, newest first."""
+    total = session.scalar(filter_articles(select(func.count(Article.id)), country, tag, q)) or 0
+    stmt = newest_first(filter_articles(select(Article), country, tag, q))
+    items = list(session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))
+    return Page(items=items, page=page, per_page=per_page, total=total)
+
+
+def count_by_country(session: Session) -> dict[str, int]:
+    """Number of articles per country slug."""
+    rows = session.execute(
+        select(Country.slug, func.count(article_countries.c.article_id))
+        .join(article_countries, article_countries.c.country_id == Country.id, isouter=True)
+        .group_by(Country.slug)
+    )
+    return {slug: count for slug, count in rows}
+
+
+def list_countries(session: Session) -> list[Country]:
+    """The tracked countries in configured order."""
+    return list(session.scalars(select(Country).order_by(Country.position)))
+
+
+def get_country(session: Session, slug_or_code: str) -> Country | None:
+    """The country with this slug or ISO code (lower case), or None."""
+    key = slug_or_code.lower()
+    return session.scalar(select(Country).where(or_(Country.slug == key, Country.code == key)))
+
+
+def _resolve_countries(session: Session, names: Sequence[str]) -> list[Country]:
+    by_key = {}
+    for country in list_countries(session):
+        by_key[country.slug] = by_key[country.code] = country
+    unknown = [name for name in names if name.lower() not in by_key]
+    if unknown:
+        allowed = ", ".join(sorted(c.slug for c in by_key.values()))
+        raise ValidationError({"countries": [f"unknown {', '.join(unknown)}; allowed: {allowed}"]})
+    chosen = {by_key[name.lower()].id: by_key[name.lower()] for name in names}
+    return sorted(chosen.values(), key=lambda c: c.position)
+
+
+def _resolve_tags(session: Session, slugs: Sequence[str]) -> list[Tag]:
+    wanted = sorted({slug.lower() for slug in slugs})
+    found = {t.slug: t for t in session.scalars(select(Tag).where(Tag.slug.in_(wanted)))}
+    for slug in wanted:
+        if slug not in found:
+            found[slug] = Tag(slug=slug)
+            session.add(found[slug])
+    return [found[slug] for slug in wanted]
+
+
+def _clean_fields(data: Mapping[str, Any], base_url: str | None) -> dict[str, Any]:
+    """Clean the given fields; raise ValidationError for what cleaning leaves invalid."""
+    clean: dict[str, Any] = dict(data)
+    errors: dict[str, list[str]] = {}
+    for name in TEXT_FIELDS:
+        if clean.get(name) is not None:
+            clean[name] = clean_text(clean[name]) if name != "author" else _clean_author(clean[name])
+    if "title" in clean:
+        if not clean["title"]:
+            errors["title"] = ["must contain text"]
+        elif len(clean["title"]) > MAX_TITLE:
+            errors["title"] = [f"longer than {MAX_TITLE} characters"]
+    if clean.get("content_html") is not None:
+        if len(clean["content_html"].encode("utf-8", "surrogatepass")) > MAX_BODY:
+            errors["content_html"] = ["longer than 1 MB"]
+        else:
+            clean["content_html"] = clean_html(clean["content_html"], base_url)
+    if clean.get("image_url") and not is_http_url(clean["image_url"]):
+        errors["image_url"] = ["must be an absolute http or https URL"]
+    if errors:
+        raise ValidationError(errors)
+    return clean
+
+
+def _clean_author(value: str) -> str:
+    """Authors are kept as given (``Staff <desk@example.org>``), less illegal characters."""
+    return " ".join(remove_illegal(value).split())
+
+
+def _scopes(countries: Sequence[Country]) -> set[str]:
+    return {"articles"} | {country_scope(c.slug) for c in countries}
+
+
+def create_article(
+    session: Session, data: Mapping[str, Any], *, base_url: str | None = None,
+    now: datetime | None = None,
+) -> Article:
+    """Create an article from validated input; the caller commits."""
+    now = now or datetime.now(UTC)
+    clean = _clean_fields(data, base_url or data.get("source_url"))
+    countries = _resolve_countries(session, clean.pop("countries"))
+    tags = _resolve_tags(session, clean.pop("tags", None) or [])
+    article = Article(
+        uuid=str(clean.pop("uuid", None) or uuid_lib.uuid4()),
+        summary="",
+        content_html="",
+        language="en",
+        published_at=now,
+        updated_at=now,
+        **{k: v for k, v in clean.items() if v is not None or k in ("source_url",)},
+    )
+    article.countries, article.tags = countries, tags
+    session.add(article)
+    bump_markers(session, _scopes(countries), now)
+    session.flush()
+    return article
+
+
+def update_article(
+    session: Session, article: Article, data: Mapping[str, Any], *,
+    base_url: str | None = None, now: datetime | None = None,
+) -> Article:
+    """Apply a partial update; the uuid never changes. The caller commits."""
+    now = now or datetime.now(UTC)
+    clean = _clean_fields(data, base_url or data.get("source_url") or article.source_url)
+    clean.pop("uuid", None)
+    scopes = _scopes(article.countries)
+    if "countries" in clean:
+        article.countries = _resolve_countries(session, clean.pop("countries"))
+    if "tags" in clean:
+        article.tags = _resolve_tags(session, clean.pop("tags") or [])
+    for key, value in clean.items():
+        if key in ("summary", "content_html") and value is None:
+            value = ""
+        if key in ("title", "published_at", "language") and value is None:
+            raise ValidationError({key: ["may not be null"]})
+        setattr(article, key, value)
+    article.updated_at = now
+    bump_markers(session, scopes | _scopes(article.countries), now)
+    session.flush()
+    return article
+
+
+def delete_article(session: Session, article: Article, *, now: datetime | None = None) -> None:
+    """Delete an article; its feeds see the deletion through the change markers."""
+    now = now or datetime.now(UTC)
+    bump_markers(session, _scopes(article.countries), now)
+    session.execute(delete(article_countries).where(article_countries.c.article_id == article.id))
+    session.execute(delete(article_tags).where(article_tags.c.article_id == article.id))
+    session.delete(article)
+    session.flush()

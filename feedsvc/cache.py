@@ -1,0 +1,83 @@
+"""A small byte cache: in-process LRU by default, Redis when FEEDSVC_CACHE_URL is set."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections import OrderedDict
+from typing import Protocol
+
+from flask import Flask, current_app
+
+
+class ByteCache(Protocol):
+    """Get and set bytes by key; keys embed a change marker, so nothing needs invalidating."""
+
+    def get(self, key: str) -> bytes | None: ...
+
+    def set(self, key: str, value: bytes, ttl: int) -> None: ...
+
+
+class MemoryCache:
+    """A thread-safe LRU bounded by total bytes."""
+
+    def __init__(self, max_bytes: int = 64 * 1024 * 1024) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self.items: OrderedDict[str, bytes] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        """The cached bytes, or None."""
+        with self.lock:
+            value = self.items.get(key)
+            if value is not None:
+                self.items.move_to_end(key)
+            return value
+
+    def set(self, key: str, value: bytes, ttl: int) -> None:
+        """Store ``value``; ``ttl`` is unused here (entries go out by size)."""
+        with self.lock:
+            old = self.items.pop(key, None)
+            self.size -= len(old) if old is not None else 0
+            self.items[key] = value
+            self.size += len(value)
+            while self.size > self.max_bytes and self.items:
+                _, dropped = self.items.popitem(last=False)
+                self.size -= len(dropped)
+
+
+class RedisCache:
+    """A cache shared by every worker, in Redis; errors fall back to no caching."""
+
+    def __init__(self, url: str) -> None:
+        import redis
+
+        self.client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+
+    def get(self, key: str) -> bytes | None:
+        """The cached bytes, or None (also when Redis is unreachable)."""
+        import redis
+
+        try:
+            return self.client.get("feedsvc:" + key)
+        except redis.RedisError:
+            return None
+
+    def set(self, key: str, value: bytes, ttl: int) -> None:
+        """Store ``value`` for ``ttl`` seconds; a Redis error is ignored."""
+        import redis
+
+        with contextlib.suppress(redis.RedisError):
+            self.client.set("feedsvc:" + key, value, ex=ttl)
+
+
+def init_app(app: Flask) -> None:
+    """Create the app's cache from configuration."""
+    url = app.config.get("CACHE_URL")
+    app.extensions["feedsvc.cache"] = RedisCache(url) if url else MemoryCache()
+
+
+def get_cache() -> ByteCache:
+    """The current app's cache."""
+    return current_app.extensions["feedsvc.cache"]

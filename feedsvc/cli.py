@@ -1,0 +1,131 @@
+"""The ``feedsvc`` command group: run, db, demo, token, articles, rates, scheduler."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy.exc import IntegrityError
+
+from feedsvc import auth
+from feedsvc.db import get_engine, new_session, upgrade_database
+
+
+@click.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@with_appcontext
+def run_command(host: str, port: int) -> None:
+    """Serve on HOST:PORT with the rate scheduler in-process (unless FEEDSVC_SCHEDULER=off)."""
+    from werkzeug.serving import run_simple
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    upgrade_database(get_engine(), app.config["COUNTRIES"])
+    scheduler = None
+    if app.config["SCHEDULER"]:
+        from feedsvc.scheduler import start_background_scheduler
+
+        scheduler = start_background_scheduler(app)
+    try:
+        run_simple(host, port, app, threaded=True, use_reloader=False)
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+
+
+@click.group("db")
+def db_group() -> None:
+    """Database schema."""
+
+
+@db_group.command("upgrade")
+@with_appcontext
+def db_upgrade() -> None:
+    """Create the schema or migrate it to the newest revision (safe to run twice)."""
+    upgrade_database(get_engine(), current_app.config["COUNTRIES"])
+    click.echo("database is up to date")
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command() -> None:
+    """Load the demo articles and rate history (idempotent)."""
+    from feedsvc.articles.demo import load_demo_articles
+    from feedsvc.rates.demo import load_demo_rates
+
+    upgrade_database(get_engine(), current_app.config["COUNTRIES"])
+    with new_session() as session:
+        added = load_demo_articles(session)
+        rates = load_demo_rates(session)
+        session.commit()
+    click.echo(f"demo data loaded: {added} new articles, {rates} new rate observations")
+
+
+@click.group("token")
+def token_group() -> None:
+    """API tokens for the write endpoints."""
+
+
+@token_group.command("create")
+@click.argument("name")
+@with_appcontext
+def token_create(name: str) -> None:
+    """Create a token called NAME and print it once (only its hash is kept)."""
+    with new_session() as session:
+        secret = auth.create_token(session, name)
+        try:
+            session.commit()
+        except IntegrityError:
+            raise click.ClickException(f"a token called {name!r} exists; revoke it first") from None
+    click.echo(secret)
+
+
+@token_group.command("list")
+@with_appcontext
+def token_list() -> None:
+    """List token names with their creation and last-use times."""
+    with new_session() as session:
+        for token in auth.list_tokens(session):
+            used = token.last_used_at.isoformat() if token.last_used_at else "never"
+            click.echo(f"{token.name}\tcreated {token.created_at.isoformat()}\tlast used {used}")
+
+
+@token_group.command("revoke")
+@click.argument("name")
+@with_appcontext
+def token_revoke(name: str) -> None:
+    """Revoke the token called NAME."""
+    with new_session() as session:
+        if not auth.revoke_token(session, name):
+            raise click.ClickException(f"no token called {name!r}")
+        session.commit()
+    click.echo(f"revoked {name}")
+
+
+def init_app(app: Flask) -> None:
+    """Attach every command to the app's command group."""
+    from feedsvc.articles.cli import articles_group
+    from feedsvc.rates.cli import rates_group
+    from feedsvc.scheduler import scheduler_command
+
+    commands = (run_command, db_group, demo_command, token_group, articles_group, rates_group,
+                scheduler_command)
+    for command in commands:
+        app.cli.add_command(command)
+
+
+def _create_app() -> Flask:
+    from feedsvc import create_app
+
+    return create_app()
+
+
+main = FlaskGroup(
+    name="feedsvc",
+    help="feedsvc: Central Asia news feeds, exchange rates and embeds.",
+    create_app=_create_app,
+    add_default_commands=False,
+    add_version_option=False,
+    load_dotenv=False,
+    set_debug_flag=False,
+)

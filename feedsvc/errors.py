@@ -1,0 +1,111 @@
+"""One JSON error shape for the API, feeds and rates; HTML error pages elsewhere."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, current_app, jsonify, render_template, request
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+JSON_PREFIXES = ("/api", "/feeds", "/rates.", "/rates/", "/healthz", "/embed/v1")
+
+
+class BadRequestParams(HTTPException):
+    """A query-string parameter is not acceptable (400, with per-field messages)."""
+
+    code = 400
+
+    def __init__(self, message: str, fields: dict[str, list[str]] | None = None) -> None:
+        super().__init__(message)
+        self.fields = fields or {}
+
+
+def wants_json() -> bool:
+    """True when the request is for a machine endpoint that answers errors in JSON."""
+    return request.path.startswith(JSON_PREFIXES) or request.path == "/feeds.opml"
+
+
+def error_response(
+    status: int, message: str, fields: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """``{"error": {"status", "message", "fields"?}}`` with no-store caching."""
+    body: dict[str, Any] = {"status": status, "message": message}
+    if fields:
+        body["fields"] = fields
+    response = jsonify(error=body)
+    response.status_code = status
+    response.headers.update(headers or {})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _html_error(status: int, title: str, message: str) -> Response:
+    response = Response(
+        render_template("error.html", status=status, title=title, message=message), status
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def flatten_messages(messages: Any) -> dict[str, list[str]]:
+    """Turn webargs/marshmallow messages into ``{"field": ["message", ...]}``."""
+    if isinstance(messages, dict) and set(messages) <= {"json", "query", "form", "headers"}:
+        merged: dict[str, Any] = {}
+        for value in messages.values():
+            merged.update(value if isinstance(value, dict) else {"_schema": value})
+        messages = merged
+    if not isinstance(messages, dict):
+        return {"_schema": [str(m) for m in _as_list(messages)]}
+    fields = {}
+    for key, value in messages.items():
+        name = "body" if key == "_schema" else str(key)
+        if isinstance(value, dict):  # nested (list items, nested objects)
+            for sub, msgs in flatten_messages(value).items():
+                fields[f"{name}.{sub}"] = msgs
+        else:
+            fields[name] = [str(m) for m in _as_list(value)]
+    return fields
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def handle_http_exception(exc: HTTPException) -> Response:
+    """Answer an HTTP error in JSON or HTML, keeping its status and headers."""
+    status = exc.code or 500
+    message = exc.description or exc.name
+    fields = getattr(exc, "fields", None)
+    data = getattr(exc, "data", None)  # webargs attaches {"messages": ...}
+    if isinstance(data, dict) and "messages" in data:
+        fields = flatten_messages(data["messages"])
+        message = "the request is not valid; see fields"
+    headers = dict(exc.get_headers()) if status != 500 else {}
+    headers.pop("Content-Type", None)
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    if wants_json():
+        return error_response(status, message, fields, headers)
+    response = _html_error(status, exc.name, message)
+    response.headers.update(headers)
+    return response
+
+
+def handle_validation_error(exc: ValidationError) -> Response:
+    """A body that is valid JSON but has invalid fields: 422 with per-field messages."""
+    return error_response(422, "the request is not valid; see fields", flatten_messages(exc.messages))
+
+
+def handle_unexpected(exc: Exception) -> Response:
+    """A bug: log it with its traceback, answer 500 without one."""
+    current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+    return handle_http_exception(InternalServerError())
+
+
+def init_app(app: Flask) -> None:
+    """Register the error handlers (after flask-smorest, so ours win)."""
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(ValidationError, handle_validation_error)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,22 @@
+"""Alembic environment: runs on the connection handed over by feedsvc.db.upgrade_database."""
+
+from alembic import context
+
+from feedsvc.models import Base
+
+target_metadata = Base.metadata
+
+
+def run_migrations() -> None:
+    """Run migrations on the given connection (online mode only)."""
+    connection = context.config.attributes["connection"]
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run_migrations()

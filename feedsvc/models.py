@@ -1,0 +1,240 @@
+"""SQLAlchemy 2.0 typed models. Models hold data only: no serialisation, no URLs."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every database (SQLite stores it naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class ExactDecimal(TypeDecorator[Decimal]):
+    """An exact decimal: NUMERIC on PostgreSQL, text on SQLite (whose NUMERIC is a float)."""
+
+    impl = Numeric
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(48))
+        return dialect.type_descriptor(Numeric(asdecimal=True))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> object:
+        if value is None or dialect.name != "sqlite":
+            return value
+        return format(value, "f")
+
+    def process_result_value(self, value: object, dialect: Dialect) -> Decimal | None:
+        return None if value is None else Decimal(str(value))
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base with stable constraint names (Alembic needs them)."""
+
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime, Decimal: ExactDecimal}
+
+
+article_countries = Table(
+    "article_countries",
+    Base.metadata,
+    Column("article_id", ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("country_id", ForeignKey("countries.id", ondelete="CASCADE"), primary_key=True),
+)
+
+article_tags = Table(
+    "article_tags",
+    Base.metadata,
+    Column("article_id", ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Country(Base):
+    """A tracked country (seeded from configuration)."""
+
+    __tablename__ = "countries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    code: Mapped[str] = mapped_column(String(2), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    currency: Mapped[str] = mapped_column(String(3))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Tag(Base):
+    """A topic label; articles link to many."""
+
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class Article(Base):
+    """A news article; ``uuid`` is assigned once and never changes."""
+
+    __tablename__ = "articles"
+    __table_args__ = (Index("ix_articles_published_id", "published_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    content_html: Mapped[str] = mapped_column(Text, default="")
+    source_url: Mapped[str | None] = mapped_column(String(2048))
+    author: Mapped[str | None] = mapped_column(String(200))
+    image_url: Mapped[str | None] = mapped_column(String(2048))
+    language: Mapped[str] = mapped_column(String(35), default="en")
+    published_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    external_id: Mapped[str | None] = mapped_column(String(200), unique=True)
+
+    countries: Mapped[list[Country]] = relationship(
+        secondary=article_countries, order_by="Country.position", lazy="selectin"
+    )
+    tags: Mapped[list[Tag]] = relationship(
+        secondary=article_tags, order_by="Tag.slug", lazy="selectin"
+    )
+
+
+class ApiToken(Base):
+    """A named API token; only the SHA-256 of the secret is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+
+
+class ChangeMarker(Base):
+    """Revision and time of the last change in one scope (``articles``, ``articles:<slug>``, ``rates``).
+
+    Every article write bumps ``articles`` and the scope of each country it was or is in;
+    deletions included. Feeds derive ETag and Last-Modified from these rows alone.
+    """
+
+    __tablename__ = "change_markers"
+
+    scope: Mapped[str] = mapped_column(String(100), primary_key=True)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    changed_at: Mapped[datetime]
+
+
+class RateObservation(Base):
+    """Units of ``currency`` per 1 USD on ``date``, as published by ``source``."""
+
+    __tablename__ = "rate_observations"
+    __table_args__ = (
+        UniqueConstraint("source", "date", "currency"),
+        Index("ix_rate_observations_currency_date", "currency", "date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(32))
+    date: Mapped[date] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(String(3))
+    units_per_usd: Mapped[Decimal]
+    fetched_at: Mapped[datetime]
+
+
+class RateSourceDay(Base):
+    """What a source answered for one day (``ok`` or ``none``); lets jobs skip and resume."""
+
+    __tablename__ = "rate_source_days"
+
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)
+    date: Mapped[date] = mapped_column(Date, primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    checked_at: Mapped[datetime]
+
+
+class RateRun(Base):
+    """One run of a rate job for one source: when, how many rows, and the error if any."""
+
+    __tablename__ = "rate_runs"
+    __table_args__ = (Index("ix_rate_runs_source_started", "source", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(32))
+    job: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    rows_written: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class RateAnomaly(Base):
+    """A value refused or held back: a day-on-day jump, or a disagreement with another source."""
+
+    __tablename__ = "rate_anomalies"
+    __table_args__ = (UniqueConstraint("source", "date", "currency", "reason"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(32))
+    date: Mapped[date] = mapped_column(Date)
+    currency: Mapped[str] = mapped_column(String(3))
+    value: Mapped[Decimal]
+    reason: Mapped[str] = mapped_column(String(16))
+    reference_source: Mapped[str | None] = mapped_column(String(32))
+    reference_value: Mapped[Decimal | None]
+    recorded_at: Mapped[datetime]
+
+
+class JobLease(Base):
+    """A lease that lets exactly one scheduler process run a named job at a time."""
+
+    __tablename__ = "job_leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime]
