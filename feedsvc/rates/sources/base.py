@@ -1,0 +1,53 @@
+"""What every rate source is: a URL template, ``fetch`` (HTTP only) and ``parse`` (pure)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import ClassVar
+
+import requests
+
+
+class NoData(Exception):
+    """The source has no observation for the requested day (a 404, a Sunday, a stale file)."""
+
+
+class SourceError(Exception):
+    """The source answered something unusable (HTML error page, truncated or malformed body)."""
+
+
+@dataclass(frozen=True)
+class Observation:
+    """Units of ``currency`` per 1 USD on ``date``, exactly as published."""
+
+    date: date
+    currency: str
+    units_per_usd: Decimal
+
+
+class Source:
+    """A rate source. Subclasses set the class attributes and implement ``parse``."""
+
+    name: ClassVar[str]
+    currencies: ClassVar[tuple[str, ...]]
+    attribution: ClassVar[str] = ""
+    terms: ClassVar[str] = ""
+    user_agent: ClassVar[str | None] = None  # None: the feedsvc User-Agent
+
+    def __init__(self, url_template: str, fallback_template: str | None = None) -> None:
+        self.url_template = url_template
+        self.fallback_template = fallback_template
+
+    def url_for(self, day: date) -> str:
+        """The URL of ``day``'s data."""
+        return self.url_template.format(date=day)
+
+    def fetch(self, http: requests.Session, day: date, timeout: tuple[float, float]) -> bytes:
+        """Download ``day``'s payload; raise NoData on 404, requests errors otherwise."""
+        raise NotImplementedError
+
+    def parse(self, payload: bytes, day: date) -> list[Observation]:
+        """Pure: the observations in ``payload`` for ``day``; NoData or SourceError when none."""
+        raise NotImplementedError
