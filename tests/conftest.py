@@ -13,10 +13,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from config import TestConfig
 from feedsvc import create_app
-from feedsvc.db import make_engine, upgrade_database
+from feedsvc.db import make_engine, seed_countries, upgrade_database
 from feedsvc.models import Base
 
 POSTGRES_URL = os.environ.get(
@@ -58,7 +59,8 @@ def _empty_tables(app: Flask) -> None:
         else:
             for table in reversed(tables):
                 conn.execute(table.delete())
-    upgrade_database(engine, app.config["COUNTRIES"])  # re-seeds the change markers
+    with Session(engine) as session, session.begin():
+        seed_countries(session, app.config["COUNTRIES"])  # re-creates the change markers
 
 
 @pytest.fixture(params=DATABASES)
