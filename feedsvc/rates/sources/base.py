@@ -27,6 +27,18 @@ class Observation:
     units_per_usd: Decimal
 
 
+def http_get(
+    http: requests.Session, url: str, timeout: tuple[float, float], user_agent: str | None = None
+) -> bytes:
+    """GET ``url`` and return the body; NoData on 404, requests errors (after retries) otherwise."""
+    headers = {"User-Agent": user_agent} if user_agent else None
+    response = http.get(url, timeout=timeout, headers=headers)
+    if response.status_code == 404:
+        raise NoData(f"404 from {url}")
+    response.raise_for_status()
+    return response.content
+
+
 class Source:
     """A rate source. Subclasses set the class attributes and implement ``parse``."""
 
@@ -34,7 +46,7 @@ class Source:
     currencies: ClassVar[tuple[str, ...]]
     attribution: ClassVar[str] = ""
     terms: ClassVar[str] = ""
-    user_agent: ClassVar[str | None] = None  # None: the feedsvc User-Agent
+    user_agent: ClassVar[str | None] = None  # None: the session's feedsvc User-Agent
 
     def __init__(self, url_template: str, fallback_template: str | None = None) -> None:
         self.url_template = url_template
@@ -46,7 +58,7 @@ class Source:
 
     def fetch(self, http: requests.Session, day: date, timeout: tuple[float, float]) -> bytes:
         """Download ``day``'s payload; raise NoData on 404, requests errors otherwise."""
-        raise NotImplementedError
+        return http_get(http, self.url_for(day), timeout, self.user_agent)
 
     def parse(self, payload: bytes, day: date) -> list[Observation]:
         """Pure: the observations in ``payload`` for ``day``; NoData or SourceError when none."""
