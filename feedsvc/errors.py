@@ -34,11 +34,29 @@ def error_response(
     body: dict[str, Any] = {"status": status, "message": message}
     if fields:
         body["fields"] = fields
-    response = jsonify(error=body)
+    response = jsonify(error=_encodable(body))
     response.status_code = status
     response.headers.update(headers or {})
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _encodable(value: Any) -> Any:
+    """Replace lone surrogates (JSON ``\\ud800`` escapes echoed back in messages) so UTF-8 can encode them."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {_encodable(key): _encodable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_encodable(item) for item in value]
+    return value
+
+
+def reject_nul() -> None:
+    """400 for a NUL character in the path or query string: PostgreSQL can't store or compare it."""
+    args = request.args
+    if "\x00" in request.path or any("\x00" in k or "\x00" in "".join(args.getlist(k)) for k in args):
+        raise BadRequestParams("the URL contains a NUL character (%00)", {"url": ["NUL is not allowed"]})
 
 
 def _html_error(status: int, title: str, message: str) -> Response:
@@ -106,6 +124,7 @@ def handle_unexpected(exc: Exception) -> Response:
 
 def init_app(app: Flask) -> None:
     """Register the error handlers (after flask-smorest, so ours win)."""
+    app.before_request(reject_nul)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(ValidationError, handle_validation_error)
     app.register_error_handler(Exception, handle_unexpected)

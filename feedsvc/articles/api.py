@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
 from flask import Request
@@ -9,7 +11,6 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import BadRequest, Conflict, NotFound, UnsupportedMediaType
 
@@ -40,7 +41,17 @@ class StrictJSONParser(FlaskParser):
         data = req.get_data(cache=True)
         if not data.strip():
             raise BadRequest("the body is empty; send a JSON object")
-        return core.parse_json(data)
+        try:
+            return json.loads(data.decode("utf-8"), parse_constant=_reject_constant)
+        except UnicodeDecodeError:
+            raise BadRequest("the body is not UTF-8") from None
+        except RecursionError:  # deeply nested arrays: not an article, and not a bug of ours
+            raise BadRequest("the JSON body is nested too deeply") from None
+
+
+def _reject_constant(name: str) -> None:
+    # NaN and Infinity are not JSON (RFC 8259), though Python's parser accepts them.
+    raise BadRequest(f"{name} is not valid JSON")
 
 
 class ApiBlueprint(Blueprint):
@@ -61,13 +72,21 @@ def load_article(session: Session, article_id: int) -> Article:
     return article
 
 
-def commit_or_conflict(session: Session) -> None:
-    """Commit; a duplicate ``external_id`` becomes a 409 and nothing is written."""
+def check_external_id(session: Session, data: dict[str, Any], article_id: int | None = None) -> None:
+    """409 when another article already has the ``external_id`` in ``data``."""
+    if store.external_id_taken(session, data.get("external_id"), article_id):
+        raise Conflict("an article with this external_id already exists")
+
+
+def save_or_conflict(session: Session, write: Callable[[], Article]) -> Article:
+    """Run a store write and commit; a duplicate ``external_id`` (a race) becomes a 409."""
     try:
+        article = write()
         session.commit()
     except IntegrityError:
         session.rollback()
         raise Conflict("an article with this external_id already exists") from None
+    return article
 
 
 @bp.route("/articles")
@@ -97,10 +116,8 @@ class Articles(MethodView):
     def post(self, data: dict[str, Any]) -> tuple[Article, dict[str, str]]:
         """Create an article (needs a token); answers 201 with its Location."""
         session = get_session()
-        if data.get("external_id") and store.get_article_by_external_id(session, data["external_id"]):
-            raise Conflict("an article with this external_id already exists")
-        article = store.create_article(session, data)
-        commit_or_conflict(session)
+        check_external_id(session, data)
+        article = save_or_conflict(session, lambda: store.create_article(session, data))
         return article, {"Location": external_url("api.ArticleItem", article_id=article.id)}
 
 
@@ -121,9 +138,8 @@ class ArticleItem(MethodView):
         """Change some fields of an article (needs a token); its uuid never changes."""
         session = get_session()
         article = load_article(session, article_id)
-        store.update_article(session, article, data)
-        commit_or_conflict(session)
-        return article
+        check_external_id(session, data, article.id)
+        return save_or_conflict(session, lambda: store.update_article(session, article, data))
 
     @bp.doc(**WRITE_DOC)
     @token_required

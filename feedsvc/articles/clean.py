@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import nh3
+from marshmallow import ValidationError
+
+MAX_TITLE = 300
+MAX_BODY = 1024 * 1024
+PLAIN_TEXT_FIELDS = ("title", "summary")
 
 # What XML 1.0 forbids, C1 controls, surrogates (lone ones arrive through JSON escapes)
 # and the noncharacters.
@@ -39,21 +46,35 @@ def remove_illegal(text: str) -> str:
     return _ILLEGAL.sub("", text)
 
 
+def has_illegal(text: str) -> bool:
+    """True when ``text`` holds a character that :func:`remove_illegal` would drop."""
+    return _ILLEGAL.search(text) is not None
+
+
 def clean_text(value: str) -> str:
     """Plain text: markup removed, entities decoded, illegal characters dropped, spaces collapsed."""
     stripped = nh3.clean(remove_illegal(value), tags=set(), attributes={})
+    # nh3 re-escapes what it keeps (& → &amp;), so one unescape decodes the input's entities once.
     return _SPACE.sub(" ", remove_illegal(html.unescape(stripped))).strip()
 
 
+def clean_author(value: str) -> str:
+    """Authors are kept as given (``Staff <desk@example.org>``), less illegal characters."""
+    return " ".join(remove_illegal(value).split())
+
+
 def clean_html(value: str, base_url: str | None) -> str:
-    """Sanitise HTML with an allowlist; make relative links absolute against ``base_url``."""
+    """Sanitise HTML with an allowlist; make relative links absolute against ``base_url``.
+
+    Without a base, relative links and images are dropped: feed readers would resolve them
+    against the feed's own URL and break them.
+    """
 
     def absolutise(tag: str, attribute: str, url: str) -> str | None:
         if (tag, attribute) not in URL_ATTRIBUTES:
             return url
         if urlsplit(url).scheme:
             return url
-        # Relative URLs break in feed readers; without a base we can't resolve them.
         return urljoin(base_url, url) if base_url else None
 
     return nh3.clean(
@@ -70,3 +91,30 @@ def is_http_url(value: str) -> bool:
     """True for an absolute http(s) URL with a host."""
     parts = urlsplit(value)
     return parts.scheme in {"http", "https"} and bool(parts.netloc)
+
+
+def clean_article_fields(data: Mapping[str, Any], base_url: str | None) -> dict[str, Any]:
+    """Clean the given article fields; raise ValidationError for what cleaning leaves invalid."""
+    clean: dict[str, Any] = dict(data)
+    errors: dict[str, list[str]] = {}
+    for name in PLAIN_TEXT_FIELDS:
+        if clean.get(name) is not None:
+            clean[name] = clean_text(clean[name])
+    if clean.get("author") is not None:
+        clean["author"] = clean_author(clean["author"]) or None
+    if "title" in clean:
+        if not clean["title"]:
+            errors["title"] = ["must contain text"]
+        elif len(clean["title"]) > MAX_TITLE:
+            errors["title"] = [f"longer than {MAX_TITLE} characters"]
+    if clean.get("content_html") is not None:
+        if len(clean["content_html"].encode("utf-8", "surrogatepass")) > MAX_BODY:
+            errors["content_html"] = ["longer than 1 MB"]
+        else:
+            clean["content_html"] = clean_html(clean["content_html"], base_url)
+    for name in ("image_url", "source_url"):
+        if clean.get(name) and not is_http_url(clean[name]):
+            errors[name] = ["must be an absolute http or https URL"]
+    if errors:
+        raise ValidationError(errors)
+    return clean

@@ -2,18 +2,56 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+import re
+from datetime import UTC, datetime
+from typing import Any
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from feedsvc.articles.store import MAX_TITLE
+from feedsvc.articles.clean import MAX_TITLE, has_illegal
 from feedsvc.web.urls import article_page_url, external_url
 
-SLUG = validate.Regexp(r"^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$", error="must be a slug (a-z, 0-9, -)")
+SLUG = validate.Regexp(r"^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*\Z", error="must be a slug (a-z, 0-9, -)")
 BCP47 = validate.Regexp(
-    r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$", error="must be a BCP 47 language tag such as en or ru-KZ"
+    r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*\Z", error="must be a BCP 47 language tag such as en or ru-KZ"
 )
 HTTP_URL = {"schemes": {"http", "https"}, "require_tld": False}
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def no_illegal_characters(value: str) -> None:
+    """Identifiers and URLs are refused (not silently changed) when they hold illegal characters."""
+    if has_illegal(value):
+        raise ValidationError("contains control characters, surrogates or noncharacters")
+
+
+class PublishedAt(fields.AwareDateTime):
+    """An RFC 3339 date-time (naive means UTC) or a plain date (midnight UTC), returned in UTC."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(default_timezone=UTC, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        if isinstance(value, str) and _DATE_ONLY.match(value):
+            value += "T00:00:00Z"
+        parsed = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            parsed = parsed.astimezone(UTC)
+        except OverflowError:  # year 1 or 9999 with an offset
+            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE) from None
+        if not 1900 <= parsed.year <= 2999:
+            raise ValidationError("must be between the years 1900 and 2999")
+        return parsed
+
+
+def http_url(**kwargs: Any) -> fields.Url:
+    """An absolute http(s) URL without illegal characters."""
+    return fields.Url(validate=[validate.Length(max=2048), no_illegal_characters], **HTTP_URL, **kwargs)
+
+
+def identifier(**kwargs: Any) -> list[Any]:
+    """Validators of a short identifier-like string (slug, id, language tag)."""
+    return [validate.Length(**kwargs), no_illegal_characters]
 
 
 class ArticleInSchema(Schema):
@@ -25,19 +63,19 @@ class ArticleInSchema(Schema):
     title = fields.String(required=True, validate=validate.Length(min=1, max=MAX_TITLE * 4))
     summary = fields.String(allow_none=True, validate=validate.Length(max=10_000))
     content_html = fields.String(allow_none=True)
-    source_url = fields.Url(allow_none=True, **HTTP_URL)
+    source_url = http_url(allow_none=True)
     countries = fields.List(
-        fields.String(validate=validate.Length(min=1, max=64)),
+        fields.String(validate=identifier(min=1, max=64)),
         required=True,
         validate=validate.Length(min=1, max=10, error="give between 1 and 10 countries"),
     )
     tags = fields.List(fields.String(validate=[validate.Length(max=64), SLUG]),
                        validate=validate.Length(max=20))
     author = fields.String(allow_none=True, validate=validate.Length(max=200))
-    image_url = fields.Url(allow_none=True, **HTTP_URL)
-    language = fields.String(validate=BCP47)
-    published_at = fields.AwareDateTime(default_timezone=UTC)
-    external_id = fields.String(allow_none=True, validate=validate.Length(min=1, max=200))
+    image_url = http_url(allow_none=True)
+    language = fields.String(validate=[BCP47, validate.Length(max=35)])
+    published_at = PublishedAt()
+    external_id = fields.String(allow_none=True, validate=identifier(min=1, max=200))
 
 
 class ArticlePatchSchema(ArticleInSchema):
@@ -45,7 +83,7 @@ class ArticlePatchSchema(ArticleInSchema):
 
     title = fields.String(validate=validate.Length(min=1, max=MAX_TITLE * 4))
     countries = fields.List(
-        fields.String(validate=validate.Length(min=1, max=64)),
+        fields.String(validate=identifier(min=1, max=64)),
         validate=validate.Length(min=1, max=10, error="give between 1 and 10 countries"),
     )
 

@@ -13,13 +13,9 @@ from marshmallow import ValidationError
 from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from feedsvc.articles.clean import clean_html, clean_text, is_http_url, remove_illegal
+from feedsvc.articles.clean import clean_article_fields
 from feedsvc.changes import bump_markers, country_scope
 from feedsvc.models import Article, Country, Tag, article_countries, article_tags
-
-MAX_TITLE = 300
-MAX_BODY = 1024 * 1024
-TEXT_FIELDS = ("title", "summary", "author")
 
 
 @dataclass(frozen=True)
@@ -55,6 +51,14 @@ def get_article(session: Session, article_id: int) -> Article | None:
 def get_article_by_external_id(session: Session, external_id: str) -> Article | None:
     """The article imported with this external id, or None."""
     return session.scalar(select(Article).where(Article.external_id == external_id))
+
+
+def external_id_taken(session: Session, external_id: str | None, article_id: int | None = None) -> bool:
+    """True when another article than ``article_id`` already uses ``external_id``."""
+    if not external_id:
+        return False
+    other = get_article_by_external_id(session, external_id)
+    return other is not None and other.id != article_id
 
 
 def filter_articles(
@@ -137,7 +141,7 @@ def _resolve_countries(session: Session, names: Sequence[str]) -> list[Country]:
         by_key[country.slug] = by_key[country.code] = country
     unknown = [name for name in names if name.lower() not in by_key]
     if unknown:
-        allowed = ", ".join(sorted(c.slug for c in by_key.values()))
+        allowed = ", ".join(sorted({c.slug for c in by_key.values()}))
         raise ValidationError({"countries": [f"unknown {', '.join(unknown)}; allowed: {allowed}"]})
     chosen = {by_key[name.lower()].id: by_key[name.lower()] for name in names}
     return sorted(chosen.values(), key=lambda c: c.position)
@@ -153,35 +157,6 @@ def _resolve_tags(session: Session, slugs: Sequence[str]) -> list[Tag]:
     return [found[slug] for slug in wanted]
 
 
-def _clean_fields(data: Mapping[str, Any], base_url: str | None) -> dict[str, Any]:
-    """Clean the given fields; raise ValidationError for what cleaning leaves invalid."""
-    clean: dict[str, Any] = dict(data)
-    errors: dict[str, list[str]] = {}
-    for name in TEXT_FIELDS:
-        if clean.get(name) is not None:
-            clean[name] = clean_text(clean[name]) if name != "author" else _clean_author(clean[name])
-    if "title" in clean:
-        if not clean["title"]:
-            errors["title"] = ["must contain text"]
-        elif len(clean["title"]) > MAX_TITLE:
-            errors["title"] = [f"longer than {MAX_TITLE} characters"]
-    if clean.get("content_html") is not None:
-        if len(clean["content_html"].encode("utf-8", "surrogatepass")) > MAX_BODY:
-            errors["content_html"] = ["longer than 1 MB"]
-        else:
-            clean["content_html"] = clean_html(clean["content_html"], base_url)
-    if clean.get("image_url") and not is_http_url(clean["image_url"]):
-        errors["image_url"] = ["must be an absolute http or https URL"]
-    if errors:
-        raise ValidationError(errors)
-    return clean
-
-
-def _clean_author(value: str) -> str:
-    """Authors are kept as given (``Staff <desk@example.org>``), less illegal characters."""
-    return " ".join(remove_illegal(value).split())
-
-
 def _scopes(countries: Sequence[Country]) -> set[str]:
     return {"articles"} | {country_scope(c.slug) for c in countries}
 
@@ -192,18 +167,12 @@ def create_article(
 ) -> Article:
     """Create an article from validated input; the caller commits."""
     now = now or datetime.now(UTC)
-    clean = _clean_fields(data, base_url or data.get("source_url"))
+    clean = clean_article_fields(data, base_url or data.get("source_url"))
     countries = _resolve_countries(session, clean.pop("countries"))
     tags = _resolve_tags(session, clean.pop("tags", None) or [])
-    article = Article(
-        uuid=str(clean.pop("uuid", None) or uuid_lib.uuid4()),
-        summary="",
-        content_html="",
-        language="en",
-        published_at=now,
-        updated_at=now,
-        **{k: v for k, v in clean.items() if v is not None or k in ("source_url",)},
-    )
+    defaults = {"summary": "", "content_html": "", "language": "en", "published_at": now}
+    values = {**defaults, **{k: v for k, v in clean.items() if v is not None}}
+    article = Article(uuid=str(values.pop("uuid", None) or uuid_lib.uuid4()), updated_at=now, **values)
     article.countries, article.tags = countries, tags
     session.add(article)
     bump_markers(session, _scopes(countries), now)
@@ -217,7 +186,7 @@ def update_article(
 ) -> Article:
     """Apply a partial update; the uuid never changes. The caller commits."""
     now = now or datetime.now(UTC)
-    clean = _clean_fields(data, base_url or data.get("source_url") or article.source_url)
+    clean = clean_article_fields(data, base_url or data.get("source_url") or article.source_url)
     clean.pop("uuid", None)
     scopes = _scopes(article.countries)
     if "countries" in clean:
