@@ -1,0 +1,120 @@
+/* feedsvc rates ticker, public interface /embed/v1/rates.js (stable).
+ * <script src="https://NEWS.EXAMPLE/embed/v1/rates.js" data-pairs="KGS/USD,KZT/USD" async></script>
+ * Options: data-pairs (comma list, default every tracked currency /USD), data-theme (light|dark|auto).
+ * Renders inside an open shadow root inserted where the tag stands. Talks only to the origin the
+ * script was loaded from, without cookies; untrusted text is inserted with textContent only. */
+(function () {
+  "use strict";
+  var NAME = "rates.js";
+  var CSS = [
+    ":host{all:initial;display:block;contain:content}",
+    ".w{--fg:#1b1f24;--muted:#59636e;--bg:#fff;--line:#d0d7de;--up:#1a7f37;--down:#cf222e;",
+    "font:14px/1.4 system-ui,-apple-system,'Segoe UI',sans-serif;color:var(--fg);background:var(--bg);",
+    "border:1px solid var(--line);border-radius:8px;padding:.4rem .75rem;box-sizing:border-box}",
+    ".dark{--fg:#e6edf3;--muted:#9198a1;--bg:#0d1117;--line:#30363d;--up:#3fb950;--down:#f85149}",
+    "@media (prefers-color-scheme:dark){.auto{--fg:#e6edf3;--muted:#9198a1;--bg:#0d1117;",
+    "--line:#30363d;--up:#3fb950;--down:#f85149}}",
+    "ul{list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;gap:.35rem 1.25rem}",
+    "li{white-space:nowrap}.pair{font-weight:600}.rate{font-variant-numeric:tabular-nums}",
+    ".up{color:var(--up)}.down{color:var(--down)}.flat,.note{color:var(--muted)}",
+    ".note{margin:0;font-size:.85em}"
+  ].join("");
+
+  function el(tag, text, cls) {
+    var node = document.createElement(tag);
+    if (text !== undefined) node.textContent = text;
+    if (cls) node.className = cls;
+    return node;
+  }
+
+  function styleRoot(root) {
+    // A constructed stylesheet is not blocked by a host CSP that forbids inline styles;
+    // a <style> element is the fallback for browsers without constructable stylesheets.
+    try {
+      var sheet = new CSSStyleSheet();
+      sheet.replaceSync(CSS);
+      root.adoptedStyleSheets = [sheet];
+    } catch (e) {
+      root.appendChild(el("style", CSS));
+    }
+  }
+
+  function mount(script) {
+    var host = el("div", undefined, "feedsvc-embed");
+    script.parentNode.insertBefore(host, script);
+    var root = host.attachShadow({ mode: "open" });
+    styleRoot(root);
+    var theme = script.dataset.theme;
+    var box = el("section", undefined, "w " + (theme === "dark" || theme === "light" ? theme : "auto"));
+    box.setAttribute("aria-label", "Exchange rates");
+    root.appendChild(box);
+    return box;
+  }
+
+  function notice(box, text) {
+    var note = el("p", text, "note");
+    note.setAttribute("role", "status");
+    box.replaceChildren(note);
+  }
+
+  function change(value) {
+    // change_pct arrives as a decimal string (or number); null when there is no previous rate.
+    var number = value === null || value === undefined || value === "" ? NaN : Number(value);
+    if (isNaN(number)) return { text: "\u2013", cls: "flat", words: "no change data" };
+    var shown = String(value).replace(/^[+-]/, "") + "%";
+    if (number > 0) return { text: "\u25B2 " + shown, cls: "up", words: "up " + shown };
+    if (number < 0) return { text: "\u25BC " + shown, cls: "down", words: "down " + shown };
+    return { text: shown, cls: "flat", words: "unchanged" };
+  }
+
+  function item(rate) {
+    var pair = String(rate.pair), value = String(rate.rate), delta = change(rate.change_pct);
+    var li = el("li");
+    li.setAttribute("aria-label", pair + " " + value + ", " + delta.words);
+    li.title = "Source: " + String(rate.source || "unknown") + (rate.date ? ", " + String(rate.date) : "");
+    li.appendChild(el("span", pair, "pair"));
+    li.appendChild(document.createTextNode(" = "));
+    li.appendChild(el("span", value, "rate"));
+    li.appendChild(document.createTextNode(" "));
+    li.appendChild(el("span", delta.text, "chg " + delta.cls));
+    return li;
+  }
+
+  function render(script) {
+    var box = mount(script);
+    notice(box, "Loading rates\u2026");
+    var url = new URL("../../rates/latest.json", script.src);  // beside this script's /embed/v1/
+    var pairs = (script.dataset.pairs || "").replace(/\s+/g, "").toUpperCase();
+    if (pairs) url.searchParams.set("pairs", pairs);
+    fetch(url.href, { credentials: "omit", mode: "cors", referrerPolicy: "strict-origin" })
+      .then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.json();
+      })
+      .then(function (data) {
+        var rates = data && Array.isArray(data.rates) ? data.rates : [];
+        if (!rates.length) return notice(box, "No rates yet.");
+        var list = el("ul");
+        rates.forEach(function (rate) { list.appendChild(item(rate)); });
+        box.replaceChildren(list);
+      })
+      .catch(function () { notice(box, "Rates are unavailable right now."); });
+  }
+
+  function start(script) {
+    if (!script || script.hasAttribute("data-feedsvc-done")) return;
+    script.setAttribute("data-feedsvc-done", "");
+    render(script);
+  }
+
+  // currentScript is only set while this file runs; several async tags each run it once, and a
+  // loader that leaves currentScript null still gets every unprocessed tag.
+  var current = document.currentScript;
+  if (current) start(current);
+  else {
+    var tags = document.querySelectorAll("script[src]");
+    for (var i = 0; i < tags.length; i++) {
+      if (tags[i].src.split("?")[0].endsWith("/embed/v1/" + NAME)) start(tags[i]);
+    }
+  }
+})();

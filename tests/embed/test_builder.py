@@ -1,0 +1,65 @@
+"""The /embed builder: snippets rendered server-side (works without JS), public URL, bad input."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+
+
+def snippet(page: str, key: str) -> str:
+    match = re.search(rf'<textarea id="snippet-{key}"[^>]*>(.*?)</textarea>', page, re.S)
+    assert match, key
+    return html.unescape(match.group(1))
+
+
+def test_default_snippets(client):
+    response = client.get("/embed")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert snippet(page, "script") == (
+        '<script src="http://localhost/embed/v1/headlines.js" data-country="kazakhstan" async></script>'
+    )
+    assert snippet(page, "iframe").startswith(
+        '<iframe src="http://localhost/embed/kazakhstan?limit=5&amp;theme=auto" title="Headlines"'
+    )
+    assert snippet(page, "ticker") == '<script src="http://localhost/embed/v1/rates.js" async></script>'
+    assert "<script>" not in page  # the page's CSP allows no inline script
+    assert 'src="/embed/static/builder.js"' in page
+
+
+def test_form_get_rerenders_snippets(client):
+    page = client.get("/embed?country=kyrgyzstan&tag=economy&limit=8&theme=dark").get_data(as_text=True)
+    assert snippet(page, "script") == (
+        '<script src="http://localhost/embed/v1/headlines.js" data-country="kyrgyzstan" data-tag="economy"'
+        ' data-limit="8" data-theme="dark" async></script>'
+    )
+    assert "/embed/kyrgyzstan?limit=8&amp;theme=dark&amp;tag=economy" in snippet(page, "iframe")
+    assert '<option value="kyrgyzstan" selected>' in page
+    assert 'src="/embed/kyrgyzstan?limit=8&amp;theme=dark&amp;tag=economy"' in page  # preview iframe
+
+
+@pytest.fixture
+def public_client(app_factory):
+    return app_factory(PUBLIC_URL="https://news.example.org").test_client()
+
+
+def test_snippets_use_public_url(public_client):
+    page = public_client.get("/embed?country=all").get_data(as_text=True)
+    script = snippet(page, "script")
+    assert 'src="https://news.example.org/embed/v1/headlines.js" data-country="all"' in script
+    assert 'src="https://news.example.org/embed/all?' in snippet(page, "iframe")
+
+
+@pytest.mark.parametrize("query", ["country=narnia", "limit=0", "theme=neon", "tag=a b", "x=1"])
+def test_bad_builder_parameters_are_400(client, query):
+    response = client.get(f"/embed?{query}")
+    assert response.status_code == 400
+    assert response.mimetype == "text/html"
+
+
+def test_builder_assets(client):
+    for name in ("builder.js", "builder.css"):
+        with client.get(f"/embed/static/{name}") as response:  # a file response: close it
+            assert response.status_code == 200

@@ -1,0 +1,60 @@
+"""The widget scripts: headers, conditional GET, size, and what their source must never contain."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import feedsvc.embed
+
+STATIC = Path(feedsvc.embed.__file__).parent / "static"
+SCRIPTS = ["/embed/v1/headlines.js", "/embed/v1/rates.js"]
+
+
+@pytest.mark.parametrize("path", SCRIPTS)
+def test_script_headers(client, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/javascript; charset=utf-8"
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert response.headers["Cache-Control"] == "public, max-age=300"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["ETag"]
+    assert b"use strict" in response.data
+
+
+@pytest.mark.parametrize("path", SCRIPTS)
+def test_script_conditional_get(client, path):
+    etag = client.get(path).headers["ETag"]
+    again = client.get(path, headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.data == b""
+    assert client.get(path, headers={"If-None-Match": '"other"'}).status_code == 200
+
+
+def test_scripts_differ_in_etag(client):
+    assert len({client.get(path).headers["ETag"] for path in SCRIPTS}) == 2
+
+
+@pytest.mark.parametrize("name", ["headlines.js", "rates.js"])
+def test_script_is_small(name):
+    assert (STATIC / name).stat().st_size <= 10 * 1024
+
+
+@pytest.mark.parametrize("name", ["headlines.js", "rates.js"])
+def test_script_never_parses_html_or_evaluates(name):
+    source = (STATIC / name).read_text(encoding="utf-8")
+    for banned in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(",
+                   "new Function", "setAttribute(\"style\"", ".style.", "document.cookie", "localStorage"):
+        assert banned not in source, banned
+    assert 'credentials: "omit"' in source
+    # every URL it requests is relative to its own src: no host is written into the file
+    assert not re.search(r"https?://(?!NEWS\.EXAMPLE)", source)
+
+
+def test_unknown_script_is_json_404(client):
+    response = client.get("/embed/v1/missing.js")
+    assert response.status_code == 404
+    assert response.get_json()["error"]["status"] == 404
