@@ -73,8 +73,11 @@ def token_required(view: Callable[..., Any]) -> Callable[..., Any]:
         presented = _bearer_token()
         if presented is None:
             raise Unauthorized("a bearer token is required: Authorization: Bearer <token>")
-        if verify_token(get_session(), presented) is None:
+        token = verify_token(get_session(), presented)
+        if token is None:
             raise Unauthorized("the bearer token is not valid")
+        # Saved with the write it authorised (the view commits); a failed write leaves no trace.
+        token.last_used_at = datetime.now(UTC)
         return view(*args, **kwargs)
 
     return wrapper
