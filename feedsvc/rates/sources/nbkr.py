@@ -1,0 +1,93 @@
+"""National Bank of the Kyrgyz Republic: today's official KGS rate, and its history page in chunks."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import requests
+
+from feedsvc.rates.sources.base import Observation, SourceError, http_get
+from feedsvc.rates.sources.official import (
+    OfficialSource,
+    check_day,
+    find_usd_line,
+    parse_day,
+    parse_number,
+    parse_xml,
+)
+
+# The history page marks each cell: <!--date-->DD.MM.YYYY<!--date--> <!--value-->40,9614<!--value-->.
+_MARKED = re.compile(rb"<!--(date|value)-->(.*?)<!--\1-->", re.S)
+
+
+class NBKR(OfficialSource):
+    """KGS per USD from ``daily.xml`` (today only, Bishkek date; windows-1251; decimal comma).
+
+    Past days come from the history page: ``fetch_range`` one chunk of at most ``max_range_days``,
+    ``parse_range`` it. The server drops bursts of connections, so the caller reuses one
+    ``requests.Session`` (one persistent connection) and waits ``min_interval`` seconds between requests.
+    """
+
+    name = "nbkr"
+    currencies = ("KGS",)
+    attribution = "National Bank of the Kyrgyz Republic, nbkr.kg"
+    terms = (
+        "Official rates published openly on nbkr.kg; reuse terms unknown — check the bank's site and cite "
+        "the bank. Be gentle: the server drops clients that open many connections quickly."
+    )
+    min_interval = 2.0
+    max_range_days = 365
+
+    def __init__(
+        self, url_template: str, fallback_template: str | None = None, history_template: str | None = None
+    ) -> None:
+        super().__init__(url_template, fallback_template)
+        self.history_template = history_template
+
+    def parse(self, payload: bytes, day: date) -> list[Observation]:
+        """Pure: KGS per 1 USD on ``day``; NoData when the file is another day's (it is always today's)."""
+        root = parse_xml(payload, "CurrencyRates")  # the XML declaration names windows-1251
+        check_day(parse_day(root.get("Date"), "%d.%m.%Y"), day)
+        usd = find_usd_line(root.iter("Currency"), lambda currency: currency.get("ISOCode"))
+        return [self.observe(day, usd.findtext("Value"), usd.findtext("Nominal"), comma=True)]
+
+    def history_url(self, start: date, end: date) -> str:
+        """The history page's URL for ``start``–``end`` (both included)."""
+        if self.history_template is None:
+            raise SourceError("no history URL template configured (SOURCE_URLS['nbkr-history'])")
+        return self.history_template.format(start=start, end=end)
+
+    def fetch_range(
+        self, http: requests.Session, start: date, end: date, timeout: tuple[float, float]
+    ) -> bytes:
+        """Download the history page for one chunk ``start``–``end`` of at most ``max_range_days``."""
+        if not start <= end < start + timedelta(days=self.max_range_days):
+            raise ValueError(f"{start}–{end}: ask for 1 to {self.max_range_days} days at a time")
+        return http_get(http, self.history_url(start, end), timeout, self.user_agent)
+
+    def parse_range(self, payload: bytes) -> list[Observation]:
+        """Pure: every (date, KGS per 1 USD) row of a history page, oldest first."""
+        cells = _MARKED.findall(payload)
+        kinds = [kind for kind, _ in cells]
+        if not cells or kinds != [b"date", b"value"] * (len(cells) // 2):
+            raise SourceError("no complete <!--date--> / <!--value--> rows in the history page")
+        observations = [
+            Observation(
+                parse_day(day.decode("ascii", "replace"), "%d.%m.%Y"),
+                self.currencies[0],
+                parse_number(value.decode("ascii", "replace"), comma=True),  # valuta_id=15: per 1 USD
+            )
+            for (_, day), (_, value) in zip(cells[::2], cells[1::2], strict=True)
+        ]
+        return sorted(observations, key=lambda observation: observation.date)
+
+
+def history_chunks(start: date, end: date, days: int = NBKR.max_range_days) -> list[tuple[date, date]]:
+    """Split ``start``–``end`` (both included) into consecutive chunks of at most ``days`` days."""
+    chunks = []
+    while start <= end:
+        chunk_end = min(end, start + timedelta(days=days - 1))
+        chunks.append((start, chunk_end))
+        start = chunk_end + timedelta(days=1)
+    return chunks

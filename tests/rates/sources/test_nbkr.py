@@ -1,0 +1,159 @@
+"""NBKR (KGS): today's file and the history page, parsed on the real files and fetched locally."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from feedsvc.rates.sources.base import NoData, Observation, SourceError
+from feedsvc.rates.sources.nbkr import NBKR, history_chunks
+
+DAY = date(2026, 5, 24)  # the file's Date: Bishkek's day (UTC+6), fetched 23:51 UTC on 23 May
+TIMEOUT = (2.0, 5.0)
+HISTORY = [
+    (date(2005, 6, 4), "40.9879"),
+    (date(2005, 6, 11), "41.0511"),
+    (date(2005, 6, 18), "41.0685"),
+    (date(2005, 6, 25), "40.9614"),
+]
+
+
+@pytest.fixture
+def daily(upstream) -> bytes:
+    return upstream("nbkr/daily.xml")
+
+
+@pytest.fixture
+def history(upstream) -> bytes:
+    return upstream("nbkr/history_usd_2005-06_fragment.html")
+
+
+def test_parse_reads_the_decimal_comma_exactly(daily):
+    assert b"<Value>87,4500</Value>" in daily
+    observations = NBKR("").parse(daily, DAY)
+    assert observations == [Observation(DAY, "KGS", Decimal("87.4500"))]
+    assert str(observations[0].units_per_usd) == "87.4500"
+
+
+def test_parse_reads_windows_1251(daily):
+    assert daily.startswith(b'<?xml version="1.0" encoding="windows-1251" ?>')
+    named = daily.decode("cp1251").replace("Daily Exchange Rates", "Ежедневные курсы валют")
+    cyrillic = named.encode("cp1251")
+    assert "Ежедневные".encode("cp1251") in cyrillic
+    assert NBKR("").parse(cyrillic, DAY) == NBKR("").parse(daily, DAY)
+
+
+def test_parse_divides_by_nominal_keeping_every_digit(daily):
+    usd_line = b"<Nominal>1</Nominal>\n<Value>87,4500</Value>"
+    assert daily.count(usd_line) == 1
+    payload = daily.replace(usd_line, b"<Nominal>10</Nominal><Value>874,5000</Value>")
+    assert str(NBKR("").parse(payload, DAY)[0].units_per_usd) == "87.45000"
+
+
+def test_parse_returns_only_kgs_although_the_file_lists_kzt(daily):
+    assert b'ISOCode="KZT"' in daily
+    assert [observation.currency for observation in NBKR("").parse(daily, DAY)] == ["KGS"]
+
+
+def test_daily_file_of_another_day_is_no_data(daily):
+    # daily.xml has no date parameter: it always serves today, so any other day gets no value from it.
+    with pytest.raises(NoData):
+        NBKR("").parse(daily, DAY - timedelta(days=1))
+
+
+def test_weekly_file_has_no_usd_line(upstream):
+    with pytest.raises(SourceError, match="USD"):
+        NBKR("").parse(upstream("nbkr/weekly.xml"), date(2026, 5, 23))
+
+
+def test_parse_refuses_broken_bodies(daily, spoil):
+    with pytest.raises(SourceError):
+        NBKR("").parse(spoil(daily), DAY)
+
+
+@pytest.mark.parametrize("value", [b"0,0000", b"-87,4500", b"NaN", b"", b"87,45,00", b"87.4500,1"])
+def test_parse_refuses_unusable_values(daily, value):
+    payload = daily.replace(b"<Value>87,4500</Value>", b"<Value>%s</Value>" % value)
+    with pytest.raises(SourceError):
+        NBKR("").parse(payload, DAY)
+
+
+def test_parse_range_reads_every_history_row_oldest_first(history):
+    observations = NBKR("").parse_range(history)
+    assert [(o.date, str(o.units_per_usd)) for o in observations] == HISTORY
+    assert {o.currency for o in observations} == {"KGS"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"<html><body>Error 500</body></html>",
+        b"<table></table>",
+        b"<table><tr><td><!--date-->25.06.2005<!--date--></td></tr></table>",
+        b"<!--date-->25.06.2005<!--date--><!--date-->18.06.2005<!--date--><!--value-->1,0<!--value-->",
+        b"<!--date-->31.06.2005<!--date--><!--value-->40,9614<!--value-->",
+        b"<!--date-->25.06.2005<!--date--><!--value-->n/a<!--value-->",
+    ],
+    ids=["empty", "no table", "no rows", "date without value", "misaligned", "bad date", "bad value"],
+)
+def test_parse_range_refuses_incomplete_pages(body):
+    with pytest.raises(SourceError):
+        NBKR("").parse_range(body)
+
+
+def test_parse_range_refuses_a_truncated_page(history):
+    with pytest.raises(SourceError):
+        NBKR("").parse_range(history[: history.index(b"<!--value-->41,0685") + 14])
+
+
+def test_history_chunks_are_at_most_365_days_and_cover_the_range():
+    chunks = history_chunks(date(2024, 1, 1), date(2025, 12, 31))
+    assert chunks == [
+        (date(2024, 1, 1), date(2024, 12, 30)),
+        (date(2024, 12, 31), date(2025, 12, 30)),
+        (date(2025, 12, 31), date(2025, 12, 31)),
+    ]
+    assert all((end - start).days + 1 <= 365 for start, end in chunks)
+    assert history_chunks(date(2024, 1, 2), date(2024, 1, 1)) == []
+
+
+def test_fetch_range_refuses_more_than_365_days(local_template, http):
+    source = NBKR(local_template("nbkr"), history_template=local_template("nbkr-history"))
+    with pytest.raises(ValueError, match="365"):
+        source.fetch_range(http, date(2024, 1, 1), date(2024, 12, 31), TIMEOUT)  # 366 days: a leap year
+
+
+def test_fetch_and_parse_today_from_the_bank_url_layout(httpserver, local_template, daily, http):
+    httpserver.expect_request("/XML/daily.xml", query_string="").respond_with_data(daily)
+    source = NBKR(local_template("nbkr"))
+    assert source.parse(source.fetch(http, DAY, TIMEOUT), DAY)[0].units_per_usd == Decimal("87.4500")
+
+
+def test_backfill_history_in_chunks_with_one_session(httpserver, local_template, history, http):
+    source = NBKR(local_template("nbkr"), history_template=local_template("nbkr-history"))
+    chunks = history_chunks(date(2004, 6, 1), date(2005, 6, 30))
+    assert chunks == [(date(2004, 6, 1), date(2005, 5, 31)), (date(2005, 6, 1), date(2005, 6, 30))]
+    for (start, end), body in zip(chunks, [history.replace(b".2005<", b".2004<"), history], strict=True):
+        query = (
+            f"item=1562&lang=ENG&valuta_id=15&beg_day={start:%d}&beg_month={start:%m}&beg_year={start:%Y}"
+            f"&end_day={end:%d}&end_month={end:%m}&end_year={end:%Y}"
+        )
+        httpserver.expect_ordered_request("/index1.jsp", query_string=query).respond_with_data(body)
+    observations = []
+    for start, end in chunks:
+        observations += source.parse_range(source.fetch_range(http, start, end, TIMEOUT))
+    httpserver.check_assertions()
+    assert len(httpserver.log) == 2
+    earlier = [(day.replace(year=2004), value) for day, value in HISTORY]
+    assert [(o.date, str(o.units_per_usd)) for o in observations] == earlier + HISTORY
+    assert NBKR.min_interval >= 1  # the caller pauses this long between chunks
+
+
+def test_history_404_is_no_data(httpserver, local_template, http):
+    httpserver.expect_request("/index1.jsp").respond_with_data("", status=404)
+    source = NBKR(local_template("nbkr"), history_template=local_template("nbkr-history"))
+    with pytest.raises(NoData):
+        source.fetch_range(http, date(2005, 6, 1), date(2005, 6, 30), TIMEOUT)
