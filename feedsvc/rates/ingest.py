@@ -1,0 +1,140 @@
+"""Validate parsed observations and upsert them on their natural key (source, date, currency).
+
+Re-running writes nothing: a row whose value is unchanged is left alone. An upstream correction
+(same key, a different value) **updates** the row and its ``fetched_at`` — we serve what the source
+publishes now, as frankfurter does, rather than keep a value upstream has withdrawn (a silent
+``DO NOTHING`` would freeze the first answer forever). A day-on-day jump above ``max_jump_pct`` is
+refused and recorded as a ``RateAnomaly`` unless another source agrees with the new value that day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from feedsvc.changes import bump_markers
+from feedsvc.models import RateAnomaly, RateObservation, RateSourceDay
+from feedsvc.rates.sources.base import Observation, SourceError
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Validation thresholds, in percent."""
+
+    max_jump_pct: float = 50.0
+    crosscheck_pct: float = 5.0
+
+
+@dataclass(frozen=True)
+class StoreResult:
+    """What one day's upsert did."""
+
+    written: int
+    refused: int
+
+
+def validate_observations(observations: Iterable[Observation], day: date) -> None:
+    """Raise SourceError unless every value is positive, finite and dated ``day``."""
+    for obs in observations:
+        if obs.date != day:
+            raise SourceError(f"payload is dated {obs.date}, {day} was asked for")
+        if not obs.units_per_usd.is_finite() or obs.units_per_usd <= 0:
+            raise SourceError(f"{obs.currency}: {obs.units_per_usd} is not a positive finite number")
+
+
+def store_observations(
+    session: Session, source: str, day: date, observations: list[Observation], now: datetime,
+    limits: Limits | None = None,
+) -> StoreResult:
+    """Validate and upsert one day of one source; mark the day ``ok``; bump ``rates`` on change."""
+    validate_observations(observations, day)
+    limits = limits or Limits()
+    existing = {
+        row.currency: row
+        for row in session.scalars(
+            select(RateObservation).where(RateObservation.source == source, RateObservation.date == day)
+        )
+    }
+    written = refused = 0
+    for obs in observations:
+        row = existing.get(obs.currency)
+        if row is not None and row.units_per_usd == obs.units_per_usd:
+            continue
+        if _refuse_jump(session, source, obs, now, limits):
+            refused += 1
+            continue
+        if row is None:
+            session.add(RateObservation(source=source, date=day, currency=obs.currency,
+                                        units_per_usd=obs.units_per_usd, fetched_at=now))
+        else:  # an upstream correction: see the module docstring
+            row.units_per_usd, row.fetched_at = obs.units_per_usd, now
+        written += 1
+    if written:
+        bump_markers(session, ["rates"], now)
+    mark_day(session, source, day, "ok", now)
+    session.flush()
+    return StoreResult(written, refused)
+
+
+def mark_day(session: Session, source: str, day: date, status: str, now: datetime) -> None:
+    """Record what ``source`` answered for ``day``: ``ok`` or ``none`` (no data, a 404)."""
+    row = session.get(RateSourceDay, (source, day))
+    if row is None:
+        session.add(RateSourceDay(source=source, date=day, status=status, checked_at=now))
+    else:
+        row.status, row.checked_at = status, now
+
+
+def previous_value(session: Session, source: str, currency: str, day: date) -> Decimal | None:
+    """The same source's latest value of ``currency`` before ``day``."""
+    return session.scalars(
+        select(RateObservation.units_per_usd)
+        .where(RateObservation.source == source, RateObservation.currency == currency)
+        .where(RateObservation.date < day)
+        .order_by(RateObservation.date.desc())
+        .limit(1)
+    ).first()
+
+
+def pct_change(value: Decimal, reference: Decimal) -> Decimal:
+    """|value / reference − 1| in percent."""
+    return abs(value / reference - 1) * 100
+
+
+def _refuse_jump(session: Session, source: str, obs: Observation, now: datetime, limits: Limits) -> bool:
+    previous = previous_value(session, source, obs.currency, obs.date)
+    if previous is None or pct_change(obs.units_per_usd, previous) <= Decimal(str(limits.max_jump_pct)):
+        return False
+    if _confirmed_elsewhere(session, source, obs, limits):
+        return False
+    _record_anomaly(session, source, obs, previous, now)
+    return True
+
+
+def _confirmed_elsewhere(session: Session, source: str, obs: Observation, limits: Limits) -> bool:
+    others = session.scalars(
+        select(RateObservation.units_per_usd).where(
+            RateObservation.source != source,
+            RateObservation.currency == obs.currency,
+            RateObservation.date == obs.date,
+        )
+    )
+    tolerance = Decimal(str(limits.crosscheck_pct))
+    return any(pct_change(obs.units_per_usd, other) <= tolerance for other in others)
+
+
+def _record_anomaly(
+    session: Session, source: str, obs: Observation, previous: Decimal, now: datetime
+) -> None:
+    key = dict(source=source, date=obs.date, currency=obs.currency, reason="jump")
+    anomaly = session.scalars(select(RateAnomaly).filter_by(**key)).first()
+    if anomaly is None:
+        anomaly = RateAnomaly(**key)
+        session.add(anomaly)
+    anomaly.value, anomaly.recorded_at = obs.units_per_usd, now
+    anomaly.reference_source, anomaly.reference_value = source, previous
