@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Protocol
 
 from flask import Flask, current_app
@@ -50,9 +51,10 @@ class MemoryCache:
 class RedisCache:
     """A cache shared by every worker, in Redis; errors fall back to no caching."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, prefix: str = "feedsvc:") -> None:
         import redis
 
+        self.prefix = prefix  # lets several deployments (or test runs) share one Redis
         self.client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
 
     def get(self, key: str) -> bytes | None:
@@ -60,7 +62,7 @@ class RedisCache:
         import redis
 
         try:
-            return self.client.get("feedsvc:" + key)
+            return self.client.get(self.prefix + key)
         except redis.RedisError:
             return None
 
@@ -69,15 +71,26 @@ class RedisCache:
         import redis
 
         with contextlib.suppress(redis.RedisError):
-            self.client.set("feedsvc:" + key, value, ex=ttl)
+            self.client.set(self.prefix + key, value, ex=ttl)
 
 
 def init_app(app: Flask) -> None:
     """Create the app's cache from configuration."""
     url = app.config.get("CACHE_URL")
-    app.extensions["feedsvc.cache"] = RedisCache(url) if url else MemoryCache()
+    prefix = app.config.get("CACHE_KEY_PREFIX", "feedsvc:")
+    app.extensions["feedsvc.cache"] = RedisCache(url, prefix) if url else MemoryCache()
 
 
 def get_cache() -> ByteCache:
     """The current app's cache."""
     return current_app.extensions["feedsvc.cache"]
+
+
+def cached_bytes(key: str, build: Callable[[], bytes], ttl: int = 86400) -> bytes:
+    """The bytes cached under ``key``, built and stored on a miss."""
+    cache = get_cache()
+    value = cache.get(key)
+    if value is None:
+        value = build()
+        cache.set(key, value, ttl)
+    return value

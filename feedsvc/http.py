@@ -30,9 +30,17 @@ def conditional_response(
     cache_control: str = FEED_CACHE,
     cors: bool = False,
 ) -> Response:
-    """Answer 304 when the client's copy is current, otherwise call ``render`` and answer 200."""
+    """Answer 304 when the client's copy is current, otherwise call ``render`` and answer 200.
+
+    ``mimetype`` may be a bare type (a charset is added to text types) or a full content type.
+    """
     modified = is_resource_modified(request.environ, etag=etag, last_modified=last_modified)
-    response = Response(status=304) if not modified else Response(render(), mimetype=mimetype)
+    if not modified:
+        response = Response(status=304)
+    elif ";" in mimetype:  # a full content type, e.g. "application/feed+json; charset=utf-8"
+        response = Response(render(), content_type=mimetype)
+    else:
+        response = Response(render(), mimetype=mimetype)
     response.set_etag(etag)
     if last_modified is not None:
         response.last_modified = last_modified

@@ -1,0 +1,54 @@
+"""JSON Feed 1.1 (https://jsonfeed.org/version/1.1), built as a dict and serialised once."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from feedsvc.feeds.render import ArticleUrl, FeedInfo
+from feedsvc.models import Article
+
+VERSION = "https://jsonfeed.org/version/1.1"
+
+
+def _rfc3339(value: datetime) -> str:
+    return value.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def json_feed_item(article: Article, url: str) -> dict[str, Any]:
+    """One item; the embed widget reads these names, so keep them stable."""
+    item: dict[str, Any] = {
+        "id": f"urn:uuid:{article.uuid}",
+        "url": url,
+        "title": article.title,
+        "summary": article.summary,
+        "content_html": article.content_html,
+        "date_published": _rfc3339(article.published_at),
+        "date_modified": _rfc3339(article.updated_at),
+        "tags": [c.slug for c in article.countries] + [t.slug for t in article.tags],
+        "language": article.language,
+    }
+    if article.source_url:
+        item["external_url"] = article.source_url
+    if article.author:
+        item["authors"] = [{"name": article.author}]
+    if article.image_url:
+        item["image"] = article.image_url
+    return item
+
+
+def render_json_feed(info: FeedInfo, articles: Sequence[Article], article_url: ArticleUrl) -> bytes:
+    """JSON Feed 1.1 bytes of ``articles`` (already in feed order)."""
+    feed = {
+        "version": VERSION,
+        "title": info.title,
+        "home_page_url": info.home_url,
+        "feed_url": info.self_url,
+        "description": info.description,
+        "language": info.language,
+        "authors": [{"name": info.author}],
+        "items": [json_feed_item(article, article_url(article)) for article in articles],
+    }
+    return json.dumps(feed, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

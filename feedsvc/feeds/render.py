@@ -1,0 +1,135 @@
+"""RSS 2.0 and Atom 1.0 through feedgen. The only module that imports feedgen, so it can be replaced.
+
+feedgen 1.0.0 pitfalls handled here (see STYLE.md): entries appended with ``order="append"``; the
+``rel="self"`` link added before the alternate one (RSS keeps the last); ``updated``/``lastBuildDate``
+always set from the change marker (its default is "now"); GUIDs are ``urn:uuid`` with
+``isPermaLink="false"``; authors go to ``dc:creator`` in RSS (its ``<author>`` needs an e-mail);
+media elements with ``group=None``; no enclosure links (Atom entry links lose ``rel``, #135); and RFC 822
+dates formatted without switching the process locale.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import feedgen.entry
+import feedgen.feed
+from feedgen.entry import FeedEntry
+from feedgen.ext.base import BaseEntryExtension, BaseExtension
+from feedgen.feed import FeedGenerator
+
+from feedsvc.models import Article
+
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+GENERATOR = "feedsvc"
+
+_patch_lock = threading.Lock()
+_patched = False
+
+
+@dataclass(frozen=True)
+class FeedInfo:
+    """What a feed says about itself; every URL absolute."""
+
+    feed_id: str
+    title: str
+    description: str
+    self_url: str
+    home_url: str
+    updated: datetime
+    language: str = "en"
+    author: str = "feedsvc news desk"
+
+
+ArticleUrl = Callable[[Article], str]
+
+
+class _LangExtension(BaseExtension):
+    """Feed half of the xml:lang extension (the feed's own xml:lang comes from ``language``)."""
+
+
+class _LangEntryExtension(BaseEntryExtension):
+    """Write an entry's language as ``xml:lang`` on the Atom ``<entry>``."""
+
+    def __init__(self) -> None:
+        self.lang: str | None = None
+
+    def extend_atom(self, entry):  # type: ignore[no-untyped-def]
+        if self.lang:
+            entry.set(XML_LANG, self.lang)
+        return entry
+
+
+def _format_rfc822(value: datetime) -> str:
+    # feedgen's own formatter calls locale.setlocale() around strftime, which races with other threads.
+    return email.utils.format_datetime(value)
+
+
+def _use_locale_free_dates() -> None:
+    global _patched
+    with _patch_lock:
+        if not _patched:
+            feedgen.feed.formatRFC2822 = _format_rfc822  # type: ignore[attr-defined]
+            feedgen.entry.formatRFC2822 = _format_rfc822  # type: ignore[attr-defined]
+            _patched = True
+
+
+def _build(info: FeedInfo, articles: Sequence[Article], article_url: ArticleUrl) -> FeedGenerator:
+    _use_locale_free_dates()
+    fg = FeedGenerator()
+    fg.load_extension("dc", atom=False, rss=True)
+    fg.load_extension("media")
+    fg.register_extension("feedsvc_lang", _LangExtension, _LangEntryExtension, atom=True, rss=False)
+    fg.id(info.feed_id)
+    fg.title(info.title)
+    fg.subtitle(info.description)  # also the RSS <description>
+    fg.link(href=info.self_url, rel="self")  # first: RSS <link> is the last link given
+    fg.link(href=info.home_url, rel="alternate", type="text/html")
+    fg.language(info.language)
+    fg.author({"name": info.author})
+    fg.generator(GENERATOR)
+    fg.updated(info.updated)
+    fg.lastBuildDate(info.updated)
+    for article in articles:
+        _add_entry(fg, article, article_url(article))
+    return fg
+
+
+def _add_entry(fg: FeedGenerator, article: Article, url: str) -> None:
+    entry: FeedEntry = fg.add_entry(order="append")
+    entry.guid(f"urn:uuid:{article.uuid}", permalink=False)  # also the Atom <id>
+    entry.title(article.title)
+    entry.link(href=url, rel="alternate", type="text/html")
+    if article.summary:
+        entry.summary(article.summary)
+    if article.content_html:
+        entry.content(article.content_html, type="html")
+    # Whole seconds everywhere: RSS has no fractions, and the feed's own time is a whole second.
+    entry.published(article.published_at.replace(microsecond=0))
+    entry.updated(article.updated_at.replace(microsecond=0))
+    if article.author:
+        entry.author({"name": article.author})  # Atom only: RSS writes <author> with an e-mail alone
+        entry.dc.dc_creator(article.author)
+    for country in article.countries:
+        entry.category(term=country.slug, label=country.name)
+    for tag in article.tags:
+        entry.category(term=tag.slug)
+    if article.image_url:
+        entry.media.thumbnail(url=article.image_url, group=None)
+        entry.media.content(url=article.image_url, medium="image", group=None)
+    entry.dc.dc_language(article.language)
+    entry.feedsvc_lang.lang = article.language
+
+
+def render_rss(info: FeedInfo, articles: Sequence[Article], article_url: ArticleUrl) -> bytes:
+    """RSS 2.0 bytes of ``articles`` (already in feed order)."""
+    return _build(info, articles, article_url).rss_str(pretty=False)
+
+
+def render_atom(info: FeedInfo, articles: Sequence[Article], article_url: ArticleUrl) -> bytes:
+    """Atom 1.0 bytes of ``articles`` (already in feed order)."""
+    return _build(info, articles, article_url).atom_str(pretty=False)
