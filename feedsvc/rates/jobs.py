@@ -1,0 +1,182 @@
+"""Rate jobs: ``update`` (newest day + repair recent gaps) and ``backfill`` (a date range).
+
+Each source runs under its own database lease (``rates:<name>``), so two processes never work on
+the same source at once, and inside its own ``RateRun`` record. Every day is committed on its own:
+an interrupted job keeps what it finished, and the next run skips days already answered. A failing
+day ends that source's run (recorded as its error); the other sources still run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import requests
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from feedsvc.db import get_engine, new_session
+from feedsvc.models import RateRun, RateSourceDay
+from feedsvc.rates.http_client import http_timeout, make_http_session
+from feedsvc.rates.ingest import Limits, mark_day, store_observations
+from feedsvc.rates.lease import Lease, hold_lease
+from feedsvc.rates.sources import Source, all_source_classes, build_sources
+from feedsvc.rates.sources.base import NoData, SourceError
+
+log = logging.getLogger(__name__)
+# What an upstream can do to one day: fail to answer, or answer something unusable.
+DAY_FAILURES = (requests.RequestException, SourceError)
+# A 404 checked this long after the day is final; earlier, the day may still be published.
+NONE_IS_FINAL_AFTER = timedelta(days=2)
+
+
+@dataclass
+class RunSummary:
+    """The outcome of one source's run: rows written, days answered, the error if any."""
+
+    source: str
+    job: str
+    rows_written: int = 0
+    days_done: int = 0
+    error: str | None = None
+    skipped: bool = False  # another process holds this source's lease
+
+
+DayHook = Callable[[date], None]
+
+
+def utcnow() -> datetime:
+    """The current time, UTC, whole seconds."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def enabled_sources(names: Iterable[str] | None = None) -> dict[str, Source]:
+    """The enabled sources (optionally only ``names``), in priority order."""
+    sources = build_sources(current_app.config)
+    return sources if names is None else {n: s for n, s in sources.items() if n in set(names)}
+
+
+def get_source(name: str) -> Source:
+    """Any implemented source by name, enabled or not (for an explicit backfill)."""
+    urls = current_app.config["SOURCE_URLS"]
+    return all_source_classes()[name](urls.get(name, ""), urls.get(f"{name}-fallback"))
+
+
+def update(names: Iterable[str] | None = None, today: date | None = None,
+           on_day: DayHook | None = None) -> list[RunSummary]:
+    """For each enabled source: fetch the newest day and repair gaps over the last RATES_GAP_DAYS."""
+    today = today or utcnow().date()
+    gap_days = current_app.config["RATES_GAP_DAYS"]
+    summaries = []
+    for source in enabled_sources(names).values():
+        with new_session() as session:
+            days = days_to_update(session, source.name, today, gap_days)
+        summaries.append(run_source(source, "update", days, on_day))
+    return summaries
+
+
+def days_to_update(session: Session, source: str, today: date, gap_days: int) -> list[date]:
+    """Oldest first: ``today`` always, and earlier days of the window not yet answered for good."""
+    window = [today - timedelta(days=n) for n in range(gap_days - 1, -1, -1)]
+    answered = _answered_days(session, source, window[0], today)
+    return [day for day in window if day == today or not _is_final(answered.get(day), day)]
+
+
+def pending_backfill_days(session: Session, source: str, start: date, end: date) -> list[date]:
+    """The days of ``start``..``end`` the source has not answered yet (``ok`` and ``none`` are done)."""
+    answered = _answered_days(session, source, start, end)
+    days = (start + timedelta(days=n) for n in range((end - start).days + 1))
+    return [day for day in days if day not in answered]
+
+
+def backfill(name: str, start: date, end: date, on_day: DayHook | None = None) -> RunSummary:
+    """Fetch every day of ``start``..``end`` not answered yet; resumable after an interruption."""
+    source = get_source(name)
+    with new_session() as session:
+        days = pending_backfill_days(session, name, start, end)
+    return run_source(source, "backfill", days, on_day)
+
+
+def run_source(source: Source, job: str, days: list[date], on_day: DayHook | None = None) -> RunSummary:
+    """Run ``days`` of one source under its lease, recorded as one RateRun; never raises."""
+    summary = RunSummary(source.name, job)
+    with hold_lease(get_engine(), f"rates:{source.name}") as lease:
+        if lease is None:
+            summary.skipped = True
+            return summary
+        with new_session() as session:
+            run = RateRun(source=source.name, job=job, started_at=utcnow(), rows_written=0)
+            session.add(run)
+            session.commit()
+            try:
+                _run_days(session, source, days, summary, _with_renewal(lease, on_day))
+            except Exception as exc:  # a bug or a database error must not stop the other sources
+                log.exception("rates %s: %s failed", job, source.name)
+                session.rollback()
+                summary.error = f"internal error: {exc!r}"
+            run.finished_at, run.rows_written, run.error = utcnow(), summary.rows_written, summary.error
+            session.commit()
+    return summary
+
+
+def _run_days(session: Session, source: Source, days: list[date], summary: RunSummary,
+              on_day: DayHook) -> None:
+    config = current_app.config
+    limits = Limits(config["RATES_MAX_JUMP_PCT"], config["RATES_CROSSCHECK_PCT"])
+    timeout = http_timeout(config)
+    with make_http_session(config) as http:
+        for day in days:
+            try:
+                summary.rows_written += ingest_day(session, source, day, http, timeout, limits)
+            except DAY_FAILURES as exc:
+                session.rollback()
+                summary.error = f"{day}: {_describe(exc)}"
+                log.warning("rates: %s %s", source.name, summary.error)
+                return
+            session.commit()
+            summary.days_done += 1
+            on_day(day)
+
+
+def ingest_day(session: Session, source: Source, day: date, http: requests.Session,
+               timeout: tuple[float, float], limits: Limits) -> int:
+    """Fetch, parse, validate and upsert one day; a 404 marks the day ``none``. Rows written."""
+    now = utcnow()
+    try:
+        observations = source.parse(source.fetch(http, day, timeout), day)
+    except NoData:
+        mark_day(session, source.name, day, "none", now)
+        return 0
+    return store_observations(session, source.name, day, observations, now, limits).written
+
+
+def _answered_days(session: Session, source: str, start: date, end: date) -> dict[date, RateSourceDay]:
+    rows = session.scalars(
+        select(RateSourceDay).where(
+            RateSourceDay.source == source, RateSourceDay.date >= start, RateSourceDay.date <= end
+        )
+    )
+    return {row.date: row for row in rows}
+
+
+def _is_final(row: RateSourceDay | None, day: date) -> bool:
+    if row is None:
+        return False
+    return row.status == "ok" or row.checked_at.date() >= day + NONE_IS_FINAL_AFTER
+
+
+def _with_renewal(lease: Lease, on_day: DayHook | None) -> DayHook:
+    def hook(day: date) -> None:
+        lease.renew()
+        if on_day is not None:
+            on_day(day)
+
+    return hook
+
+
+def _describe(exc: Exception) -> str:
+    # requests reports a read timeout that outlived its retries as a ConnectionError ("Read timed out").
+    return f"{exc.__class__.__name__}: {exc}"
