@@ -1,5 +1,66 @@
 """``feedsvc rates update|backfill``."""
 
+from __future__ import annotations
+
+from datetime import date, datetime
+
 import click
+from flask.cli import with_appcontext
+
+from feedsvc.db import new_session
+from feedsvc.rates import jobs
+from feedsvc.rates.sources import all_source_classes
 
 rates_group = click.Group("rates", help="Exchange-rate updates and backfills.")
+
+
+def _report(summary: jobs.RunSummary) -> bool:
+    """Print one source's outcome; True when it succeeded (or was busy elsewhere)."""
+    if summary.skipped:
+        click.echo(f"{summary.source}: skipped, another process is working on it")
+    elif summary.error:
+        click.echo(f"{summary.source}: failed after {summary.rows_written} rows: {summary.error}", err=True)
+    else:
+        click.echo(f"{summary.source}: {summary.rows_written} rows written, {summary.days_done} days checked")
+    return summary.error is None
+
+
+@rates_group.command("update")
+@click.option("--date", "today", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Update as of this UTC day (default: today).")
+@with_appcontext
+def update_command(today: datetime | None) -> None:
+    """Fetch the newest day of every enabled source and repair gaps of the last days."""
+    day = today.date() if today else None
+    results = [_report(summary) for summary in jobs.update(today=day)]
+    if not all(results):
+        raise SystemExit(1)
+
+
+@rates_group.command("backfill")
+@click.option("--from", "start", required=True, type=click.DateTime(["%Y-%m-%d"]), help="First day.")
+@click.option("--to", "end", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Last day.")
+@click.option("--source", "names", multiple=True, type=click.Choice(sorted(all_source_classes())),
+              help="Only this source (repeatable; default: every enabled source).")
+@with_appcontext
+def backfill_command(start: datetime, end: datetime, names: tuple[str, ...]) -> None:
+    """Fetch every day from --from to --to not fetched yet; rerun to resume after an interrupt."""
+    first, last = start.date(), end.date()
+    if first > last:
+        raise click.BadParameter("--from is after --to", param_hint="--from")
+    ok = True
+    for name in names or jobs.enabled_sources():
+        ok = _backfill_one(name, first, last) and ok
+    if not ok:
+        raise SystemExit(1)
+
+
+def _backfill_one(name: str, first: date, last: date) -> bool:
+    with new_session() as session:
+        pending = len(jobs.pending_backfill_days(session, name, first, last))
+    total = (last - first).days + 1
+    label = f"{name}: {total - pending} of {total} days done"
+    with click.progressbar(length=pending, label=label, file=click.get_text_stream("stderr")) as bar:
+        summary = jobs.backfill(name, first, last, on_day=lambda _day: bar.update(1))
+    return _report(summary)
+

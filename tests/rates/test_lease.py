@@ -1,0 +1,101 @@
+"""Job leases: one holder at a time, in one process and across two real processes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug import Response
+
+from feedsvc.models import JobLease, RateObservation
+from feedsvc.rates.lease import Lease, hold_lease
+
+FEEDSVC = str(Path(sys.executable).parent / "feedsvc")
+SERVED = [date(2025, 12, 24), date(2025, 12, 25), date(2025, 12, 26), date(2025, 12, 27), date(2025, 12, 28)]
+
+
+@pytest.fixture
+def engine(app: Flask):
+    return app.extensions["feedsvc.engine"]
+
+
+def test_one_holder_at_a_time(engine) -> None:
+    first, second = Lease(engine, "rates:x"), Lease(engine, "rates:x")
+    assert first.acquire()
+    assert not second.acquire()
+    assert first.renew()  # the holder may renew
+    assert Lease(engine, "rates:y").acquire()  # other names are independent
+    first.release()
+    assert second.acquire()
+
+
+def test_an_expired_lease_is_taken_over(engine) -> None:
+    crashed = Lease(engine, "rates:x", ttl=timedelta(seconds=-1))  # as if its holder died long ago
+    assert crashed.acquire()
+    successor = Lease(engine, "rates:x")
+    assert successor.acquire()
+    crashed.release()  # a late release by the old holder does not free the successor's lease
+    assert not Lease(engine, "rates:x").acquire()
+
+
+def test_hold_lease_releases_on_exit_and_yields_none_when_busy(engine) -> None:
+    with hold_lease(engine, "rates:x") as held:
+        assert held is not None
+        with hold_lease(engine, "rates:x") as busy:
+            assert busy is None
+    with Session(engine) as session:
+        assert session.scalars(select(JobLease)).all() == []
+
+
+def run_update(env: dict[str, str], **kwargs) -> subprocess.CompletedProcess | subprocess.Popen:
+    args = [FEEDSVC, "rates", "update", "--date", "2025-12-28"]
+    if kwargs.pop("background", False):
+        return subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.run(args, env=env, capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_two_processes_never_run_the_same_source_at_once(app, database_urls, db_name, mirror,
+                                                          upstream_bytes) -> None:
+    entered, release = threading.Event(), threading.Event()
+
+    def held_up(_request):  # the first process's first request waits here until we let it go
+        entered.set()
+        release.wait(60)
+        return Response("Not Found", status=404)
+
+    first_day = mirror.path("currency-api", date(2025, 12, 15))
+    mirror.server.expect_request(first_day).respond_with_handler(held_up)
+    for day in SERVED:
+        mirror.serve("currency-api", day, upstream_bytes(f"currency-api/{day}.usd.json"))
+    mirror.answer_404_elsewhere()
+    env = {**os.environ, "FEEDSVC_DATABASE_URL": database_urls[db_name], "FEEDSVC_SCHEDULER": "off",
+           "FEEDSVC_RATES_SOURCES": "currency-api",
+           "FEEDSVC_SOURCE_CURRENCY_API_URL": mirror.template("currency-api"),
+           "FEEDSVC_SOURCE_CURRENCY_API_FALLBACK_URL": mirror.template("currency-api-fallback")}
+
+    first = run_update(env, background=True)
+    try:
+        assert entered.wait(60), first.communicate(timeout=5)
+        second = run_update(env)  # runs while the first holds the lease
+    finally:
+        release.set()
+        out, err = first.communicate(timeout=120)
+    assert second.returncode == 0, second.stderr
+    assert "currency-api: skipped, another process is working on it" in second.stdout
+    assert first.returncode == 0, err
+    assert "currency-api: 25 rows written, 14 days checked" in out
+    primaries = [p for p in mirror.requested() if p.startswith("/cdn.jsdelivr.net/")]
+    assert len(primaries) == len(set(primaries)) == 14  # every day asked once, by the first process only
+
+    third = run_update(env)  # the lease was released: the next run works (and adds nothing)
+    assert "currency-api: 0 rows written, 1 days checked" in third.stdout, third.stderr
+    with Session(app.extensions["feedsvc.engine"]) as session:
+        assert len(session.scalars(select(RateObservation)).all()) == 25
