@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date, datetime
 
 import click
@@ -60,7 +61,7 @@ def _backfill_one(name: str, first: date, last: date) -> bool:
         pending = len(jobs.pending_backfill_days(session, name, first, last))
     total = (last - first).days + 1
     label = f"{name}: {total - pending} of {total} days done"
-    with click.progressbar(length=pending, label=label, file=click.get_text_stream("stderr")) as bar:
+    with click.progressbar(length=pending, label=label, file=sys.stderr) as bar:
         summary = jobs.backfill(name, first, last, on_day=lambda _day: bar.update(1))
     return _report(summary)
 

@@ -1,0 +1,102 @@
+"""``feedsvc rates update|backfill`` and the demo rates, through the real CLI."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from feedsvc.models import RateObservation, RateRun
+from feedsvc.rates.demo import DEMO_DATA
+
+SERVED = [date(2025, 12, 24), date(2025, 12, 25), date(2025, 12, 26), date(2025, 12, 27), date(2025, 12, 28)]
+
+
+def count(app: Flask, source: str | None = None) -> int:
+    query = select(func.count()).select_from(RateObservation)
+    if source:
+        query = query.where(RateObservation.source == source)
+    with Session(app.extensions["feedsvc.engine"]) as session:
+        return session.scalar(query)
+
+
+@pytest.fixture
+def cli_app(app_factory, mirror, upstream_bytes, fast_http) -> Flask:
+    for day in SERVED:
+        mirror.serve("currency-api", day, upstream_bytes(f"currency-api/{day}.usd.json"))
+    mirror.answer_404_elsewhere()
+    return app_factory(SOURCE_URLS=mirror.urls(), RATES_SOURCES=("currency-api", "peg"), RATES_GAP_DAYS=3,
+                       **fast_http)
+
+
+def test_update_reports_each_source(cli_app: Flask) -> None:
+    result = cli_app.test_cli_runner().invoke(args=["rates", "update", "--date", "2025-12-28"])
+    assert result.exit_code == 0, result.output
+    assert "currency-api: 15 rows written, 3 days checked" in result.output
+    assert "peg: 3 rows written, 3 days checked" in result.output
+    assert (count(cli_app, "currency-api"), count(cli_app, "peg")) == (15, 3)
+
+
+def test_update_exits_1_when_a_source_fails(app_factory, mirror, fast_http) -> None:
+    mirror.server.expect_request(mirror.path("currency-api", date(2025, 12, 28))).respond_with_data("<html>")
+    app = app_factory(SOURCE_URLS=mirror.urls(), RATES_SOURCES=("currency-api", "peg"), RATES_GAP_DAYS=1,
+                      **fast_http)
+    result = app.test_cli_runner().invoke(args=["rates", "update", "--date", "2025-12-28"])
+    assert result.exit_code == 1
+    assert "currency-api: failed after 0 rows: 2025-12-28: SourceError" in result.output
+    assert "peg: 1 rows written" in result.output
+
+
+def test_backfill_one_source_with_progress_and_resume(cli_app: Flask, mirror) -> None:
+    runner = cli_app.test_cli_runner()
+    args = ["rates", "backfill", "--from", "2025-12-20", "--to", "2025-12-28", "--source", "currency-api"]
+    result = runner.invoke(args=args)
+    assert result.exit_code == 0, result.output
+    assert "currency-api: 0 of 9 days done" in result.output  # the progress bar's label
+    assert "currency-api: 25 rows written, 9 days checked" in result.output
+    assert (count(cli_app, "currency-api"), count(cli_app, "peg")) == (25, 0)
+    asked = len(mirror.requested())
+    again = runner.invoke(args=args)
+    assert "currency-api: 9 of 9 days done" in again.output
+    assert "currency-api: 0 rows written, 0 days checked" in again.output
+    assert len(mirror.requested()) == asked
+    with Session(cli_app.extensions["feedsvc.engine"]) as session:
+        assert [r.job for r in session.scalars(select(RateRun))] == ["backfill", "backfill"]
+
+
+def test_backfill_every_enabled_source_by_default(cli_app: Flask) -> None:
+    result = cli_app.test_cli_runner().invoke(args=["rates", "backfill", "--from", "2025-12-27", "--to",
+                                                    "2025-12-28"])
+    assert result.exit_code == 0, result.output
+    assert (count(cli_app, "currency-api"), count(cli_app, "peg")) == (10, 2)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--from", "2025-12-28", "--to", "2025-12-20"], ["--from", "28.12.2025", "--to", "2025-12-28"],
+     ["--from", "2025-12-20", "--to", "2025-12-28", "--source", "nope"], ["--to", "2025-12-28"]],
+    ids=["from after to", "bad date", "unknown source", "missing from"],
+)
+def test_backfill_rejects_bad_arguments(cli_app: Flask, args: list[str]) -> None:
+    result = cli_app.test_cli_runner().invoke(args=["rates", "backfill", *args])
+    assert result.exit_code == 2
+    assert count(cli_app) == 0
+
+
+def test_demo_loads_the_real_payloads_once(app: Flask) -> None:
+    runner = app.test_cli_runner()
+    files = sorted(DEMO_DATA.glob("*.usd.json"))
+    assert len(files) == 7
+    first = runner.invoke(args=["demo"])
+    assert first.exit_code == 0, first.output
+    assert f"{len(files) * 5} new rate observations" in first.output
+    second = runner.invoke(args=["demo"])
+    assert "0 new rate observations" in second.output
+    with Session(app.extensions["feedsvc.engine"]) as session:
+        row = session.scalars(select(RateObservation).where(RateObservation.date == date(2025, 5, 1),
+                                                            RateObservation.currency == "UZS")).one()
+    assert (row.source, row.units_per_usd) == ("currency-api", Decimal("12968.91140011"))
