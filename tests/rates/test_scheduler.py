@@ -1,0 +1,74 @@
+"""APScheduler wiring: cron jobs per source group, no overlap, UTC; the foreground command."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from flask import Flask
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from feedsvc.models import RateObservation, RateRun
+from feedsvc.scheduler import make_scheduler, run_update_job, start_background_scheduler
+
+FEEDSVC = str(Path(sys.executable).parent / "feedsvc")
+
+
+def test_one_job_per_cron_with_no_overlap(app_factory) -> None:
+    app = app_factory(RATES_SOURCES=("currency-api", "peg"), RATES_CRON="7 * * * *",
+                      SOURCE_CRONS={"peg": "0 3 * * *", "nbk": "0 12 * * *"})
+    scheduler = make_scheduler(app, BackgroundScheduler)
+    jobs = {job.args[1]: job for job in scheduler.get_jobs()}
+    assert set(jobs) == {("currency-api",), ("peg",)}  # nbk is not enabled: no job
+    for job in jobs.values():
+        assert (job.max_instances, job.coalesce) == (1, True)
+        assert str(job.trigger.timezone) == "UTC"
+    expected = CronTrigger.from_crontab("7 * * * *", timezone="UTC")
+    assert str(jobs[("currency-api",)].trigger) == str(expected)
+    assert "hour='3'" in str(jobs[("peg",)].trigger)
+
+
+def test_the_background_scheduler_starts_and_stops(app: Flask) -> None:
+    scheduler = start_background_scheduler(app)
+    try:
+        assert scheduler.running
+        assert scheduler.get_jobs()
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+def test_the_scheduled_job_updates_and_records_a_run(app_factory) -> None:
+    app = app_factory(RATES_SOURCES=("peg",), RATES_GAP_DAYS=2)
+    run_update_job(app, ("peg",))
+    with Session(app.extensions["feedsvc.engine"]) as session:
+        assert len(session.scalars(select(RateObservation)).all()) == 2
+        run = session.scalars(select(RateRun)).one()
+    assert (run.source, run.job, run.rows_written, run.error) == ("peg", "update", 2, None)
+
+
+def test_importing_the_scheduler_starts_nothing() -> None:
+    code = "import threading, feedsvc.scheduler, feedsvc.rates.jobs; print(threading.active_count())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "1"
+
+
+def test_the_foreground_command_lists_its_jobs_and_stops_on_ctrl_c(database_urls, db_name, app) -> None:
+    env = {**os.environ, "FEEDSVC_DATABASE_URL": database_urls[db_name], "FEEDSVC_RATES_SOURCES": "peg",
+           "FEEDSVC_RATES_CRON": "0 4 * * *"}
+    process = subprocess.Popen([FEEDSVC, "scheduler"], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        first_line = process.stdout.readline()
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    assert first_line.startswith("scheduled: rates update (peg), cron cron[")
+    assert "hour='4'" in first_line
+    assert process.returncode == 0, err
+    assert "scheduler stopped" in out
