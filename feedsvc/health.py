@@ -2,20 +2,39 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, jsonify
-from sqlalchemy import text
+from flask import Blueprint, Response, current_app, jsonify
+from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from feedsvc.db import get_session
+from feedsvc.models import RateRun
 
 bp = Blueprint("health", __name__)
 
 
+def last_rates_success(session: Session) -> datetime | None:
+    """When a rate job last finished without an error, or None."""
+    return session.scalars(
+        select(RateRun.finished_at)
+        .where(RateRun.error.is_(None), RateRun.finished_at.is_not(None))
+        .order_by(RateRun.finished_at.desc())
+        .limit(1)
+    ).first()
+
+
 def rates_health() -> dict[str, Any]:
-    """Rate freshness; replaced by the rates package once it records runs."""
-    return {"last_success": None, "stale": True}
+    """``last_success`` (RFC 3339 or None) and ``stale``: no success within RATES_STALE_HOURS."""
+    last = last_rates_success(get_session())
+    limit = timedelta(hours=current_app.config["RATES_STALE_HOURS"])
+    stale = last is None or datetime.now(UTC) - last > limit
+    return {
+        "last_success": last.isoformat().replace("+00:00", "Z") if last else None,
+        "stale": stale,
+    }
 
 
 @bp.get("/healthz")
