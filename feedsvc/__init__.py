@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask
-from flask_smorest import Api
 
 from config import Config
+from feedsvc.errors import Api
 
 
 def create_app(config: Config | None = None) -> Flask:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import flask_smorest
 from flask import Flask, Response, current_app, jsonify, render_template, request
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError, fields
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 JSON_PREFIXES = ("/api", "/feeds", "/rates.", "/rates/", "/healthz", "/embed/v1")
@@ -19,6 +20,29 @@ class BadRequestParams(HTTPException):
     def __init__(self, message: str, fields: dict[str, list[str]] | None = None) -> None:
         super().__init__(message)
         self.fields = fields or {}
+
+
+class ErrorDetailSchema(Schema):
+    """The inside of an error answer."""
+
+    status = fields.Integer(required=True, metadata={"description": "the HTTP status"})
+    message = fields.String(required=True)
+    field_messages = fields.Dict(
+        keys=fields.String(), values=fields.List(fields.String()), data_key="fields",
+        metadata={"description": "messages per field (400 and 422)"},
+    )
+
+
+class ErrorSchema(Schema):
+    """``{"error": {"status", "message", "fields"?}}`` — every error the service answers."""
+
+    error = fields.Nested(ErrorDetailSchema, required=True)
+
+
+class Api(flask_smorest.Api):
+    """flask-smorest's Api documenting our error shape instead of its own."""
+
+    ERROR_SCHEMA = ErrorSchema
 
 
 def wants_json() -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 
 from flask import Request
@@ -33,7 +34,15 @@ MAX_ID = 2**31 - 1  # larger ids can't exist; asking the database would overflow
 
 
 class StrictJSONParser(FlaskParser):
-    """JSON bodies must say so (415 otherwise) and be non-empty (400 otherwise)."""
+    """JSON bodies must say so (415 otherwise) and be non-empty (400 otherwise).
+
+    Query strings follow their schema's ``unknown`` (RAISE: an unknown parameter is a 400),
+    where webargs would silently drop them.
+    """
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": None, "querystring": None,
+    }
 
     def _raw_load_json(self, req: Request) -> Any:
         if not is_json_request(req):
@@ -62,6 +71,20 @@ class ApiBlueprint(Blueprint):
 
 bp = ApiBlueprint("api", __name__, url_prefix="/api", description="Articles and countries")
 WRITE_DOC = {"security": [{"bearerAuth": []}]}
+
+
+def errors_doc(*statuses: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Document the error answers a view can give (each in the one error shape)."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        for status in statuses:
+            view = bp.alt_response(status, HTTPStatus(status).name)(view)
+        return view
+
+    return decorate
+
+
+WRITE_ERRORS = (400, 401, 409, 413, 415, 422)
 
 
 def load_article(session: Session, article_id: int) -> Article:
@@ -95,6 +118,7 @@ class Articles(MethodView):
 
     @bp.arguments(ArticleQuerySchema, location="query", error_status_code=400)
     @bp.response(200, ArticlePageSchema)
+    @errors_doc(400)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """List articles, newest first, filtered by country, tag and text."""
         session = get_session()
@@ -113,6 +137,7 @@ class Articles(MethodView):
     @token_required
     @bp.arguments(ArticleInSchema)
     @bp.response(201, ArticleOutSchema)
+    @errors_doc(*WRITE_ERRORS)
     def post(self, data: dict[str, Any]) -> tuple[Article, dict[str, str]]:
         """Create an article (needs a token); answers 201 with its Location."""
         session = get_session()
@@ -126,6 +151,7 @@ class ArticleItem(MethodView):
     """One article."""
 
     @bp.response(200, ArticleOutSchema)
+    @errors_doc(404)
     def get(self, article_id: int) -> Article:
         """One article by id."""
         return load_article(get_session(), article_id)
@@ -134,6 +160,7 @@ class ArticleItem(MethodView):
     @token_required
     @bp.arguments(ArticlePatchSchema)
     @bp.response(200, ArticleOutSchema)
+    @errors_doc(*WRITE_ERRORS, 404)
     def patch(self, data: dict[str, Any], article_id: int) -> Article:
         """Change some fields of an article (needs a token); its uuid never changes."""
         session = get_session()
@@ -144,6 +171,7 @@ class ArticleItem(MethodView):
     @bp.doc(**WRITE_DOC)
     @token_required
     @bp.response(204)
+    @errors_doc(401, 404)
     def delete(self, article_id: int) -> None:
         """Delete an article (needs a token)."""
         session = get_session()

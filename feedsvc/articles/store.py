@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from feedsvc.articles.clean import clean_article_fields
@@ -209,7 +209,5 @@ def delete_article(session: Session, article: Article, *, now: datetime | None =
     """Delete an article; its feeds see the deletion through the change markers."""
     now = now or datetime.now(UTC)
     bump_markers(session, _scopes(article.countries), now)
-    session.execute(delete(article_countries).where(article_countries.c.article_id == article.id))
-    session.execute(delete(article_tags).where(article_tags.c.article_id == article.id))
-    session.delete(article)
+    session.delete(article)  # the ORM removes its country and tag links
     session.flush()

@@ -1,0 +1,183 @@
+"""The article API when used right: create, read, list, filter, edit, delete, countries, OpenAPI."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from article_helpers import article_body, markers
+from openapi_spec_validator import validate
+
+
+def test_create_answers_201_with_location_and_the_article(client, auth_headers) -> None:
+    response = client.post("/api/articles", json=article_body(external_id="desk-1"), headers=auth_headers)
+    assert response.status_code == 201
+    article = response.get_json()
+    assert response.headers["Location"] == f"http://localhost/api/articles/{article['id']}"
+    assert article["title"] == "Reservoir levels rise on the Syr Darya"
+    assert article["countries"] == ["kazakhstan", "uzbekistan"]
+    assert article["tags"] == ["energy", "water"]
+    assert article["published_at"] == "2025-04-02T08:30:00+00:00"
+    assert article["updated_at"].endswith("+00:00")
+    assert article["language"] == "en"
+    assert article["external_id"] == "desk-1"
+    assert article["url"].startswith(f"http://localhost/articles/{article['id']}/reservoir-levels")
+    assert client.get(response.headers["Location"]).get_json() == article
+
+
+def test_countries_accept_iso_codes_and_duplicates(create) -> None:
+    assert create(countries=["KZ", "kazakhstan", "tm"])["countries"] == ["kazakhstan", "turkmenistan"]
+
+
+def test_a_minimal_article_gets_defaults(client, auth_headers) -> None:
+    body = {"title": "Short", "countries": ["tajikistan"], "published_at": "2025-03-01"}
+    article = client.post("/api/articles", json=body, headers=auth_headers).get_json()
+    assert article["summary"] == "" and article["content_html"] == "" and article["tags"] == []
+    assert article["author"] is None and article["image_url"] is None and article["source_url"] is None
+    assert article["published_at"] == "2025-03-01T00:00:00+00:00"
+
+
+def test_published_at_offsets_are_stored_in_utc(create) -> None:
+    assert create(published_at="2025-04-02T10:00:00+05:00")["published_at"] == "2025-04-02T05:00:00+00:00"
+    assert create(published_at="2025-04-02T10:00:00")["published_at"] == "2025-04-02T10:00:00+00:00"
+
+
+def test_html_is_sanitised_and_text_is_plain(create) -> None:
+    article = create(
+        title="<b>Tariffs</b> &amp; <i>trade</i> &amp;amp; more",
+        summary="<p onclick='x()'>Rail &lt;freight&gt; grows</p>",
+        content_html=(
+            '<p onmouseover="steal()">Text<script>alert(1)</script></p>'
+            '<a href="javascript:alert(1)">bad</a><a href="/report.pdf">report</a>'
+            '<img src="img/chart.png" onerror="x()"><iframe src="https://evil.example"></iframe>'
+        ),
+        source_url="https://news.example.org/2025/04/story.html",
+        author="Staff <desk@example.org>",
+    )
+    assert article["title"] == "Tariffs & trade &amp; more"
+    assert article["summary"] == "Rail <freight> grows"
+    html = article["content_html"]
+    for forbidden in ("script", "onmouseover", "onerror", "javascript:", "iframe", "alert"):
+        assert forbidden not in html
+    assert 'href="https://news.example.org/report.pdf"' in html
+    assert 'src="https://news.example.org/2025/04/img/chart.png"' in html
+    assert 'rel="noopener noreferrer"' in html
+    assert article["author"] == "Staff <desk@example.org>"
+
+
+ILLEGAL = "\x00\x01\x08\x0b\x1f\x7f\x80\x85\x9f\ufffe\uffff"
+
+
+@pytest.mark.parametrize("field", ["title", "summary", "author", "content_html"])
+def test_illegal_characters_are_removed_from_every_text_field(client, auth_headers, field) -> None:
+    body = article_body(**{field: f"Gas{ILLEGAL} prices"})
+    raw = json.dumps(body).replace("prices", "\\ud800prices\\udfff")
+    response = client.post("/api/articles", data=raw, headers=auth_headers, content_type="application/json")
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert response.get_json()[field] == "Gas prices"
+    stored = client.get(f"/api/articles/{response.get_json()['id']}").get_json()
+    assert stored[field] == "Gas prices"
+
+
+def test_patch_changes_only_given_fields_and_keeps_uuid(client, auth_headers, create) -> None:
+    article = create(image_url="https://picsum.photos/seed/dam/800/450")
+    response = client.patch(
+        f"/api/articles/{article['id']}",
+        json={"title": "New <i>title</i>", "countries": ["kyrgyzstan"], "tags": [], "image_url": None},
+        headers=auth_headers,
+    )
+    assert response.status_code == 200
+    patched = response.get_json()
+    assert patched["uuid"] == article["uuid"] and patched["id"] == article["id"]
+    assert patched["title"] == "New title"
+    assert patched["countries"] == ["kyrgyzstan"] and patched["tags"] == [] and patched["image_url"] is None
+    assert patched["summary"] == article["summary"] and patched["published_at"] == article["published_at"]
+    assert patched["updated_at"] > article["updated_at"]
+
+
+def test_delete_answers_204_then_404(client, auth_headers, create) -> None:
+    article = create()
+    response = client.delete(f"/api/articles/{article['id']}", headers=auth_headers)
+    assert response.status_code == 204 and response.data == b""
+    assert client.get(f"/api/articles/{article['id']}").status_code == 404
+
+
+def test_writes_through_the_api_bump_change_markers(app, client, auth_headers, create) -> None:
+    start = markers(app)
+    article = create(countries=["kazakhstan"])
+    after_create = markers(app)
+    assert after_create["articles"] == start["articles"] + 1
+    assert after_create["articles:kazakhstan"] == start["articles:kazakhstan"] + 1
+    assert after_create["articles:uzbekistan"] == start["articles:uzbekistan"]
+    client.patch(f"/api/articles/{article['id']}", json={"countries": ["uzbekistan"]}, headers=auth_headers)
+    after_patch = markers(app)
+    assert after_patch["articles:kazakhstan"] == after_create["articles:kazakhstan"] + 1
+    assert after_patch["articles:uzbekistan"] == after_create["articles:uzbekistan"] + 1
+    client.delete(f"/api/articles/{article['id']}", headers=auth_headers)
+    after_delete = markers(app)
+    assert after_delete["articles"] == after_patch["articles"] + 1
+    assert after_delete["articles:uzbekistan"] == after_patch["articles:uzbekistan"] + 1
+    assert after_delete["articles:kazakhstan"] == after_patch["articles:kazakhstan"]
+
+
+def test_list_filters_and_pages_newest_first(client, create) -> None:
+    create(title="Old water story", published_at="2025-01-05T00:00:00Z", countries=["kazakhstan"],
+           tags=["water"])
+    create(title="Rail freight", published_at="2025-03-05T00:00:00Z", countries=["kyrgyzstan"],
+           tags=["transport"], summary="Wagons", content_html="<p>Dry port</p>")
+    create(title="New water story", published_at="2025-02-05T00:00:00Z", countries=["kazakhstan"],
+           tags=["water"])
+
+    def titles(query: str) -> list[str]:
+        return [a["title"] for a in client.get(f"/api/articles?{query}").get_json()["items"]]
+
+    assert titles("") == ["Rail freight", "New water story", "Old water story"]
+    assert titles("country=kazakhstan") == ["New water story", "Old water story"]
+    assert titles("country=KZ") == ["New water story", "Old water story"]
+    assert titles("tag=transport") == ["Rail freight"]
+    assert titles("q=dry+PORT") == ["Rail freight"]
+    assert titles("q=wagons") == ["Rail freight"]
+    assert titles("q=50%25") == []
+    assert titles("tag=nothing") == []
+    page = client.get("/api/articles?per_page=2&page=2").get_json()
+    assert [a["title"] for a in page["items"]] == ["Old water story"]
+    assert (page["page"], page["per_page"], page["total"], page["pages"]) == (2, 2, 3, 2)
+
+
+def test_countries_list_the_five_with_feeds(client) -> None:
+    response = client.get("/api/countries")
+    assert response.status_code == 200
+    items = response.get_json()["items"]
+    slugs = ["kazakhstan", "kyrgyzstan", "tajikistan", "turkmenistan", "uzbekistan"]
+    assert [c["slug"] for c in items] == slugs
+    kz = items[0]
+    assert (kz["code"], kz["name"], kz["currency"]) == ("kz", "Kazakhstan", "KZT")
+    assert kz["feeds"]["rss"].startswith("http://localhost/feeds/kazakhstan")
+    assert set(kz["feeds"]) == {"rss", "atom", "json"}
+
+
+def test_openapi_document_is_valid_and_documents_bearer_auth(client) -> None:
+    response = client.get("/api/openapi.json")
+    assert response.status_code == 200
+    spec = response.get_json()
+    validate(spec)
+    assert spec["openapi"].startswith("3.")
+    assert spec["components"]["securitySchemes"]["bearerAuth"] == {"type": "http", "scheme": "bearer"}
+    paths = spec["paths"]
+    assert paths["/api/articles"]["post"]["security"] == [{"bearerAuth": []}]
+    assert paths["/api/articles/{article_id}"]["patch"]["security"] == [{"bearerAuth": []}]
+    assert paths["/api/articles/{article_id}"]["delete"]["security"] == [{"bearerAuth": []}]
+    assert "security" not in paths["/api/articles"]["get"]
+    body = paths["/api/articles"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body["$ref"].endswith("/ArticleIn")
+    assert {"401", "422"} <= set(paths["/api/articles"]["post"]["responses"])
+
+
+def test_openapi_documents_our_error_shape(client) -> None:
+    spec = client.get("/api/openapi.json").get_json()
+    error = spec["components"]["schemas"]["Error"]
+    assert error["properties"]["error"]["$ref"].endswith("/ErrorDetail")
+    detail = spec["components"]["schemas"]["ErrorDetail"]["properties"]
+    assert set(detail) == {"status", "message", "fields"}
+    responses = spec["paths"]["/api/articles/{article_id}"]["get"]["responses"]
+    assert responses["404"]["$ref"].endswith("/NOT_FOUND")
