@@ -1,0 +1,54 @@
+"""Rendered feeds are cached by marker and parameters, in process or in Redis shared by workers."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import redis
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def test_a_hot_feed_is_served_from_the_cache(app, client, add_article):
+    add_article(title="Cached")
+    first = client.get("/feeds/kazakhstan.atom")
+    cache = app.extensions["feedsvc.cache"]
+    (key,) = [key for key in cache.items if key.startswith("feed:")]
+    cache.set(key, b"from the cache", 60)
+    assert client.get("/feeds/kazakhstan.atom").data == b"from the cache"
+    assert client.get("/feeds/kazakhstan.atom?limit=3").data != b"from the cache"  # other parameters
+    add_article(title="Newer")  # a new marker revision: a new key, never a stale feed
+    assert b"Newer" in client.get("/feeds/kazakhstan.atom").data
+    assert first.status_code == 200
+
+
+@pytest.fixture
+def redis_prefix():
+    """A unique key prefix in the real Redis, removed afterwards."""
+    prefix = f"test-h2-{uuid.uuid4().hex}:"
+    yield prefix
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(match=prefix + "*"):
+        client.delete(key)
+    client.close()
+
+
+def test_redis_cache_is_shared_by_every_worker(app_factory, add_article, redis_prefix):
+    settings = {"CACHE_URL": REDIS_URL, "CACHE_KEY_PREFIX": redis_prefix}
+    worker_one, worker_two = app_factory(**settings), app_factory(**settings)
+    add_article(title="Shared")
+    body = worker_one.test_client().get("/feeds/all.json").data
+    client = redis.Redis.from_url(REDIS_URL)
+    keys = list(client.scan_iter(match=redis_prefix + "feed:*"))
+    assert len(keys) == 1 and client.get(keys[0]) == body
+    client.set(keys[0], b"from redis")
+    client.close()
+    assert worker_two.test_client().get("/feeds/all.json").data == b"from redis"
+
+
+def test_unreachable_redis_means_no_cache_not_an_error(app_factory, add_article):
+    app = app_factory(CACHE_URL="redis://127.0.0.1:1/0")
+    add_article(title="Still served")
+    response = app.test_client().get("/feeds/all.rss")
+    assert response.status_code == 200 and b"Still served" in response.data
