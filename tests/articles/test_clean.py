@@ -1,0 +1,153 @@
+"""Cleaning at write time (DESIGN §4), tested on the functions themselves."""
+
+from __future__ import annotations
+
+import pytest
+from marshmallow import ValidationError
+
+from feedsvc.articles.clean import (
+    MAX_TITLE,
+    clean_article_fields,
+    clean_author,
+    clean_html,
+    clean_text,
+    has_illegal,
+    is_http_url,
+    remove_illegal,
+)
+
+BASE = "https://news.example.org/2025/04/story.html"
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("<b>again</b>", "again"),
+        ("Tom &amp; Jerry", "Tom & Jerry"),
+        ("&amp;amp;", "&amp;"),
+        ("&lt;b&gt;not a tag&lt;/b&gt;", "<b>not a tag</b>"),
+        ("caf&eacute; &#x27;quoted&#39;", "café 'quoted'"),
+        ("a&nbsp;b", "a b"),
+        ("<script>alert(1)</script>News", "News"),
+        ("<p>one</p>\n\n<p>two</p>", "one two"),
+        ("  spaced \t out  ", "spaced out"),
+        ("x < y & z", "x < y & z"),
+        ("Газ и нефть: 5%", "Газ и нефть: 5%"),
+    ],
+)
+def test_clean_text(raw: str, clean: str) -> None:
+    assert clean_text(raw) == clean
+
+
+def test_text_is_stored_unescaped_so_output_escapes_it_once() -> None:
+    # Stored escaped, a title would reach feeds as &amp;amp; (FreshRSS #7736).
+    for raw in ("Tom & Jerry", "Tom &amp; Jerry", "Tom <b>&amp;</b> Jerry"):
+        assert clean_text(raw) == "Tom & Jerry"
+
+
+@pytest.mark.parametrize(
+    "char", ["\x00", "\x01", "\x08", "\x0b", "\x0c", "\x1f", "\x7f", "\x80", "\x85", "\x9f",
+             "\ud800", "\udfff", "\ufffe", "\uffff", "\ufdd0", "\U0001fffe", "\U0010ffff"],
+)
+def test_illegal_characters_are_removed(char: str) -> None:
+    assert has_illegal(f"a{char}b")
+    assert remove_illegal(f"a{char}b") == "ab"
+    assert clean_text(f"a{char}b") == "ab"
+    assert clean_author(f"a{char}b") == "ab"
+    assert clean_html(f"<p>a{char}b</p>", None) == "<p>ab</p>"
+
+
+@pytest.mark.parametrize("char", ["\t", "\n", "\r", " ", "é", "\u00a0", "\ud7ff", "\ue000", "\ufffd", "😀"])
+def test_legal_characters_are_kept(char: str) -> None:
+    assert not has_illegal(char)
+    assert remove_illegal(char) == char
+
+
+def test_author_is_kept_as_given() -> None:
+    assert clean_author("Staff <desk@example.org>") == "Staff <desk@example.org>"
+    assert clean_author("  A.  Writer &amp; B. ") == "A. Writer &amp; B."
+
+
+def test_script_and_event_handlers_are_removed() -> None:
+    html = clean_html('<p onclick="x()" style="color:red">Hi<script>alert(1)</script></p>', BASE)
+    assert html == "<p>Hi</p>"
+
+
+@pytest.mark.parametrize(
+    "href",
+    ["javascript:alert(1)", "JAVASCRIPT:alert(1)", " javascript:alert(1)", "vbscript:x", "data:text/html,x"],
+)
+def test_dangerous_urls_are_removed(href: str) -> None:
+    html = clean_html(f'<a href="{href}">x</a><img src="{href}">', BASE)
+    assert "script" not in html.lower() and "data:" not in html
+    assert ">x</a>" in html
+
+
+def test_disallowed_elements_are_removed() -> None:
+    html = clean_html(
+        '<iframe src="https://x.example"></iframe><object></object><style>p{}</style>'
+        '<form><input></form><p>kept</p>', BASE,
+    )
+    assert html == "<p>kept</p>"
+
+
+def test_relative_urls_become_absolute_against_source_url() -> None:
+    html = clean_html('<a href="/about">a</a> <a href="next.html">b</a> <img src="../img/c.png">', BASE)
+    assert 'href="https://news.example.org/about"' in html
+    assert 'href="https://news.example.org/2025/04/next.html"' in html
+    assert 'src="https://news.example.org/2025/img/c.png"' in html
+
+
+def test_relative_urls_are_dropped_without_a_base() -> None:
+    html = clean_html('<a href="/about">a</a><img src="c.png" alt="chart">', None)
+    assert html == '<a rel="noopener noreferrer">a</a><img alt="chart">'
+
+
+def test_absolute_urls_are_kept_and_links_get_rel() -> None:
+    html = clean_html('<a href="https://example.org/x?a=1&amp;b=2">x</a>', None)
+    assert html == '<a href="https://example.org/x?a=1&amp;b=2" rel="noopener noreferrer">x</a>'
+
+
+def test_allowed_markup_survives() -> None:
+    html = "<h2>Head</h2><p><strong>b</strong> <em>i</em></p><ul><li>one</li></ul><blockquote>q</blockquote>"
+    assert clean_html(html, None) == html
+
+
+@pytest.mark.parametrize(
+    ("url", "ok"),
+    [("https://e.org/a.jpg", True), ("http://e.org", True), ("ftp://e.org/a", False),
+     ("javascript:alert(1)", False), ("/a.jpg", False), ("//e.org/a.jpg", False), ("https://", False)],
+)
+def test_is_http_url(url: str, ok: bool) -> None:
+    assert is_http_url(url) is ok
+
+
+def test_clean_article_fields_cleans_and_bounds() -> None:
+    clean = clean_article_fields(
+        {"title": "<i>Grain</i> exports", "summary": "a &amp; b", "author": "X <x@example.org>",
+         "content_html": '<img src="p.png">', "source_url": BASE},
+        BASE,
+    )
+    assert clean["title"] == "Grain exports" and clean["summary"] == "a & b"
+    assert clean["author"] == "X <x@example.org>"
+    assert clean["content_html"] == '<img src="https://news.example.org/2025/04/p.png">'
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"title": "<b> </b>"}, "title"),
+        ({"title": "x" * (MAX_TITLE + 1)}, "title"),
+        ({"content_html": "x" * (1024 * 1024 + 1)}, "content_html"),
+        ({"image_url": "javascript:alert(1)"}, "image_url"),
+        ({"source_url": "/relative"}, "source_url"),
+    ],
+)
+def test_clean_article_fields_rejects(data: dict, field: str) -> None:
+    with pytest.raises(ValidationError) as raised:
+        clean_article_fields(data, None)
+    assert field in raised.value.messages
+
+
+def test_a_title_at_the_limit_is_fine() -> None:
+    assert len(clean_article_fields({"title": "x" * MAX_TITLE}, None)["title"]) == MAX_TITLE
