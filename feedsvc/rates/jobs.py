@@ -61,8 +61,9 @@ def enabled_sources(names: Iterable[str] | None = None) -> dict[str, Source]:
 
 def get_source(name: str) -> Source:
     """Any implemented source by name, enabled or not (for an explicit backfill)."""
-    urls = current_app.config["SOURCE_URLS"]
-    return all_source_classes()[name](urls.get(name, ""), urls.get(f"{name}-fallback"))
+    if name not in all_source_classes():
+        raise KeyError(f"unknown rate source {name!r}")
+    return build_sources({**current_app.config, "RATES_SOURCES": (name,)})[name]
 
 
 def update(names: Iterable[str] | None = None, today: date | None = None,
