@@ -22,7 +22,7 @@ from feedsvc.db import get_engine, new_session
 from feedsvc.models import RateRun, RateSourceDay
 from feedsvc.rates.http_client import http_timeout, make_http_session
 from feedsvc.rates.ingest import Limits, mark_day, store_observations
-from feedsvc.rates.lease import Lease, hold_lease
+from feedsvc.rates.lease import Lease, LeaseLost, hold_lease
 from feedsvc.rates.sources import Source, all_source_classes, build_sources
 from feedsvc.rates.sources.base import NoData, SourceError
 
@@ -114,6 +114,9 @@ def run_source(source: Source, job: str, days: list[date], on_day: DayHook | Non
             session.commit()
             try:
                 _run_days(session, source, days, summary, _with_renewal(lease, on_day))
+            except LeaseLost as exc:
+                session.rollback()
+                summary.error = str(exc)
             except Exception as exc:  # a bug or a database error must not stop the other sources
                 log.exception("rates %s: %s failed", job, source.name)
                 session.rollback()

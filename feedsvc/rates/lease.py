@@ -24,6 +24,10 @@ from feedsvc.models import JobLease
 DEFAULT_TTL = timedelta(minutes=10)
 
 
+class LeaseLost(RuntimeError):
+    """Our lease expired and another process took it: stop writing."""
+
+
 def new_holder() -> str:
     """A name unique to this process and call: host, pid and a random suffix."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -57,7 +61,10 @@ class Lease:
             return False
         return True
 
-    renew = acquire
+    def renew(self) -> None:
+        """Extend the lease; raise LeaseLost if another process has taken it over meanwhile."""
+        if not self.acquire():
+            raise LeaseLost(f"lease {self.name!r} was taken over after it expired")
 
     def release(self) -> None:
         """Give the lease up (only if still ours)."""

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from werkzeug import Response
 
 from feedsvc.models import JobLease, RateObservation
-from feedsvc.rates.lease import Lease, hold_lease
+from feedsvc.rates.lease import Lease, LeaseLost, hold_lease
 
 FEEDSVC = str(Path(sys.executable).parent / "feedsvc")
 SERVED = [date(2025, 12, 24), date(2025, 12, 25), date(2025, 12, 26), date(2025, 12, 27), date(2025, 12, 28)]
@@ -31,7 +31,7 @@ def test_one_holder_at_a_time(engine) -> None:
     first, second = Lease(engine, "rates:x"), Lease(engine, "rates:x")
     assert first.acquire()
     assert not second.acquire()
-    assert first.renew()  # the holder may renew
+    first.renew()  # the holder may renew
     assert Lease(engine, "rates:y").acquire()  # other names are independent
     first.release()
     assert second.acquire()
@@ -42,6 +42,8 @@ def test_an_expired_lease_is_taken_over(engine) -> None:
     assert crashed.acquire()
     successor = Lease(engine, "rates:x")
     assert successor.acquire()
+    with pytest.raises(LeaseLost):
+        crashed.renew()  # the old holder learns it must stop
     crashed.release()  # a late release by the old holder does not free the successor's lease
     assert not Lease(engine, "rates:x").acquire()
 
