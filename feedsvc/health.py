@@ -12,15 +12,19 @@ from sqlalchemy.orm import Session
 
 from feedsvc.db import get_session
 from feedsvc.models import RateRun
+from feedsvc.rates.sources import all_source_classes
 
 bp = Blueprint("health", __name__)
 
 
 def last_rates_success(session: Session) -> datetime | None:
-    """When a rate job last finished without an error, or None."""
+    """When an update of a real upstream last finished without an error, or None."""
+    # A backfill of old days, or the constant TMT peg, succeeding says nothing about fresh rates.
+    constant = [name for name, cls in all_source_classes().items() if cls.constant]
     return session.scalars(
         select(RateRun.finished_at)
-        .where(RateRun.error.is_(None), RateRun.finished_at.is_not(None))
+        .where(RateRun.job == "update", RateRun.error.is_(None), RateRun.finished_at.is_not(None))
+        .where(RateRun.source.not_in(constant))
         .order_by(RateRun.finished_at.desc())
         .limit(1)
     ).first()

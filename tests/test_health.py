@@ -12,11 +12,12 @@ from feedsvc import create_app
 from feedsvc.models import RateRun
 
 
-def add_run(app: Flask, finished_ago: timedelta | None, error: str | None = None) -> datetime | None:
+def add_run(app: Flask, finished_ago: timedelta | None, error: str | None = None,
+            source: str = "currency-api", job: str = "update") -> datetime | None:
     now = datetime.now(UTC).replace(microsecond=0)
     finished = None if finished_ago is None else now - finished_ago
     with Session(app.extensions["feedsvc.engine"]) as session, session.begin():
-        session.add(RateRun(source="currency-api", job="update", started_at=now - timedelta(days=9),
+        session.add(RateRun(source=source, job=job, started_at=now - timedelta(days=9),
                             finished_at=finished, rows_written=5, error=error))
     return finished
 
@@ -43,6 +44,8 @@ def test_no_success_within_the_stale_hours_is_degraded(app_factory) -> None:
     app = app_factory(RATES_STALE_HOURS=48)
     finished = add_run(app, timedelta(hours=49))
     add_run(app, timedelta(hours=1), error="ConnectionError: refused")
+    add_run(app, timedelta(hours=1), source="peg")  # a constant source is always fine: no evidence
+    add_run(app, timedelta(hours=1), job="backfill")  # old days fetched: no evidence either
     body = app.test_client().get("/healthz").get_json()
     assert body["status"] == "degraded"
     assert body["rates"]["stale"] is True

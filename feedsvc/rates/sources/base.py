@@ -47,6 +47,7 @@ class Source:
     attribution: ClassVar[str] = ""
     terms: ClassVar[str] = ""
     user_agent: ClassVar[str | None] = None  # None: the session's feedsvc User-Agent
+    constant: ClassVar[bool] = False  # True: no upstream is asked, so a success says nothing of freshness
 
     def __init__(self, url_template: str, fallback_template: str | None = None) -> None:
         self.url_template = url_template

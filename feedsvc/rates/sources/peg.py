@@ -20,6 +20,7 @@ class Peg(Source):
     currencies = ("TMT",)
     attribution = "Central Bank of Turkmenistan official rate (fixed since 2015-01-01)"
     terms = "a fixed official rate; no upstream is contacted"
+    constant = True
 
     def url_for(self, day: date) -> str:
         """No URL: the value is a constant."""
