@@ -5,12 +5,16 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from urllib.parse import urlsplit
 
 import pycountry
 from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 # Every rate source feedsvc knows, with the real upstream URL template of each.
 DEFAULT_SOURCE_URLS: dict[str, str] = {
@@ -64,7 +68,9 @@ def parse_countries(value: str) -> tuple[CountryConfig, ...]:
             raise ConfigError(f"FEEDSVC_COUNTRIES: {currency!r} is not an ISO 4217 currency code")
         name = getattr(country, "common_name", country.name)
         slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-        countries.append(CountryConfig(country.alpha_2.lower(), slug, name, currency.upper()))
+        if any(c.code == country.alpha_2.lower() for c in countries):
+            raise ConfigError(f"FEEDSVC_COUNTRIES: {code!r} is listed twice")
+        countries.append(CountryConfig(country.alpha_2.lower(), slug, name, currency.strip().upper()))
     if not countries:
         raise ConfigError("FEEDSVC_COUNTRIES: at least one country is required")
     return tuple(countries)
@@ -85,10 +91,31 @@ def _parse_cron(name: str, value: str) -> str:
 
 
 def _parse_url(name: str, value: str, schemes: tuple[str, ...]) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in schemes or not parts.netloc:
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        parts = urlsplit("")
+    if parts.scheme not in schemes or not parts.hostname or parts.fragment:
         raise ConfigError(f"{name}: expected a {'/'.join(schemes)} URL, got {value!r}")
     return value.rstrip("/")
+
+
+TEMPLATE_FIELDS = {"date", "start", "end"}
+
+
+def _parse_url_template(name: str, value: str) -> str:
+    """A source URL template: an http(s) URL with ``{date:...}``/``{start}``/``{end}`` placeholders."""
+    try:
+        names = {field for _, field, _, _ in string.Formatter().parse(value) if field is not None}
+        sample = value.format(date=date(2025, 1, 31), start=date(2025, 1, 1), end=date(2025, 1, 31))
+    except (ValueError, KeyError, IndexError, AttributeError) as exc:
+        raise ConfigError(f"{name}: not a valid URL template ({exc}); got {value!r}") from None
+    if names - TEMPLATE_FIELDS:
+        raise ConfigError(f"{name}: unknown placeholders {sorted(names - TEMPLATE_FIELDS)}; "
+                          f"allowed: {sorted(TEMPLATE_FIELDS)}")
+    _parse_url(name, sample, ("http", "https"))
+    return value
 
 
 def _parse_positive(name: str, value: str) -> float:
@@ -106,22 +133,26 @@ def _env_name(source: str) -> str:
 
 
 def _source_settings(env: Mapping[str, str], suffix: str) -> dict[str, str]:
-    """Collect ``FEEDSVC_SOURCE_<NAME>_<SUFFIX>`` values by source name."""
-    found = {}
-    for source in DEFAULT_SOURCE_URLS:
-        value = env.get(f"FEEDSVC_SOURCE_{_env_name(source)}_{suffix}")
-        if value:
-            found[source] = value
-    return found
+    """Collect ``FEEDSVC_SOURCE_<NAME>_<SUFFIX>`` values by source name; unknown names fail."""
+    known = {f"FEEDSVC_SOURCE_{_env_name(source)}_{suffix}": source for source in DEFAULT_SOURCE_URLS}
+    for key in env:
+        if key.startswith("FEEDSVC_SOURCE_") and key.endswith(f"_{suffix}") and key not in known:
+            allowed = ", ".join(sorted(_env_name(s) for s in DEFAULT_SOURCE_URLS))
+            raise ConfigError(f"{key}: no such source; known names: {allowed}")
+    return {source: env[key] for key, source in known.items() if env.get(key)}
 
 
 def _parse_database_url(value: str) -> str:
     scheme = value.split(":", 1)[0]
-    if scheme not in {"sqlite", "postgresql", "postgres"} and not scheme.startswith(
-        ("sqlite+", "postgresql+")
-    ):
+    try:
+        url = make_url(value)
+        url.port  # noqa: B018 - a port that is not a number fails here
+    except (ArgumentError, ValueError):
+        url = None
+    known = scheme in {"sqlite", "postgresql", "postgres"} or scheme.startswith(("sqlite+", "postgresql+"))
+    if url is None or not known or (not scheme.startswith("sqlite") and not url.database):
         raise ConfigError(
-            f"FEEDSVC_DATABASE_URL: expected sqlite:///path or postgresql://..., got {value!r}"
+            f"FEEDSVC_DATABASE_URL: expected sqlite:///path or postgresql://user@host:port/db, got {value!r}"
         )
     return value
 
@@ -154,11 +185,15 @@ class Config:
         self.DATABASE_URL = _parse_database_url(url) if url else None
         public = env.get("FEEDSVC_PUBLIC_URL")
         self.PUBLIC_URL = _parse_url("FEEDSVC_PUBLIC_URL", public, ("http", "https")) if public else None
-        self.SECRET_KEY = env.get("FEEDSVC_SECRET_KEY") or self._default_secret()
+        self.SECRET_KEY = self._parse_secret(env.get("FEEDSVC_SECRET_KEY"))
         self.SCHEDULER = _parse_on_off("FEEDSVC_SCHEDULER", env.get("FEEDSVC_SCHEDULER", "on"))
         self.RATES_CRON = _parse_cron("FEEDSVC_RATES_CRON", env.get("FEEDSVC_RATES_CRON", "7 * * * *"))
         self.RATES_SOURCES = self._parse_sources(env.get("FEEDSVC_RATES_SOURCES"))
-        self.SOURCE_URLS = {**DEFAULT_SOURCE_URLS, **_source_settings(env, "URL")}
+        self.SOURCE_URLS = {
+            **DEFAULT_SOURCE_URLS,
+            **{name: _parse_url_template(f"FEEDSVC_SOURCE_{_env_name(name)}_URL", value)
+               for name, value in _source_settings(env, "URL").items()},
+        }
         self.SOURCE_CRONS = {
             name: _parse_cron(f"FEEDSVC_SOURCE_{_env_name(name)}_CRON", value)
             for name, value in _source_settings(env, "CRON").items()
@@ -170,10 +205,14 @@ class Config:
         self.CACHE_URL = _parse_url("FEEDSVC_CACHE_URL", cache, ("redis", "rediss")) if cache else None
         self.COUNTRIES = parse_countries(env.get("FEEDSVC_COUNTRIES", DEFAULT_COUNTRIES))
 
-    def _default_secret(self) -> str:
-        if self.ENV == "production":
-            raise ConfigError("FEEDSVC_SECRET_KEY: required when FEEDSVC_ENV=production")
-        return secrets.token_hex(32)
+    def _parse_secret(self, value: str | None) -> str:
+        if not value:
+            if self.ENV == "production":
+                raise ConfigError("FEEDSVC_SECRET_KEY: required when FEEDSVC_ENV=production")
+            return secrets.token_hex(32)
+        if len(value) < 16:
+            raise ConfigError("FEEDSVC_SECRET_KEY: too short; use at least 16 random characters")
+        return value
 
     @staticmethod
     def _parse_sources(value: str | None) -> tuple[str, ...]:

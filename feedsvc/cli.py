@@ -115,9 +115,13 @@ def init_app(app: Flask) -> None:
 
 
 def _create_app() -> Flask:
+    from config import ConfigError
     from feedsvc import create_app
 
-    return create_app()
+    try:
+        return create_app()
+    except ConfigError as exc:  # a setting is wrong: say which, without a traceback
+        raise click.ClickException(f"configuration: {exc}") from None
 
 
 main = FlaskGroup(

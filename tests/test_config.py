@@ -1,0 +1,104 @@
+"""Configuration: defaults, and a bad value of every FEEDSVC_* variable failing with its name."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from config import DEFAULT_SOURCE_URLS, RATE_SOURCES, Config, ConfigError, parse_countries
+
+FEEDSVC = Path(sys.executable).parent / "feedsvc"
+
+
+def test_defaults() -> None:
+    config = Config({})
+    assert config.ENV == "development" and config.DATABASE_URL is None and config.PUBLIC_URL is None
+    assert config.SCHEDULER is True and config.RATES_SOURCES == RATE_SOURCES
+    assert config.SOURCE_URLS == DEFAULT_SOURCE_URLS and config.CACHE_URL is None
+    assert [c.slug for c in config.COUNTRIES] == [
+        "kazakhstan", "kyrgyzstan", "tajikistan", "turkmenistan", "uzbekistan",
+    ]
+    assert len(config.SECRET_KEY) >= 32 and Config({}).SECRET_KEY != config.SECRET_KEY
+
+
+def test_good_values_are_taken() -> None:
+    config = Config({
+        "FEEDSVC_ENV": "production",
+        "FEEDSVC_SECRET_KEY": "k" * 32,
+        "FEEDSVC_DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/feedsvc",
+        "FEEDSVC_PUBLIC_URL": "https://news.example.org/",
+        "FEEDSVC_SCHEDULER": "off",
+        "FEEDSVC_RATES_CRON": "15 6 * * *",
+        "FEEDSVC_RATES_SOURCES": "nbk,currency-api",
+        "FEEDSVC_SOURCE_NBK_URL": "http://127.0.0.1:9000/nbk?d={date:%d.%m.%Y}",
+        "FEEDSVC_SOURCE_CURRENCY_API_FALLBACK_URL": "http://127.0.0.1:9000/{date:%Y-%m-%d}/usd.json",
+        "FEEDSVC_CACHE_URL": "redis://127.0.0.1:6379/0",
+        "FEEDSVC_COUNTRIES": "kz:KZT,uz:UZS",
+    })
+    assert config.PUBLIC_URL == "https://news.example.org" and config.SCHEDULER is False
+    assert config.RATES_SOURCES == ("nbk", "currency-api")
+    assert config.SOURCE_URLS["nbk"] == "http://127.0.0.1:9000/nbk?d={date:%d.%m.%Y}"
+    assert config.SOURCE_URLS["currency-api-fallback"].startswith("http://127.0.0.1:9000/")
+    assert [c.code for c in config.COUNTRIES] == ["kz", "uz"]
+
+
+BAD = [
+    ("FEEDSVC_ENV", "staging"),
+    ("FEEDSVC_DATABASE_URL", "mysql://localhost/feedsvc"),
+    ("FEEDSVC_DATABASE_URL", "postgresql://localhost:notaport/feedsvc"),
+    ("FEEDSVC_DATABASE_URL", "postgresql://localhost"),
+    ("FEEDSVC_DATABASE_URL", "feedsvc.sqlite3"),
+    ("FEEDSVC_PUBLIC_URL", "news.example.org"),
+    ("FEEDSVC_PUBLIC_URL", "ftp://news.example.org"),
+    ("FEEDSVC_PUBLIC_URL", "https://news.example.org:http/"),
+    ("FEEDSVC_SECRET_KEY", "short"),
+    ("FEEDSVC_SCHEDULER", "maybe"),
+    ("FEEDSVC_RATES_CRON", "every hour"),
+    ("FEEDSVC_RATES_CRON", "61 * * * *"),
+    ("FEEDSVC_RATES_SOURCES", "nbk,ecb"),
+    ("FEEDSVC_RATES_SOURCES", " , "),
+    ("FEEDSVC_SOURCE_NBK_URL", "not a url {date:%Y}"),
+    ("FEEDSVC_SOURCE_NBK_URL", "https://x.example/{day:%Y}"),
+    ("FEEDSVC_SOURCE_NBK_URL", "https://x.example/{date:%Y"),
+    ("FEEDSVC_SOURCE_ECB_URL", "https://x.example/{date:%Y}"),
+    ("FEEDSVC_SOURCE_NBK_CRON", "sometimes"),
+    ("FEEDSVC_RATES_CROSSCHECK_PCT", "-5"),
+    ("FEEDSVC_RATES_CROSSCHECK_PCT", "five"),
+    ("FEEDSVC_CACHE_URL", "memcached://127.0.0.1"),
+    ("FEEDSVC_COUNTRIES", "xx:KZT"),
+    ("FEEDSVC_COUNTRIES", "kz:XYZ"),
+    ("FEEDSVC_COUNTRIES", "kz:KZT,kz:KZT"),
+    ("FEEDSVC_COUNTRIES", ""),
+]
+
+
+@pytest.mark.parametrize(("name", "value"), BAD)
+def test_a_bad_value_names_its_variable(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=name):
+        Config({name: value})
+
+
+def test_production_requires_a_secret_key() -> None:
+    with pytest.raises(ConfigError, match="FEEDSVC_SECRET_KEY"):
+        Config({"FEEDSVC_ENV": "production"})
+
+
+def test_countries_are_checked_against_iso_tables() -> None:
+    (turkmenistan,) = parse_countries(" tm : tmt ")
+    assert (turkmenistan.code, turkmenistan.slug, turkmenistan.currency) == ("tm", "turkmenistan", "TMT")
+
+
+@pytest.mark.parametrize(("name", "value"), [BAD[0], BAD[9], ("FEEDSVC_SOURCE_ECB_URL", "https://x")])
+def test_the_cli_fails_at_startup_with_the_variable_name(tmp_path, name: str, value: str) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
+    env[name] = value
+    result = subprocess.run(
+        [str(FEEDSVC), "db", "upgrade"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 1
+    assert name in result.stderr
+    assert "Traceback" not in result.stderr
