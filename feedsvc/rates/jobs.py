@@ -9,6 +9,7 @@ day ends that source's run (recorded as its error); the other sources still run.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -24,7 +25,7 @@ from feedsvc.rates.http_client import http_timeout, make_http_session
 from feedsvc.rates.ingest import Limits, mark_day, store_observations
 from feedsvc.rates.lease import Lease, LeaseLost, hold_lease
 from feedsvc.rates.sources import Source, all_source_classes, build_sources
-from feedsvc.rates.sources.base import NoData, SourceError
+from feedsvc.rates.sources.base import NoData, Observation, SourceError
 
 log = logging.getLogger(__name__)
 # What an upstream can do to one day: fail to answer, or answer something unusable.
@@ -46,6 +47,14 @@ class RunSummary:
 
 
 DayHook = Callable[[date], None]
+
+
+@dataclass
+class Batch:
+    """Days fetched with one request: one day, or a chunk of a range source's history."""
+
+    days: list[date]
+    ranged: bool = False
 
 
 def utcnow() -> datetime:
@@ -75,7 +84,7 @@ def update(names: Iterable[str] | None = None, today: date | None = None,
     for source in enabled_sources(names).values():
         with new_session() as session:
             days = days_to_update(session, source.name, today, gap_days)
-        summaries.append(run_source(source, "update", days, on_day))
+        summaries.append(run_source(source, "update", days, on_day, today))
     return summaries
 
 
@@ -101,8 +110,13 @@ def backfill(name: str, start: date, end: date, on_day: DayHook | None = None) -
     return run_source(source, "backfill", days, on_day)
 
 
-def run_source(source: Source, job: str, days: list[date], on_day: DayHook | None = None) -> RunSummary:
-    """Run ``days`` of one source under its lease, recorded as one RateRun; never raises."""
+def run_source(source: Source, job: str, days: list[date], on_day: DayHook | None = None,
+               today: date | None = None) -> RunSummary:
+    """Run ``days`` of one source under its lease, recorded as one RateRun; never raises.
+
+    ``today`` (update only) is fetched on its own even from a range source: its daily file is the
+    authoritative newest value.
+    """
     summary = RunSummary(source.name, job)
     with hold_lease(get_engine(), f"rates:{source.name}") as lease:
         if lease is None:
@@ -113,7 +127,7 @@ def run_source(source: Source, job: str, days: list[date], on_day: DayHook | Non
             session.add(run)
             session.commit()
             try:
-                _run_days(session, source, days, summary, _with_renewal(lease, on_day))
+                _run_days(session, source, days, summary, _with_renewal(lease, on_day), today)
             except LeaseLost as exc:
                 session.rollback()
                 summary.error = str(exc)
@@ -127,34 +141,78 @@ def run_source(source: Source, job: str, days: list[date], on_day: DayHook | Non
 
 
 def _run_days(session: Session, source: Source, days: list[date], summary: RunSummary,
-              on_day: DayHook) -> None:
+              on_day: DayHook, today: date | None) -> None:
     config = current_app.config
     limits = Limits(config["RATES_MAX_JUMP_PCT"], config["RATES_CROSSCHECK_PCT"])
     timeout = http_timeout(config)
+    errors: list[str] = []
     with make_http_session(config) as http:
-        for day in days:
+        for number, batch in enumerate(plan_batches(source, days, today)):
+            if number and source.min_interval:
+                time.sleep(source.min_interval)  # the upstream drops clients that ask too fast
             try:
-                summary.rows_written += ingest_day(session, source, day, http, timeout, limits)
+                fetched = fetch_batch(source, batch, http, timeout)
             except DAY_FAILURES as exc:
-                session.rollback()
-                summary.error = f"{day}: {_describe(exc)}"
-                log.warning("rates: %s %s", source.name, summary.error)
-                return
-            session.commit()
-            summary.days_done += 1
-            on_day(day)
+                errors.append(f"{batch.days[0]}: {_describe(exc)}")
+                if isinstance(exc, requests.RequestException):
+                    break  # the upstream is down or overloaded: stop, the next run resumes here
+                continue  # one unusable payload must not hold back the days after it
+            for day in batch.days:
+                written = _store_day(session, source, day, fetched[day], limits, errors)
+                if written is not None:
+                    summary.rows_written += written
+                    summary.days_done += 1
+                on_day(day)
+    if errors:
+        summary.error = "; ".join(errors[:5]) + (f" (+{len(errors) - 5} more)" if len(errors) > 5 else "")
+        log.warning("rates: %s: %s", source.name, summary.error)
 
 
-def ingest_day(session: Session, source: Source, day: date, http: requests.Session,
-               timeout: tuple[float, float], limits: Limits) -> int:
-    """Fetch, parse, validate and upsert one day; a 404 marks the day ``none``. Rows written."""
+def plan_batches(source: Source, days: list[date], today: date | None = None) -> list[Batch]:
+    """Group ``days`` into requests: one day each, or range chunks for a range source (``today`` alone)."""
+    if not source.max_range_days:
+        return [Batch([day]) for day in days]
+    batches: list[Batch] = []
+    for day in (day for day in days if day != today):
+        if batches and (day - batches[-1].days[0]).days < source.max_range_days:
+            batches[-1].days.append(day)
+        else:
+            batches.append(Batch([day], ranged=True))
+    return batches + [Batch([today])] if today in days else batches
+
+
+def fetch_batch(source: Source, batch: Batch, http: requests.Session,
+                timeout: tuple[float, float]) -> dict[date, list[Observation] | None]:
+    """Download and parse one batch: each day's observations, None for a day without data."""
+    if batch.ranged:
+        observations = source.parse_range(source.fetch_range(http, batch.days[0], batch.days[-1], timeout))
+        by_day: dict[date, list[Observation]] = {}
+        for obs in observations:
+            by_day.setdefault(obs.date, []).append(obs)
+        return {day: by_day.get(day) for day in batch.days}
+    day = batch.days[0]
+    try:
+        return {day: source.parse(source.fetch(http, day, timeout), day)}
+    except NoData:
+        return {day: None}
+
+
+def _store_day(session: Session, source: Source, day: date, observations: list[Observation] | None,
+               limits: Limits, errors: list[str]) -> int | None:
+    """Upsert one day (or mark it ``none``) and commit; rows written, or None (noted in ``errors``)."""
     now = utcnow()
     try:
-        observations = source.parse(source.fetch(http, day, timeout), day)
-    except NoData:
-        mark_day(session, source.name, day, "none", now)
-        return 0
-    return store_observations(session, source.name, day, observations, now, limits).written
+        if observations is None:
+            mark_day(session, source.name, day, "none", now)
+            written = 0
+        else:
+            written = store_observations(session, source.name, day, observations, now, limits).written
+    except SourceError as exc:
+        session.rollback()
+        errors.append(f"{day}: {_describe(exc)}")
+        return None
+    session.commit()
+    return written
 
 
 def _answered_days(session: Session, source: str, start: date, end: date) -> dict[date, RateSourceDay]:

@@ -6,6 +6,7 @@ import json
 import time
 from datetime import date, timedelta
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
@@ -195,3 +196,45 @@ def test_an_interrupted_backfill_resumes_without_refetching(rates_app, mirror, u
     assert (resumed.error, resumed.rows_written, resumed.days_done) == (None, 15, 3)
     assert mirror.requested() == [mirror.path("currency-api", day) for day in SERVED[2:]]
     assert observations(app) == {day: real_values(upstream_bytes, day) for day in SERVED}
+
+
+def test_one_unusable_day_does_not_hold_back_the_days_after_it(rates_app, mirror, upstream_bytes) -> None:
+    app = rates_app(RATES_GAP_DAYS=5)
+    mirror.serve("currency-api", SERVED[0], HTML, content_type="text/html")
+    serve_real(mirror, upstream_bytes, SERVED[1:])
+    with app.app_context():
+        summary = jobs.update(today=SERVED[-1])[0]
+        retried = jobs.update(today=SERVED[-1])[0]
+    assert summary.error.startswith("2025-12-24: SourceError")
+    assert (summary.rows_written, summary.days_done) == (20, 4)
+    assert sorted(observations(app)) == SERVED[1:]
+    assert retried.error == summary.error  # the bad day is asked again, the good ones are not
+    assert mirror.requested().count(mirror.path("currency-api", SERVED[0])) == 2
+    assert mirror.requested().count(mirror.path("currency-api", SERVED[1])) == 1
+
+
+def test_a_range_source_backfills_from_its_history_page(app_factory, mirror, upstream_bytes,
+                                                         fast_http) -> None:
+    from feedsvc.rates.sources.nbkr import NBKR
+
+    app = app_factory(**fast_http)
+    page = upstream_bytes("nbkr/history_usd_2005-06_fragment.html")
+    history = urlsplit(mirror.template("nbkr-history")).path
+    mirror.server.expect_request(history).respond_with_data(page, content_type="text/html")
+    source = NBKR(mirror.template("nbkr"), history_template=mirror.template("nbkr-history"))
+    days = span(date(2005, 6, 1), date(2005, 6, 30))
+    with app.app_context():
+        summary = jobs.run_source(source, "backfill", days)
+    assert (summary.error, summary.rows_written, summary.days_done) == (None, 4, 30)
+    assert mirror.requested() == [history]  # the whole month in one request
+    asked = mirror.server.log[0][0].args
+    keys = ("beg_day", "beg_month", "end_day", "end_year")
+    assert [asked[key] for key in keys] == ["01", "06", "30", "2005"]
+    assert observations(app, "nbkr") == {
+        date(2005, 6, 4): {"KGS": Decimal("40.9879")}, date(2005, 6, 11): {"KGS": Decimal("41.0511")},
+        date(2005, 6, 18): {"KGS": Decimal("41.0685")}, date(2005, 6, 25): {"KGS": Decimal("40.9614")},
+    }
+    with app.app_context():
+        assert jobs.plan_batches(source, days[:3] + [date(2006, 6, 2)], today=date(2006, 6, 2)) == [
+            jobs.Batch(days[:3], ranged=True), jobs.Batch([date(2006, 6, 2)])
+        ]

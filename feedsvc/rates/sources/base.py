@@ -48,6 +48,8 @@ class Source:
     terms: ClassVar[str] = ""
     user_agent: ClassVar[str | None] = None  # None: the session's feedsvc User-Agent
     constant: ClassVar[bool] = False  # True: no upstream is asked, so a success says nothing of freshness
+    min_interval: ClassVar[float] = 0.0  # seconds the jobs wait between two requests to this source
+    max_range_days: ClassVar[int] = 0  # > 0: the source also serves ranges (fetch_range / parse_range)
 
     def __init__(self, url_template: str, fallback_template: str | None = None) -> None:
         self.url_template = url_template
@@ -63,4 +65,14 @@ class Source:
 
     def parse(self, payload: bytes, day: date) -> list[Observation]:
         """Pure: the observations in ``payload`` for ``day``; NoData or SourceError when none."""
+        raise NotImplementedError
+
+    def fetch_range(
+        self, http: requests.Session, start: date, end: date, timeout: tuple[float, float]
+    ) -> bytes:
+        """Range sources only: download ``start``..``end`` (at most ``max_range_days`` days)."""
+        raise NotImplementedError
+
+    def parse_range(self, payload: bytes) -> list[Observation]:
+        """Range sources only, pure: every observation in a range payload."""
         raise NotImplementedError
