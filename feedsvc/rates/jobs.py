@@ -2,8 +2,10 @@
 
 Each source runs under its own database lease (``rates:<name>``), so two processes never work on
 the same source at once, and inside its own ``RateRun`` record. Every day is committed on its own:
-an interrupted job keeps what it finished, and the next run skips days already answered. A failing
-day ends that source's run (recorded as its error); the other sources still run.
+an interrupted job keeps what it finished, and the next run skips days already answered. An upstream
+that does not answer (timeouts, 5xx, refused connections, after retries) ends that source's run; an
+unusable payload (HTML, truncated, invalid values) skips that day only. Either is recorded as the run's
+error and the day is asked again next time; the other sources always run.
 """
 
 from __future__ import annotations
