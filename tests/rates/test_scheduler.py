@@ -72,3 +72,11 @@ def test_the_foreground_command_lists_its_jobs_and_stops_on_ctrl_c(database_urls
     assert "hour='4'" in first_line
     assert process.returncode == 0, err
     assert "scheduler stopped" in out
+
+
+def test_the_gunicorn_entry_point_starts_no_scheduler(database_urls, db_name) -> None:
+    code = "import threading, wsgi; print(wsgi.app.name, threading.active_count())"
+    env = {**os.environ, "FEEDSVC_DATABASE_URL": database_urls[db_name], "FEEDSVC_SCHEDULER": "on"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env,
+                         cwd=Path(__file__).parents[2])
+    assert out.stdout.split() == ["feedsvc", "1"]
