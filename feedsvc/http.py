@@ -36,7 +36,8 @@ def conditional_response(
     """
     modified = is_resource_modified(request.environ, etag=etag, last_modified=last_modified)
     if not modified:
-        response = Response(status=304)
+        # The type is stripped from a 304 by werkzeug; giving it keeps HTML-only headers (CSP) off.
+        response = Response(status=304, mimetype=mimetype.split(";")[0])
     elif ";" in mimetype:  # a full content type, e.g. "application/feed+json; charset=utf-8"
         response = Response(render(), content_type=mimetype)
     else:

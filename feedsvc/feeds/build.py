@@ -29,7 +29,7 @@ SITE = "feedsvc"
 
 def base_url() -> str:
     """The absolute base every URL in a feed starts with (part of the ETag and the cache key)."""
-    return current_app.config.get("PUBLIC_URL") or request.host_url
+    return current_app.config.get("PUBLIC_URL") or f"{request.scheme}://{request.host}/"
 
 
 def feed_etag(state: FeedState, fmt: str, query: FeedQuery) -> str:

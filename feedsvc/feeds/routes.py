@@ -6,7 +6,7 @@ from flask import Blueprint, Response, current_app, redirect, request, url_for
 from werkzeug.exceptions import NotFound
 
 from feedsvc.cache import cached_bytes
-from feedsvc.db import get_session
+from feedsvc.db import get_engine, get_session
 from feedsvc.feeds.build import CONTENT_TYPES, base_url, build_feed, feed_etag
 from feedsvc.feeds.opml import Outline, render_opml
 from feedsvc.feeds.params import FORMATS, find_country, parse_feed_query
@@ -34,12 +34,13 @@ def get_feed(country: str, fmt: str) -> Response:
             return redirect(url_for("feeds.get_feed", country=found.slug, fmt=fmt, **args), 301)
         name = found.name
     query = parse_feed_query(request.args)
-    session = get_session()
-    state = get_feed_state(session, country)
+    with get_engine().connect() as connection:
+        state = get_feed_state(connection, country)
     etag = feed_etag(state, fmt, query)
     return conditional_response(
         etag, state.changed_at,
-        lambda: cached_bytes(f"feed:{etag}", lambda: build_feed(session, country, name, fmt, query, state)),
+        lambda: cached_bytes(f"feed:{etag}", lambda: build_feed(get_session(), country, name, fmt, query,
+                                                                 state)),
         CONTENT_TYPES[fmt], cors=fmt == "json",
     )
 

@@ -9,7 +9,7 @@ from werkzeug.exceptions import NotFound
 
 from feedsvc.articles.store import Page, count_by_country, get_article, list_articles
 from feedsvc.cache import cached_bytes
-from feedsvc.db import get_session
+from feedsvc.db import get_engine, get_session
 from feedsvc.feeds.build import base_url
 from feedsvc.feeds.params import FORMATS, find_country
 from feedsvc.feeds.queries import get_feed_state
@@ -75,13 +75,13 @@ def show_country(country: str) -> Response:
     if found.slug != country:
         return redirect(url_for("web.show_country", country=found.slug, **request.args.to_dict()), 301)
     listing = parse_listing_query(request.args)
-    session = get_session()
-    state = get_feed_state(session, found.slug)
+    with get_engine().connect() as connection:
+        state = get_feed_state(connection, found.slug)
     etag = make_etag("country-page", state.revision, state.changed_at.isoformat(), found.slug,
                      listing.page, listing.per_page, base_url())
 
     def render() -> bytes:
-        page = list_articles(session, country=found.slug, page=listing.page, per_page=listing.per_page)
+        page = list_articles(get_session(), country=found.slug, page=listing.page, per_page=listing.per_page)
         _check_page(page)
         html = render_template("country.html", country=found, page=page)
         return html.encode("utf-8")
