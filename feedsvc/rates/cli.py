@@ -29,11 +29,17 @@ def _report(summary: jobs.RunSummary) -> bool:
 @rates_group.command("update")
 @click.option("--date", "today", type=click.DateTime(["%Y-%m-%d"]), default=None,
               help="Update as of this UTC day (default: today).")
+@click.option("--source", "names", multiple=True, type=click.Choice(sorted(all_source_classes())),
+              help="Only this enabled source (repeatable; default: every enabled source).")
 @with_appcontext
-def update_command(today: datetime | None) -> None:
+def update_command(today: datetime | None, names: tuple[str, ...]) -> None:
     """Fetch the newest day of every enabled source and repair gaps of the last days."""
+    disabled = [name for name in names if name not in jobs.enabled_sources()]
+    if disabled:
+        raise click.BadParameter(f"not enabled in FEEDSVC_RATES_SOURCES: {', '.join(disabled)}",
+                                 param_hint="--source")
     day = today.date() if today else None
-    results = [_report(summary) for summary in jobs.update(today=day)]
+    results = [_report(summary) for summary in jobs.update(names or None, today=day)]
     if not all(results):
         raise SystemExit(1)
 

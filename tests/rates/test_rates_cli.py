@@ -41,6 +41,20 @@ def test_update_reports_each_source(cli_app: Flask) -> None:
     assert (count(cli_app, "currency-api"), count(cli_app, "peg")) == (15, 3)
 
 
+def test_update_one_source(cli_app: Flask) -> None:
+    args = ["rates", "update", "--date", "2025-12-28", "--source", "peg"]
+    result = cli_app.test_cli_runner().invoke(args=args)
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "peg: 3 rows written, 3 days checked"
+    assert (count(cli_app, "currency-api"), count(cli_app, "peg")) == (0, 3)
+
+
+def test_update_refuses_a_source_that_is_not_enabled(cli_app: Flask) -> None:
+    result = cli_app.test_cli_runner().invoke(args=["rates", "update", "--source", "nbk"])
+    assert result.exit_code == 2
+    assert "not enabled in FEEDSVC_RATES_SOURCES: nbk" in result.output
+
+
 def test_update_exits_1_when_a_source_fails(app_factory, mirror, fast_http) -> None:
     mirror.server.expect_request(mirror.path("currency-api", date(2025, 12, 28))).respond_with_data("<html>")
     app = app_factory(SOURCE_URLS=mirror.urls(), RATES_SOURCES=("currency-api", "peg"), RATES_GAP_DAYS=1,
