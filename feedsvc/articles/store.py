@@ -78,7 +78,7 @@ def filter_articles(
             Article.id.in_(
                 select(article_tags.c.article_id)
                 .join(Tag, Tag.id == article_tags.c.tag_id)
-                .where(Tag.slug == tag)
+                .where(Tag.slug == tag.lower())
             )
         )
     for word in (q or "").split()[:20]:

@@ -135,6 +135,7 @@ def test_list_filters_and_pages_newest_first(client, create) -> None:
     assert titles("country=kazakhstan") == ["New water story", "Old water story"]
     assert titles("country=KZ") == ["New water story", "Old water story"]
     assert titles("tag=transport") == ["Rail freight"]
+    assert titles("tag=Transport") == ["Rail freight"]
     assert titles("q=dry+PORT") == ["Rail freight"]
     assert titles("q=wagons") == ["Rail freight"]
     assert titles("q=50%25") == []
