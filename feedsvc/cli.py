@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
@@ -9,6 +11,8 @@ from sqlalchemy.exc import IntegrityError
 
 from feedsvc import auth
 from feedsvc.db import get_engine, new_session, upgrade_database
+
+TOKEN_NAME = re.compile(r"[A-Za-z0-9._@-]{1,100}")
 
 
 @click.command("run")
@@ -71,6 +75,8 @@ def token_group() -> None:
 @with_appcontext
 def token_create(name: str) -> None:
     """Create a token called NAME and print it once (only its hash is kept)."""
+    if not TOKEN_NAME.fullmatch(name):
+        raise click.BadParameter("use 1 to 100 letters, digits, and . _ @ -", param_hint="NAME")
     with new_session() as session:
         secret = auth.create_token(session, name)
         try:

@@ -232,3 +232,18 @@ def test_demo_twice_gives_the_same_articles(app, runner) -> None:
     assert len(exports[0]) >= 18
     assert exports[0] == exports[1]  # same rows, same ids and updated_at: nothing rewritten
     assert "0 new articles" in outputs[1]
+
+
+def test_token_names_are_checked(runner) -> None:
+    for name in ("", "two words", "x" * 101, "nul\x00"):
+        result = runner.invoke(args=["token", "create", name])
+        assert result.exit_code == 2 and "NAME" in result.output
+    assert runner.invoke(args=["token", "list"]).stdout == ""
+
+
+def test_export_uses_the_public_url(app_factory, tmp_path) -> None:
+    app = app_factory(PUBLIC_URL="https://news.example.org")
+    runner = app.test_cli_runner()
+    assert _import(runner, tmp_path, [_line()]).exit_code == 0
+    (article,) = _export(runner)
+    assert article["url"].startswith("https://news.example.org/articles/")

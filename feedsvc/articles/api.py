@@ -24,6 +24,7 @@ from feedsvc.articles.schemas import (
     ArticleQuerySchema,
     CountryListSchema,
 )
+from feedsvc.articles.upsert import changed_fields
 from feedsvc.auth import token_required
 from feedsvc.db import get_session
 from feedsvc.errors import BadRequestParams
@@ -166,6 +167,8 @@ class ArticleItem(MethodView):
         session = get_session()
         article = load_article(session, article_id)
         check_external_id(session, data, article.id)
+        if not changed_fields(session, article, data):
+            return article  # a no-op edit must not invalidate every feed's ETag
         return save_or_conflict(session, lambda: store.update_article(session, article, data))
 
     @bp.doc(**WRITE_DOC)

@@ -182,3 +182,15 @@ def test_openapi_documents_our_error_shape(client) -> None:
     assert set(detail) == {"status", "message", "fields"}
     responses = spec["paths"]["/api/articles/{article_id}"]["get"]["responses"]
     assert responses["404"]["$ref"].endswith("/NOT_FOUND")
+
+
+def test_a_patch_that_changes_nothing_writes_nothing(app, client, auth_headers, create) -> None:
+    article = create()
+    before = markers(app)
+    same = {"title": article["title"], "countries": list(reversed(article["countries"])),
+            "tags": article["tags"], "published_at": "2025-04-02T13:30:00+05:00"}
+    for body in ({}, same):
+        response = client.patch(f"/api/articles/{article['id']}", json=body, headers=auth_headers)
+        assert response.status_code == 200
+        assert response.get_json() == article
+    assert markers(app) == before
