@@ -8,6 +8,8 @@ import pytest
 from article_helpers import article_body, markers
 from openapi_spec_validator import validate
 
+pytestmark = pytest.mark.usefixtures("no_tracebacks")
+
 
 def test_create_answers_201_with_location_and_the_article(client, auth_headers) -> None:
     response = client.post("/api/articles", json=article_body(external_id="desk-1"), headers=auth_headers)
