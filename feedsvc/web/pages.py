@@ -12,7 +12,7 @@ from feedsvc.cache import cached_bytes
 from feedsvc.db import get_engine, get_session
 from feedsvc.feeds.build import base_url
 from feedsvc.feeds.params import FORMATS, find_country
-from feedsvc.feeds.queries import get_feed_state
+from feedsvc.feeds.queries import get_feed_state, list_country_articles
 from feedsvc.http import conditional_response, make_etag
 from feedsvc.web.page_params import parse_listing_query, parse_search_query
 from feedsvc.web.urls import external_url, slugify
@@ -81,7 +81,7 @@ def show_country(country: str) -> Response:
                      listing.page, listing.per_page, base_url())
 
     def render() -> bytes:
-        page = list_articles(get_session(), country=found.slug, page=listing.page, per_page=listing.per_page)
+        page = list_country_articles(get_session(), found.slug, listing.page, listing.per_page)
         _check_page(page)
         html = render_template("country.html", country=found, page=page)
         return html.encode("utf-8")
