@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Protocol
@@ -20,32 +21,39 @@ class ByteCache(Protocol):
 
 
 class MemoryCache:
-    """A thread-safe LRU bounded by total bytes."""
+    """A thread-safe LRU bounded by total bytes; entries also expire after their ``ttl``."""
 
     def __init__(self, max_bytes: int = 64 * 1024 * 1024) -> None:
         self.max_bytes = max_bytes
         self.size = 0
-        self.items: OrderedDict[str, bytes] = OrderedDict()
+        self.items: OrderedDict[str, tuple[float, bytes]] = OrderedDict()  # key -> (expires, value)
         self.lock = threading.Lock()
 
     def get(self, key: str) -> bytes | None:
-        """The cached bytes, or None."""
+        """The cached bytes, or None when missing or expired."""
         with self.lock:
-            value = self.items.get(key)
-            if value is not None:
-                self.items.move_to_end(key)
-            return value
+            entry = self.items.get(key)
+            if entry is None:
+                return None
+            if entry[0] <= time.monotonic():
+                self._drop(key)
+                return None
+            self.items.move_to_end(key)
+            return entry[1]
 
     def set(self, key: str, value: bytes, ttl: int) -> None:
-        """Store ``value``; ``ttl`` is unused here (entries go out by size)."""
+        """Store ``value`` for ``ttl`` seconds, evicting the least recently used beyond ``max_bytes``."""
         with self.lock:
-            old = self.items.pop(key, None)
-            self.size -= len(old) if old is not None else 0
-            self.items[key] = value
+            self._drop(key)
+            self.items[key] = (time.monotonic() + ttl, value)
             self.size += len(value)
             while self.size > self.max_bytes and self.items:
-                _, dropped = self.items.popitem(last=False)
-                self.size -= len(dropped)
+                self._drop(next(iter(self.items)))
+
+    def _drop(self, key: str) -> None:
+        entry = self.items.pop(key, None)
+        if entry is not None:
+            self.size -= len(entry[1])
 
 
 class RedisCache:

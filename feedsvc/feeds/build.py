@@ -25,6 +25,8 @@ RENDERERS: dict[str, Callable[..., bytes]] = {
     "rss": render_rss, "atom": render_atom, "json": render_json_feed,
 }
 SITE = "feedsvc"
+# Part of every feed's ETag and cache key: bump it when a change to the code changes the feeds' bytes.
+RENDER_VERSION = 1
 
 
 def base_url() -> str:
@@ -34,7 +36,7 @@ def base_url() -> str:
 
 def feed_etag(state: FeedState, fmt: str, query: FeedQuery) -> str:
     """The ETag of a feed: its scope's revision and time, the format, parameters and base URL."""
-    return make_etag("feed", state.scope, state.revision, state.changed_at.isoformat(), fmt,
+    return make_etag("feed", RENDER_VERSION, state.scope, state.revision, state.changed_at.isoformat(), fmt,
                      query.limit, query.tag, base_url())
 
 

@@ -20,6 +20,9 @@ from feedsvc.web.urls import external_url, slugify
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static")
 PAGE_CACHE = "public, max-age=60"
+# Part of a listing's ETag and cache key: bump it when templates change what a listing page looks like.
+PAGE_VERSION = 1
+PAGE_TTL = 300  # bounds how long anything not covered by the change marker (base.html) can be stale
 MAX_ID = 2**31 - 1  # larger ids can't exist; asking the database would overflow its integer
 FEED_TYPES = {"rss": "application/rss+xml", "atom": "application/atom+xml", "json": "application/feed+json"}
 FEED_NAMES = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}
@@ -77,7 +80,7 @@ def show_country(country: str) -> Response:
     listing = parse_listing_query(request.args)
     with get_engine().connect() as connection:
         state = get_feed_state(connection, found.slug)
-    etag = make_etag("country-page", state.revision, state.changed_at.isoformat(), found.slug,
+    etag = make_etag("country-page", PAGE_VERSION, state.revision, state.changed_at.isoformat(), found.slug,
                      listing.page, listing.per_page, base_url())
 
     def render() -> bytes:
@@ -87,7 +90,8 @@ def show_country(country: str) -> Response:
         return html.encode("utf-8")
 
     # Rendered pages are cached like feeds: a hot listing costs one primary-key lookup.
-    return conditional_response(etag, state.changed_at, lambda: cached_bytes(f"page:{etag}", render),
+    return conditional_response(etag, state.changed_at,
+                                lambda: cached_bytes(f"page:{etag}", render, PAGE_TTL),
                                 "text/html", cache_control=PAGE_CACHE)
 
 

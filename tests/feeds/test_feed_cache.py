@@ -7,6 +7,8 @@ import uuid
 import pytest
 import redis
 
+from feedsvc.cache import MemoryCache
+
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
@@ -52,3 +54,15 @@ def test_unreachable_redis_means_no_cache_not_an_error(app_factory, add_article)
     add_article(title="Still served")
     response = app.test_client().get("/feeds/all.rss")
     assert response.status_code == 200 and b"Still served" in response.data
+
+
+def test_memory_cache_expires_entries_and_stays_within_its_size():
+    cache = MemoryCache(max_bytes=10)
+    cache.set("gone", b"x", ttl=0)
+    assert cache.get("gone") is None
+    cache.set("a", b"12345", ttl=60)
+    cache.set("b", b"12345", ttl=60)
+    assert cache.get("a") == b"12345"  # now the most recently used
+    cache.set("c", b"123", ttl=60)
+    assert cache.get("b") is None and cache.get("a") == b"12345" and cache.get("c") == b"123"
+    assert cache.size == 8
