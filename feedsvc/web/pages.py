@@ -17,8 +17,9 @@ from feedsvc.http import conditional_response, make_etag
 from feedsvc.web.page_params import parse_listing_query, parse_search_query
 from feedsvc.web.urls import external_url, slugify
 
+# Not /static: the app's own (empty) static route is matched first there.
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/static")
+               static_url_path="/assets")
 PAGE_CACHE = "public, max-age=60"
 # Part of a listing's ETag and cache key: bump it when templates change what a listing page looks like.
 PAGE_VERSION = 1
