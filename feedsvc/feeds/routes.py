@@ -18,28 +18,32 @@ bp = Blueprint("feeds", __name__)
 ALL_NAME = "Central Asia"
 
 
+def _feed_scope(country: str) -> tuple[str, str]:
+    """The canonical slug and display name of a feed's country (or ``all``); 404 when unknown."""
+    if country.lower() == ALL:
+        return ALL, ALL_NAME
+    found = find_country(current_app.config["COUNTRIES"], country)
+    if found is None:
+        raise NotFound(f"unknown country {country[:64]!r}")
+    return found.slug, found.name
+
+
 @bp.get("/feeds/<country>.<fmt>")
 def get_feed(country: str, fmt: str) -> Response:
     """A country's (or ``all``) newest articles as RSS, Atom or JSON Feed, with conditional GET."""
     if fmt not in FORMATS:
         raise NotFound(f"unknown feed format {fmt[:20]!r}; use one of {', '.join(FORMATS)}")
-    if country == ALL:
-        name = ALL_NAME
-    else:
-        found = find_country(current_app.config["COUNTRIES"], country)
-        if found is None:
-            raise NotFound(f"unknown country {country[:64]!r}")
-        if found.slug != country:  # an ISO code, or another case
-            args = request.args.to_dict(flat=False)
-            return redirect(url_for("feeds.get_feed", country=found.slug, fmt=fmt, **args), 301)
-        name = found.name
+    slug, name = _feed_scope(country)
+    if slug != country:  # an ISO code, or another case
+        args = request.args.to_dict(flat=False)
+        return redirect(url_for("feeds.get_feed", country=slug, fmt=fmt, **args), 301)
     query = parse_feed_query(request.args)
     with get_engine().connect() as connection:
-        state = get_feed_state(connection, country)
+        state = get_feed_state(connection, slug)
     etag = feed_etag(state, fmt, query)
     return conditional_response(
         etag, state.changed_at,
-        lambda: cached_bytes(f"feed:{etag}", lambda: build_feed(get_session(), country, name, fmt, query,
+        lambda: cached_bytes(f"feed:{etag}", lambda: build_feed(get_session(), slug, name, fmt, query,
                                                                  state)),
         CONTENT_TYPES[fmt], cors=fmt == "json",
     )

@@ -10,6 +10,8 @@ def test_iso_code_redirects_to_slug_keeping_the_query(client):
     response = client.get("/feeds/KZ.atom?limit=5")
     assert response.status_code == 301
     assert response.headers["Location"] == "/feeds/kazakhstan.atom?limit=5"
+    assert client.get("/feeds/Kazakhstan.json").headers["Location"] == "/feeds/kazakhstan.json"
+    assert client.get("/feeds/ALL.rss?tag=x").headers["Location"] == "/feeds/all.rss?tag=x"
 
 
 @pytest.mark.parametrize("path", ["/feeds/atlantis.rss", "/feeds/kazakhstan.xml", "/feeds/kazakhstan.RSS",
