@@ -9,9 +9,10 @@ from typing import Any
 from flask import current_app, request
 from sqlalchemy.orm import Session
 
+from feedsvc.db import get_engine
 from feedsvc.feeds.jsonfeed import render_json_feed
 from feedsvc.feeds.params import FeedQuery
-from feedsvc.feeds.queries import ALL, FeedState, select_feed_articles
+from feedsvc.feeds.queries import ALL, FeedState, MarkerReader, select_feed_articles
 from feedsvc.feeds.render import FeedInfo, render_atom, render_rss
 from feedsvc.http import make_etag
 from feedsvc.web.urls import article_page_url, external_url
@@ -27,6 +28,14 @@ RENDERERS: dict[str, Callable[..., bytes]] = {
 SITE = "feedsvc"
 # Part of every feed's ETag and cache key: bump it when a change to the code changes the feeds' bytes.
 RENDER_VERSION = 1
+
+
+def marker_reader() -> MarkerReader:
+    """The app's marker reader (created on first use, then shared by every request)."""
+    reader = current_app.extensions.get("feedsvc.feeds.markers")
+    if reader is None:
+        reader = current_app.extensions["feedsvc.feeds.markers"] = MarkerReader(get_engine())
+    return reader
 
 
 def base_url() -> str:

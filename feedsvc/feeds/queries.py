@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, bindparam, exists, func, select
+from sqlalchemy import ColumnElement, Engine, Select, bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from feedsvc.articles.store import Page, newest_first
@@ -16,7 +16,7 @@ from feedsvc.models import Article, ChangeMarker, Country, Tag, article_countrie
 ALL = "all"
 # Used only if a scope has no marker row (seeding creates them): a fixed time keeps bytes stable.
 EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
-# Built once: constructing the statement per request costs more than running it.
+# Built and compiled once: constructing the statement per request costs more than running it.
 _MARKER = select(ChangeMarker.revision, ChangeMarker.changed_at).where(
     ChangeMarker.scope == bindparam("scope")
 )
@@ -36,15 +36,41 @@ def feed_scope(country: str) -> str:
     return "articles" if country == ALL else country_scope(country)
 
 
-def get_feed_state(connection: Connection, country: str) -> FeedState:
-    """The feed's change state, in one primary-key lookup."""
-    # A Core query on a bare connection, not Session.get(): this runs on every feed request (most end
-    # in a 304 or a cache hit) and the ORM's identity map and session setup cost three times the query.
-    scope = feed_scope(country)
-    row = connection.execute(_MARKER, {"scope": scope}).first()
-    if row is None:
-        return FeedState(scope, 0, EPOCH)
-    return FeedState(scope, row.revision, row.changed_at.replace(microsecond=0))
+class MarkerReader:
+    """Reads a feed scope's change marker on a raw DBAPI connection from the engine's pool."""
+
+    # This runs on every feed and listing request, and most of those end in a 304 or a cache hit.
+    # Under gunicorn on SQLite, SQLAlchemy's Connection wrapper cost more than the query (+220 µs per
+    # request against +90 µs raw), so the statement is compiled once by SQLAlchemy for the engine's
+    # dialect and run on the pooled DBAPI connection; the column type still converts the time.
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        compiled = _MARKER.compile(dialect=engine.dialect)
+        self.sql = compiled.string
+        self.positional = compiled.positional
+        self.names = compiled.positiontup or []
+        self.compiled = compiled
+        changed_at = ChangeMarker.__table__.c.changed_at.type
+        self.to_datetime = changed_at.dialect_impl(engine.dialect).result_processor(engine.dialect, None)
+
+    def read(self, country: str) -> FeedState:
+        """The change state of a country slug's feed (or ``all``), in one primary-key lookup."""
+        scope = feed_scope(country)
+        params = self.compiled.construct_params({"scope": scope})
+        args = tuple(params[name] for name in self.names) if self.positional else params
+        connection = self.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            cursor.execute(self.sql, args)
+            row = cursor.fetchone()
+            cursor.close()
+        finally:
+            connection.close()  # back to the pool (rolled back there)
+        if row is None:
+            return FeedState(scope, 0, EPOCH)
+        changed_at = self.to_datetime(row[1]) if self.to_datetime else row[1]
+        return FeedState(scope, row[0], changed_at.replace(microsecond=0))
 
 
 def _in_country(slug: str) -> ColumnElement[bool]:

@@ -6,11 +6,11 @@ from flask import Blueprint, Response, current_app, redirect, request, url_for
 from werkzeug.exceptions import NotFound
 
 from feedsvc.cache import cached_bytes
-from feedsvc.db import get_engine, get_session
-from feedsvc.feeds.build import CONTENT_TYPES, base_url, build_feed, feed_etag
+from feedsvc.db import get_session
+from feedsvc.feeds.build import CONTENT_TYPES, base_url, build_feed, feed_etag, marker_reader
 from feedsvc.feeds.opml import Outline, render_opml
 from feedsvc.feeds.params import FORMATS, find_country, parse_feed_query
-from feedsvc.feeds.queries import ALL, get_feed_state
+from feedsvc.feeds.queries import ALL
 from feedsvc.http import conditional_response, make_etag
 from feedsvc.web.urls import external_url
 
@@ -38,8 +38,7 @@ def get_feed(country: str, fmt: str) -> Response:
         args = request.args.to_dict(flat=False)
         return redirect(url_for("feeds.get_feed", country=slug, fmt=fmt, **args), 301)
     query = parse_feed_query(request.args)
-    with get_engine().connect() as connection:
-        state = get_feed_state(connection, slug)
+    state = marker_reader().read(slug)
     etag = feed_etag(state, fmt, query)
     return conditional_response(
         etag, state.changed_at,

@@ -9,10 +9,10 @@ from werkzeug.exceptions import NotFound
 
 from feedsvc.articles.store import Page, count_by_country, get_article, list_articles
 from feedsvc.cache import cached_bytes
-from feedsvc.db import get_engine, get_session
-from feedsvc.feeds.build import base_url
+from feedsvc.db import get_session
+from feedsvc.feeds.build import base_url, marker_reader
 from feedsvc.feeds.params import FORMATS, find_country
-from feedsvc.feeds.queries import get_feed_state, list_country_articles
+from feedsvc.feeds.queries import list_country_articles
 from feedsvc.http import conditional_response, make_etag
 from feedsvc.web.page_params import parse_listing_query, parse_search_query
 from feedsvc.web.urls import external_url, slugify
@@ -79,8 +79,7 @@ def show_country(country: str) -> Response:
     if found.slug != country:
         return redirect(url_for("web.show_country", country=found.slug, **request.args.to_dict()), 301)
     listing = parse_listing_query(request.args)
-    with get_engine().connect() as connection:
-        state = get_feed_state(connection, found.slug)
+    state = marker_reader().read(found.slug)
     etag = make_etag("country-page", PAGE_VERSION, state.revision, state.changed_at.isoformat(), found.slug,
                      listing.page, listing.per_page, base_url())
 
