@@ -1,4 +1,4 @@
-"""Feed queries: the change marker of a feed's scope, and its newest articles."""
+"""Feed queries: the change marker of a feed's scope, its newest articles, and a country's listing pages."""
 
 from __future__ import annotations
 
