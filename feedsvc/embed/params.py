@@ -69,6 +69,14 @@ def parse_headlines_query(args: Mapping[str, str]) -> HeadlinesQuery:
     return options
 
 
+def parse_theme(args: Mapping[str, str]) -> str:
+    """The ``theme`` of the rates iframe page (its other parameters belong to the rates parser)."""
+    errors: dict[str, list[str]] = {}
+    theme = _parse_options({"theme": args.get("theme", "auto")}, errors).theme
+    _raise_if(errors)
+    return theme
+
+
 def parse_builder_query(args: Mapping[str, str], countries: Iterable[str]) -> BuilderQuery:
     """Parse the builder form ``?country=&tag=&limit=&theme=``; ``countries`` are the allowed slugs."""
     _reject_unknown(args, ("country", "limit", "theme", "tag"))

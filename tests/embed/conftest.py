@@ -1,12 +1,22 @@
-"""Fixtures of the embed tests: articles created through the real API."""
+"""Fixtures of the embed tests: articles through the real API, live servers, a real browser."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
+from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+# The host's own styles try to reach into the widgets; the widgets' must not reach out.
+HOST_CSS = "body { font-family: serif; color: rgb(0, 128, 0); } a, li { color: rgb(255, 0, 0) !important; }"
 
 
 @pytest.fixture
@@ -22,3 +32,98 @@ def make_article(client: FlaskClient, auth_headers: dict[str, str]) -> Callable[
         return response.get_json()
 
     return create
+
+
+@pytest.fixture
+def demo_rates(app) -> int:
+    """The demo rate history (real currency-api payloads), stored through the rates ingest."""
+    from feedsvc.db import get_session
+    from feedsvc.rates.demo import load_demo_rates
+
+    with app.app_context():
+        session = get_session()
+        written = load_demo_rates(session)
+        session.commit()
+    assert written > 0
+    return written
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium for the whole session."""
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                                              args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def serve(app: Callable) -> Iterator[str]:
+    """Serve a WSGI app on a free port of 127.0.0.1 in a thread; yield its origin."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.fixture
+def service(app: Flask) -> Iterator[str]:
+    """The feedsvc app served for real, on this test's database."""
+    yield from serve(app)
+
+
+class HostSite:
+    """A plain site on another port: pages registered by the test, a strict CSP, its own stylesheet."""
+
+    def __init__(self) -> None:
+        self.pages: dict[str, tuple[str, str]] = {}
+
+    def add(self, path: str, widgets: str, service: str) -> None:
+        """A page at ``path`` embedding ``widgets`` (``SVC`` stands for the service's origin)."""
+        body = ('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Host</title>'
+                '<link rel="stylesheet" href="/host.css"></head><body><h1>A host site</h1>'
+                f'<ul><li id="host-li">host text</li></ul>{widgets.replace("SVC", service)}</body></html>')
+        csp = (f"default-src 'none'; script-src {service}; connect-src {service}; frame-src {service}; "
+               "style-src 'self'; img-src 'self'")
+        self.pages[path] = (body, csp)
+
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        if request.path == "/host.css":
+            return Response(HOST_CSS, mimetype="text/css")(environ, start_response)
+        if request.path == "/favicon.ico":  # the browser asks; a 404 would be a console error
+            return Response(status=204)(environ, start_response)
+        body, csp = self.pages.get(request.path, ("not found", "default-src 'none'"))
+        response = Response(body, status=200 if request.path in self.pages else 404, mimetype="text/html")
+        response.headers["Content-Security-Policy"] = csp
+        return response(environ, start_response)
+
+
+@pytest.fixture
+def host() -> Iterator[tuple[HostSite, str]]:
+    """The host site and its origin."""
+    site = HostSite()
+    for origin in serve(site):
+        yield site, origin
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh page in its own context; console errors and uncaught exceptions are collected."""
+    context = browser.new_context(color_scheme="light")
+    page = context.new_page()
+    page.console_errors = []  # type: ignore[attr-defined]
+    page.on("console", lambda m: _keep_error(page, m))
+    page.on("pageerror", lambda exc: page.console_errors.append(f"uncaught: {exc}"))  # type: ignore[attr-defined]
+    yield page
+    context.close()
+
+
+def _keep_error(page: Page, message: ConsoleMessage) -> None:
+    if message.type == "error":
+        page.console_errors.append(message.text)  # type: ignore[attr-defined]

@@ -8,7 +8,7 @@
   "use strict";
   var NAME = "headlines.js";
   var CSS = [
-    ":host{all:initial;display:block;contain:content}",
+    ":host{all:initial;display:block;contain:content;margin:0 0 .75rem}",
     ".w{--fg:#1b1f24;--muted:#59636e;--bg:#fff;--line:#d0d7de;--link:#0a58ca;",
     "font:15px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;color:var(--fg);background:var(--bg);",
     "border:1px solid var(--line);border-radius:8px;padding:.75rem 1rem;box-sizing:border-box}",
@@ -19,7 +19,9 @@
     "li{padding:.45rem 0;border-top:1px solid var(--line)}li:first-child{border-top:0}",
     "a{color:var(--link);text-decoration:none;font-weight:600}a:hover,a:focus{text-decoration:underline}",
     "time,.note{display:block;color:var(--muted);font-size:.8em}",
-    "p{margin:.2rem 0 0;color:var(--fg)}"
+    "p{margin:.2rem 0 0;color:var(--fg)}",
+    "h2{margin:0 0 .35rem;font-size:.8em;text-transform:uppercase;letter-spacing:.04em}",
+    "h2 a{color:var(--muted);font-weight:600}"
   ].join("");
 
   function flag(value, fallback) {
@@ -70,16 +72,20 @@
     box.replaceChildren(note);
   }
 
+  function link(url, text) {
+    // Only http(s) URLs become links: a javascript: URL in the data stays inert text.
+    var node = el(isHttp(url) ? "a" : "span", text);
+    if (node.tagName === "A") {
+      node.href = url;
+      node.target = "_blank";
+      node.rel = "noopener";
+    }
+    return node;
+  }
+
   function item(entry, showDate, showSummary) {
     var li = el("li");
-    var title = String(entry.title || entry.url || "");
-    var link = el(isHttp(entry.url) ? "a" : "span", title);
-    if (link.tagName === "A") {
-      link.href = entry.url;
-      link.target = "_blank";
-      link.rel = "noopener";
-    }
-    li.appendChild(link);
+    li.appendChild(link(entry.url, String(entry.title || entry.url || "")));
     var when = new Date(entry.date_published);
     if (showDate && !isNaN(when)) {
       var time = el("time", when.toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" }));
@@ -112,13 +118,16 @@
       })
       .then(function (feed) {
         var items = Array.isArray(feed.items) ? feed.items : [];
-        if (feed.title) box.setAttribute("aria-label", String(feed.title));
+        var title = String(feed.title || "Headlines");
+        box.setAttribute("aria-label", title);
         if (!items.length) return notice(box, "No headlines yet.");
+        var heading = el("h2");
+        heading.appendChild(link(feed.home_page_url, title));
         var list = el("ol");
         var showDate = flag(d.showDate, true);
         var showSummary = flag(d.showSummary, false);
         items.forEach(function (entry) { list.appendChild(item(entry, showDate, showSummary)); });
-        box.replaceChildren(list);
+        box.replaceChildren(heading, list);
       })
       .catch(function () { notice(box, "Headlines are unavailable right now."); });
   }

@@ -7,7 +7,7 @@
   "use strict";
   var NAME = "rates.js";
   var CSS = [
-    ":host{all:initial;display:block;contain:content}",
+    ":host{all:initial;display:block;contain:content;margin:0 0 .75rem}",
     ".w{--fg:#1b1f24;--muted:#59636e;--bg:#fff;--line:#d0d7de;--up:#1a7f37;--down:#cf222e;",
     "font:14px/1.4 system-ui,-apple-system,'Segoe UI',sans-serif;color:var(--fg);background:var(--bg);",
     "border:1px solid var(--line);border-radius:8px;padding:.4rem .75rem;box-sizing:border-box}",
@@ -61,7 +61,7 @@
     // change_pct arrives as a decimal string (or number); null when there is no previous rate.
     var number = value === null || value === undefined || value === "" ? NaN : Number(value);
     if (isNaN(number)) return { text: "\u2013", cls: "flat", words: "no change data" };
-    var shown = String(value).replace(/^[+-]/, "") + "%";
+    var shown = Math.abs(number).toFixed(2) + "%";  // two decimals, like the API and the iframe
     if (number > 0) return { text: "\u25B2 " + shown, cls: "up", words: "up " + shown };
     if (number < 0) return { text: "\u25BC " + shown, cls: "down", words: "down " + shown };
     return { text: shown, cls: "flat", words: "unchanged" };

@@ -1,0 +1,42 @@
+"""The /embed builder in a real browser: live preview under the site's CSP, snippets, copy button."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+
+@pytest.fixture
+def articles(make_article) -> None:
+    """Four Kazakhstan stories."""
+    for day in range(1, 5):
+        make_article(f"Kazakhstan story {day}", countries=["kazakhstan"], day=day)
+
+
+def test_builder_preview_and_snippets(page, service, articles):
+    page.goto(service + "/embed")
+    expect(page.locator("#preview-script li")).to_have_count(4)  # kazakhstan, default limit 5
+    page.locator("input[name=limit]").fill("2")
+    page.locator("select[name=theme]").select_option("dark")
+    expect(page.locator("#snippet-script")).to_have_value(
+        f'<script src="{service}/embed/v1/headlines.js" data-country="kazakhstan" data-limit="2" '
+        'data-theme="dark" async></script>')
+    expect(page.locator("#preview-script li")).to_have_count(2)
+    expect(page.frame_locator("#preview-frame").locator("li")).to_have_count(2)
+    assert "limit=2" in page.url
+    assert page.locator("button.copy").first.is_visible()
+    assert page.console_errors == []  # type: ignore[attr-defined]
+
+
+def test_copy_button_copies_the_snippet(browser, service):
+    context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+    try:
+        page = context.new_page()
+        page.goto(service + "/embed?country=tajikistan")
+        page.locator("button.copy").first.click()
+        expect(page.locator("#copy-status")).to_have_text("Copied.")
+        copied = page.evaluate("navigator.clipboard.readText()")
+        assert copied == page.locator("#snippet-script").input_value()
+        assert 'data-country="tajikistan"' in copied
+    finally:
+        context.close()
