@@ -25,8 +25,9 @@ class NBKR(OfficialSource):
     """KGS per USD from ``daily.xml`` (today only, Bishkek date; windows-1251; decimal comma).
 
     Past days come from the history page: ``fetch_range`` one chunk of at most ``max_range_days``,
-    ``parse_range`` it. The server drops bursts of connections, so the caller reuses one
-    ``requests.Session`` (one persistent connection) and waits ``min_interval`` seconds between requests.
+    ``parse_range`` it (the jobs split ranges into such chunks). The server drops bursts of connections,
+    so the caller reuses one ``requests.Session`` (one persistent connection) and waits ``min_interval``
+    seconds between requests.
     """
 
     name = "nbkr"
@@ -82,12 +83,3 @@ class NBKR(OfficialSource):
         ]
         return sorted(observations, key=lambda observation: observation.date)
 
-
-def history_chunks(start: date, end: date, days: int = NBKR.max_range_days) -> list[tuple[date, date]]:
-    """Split ``start``–``end`` (both included) into consecutive chunks of at most ``days`` days."""
-    chunks = []
-    while start <= end:
-        chunk_end = min(end, start + timedelta(days=days - 1))
-        chunks.append((start, chunk_end))
-        start = chunk_end + timedelta(days=1)
-    return chunks

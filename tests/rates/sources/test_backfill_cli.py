@@ -46,6 +46,14 @@ def bank_app(app_factory, local_template, name: str, *more_urls: str) -> Flask:
     return app_factory(RATES_SOURCES=(name,), SOURCE_URLS=urls, **FAST_HTTP)
 
 
+def history_query(start: date, end: date) -> str:
+    """The query string NBKR's history page is asked with for ``start``–``end``, as the bank expects it."""
+    return (
+        f"item=1562&lang=ENG&valuta_id=15&beg_day={start:%d}&beg_month={start:%m}&beg_year={start:%Y}"
+        f"&end_day={end:%d}&end_month={end:%m}&end_year={end:%Y}"
+    )
+
+
 def backfill(app: Flask, source: str, start: date, end: date) -> str:
     args = ["rates", "backfill", "--source", source, "--from", f"{start}", "--to", f"{end}"]
     result = app.test_cli_runner().invoke(args=args)
@@ -78,9 +86,8 @@ def test_cbt_sundays_404_are_days_without_data(app_factory, httpserver, local_te
 
 def test_nbkr_backfill_reads_the_history_page_in_one_request(app_factory, httpserver, local_template,
                                                              upstream):
-    query = ("item=1562&lang=ENG&valuta_id=15&beg_day=01&beg_month=06&beg_year=2005"
-             "&end_day=30&end_month=06&end_year=2005")
     page = upstream("nbkr/history_usd_2005-06_fragment.html")
+    query = history_query(date(2005, 6, 1), date(2005, 6, 30))
     httpserver.expect_request("/index1.jsp", query_string=query).respond_with_data(page)
     app = bank_app(app_factory, local_template, "nbkr", "nbkr-history")
     output = backfill(app, "nbkr", date(2005, 6, 1), date(2005, 6, 30))
@@ -92,3 +99,23 @@ def test_nbkr_backfill_reads_the_history_page_in_one_request(app_factory, httpse
         (date(2005, 6, 25), "KGS", "40.9614"),
     ]
     assert len(httpserver.log) == 1
+
+
+def test_nbkr_backfill_over_a_year_asks_chunks_of_at_most_365_days(app_factory, httpserver, local_template,
+                                                                    upstream):
+    page = upstream("nbkr/history_usd_2005-06_fragment.html")
+    for start, end, body in [(date(2004, 6, 1), date(2005, 5, 31), page.replace(b".2005<", b".2004<")),
+                             (date(2005, 6, 1), date(2005, 6, 30), page)]:
+        query = history_query(start, end)
+        httpserver.expect_request("/index1.jsp", query_string=query).respond_with_data(body)
+    app = bank_app(app_factory, local_template, "nbkr", "nbkr-history")
+    output = backfill(app, "nbkr", date(2004, 6, 1), date(2005, 6, 30))
+    assert "nbkr: 8 rows written, 395 days checked" in output
+    asked = [request.args for request, _ in httpserver.log]
+    spans = [
+        (date(int(a["beg_year"]), int(a["beg_month"]), int(a["beg_day"])),
+         date(int(a["end_year"]), int(a["end_month"]), int(a["end_day"])))
+        for a in asked
+    ]
+    assert spans == [(date(2004, 6, 1), date(2005, 5, 31)), (date(2005, 6, 1), date(2005, 6, 30))]
+    assert len(stored(app, "nbkr")) == 8

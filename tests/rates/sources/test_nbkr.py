@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from feedsvc.rates.sources.base import NoData, Observation, SourceError
-from feedsvc.rates.sources.nbkr import NBKR, history_chunks
+from feedsvc.rates.sources.nbkr import NBKR
 
 DAY = date(2026, 5, 24)  # the file's Date: Bishkek's day (UTC+6), fetched 23:51 UTC on 23 May
 TIMEOUT = (2.0, 5.0)
@@ -109,17 +109,6 @@ def test_parse_range_refuses_a_truncated_page(history):
         NBKR("").parse_range(history[: history.index(b"<!--value-->41,0685") + 14])
 
 
-def test_history_chunks_are_at_most_365_days_and_cover_the_range():
-    chunks = history_chunks(date(2024, 1, 1), date(2025, 12, 31))
-    assert chunks == [
-        (date(2024, 1, 1), date(2024, 12, 30)),
-        (date(2024, 12, 31), date(2025, 12, 30)),
-        (date(2025, 12, 31), date(2025, 12, 31)),
-    ]
-    assert all((end - start).days + 1 <= 365 for start, end in chunks)
-    assert history_chunks(date(2024, 1, 2), date(2024, 1, 1)) == []
-
-
 def test_fetch_range_refuses_more_than_365_days(local_template, http):
     source = NBKR(local_template("nbkr"), history_template=local_template("nbkr-history"))
     with pytest.raises(ValueError, match="365"):
@@ -132,10 +121,9 @@ def test_fetch_and_parse_today_from_the_bank_url_layout(httpserver, local_templa
     assert source.parse(source.fetch(http, DAY, TIMEOUT), DAY)[0].units_per_usd == Decimal("87.4500")
 
 
-def test_backfill_history_in_chunks_with_one_session(httpserver, local_template, history, http):
+def test_fetch_and_parse_history_chunks_with_one_session(httpserver, local_template, history, http):
     source = NBKR(local_template("nbkr"), history_template=local_template("nbkr-history"))
-    chunks = history_chunks(date(2004, 6, 1), date(2005, 6, 30))
-    assert chunks == [(date(2004, 6, 1), date(2005, 5, 31)), (date(2005, 6, 1), date(2005, 6, 30))]
+    chunks = [(date(2004, 6, 1), date(2005, 5, 31)), (date(2005, 6, 1), date(2005, 6, 30))]  # 365 + 30 days
     for (start, end), body in zip(chunks, [history.replace(b".2005<", b".2004<"), history], strict=True):
         query = (
             f"item=1562&lang=ENG&valuta_id=15&beg_day={start:%d}&beg_month={start:%m}&beg_year={start:%Y}"
