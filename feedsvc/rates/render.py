@@ -1,0 +1,150 @@
+"""Render rate rows as CSV (long or wide) and JSON, lazily in chunks, and format rates exactly."""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from decimal import Context, Decimal
+from typing import Any
+
+from feedsvc.rates.params import Pair, RateQuery
+from feedsvc.rates.query import RateRow, SourceStatus
+
+CHUNK_ROWS = 500  # rows per yielded chunk: big enough to be fast, small enough to stay flat in memory
+_QUANTIZE = Context(prec=60)
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """A source as configured: name, priority (None when disabled), URL templates, terms."""
+
+    name: str
+    enabled: bool
+    priority: int | None
+    url: str
+    fallback_url: str | None
+    currencies: list[str]
+    attribution: str
+    terms: str
+
+
+def format_rate(rate: Decimal, digits: int) -> str:
+    """``rate`` rounded to ``digits`` significant digits, in plain notation (never ``8.2E-5``)."""
+    exponent = rate.adjusted() - (digits - 1)
+    return format(rate.quantize(Decimal(1).scaleb(exponent), context=_QUANTIZE), "f")
+
+
+def format_change(change: Decimal | None) -> str:
+    """A change in percent with two decimals, or '' when there is none."""
+    return "" if change is None else format(change, "f")
+
+
+def csv_filename(query: RateQuery) -> str:
+    """The download name: rates_<from>_<to>.csv."""
+    return f"rates_{query.start}_{query.end}.csv"
+
+
+def render_csv(rows: Iterable[RateRow], query: RateQuery) -> Iterator[str]:
+    """CSV text in chunks: long ``date,pair,rate,change_pct,source`` or wide ``date,<pair>...``."""
+    if query.layout == "wide":
+        header = ["date", *map(str, query.pairs)]
+        records = _wide_records(rows, query.pairs)
+    else:
+        header = ["date", "pair", "rate", "change_pct", "source"]
+        records = (
+            [row.date.isoformat(), str(row.pair), format_rate(row.rate, row.digits),
+             format_change(row.change_pct), row.source]
+            for row in rows
+        )
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")  # RFC 4180, what spreadsheets expect
+    writer.writerow(header)
+    for batch in _batched(records):
+        writer.writerows(batch)
+        yield _drain(buffer)
+    yield _drain(buffer)
+
+
+def _wide_records(rows: Iterable[RateRow], pairs: tuple[Pair, ...]) -> Iterator[list[str]]:
+    for day, same_day in itertools.groupby(rows, key=lambda row: row.date):
+        cells = {row.pair: format_rate(row.rate, row.digits) for row in same_day}
+        yield [day.isoformat(), *(cells.get(pair, "") for pair in pairs)]
+
+
+def _batched(records: Iterable[list[str]]) -> Iterator[tuple[list[str], ...]]:
+    iterator = iter(records)
+    while batch := tuple(itertools.islice(iterator, CHUNK_ROWS)):
+        yield batch
+
+
+def _drain(buffer: io.StringIO) -> str:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text
+
+
+def row_to_json(row: RateRow, first: str = "date") -> dict[str, Any]:
+    """One row as a JSON object: ``rate`` a string (exact), ``change_pct`` a number or null."""
+    fields = {
+        "date": row.date.isoformat(),
+        "pair": str(row.pair),
+        "rate": format_rate(row.rate, row.digits),
+        # Two decimals survive a float exactly enough: repr() gives back the same two decimals.
+        "change_pct": None if row.change_pct is None else float(row.change_pct),
+        "source": row.source,
+    }
+    if first == "pair":
+        return {"pair": fields.pop("pair"), **fields}
+    return fields
+
+
+def render_json(rows: Iterable[RateRow], query: RateQuery) -> Iterator[str]:
+    """``{"from", "to", "pairs", "rates": [...]}`` in chunks, the rows never all in memory."""
+    head = {"from": query.start.isoformat() if query.start else None,
+            "to": query.end.isoformat() if query.end else None,
+            "pairs": [str(pair) for pair in query.pairs]}
+    yield json.dumps(head, ensure_ascii=False)[:-1] + ', "rates": ['
+    separator = ""
+    for batch in _batched(row_to_json(row) for row in rows):  # type: ignore[arg-type]
+        yield separator + ", ".join(json.dumps(item, ensure_ascii=False) for item in batch)
+        separator = ", "
+    yield "]}\n"
+
+
+def render_latest(rows: Iterable[RateRow]) -> str:
+    """``{"rates": [{"pair", "date", "rate", "change_pct", "source"}]}``."""
+    return json.dumps({"rates": [row_to_json(row, first="pair") for row in rows]}, ensure_ascii=False)
+
+
+def _timestamp(value: datetime | None) -> str | None:
+    return None if value is None else value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def source_to_json(info: SourceInfo, status: SourceStatus) -> dict[str, Any]:
+    """One source of /rates/sources.json: what it is, what is stored, how its runs went."""
+    error = status.last_error
+    return {
+        **asdict(info),
+        "first_date": status.first_date.isoformat() if status.first_date else None,
+        "last_date": status.last_date.isoformat() if status.last_date else None,
+        "last_success": _timestamp(status.last_success),
+        "last_error": None if error is None else {
+            "at": _timestamp(error.finished_at or error.started_at), "message": error.error},
+        "held_back": [
+            {"date": a.date.isoformat(), "currency": a.currency, "value": format(a.value, "f"),
+             "reference_source": a.reference_source,
+             "reference_value": None if a.reference_value is None else format(a.reference_value, "f")}
+            for a in status.held_back
+        ],
+    }
+
+
+def render_sources(sources: Iterable[tuple[SourceInfo, SourceStatus]]) -> str:
+    """``{"sources": [...]}`` in priority order."""
+    return json.dumps({"sources": [source_to_json(*pair) for pair in sources]}, ensure_ascii=False)
