@@ -73,13 +73,10 @@ class NBKR(OfficialSource):
         kinds = [kind for kind, _ in cells]
         if not cells or kinds != [b"date", b"value"] * (len(cells) // 2):
             raise SourceError("no complete <!--date--> / <!--value--> rows in the history page")
-        observations = [
-            Observation(
-                parse_day(day.decode("ascii", "replace"), "%d.%m.%Y"),
-                self.currencies[0],
-                parse_number(value.decode("ascii", "replace"), comma=True),  # valuta_id=15: per 1 USD
-            )
-            for (_, day), (_, value) in zip(cells[::2], cells[1::2], strict=True)
-        ]
-        return sorted(observations, key=lambda observation: observation.date)
-
+        by_day: dict[date, Observation] = {}
+        for (_, day_text), (_, value_text) in zip(cells[::2], cells[1::2], strict=True):
+            day = parse_day(day_text.decode("ascii", "replace"), "%d.%m.%Y")
+            value = parse_number(value_text.decode("ascii", "replace"), comma=True)  # valuta_id=15: per 1 USD
+            if by_day.setdefault(day, Observation(day, self.currencies[0], value)).units_per_usd != value:
+                raise SourceError(f"two different values for {day.isoformat()} in the history page")
+        return sorted(by_day.values(), key=lambda observation: observation.date)

@@ -104,6 +104,14 @@ def test_parse_range_refuses_incomplete_pages(body):
         NBKR("").parse_range(body)
 
 
+def test_parse_range_reads_a_repeated_row_once_and_refuses_a_contradiction(history):
+    row = b"<tr><td><!--date-->25.06.2005<!--date--></td><td><!--value-->40,9614<!--value--></td></tr>"
+    assert row in history
+    assert NBKR("").parse_range(history.replace(row, row + row)) == NBKR("").parse_range(history)
+    with pytest.raises(SourceError, match="2005-06-25"):
+        NBKR("").parse_range(history.replace(row, row + row.replace(b"40,9614", b"40,9615")))
+
+
 def test_parse_range_refuses_a_truncated_page(history):
     with pytest.raises(SourceError):
         NBKR("").parse_range(history[: history.index(b"<!--value-->41,0685") + 14])
