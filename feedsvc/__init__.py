@@ -37,10 +37,11 @@ def _register_blueprints(app: Flask) -> None:
     from feedsvc.embed import routes as embed_routes
     from feedsvc.feeds import routes as feed_routes
     from feedsvc.rates import routes as rate_routes
-    from feedsvc.web import pages
+    from feedsvc.web import pages, rates_page
 
     api = Api(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.register_blueprint(articles_api.bp)
-    for blueprint in (health.bp, feed_routes.bp, rate_routes.bp, embed_routes.bp, pages.bp):
+    for blueprint in (health.bp, feed_routes.bp, rate_routes.bp, embed_routes.bp, pages.bp,
+                      rates_page.bp):
         app.register_blueprint(blueprint)

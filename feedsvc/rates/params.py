@@ -76,7 +76,7 @@ def parse_rate_query(
     end = _collect(errors, "to", lambda: parse_date(args.get("to"), "to"))
     pairs = _collect(errors, "pairs", lambda: parse_pairs(args.get("pairs"), tracked, "pairs"))
     if "pair" in allowed:  # the HTML page charts one pair
-        pairs = _collect(errors, "pair", lambda: parse_pairs(args.get("pair"), tracked[:1], "pair")[:1])
+        pairs = _collect(errors, "pair", lambda: parse_one_pair(args.get("pair"), tracked))
     layout = args.get("layout", "long") if "layout" in allowed else "long"
     if layout not in LAYOUTS:
         errors["layout"] = [f"unknown layout {layout!r}; allowed: {', '.join(LAYOUTS)}"]
@@ -120,6 +120,14 @@ def parse_pairs(value: str | None, tracked: tuple[str, ...], name: str) -> tuple
             raise ValueError(f"{item!r} pairs a currency with itself")
         pairs.append(Pair(base, quote))
     return tuple(dict.fromkeys(pairs))
+
+
+def parse_one_pair(value: str | None, tracked: tuple[str, ...]) -> tuple[Pair, ...]:
+    """Exactly one BASE/QUOTE (default: the first tracked currency against USD)."""
+    pairs = parse_pairs(value, tracked, "pair")
+    if value is not None and len(pairs) != 1:
+        raise ValueError("give one pair, such as KZT/USD")
+    return pairs[:1]
 
 
 def resolve_range(query: RateQuery, newest: date | None, today: date, days: int = DEFAULT_DAYS) -> RateQuery:

@@ -1,0 +1,48 @@
+"""The rates ticker of the home and /rates pages: each tracked currency against USD, newest value."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from feedsvc.rates.params import default_pairs
+from feedsvc.rates.query import RateRow, select_latest
+from feedsvc.rates.render import format_rate
+
+
+@dataclass(frozen=True)
+class TickerItem:
+    """One ticker entry, ready to show: ``KGS/USD = 0.0114316 ▲ +0.21%``."""
+
+    pair: str
+    date: str
+    rate: str
+    change: str  # "+0.21%", "−0.19%", "0.00%" or "" when there is no previous value
+    direction: str  # up, down, flat or none
+    arrow: str
+    source: str
+
+
+def make_ticker_item(row: RateRow) -> TickerItem:
+    """Format one latest-rate row for display."""
+    change = row.change_pct
+    if change is None:
+        direction, arrow, text = "none", "", ""
+    elif change > 0:
+        direction, arrow, text = "up", "▲", f"+{change}%"
+    elif change < 0:
+        direction, arrow, text = "down", "▼", f"−{-change}%"  # a real minus sign, as in print
+    else:
+        direction, arrow, text = "flat", "", f"{change}%"
+    return TickerItem(str(row.pair), row.date.isoformat(), format_rate(row.rate, row.digits), text,
+                      direction, arrow, row.source)
+
+
+def get_ticker(session: Session, config: Mapping[str, Any]) -> list[TickerItem]:
+    """The newest rate of each tracked currency against USD, in configured order."""
+    tracked = tuple(dict.fromkeys(country.currency for country in config["COUNTRIES"]))
+    rows = select_latest(session, default_pairs(tracked), tuple(config["RATES_SOURCES"]))
+    return [make_ticker_item(row) for row in rows]

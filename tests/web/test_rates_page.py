@@ -1,0 +1,118 @@
+"""The /rates page and the ticker on a real app: chart, table, form, links, 400s, 304s."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from html.parser import HTMLParser
+
+import pytest
+from flask import Flask
+from lxml import etree
+from sqlalchemy.orm import Session
+
+from feedsvc.changes import bump_markers
+from feedsvc.models import RateObservation
+from feedsvc.web.chart import render_chart
+from feedsvc.web.ticker import get_ticker
+
+NOW = datetime(2025, 5, 6, 12, tzinfo=UTC)
+
+
+@pytest.fixture
+def rates_app(app: Flask) -> Flask:
+    """120 days of KZT and UZS from currency-api, KZT rising then falling."""
+    with Session(app.extensions["feedsvc.engine"]) as session, session.begin():
+        for i in range(120):
+            day = date(2025, 1, 6) + timedelta(days=i)
+            for currency, value in (("KZT", Decimal("500") + i % 7), ("UZS", Decimal("12936.68") + i)):
+                session.add(RateObservation(source="currency-api", date=day, currency=currency,
+                                            units_per_usd=value, fetched_at=NOW))
+        session.add(RateObservation(source="nbk", date=date(2025, 5, 5), currency="KZT",
+                                    units_per_usd=Decimal("501.50"), fetched_at=NOW))
+        bump_markers(session, ["rates"], NOW)
+    return app
+
+
+class Collector(HTMLParser):
+    """Collect the links, svg text and table rows of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+        self.rows = 0
+        self.titles: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        attrs = dict(attrs)
+        if tag == "a":
+            self.links.append(attrs.get("href", ""))
+        if tag == "tr":
+            self.rows += 1
+        if tag == "li" and "title" in attrs:
+            self.titles.append(attrs["title"])
+
+
+def test_page_shows_chart_table_ticker_and_links(rates_app: Flask) -> None:
+    response = rates_app.test_client().get("/rates?pair=UZS/USD&from=2025-04-01&to=2025-04-30")
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    html = response.get_data(as_text=True)
+    page = Collector()
+    page.feed(html)
+    assert "/rates.csv?pairs=UZS/USD&from=2025-04-01&to=2025-04-30" in page.links
+    assert "/rates.json?pairs=UZS/USD&from=2025-04-01&to=2025-04-30" in page.links
+    assert page.rows == 31  # header + 30 days
+    svg = etree.fromstring(html[html.index("<svg"): html.index("</svg>") + 6])
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    assert svg.findtext("s:title", namespaces=ns) == "UZS/USD from 2025-04-01 to 2025-04-30"
+    assert "30 daily observations" in svg.findtext("s:desc", namespaces=ns)
+    labels = [t.text for t in svg.iterfind(".//s:text", ns)]
+    assert "2025-04-01" in labels and "2025-04-30" in labels  # dates on the x axis
+    assert any(label.startswith("0.0000") and "e" not in label for label in labels)  # plain-notation values
+    assert len(svg.find("s:polyline", ns).get("points").split()) == 30
+    # the ticker: KZT from NBK (first in priority) with its source on hover, and an arrow
+    assert any(t.startswith("KZT/USD on 2025-05-05") and t.endswith("source: nbk") for t in page.titles)
+    assert "▼" in html or "▲" in html
+    assert 'value="UZS/USD" selected' in html
+
+
+def test_page_defaults_and_conditional_get(rates_app: Flask) -> None:
+    client = rates_app.test_client()
+    response = client.get("/rates")
+    assert 'value="2025-02-05"' in response.get_data(as_text=True)  # 90 days up to the newest date
+    assert response.headers["Content-Security-Policy"]
+    assert client.get("/rates", headers={"If-None-Match": response.headers["ETag"]}).status_code == 304
+
+
+@pytest.mark.parametrize("query", ["?pair=EUR/USD", "?from=2025-02-30", "?from=2025-05-01&to=2025-04-01",
+                                   "?pairs=KZT/USD", "?layout=wide"])
+def test_page_bad_parameters_answer_html_400(rates_app: Flask, query: str) -> None:
+    response = rates_app.test_client().get("/rates" + query)
+    assert response.status_code == 400 and response.mimetype == "text/html"
+
+
+def test_page_without_data(app: Flask) -> None:
+    response = app.test_client().get("/rates")
+    assert response.status_code == 200
+    assert "No rates stored" in response.get_data(as_text=True)
+
+
+def test_ticker(rates_app: Flask) -> None:
+    with rates_app.app_context(), Session(rates_app.extensions["feedsvc.engine"]) as session:
+        ticker = get_ticker(session, rates_app.config)
+    assert [t.pair for t in ticker] == ["KZT/USD", "UZS/USD"]  # configured order; no data for the others
+    kzt = ticker[0]
+    assert (kzt.rate, kzt.source, kzt.date) == ("0.00199402", "nbk", "2025-05-05")
+    assert (kzt.direction, kzt.arrow, kzt.change) == ("up", "▲", "+0.90%")  # 1/501.50 against 1/506
+
+
+def test_ticker_template_renders_nothing_without_data(app: Flask) -> None:
+    with app.test_request_context():
+        from flask import render_template_string
+        assert render_template_string('{% include "_ticker.html" %}').strip() == ""
+
+
+def test_chart_of_a_flat_single_point_and_of_nothing() -> None:
+    assert render_chart([], "t", "d") == ""
+    svg = render_chart([(date(2025, 1, 1), Decimal("3.5"))], "TMT", "one point")
+    assert svg.startswith("<svg") and "<title" in svg and "2025-01-01" in svg
