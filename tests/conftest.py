@@ -55,6 +55,8 @@ def _empty_tables(app: Flask) -> None:
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             names = ", ".join(t.name for t in tables)
+            # A connection left open by a test (an unread streamed body) would block TRUNCATE.
+            conn.execute(text("SET LOCAL lock_timeout = '20s'"))
             conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         else:
             for table in reversed(tables):
