@@ -7,10 +7,14 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from feedsvc.articles.store import list_articles, list_countries
 from feedsvc.db import get_session
-from feedsvc.embed.params import parse_builder_query, parse_headlines_query
+from feedsvc.embed.params import parse_builder_query, parse_headlines_query, parse_theme
 from feedsvc.embed.scope import headlines_scope
 from feedsvc.embed.snippets import make_snippets
+from feedsvc.embed.ticker import ticker_items
 from feedsvc.http import conditional_response, make_etag
+from feedsvc.rates.params import parse_rate_query
+from feedsvc.rates.query import select_latest
+from feedsvc.rates.routes import RATES_CACHE, rate_validators, served_sources, tracked_currencies
 from feedsvc.web.urls import article_page_url
 
 bp = Blueprint("embed", __name__, template_folder="templates", static_folder="static",
@@ -56,6 +60,25 @@ def show_builder() -> str:
         "embed/builder.html", countries=countries, query=query,
         snippets=make_snippets(query),
     )
+
+
+@bp.get("/embed/rates")
+def show_rates() -> Response:
+    """The rates ticker as a frameable page: ``?pairs=KGS/USD,KZT/USD&theme=``."""
+    theme = parse_theme(request.args)
+    query = parse_rate_query(request.args, tracked_currencies(), tuple(current_app.config["RATES_SOURCES"]),
+                             ("pairs", "theme"))
+    session = get_session()
+    sources = served_sources(query)
+    etag, modified = rate_validators(session, "embed", TEMPLATE_VERSION, query.cache_key(), theme)
+
+    def render() -> str:
+        items = ticker_items(select_latest(session, query.pairs, sources))
+        return render_template("embed/rates.html", items=items, theme=theme)
+
+    response = conditional_response(etag, modified, render, "text/html", RATES_CACHE)
+    response.headers["Content-Security-Policy"] = FRAME_CSP
+    return response
 
 
 @bp.get("/embed/<country>")

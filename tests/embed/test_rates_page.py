@@ -1,0 +1,56 @@
+"""The rates iframe page /embed/rates: the same numbers as /rates/latest.json, arrows, labels."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+
+def ticker_rows(page: str) -> list[dict[str, str]]:
+    pattern = re.compile(
+        r'<li aria-label="(?P<label>[^"]*)" title="(?P<title>[^"]*)"><span class="pair">(?P<pair>[^<]*)'
+        r'</span> =\s*<span class="rate">(?P<rate>[^<]*)</span> <span class="chg (?P<cls>\w+)">(?P<chg>[^<]*)'
+    )
+    return [match.groupdict() for match in pattern.finditer(page)]
+
+
+def test_shows_every_pair_like_latest_json(client, demo_rates):
+    latest = client.get("/rates/latest.json").get_json()["rates"]
+    response = client.get("/embed/rates")
+    assert response.status_code == 200
+    assert "frame-ancestors *" in response.headers["Content-Security-Policy"]
+    assert response.headers["Cache-Control"] == client.get("/rates/latest.json").headers["Cache-Control"]
+    rows = ticker_rows(response.get_data(as_text=True))
+    assert [row["pair"] for row in rows] == [rate["pair"] for rate in latest]
+    assert len(rows) == 5
+    for row, rate in zip(rows, latest, strict=True):
+        assert row["rate"] == rate["rate"]
+        assert row["title"] == f"Source: {rate['source']}, {rate['date']}"
+        change = rate["change_pct"]
+        expected = "flat" if not change else ("up" if change > 0 else "down")
+        assert row["cls"] == expected
+        arrow = {"up": "\u25b2", "down": "\u25bc", "flat": ""}[expected]
+        assert row["chg"].startswith(arrow)
+        assert row["label"].startswith(f"{rate['pair']} {rate['rate']}, ")
+
+
+def test_pairs_and_theme(client, demo_rates):
+    page = client.get("/embed/rates?pairs=KGS/USD,USD/KZT&theme=dark").get_data(as_text=True)
+    assert [row["pair"] for row in ticker_rows(page)] == ["KGS/USD", "USD/KZT"]
+    assert 'class="frame theme-dark"' in page
+
+
+def test_no_rates_yet(client):
+    assert "No rates yet." in client.get("/embed/rates").get_data(as_text=True)
+
+
+def test_conditional_get(client, demo_rates):
+    etag = client.get("/embed/rates").headers["ETag"]
+    assert client.get("/embed/rates", headers={"If-None-Match": etag}).status_code == 304
+    assert client.get("/embed/rates?theme=dark").headers["ETag"] != etag
+
+
+@pytest.mark.parametrize("query", ["pairs=XXX/USD", "pairs=KGS", "theme=neon", "from=2025-01-01"])
+def test_bad_parameters_are_400(client, query):
+    assert client.get(f"/embed/rates?{query}").status_code == 400
