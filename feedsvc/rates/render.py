@@ -36,7 +36,10 @@ class SourceInfo:
 def format_rate(rate: Decimal, digits: int) -> str:
     """``rate`` rounded to ``digits`` significant digits, in plain notation (never ``8.2E-5``)."""
     exponent = rate.adjusted() - (digits - 1)
-    return format(rate.quantize(Decimal(1).scaleb(exponent), context=_QUANTIZE), "f")
+    rounded = rate.quantize(Decimal(1).scaleb(exponent), context=_QUANTIZE)
+    if rounded.adjusted() > rate.adjusted():  # 0.9999996 became 1.000000: one digit too many
+        rounded = rate.quantize(Decimal(1).scaleb(exponent + 1), context=_QUANTIZE)
+    return format(rounded, "f")
 
 
 def format_change(change: Decimal | None) -> str:

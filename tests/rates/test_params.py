@@ -1,0 +1,85 @@
+"""parse_rate_query: defaults, normalisation, and a message listing what is allowed for each bad value."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from feedsvc.errors import BadRequestParams
+from feedsvc.rates.params import Pair, RateQuery, parse_rate_query, resolve_range
+
+TRACKED = ("KZT", "KGS", "TJS", "TMT", "UZS")
+SOURCES = ("nbk", "currency-api")
+CSV = ("from", "to", "pairs", "source", "layout")
+
+
+def parse(**args: str) -> RateQuery:
+    return parse_rate_query(args, TRACKED, SOURCES, CSV)
+
+
+def test_defaults() -> None:
+    query = parse()
+    assert query.pairs == tuple(Pair(c, "USD") for c in TRACKED)
+    assert (query.start, query.end, query.layout, query.source) == (None, None, "long", None)
+
+
+def test_pairs_are_normalised_and_deduplicated() -> None:
+    query = parse(pairs="kzt/kgs, USD/UZS,KZT/KGS", layout="wide", source="nbk")
+    assert query.pairs == (Pair("KZT", "KGS"), Pair("USD", "UZS"))
+    assert query.currencies == ("KZT", "KGS", "UZS")
+    assert (query.layout, query.source) == ("wide", "nbk")
+
+
+@pytest.mark.parametrize(("args", "field", "text"), [
+    ({"from": "2025-02-30"}, "from", "YYYY-MM-DD"),
+    ({"from": "2025-2-3"}, "from", "YYYY-MM-DD"),
+    ({"to": "yesterday"}, "to", "YYYY-MM-DD"),
+    ({"from": "2025-05-02", "to": "2025-05-01"}, "from", "after"),
+    ({"from": "1990-01-01", "to": "2025-01-01"}, "to", "30 years"),
+    ({"pairs": "EUR/USD"}, "pairs", "allowed: KZT, KGS, TJS, TMT, UZS, USD"),
+    ({"pairs": "KZT-USD"}, "pairs", "BASE/QUOTE"),
+    ({"pairs": ""}, "pairs", "BASE/QUOTE"),
+    ({"pairs": "USD/USD"}, "pairs", "itself"),
+    ({"layout": "tall"}, "layout", "allowed: long, wide"),
+    ({"source": "ecb"}, "source", "allowed: nbk, currency-api"),
+    ({"limit": "5"}, "_unknown", "allowed: from, to, pairs, source, layout"),
+])
+def test_bad_values(args: dict[str, str], field: str, text: str) -> None:
+    with pytest.raises(BadRequestParams) as caught:
+        parse(**args)
+    assert text in caught.value.fields[field][0] and text in caught.value.description
+
+
+def test_every_bad_field_is_reported_at_once() -> None:
+    with pytest.raises(BadRequestParams) as caught:
+        parse(**{"from": "x", "to": "y", "pairs": "EUR/USD", "layout": "z"})
+    assert set(caught.value.fields) == {"from", "to", "pairs", "layout"}
+
+
+def test_layout_only_where_allowed() -> None:
+    with pytest.raises(BadRequestParams) as caught:
+        parse_rate_query({"layout": "long"}, TRACKED, SOURCES, ("from", "to", "pairs", "source"))
+    assert list(caught.value.fields) == ["_unknown"]
+
+
+def test_page_takes_one_pair() -> None:
+    page = ("pair", "from", "to")
+    assert parse_rate_query({}, TRACKED, SOURCES, page).pairs == (Pair("KZT", "USD"),)
+    assert parse_rate_query({"pair": "usd/uzs"}, TRACKED, SOURCES, page).pairs == (Pair("USD", "UZS"),)
+    with pytest.raises(BadRequestParams):
+        parse_rate_query({"pair": "KZT/USD,KGS/USD"}, TRACKED, SOURCES, page)
+
+
+def test_resolve_range() -> None:
+    newest, today = date(2025, 5, 5), date(2025, 6, 1)
+    query = resolve_range(parse(), newest, today)
+    assert (query.start, query.end) == (date(2025, 4, 6), newest)
+    query = resolve_range(parse(), None, today)
+    assert (query.start, query.end) == (date(2025, 5, 3), today)
+    query = resolve_range(parse(to="2025-01-31"), newest, today)
+    assert (query.start, query.end) == (date(2025, 1, 2), date(2025, 1, 31))
+    query = resolve_range(parse(**{"from": "2025-05-20"}), newest, today)  # after the newest: no 400
+    assert (query.start, query.end) == (date(2025, 5, 20), date(2025, 5, 20))
+    assert resolve_range(parse(**{"from": "2025-01-01", "to": "2025-01-02"}), newest, today).start == date(
+        2025, 1, 1)

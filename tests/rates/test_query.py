@@ -1,0 +1,89 @@
+"""Rate queries on real databases: priority, held-back values, previous dates of cross pairs, change."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from feedsvc.models import RateAnomaly, RateObservation
+from feedsvc.rates.params import Pair, RateQuery
+from feedsvc.rates.query import (
+    change_pct,
+    derive_rate,
+    iter_served_days,
+    newest_date,
+    previous_pair_date,
+    select_latest,
+    select_series,
+)
+
+NOW = datetime(2025, 5, 6, tzinfo=UTC)
+SOURCES = ("nbk", "nbkr", "currency-api")
+
+
+@pytest.fixture
+def session(app: Flask):
+    with Session(app.extensions["feedsvc.engine"]) as session:
+        for source, day, currency, value in [
+            ("currency-api", 1, "KZT", "510"), ("currency-api", 1, "KGS", "87.5"),
+            ("currency-api", 2, "KZT", "511"),  # no KGS on day 2
+            ("nbk", 3, "KZT", "512.00"), ("currency-api", 3, "KZT", "999"),
+            ("currency-api", 3, "KGS", "87.6"),
+            ("nbk", 4, "KZT", "600.00"), ("currency-api", 4, "KZT", "513"),  # NBK's day 4 is held back
+            ("nbkr", 4, "KGS", "87.7000"), ("currency-api", 4, "KGS", "87.8"),
+            ("cbu", 4, "UZS", "12000"),  # a source that is not enabled here
+        ]:
+            session.add(RateObservation(source=source, date=date(2025, 5, day), currency=currency,
+                                        units_per_usd=Decimal(value), fetched_at=NOW))
+        session.add(RateAnomaly(source="nbk", date=date(2025, 5, 4), currency="KZT", value=Decimal("600.00"),
+                                reason="disagree", reference_source="currency-api",
+                                reference_value=Decimal("513"), recorded_at=NOW))
+        session.commit()
+        yield session
+
+
+def test_served_days_follow_priority_and_skip_held_back(session: Session) -> None:
+    days = dict(iter_served_days(session, ("KZT", "KGS"), SOURCES, date(2025, 5, 1), date(2025, 5, 4)))
+    assert days[date(2025, 5, 3)]["KZT"] == (Decimal("512.00"), "nbk")
+    assert days[date(2025, 5, 4)]["KZT"] == (Decimal("513"), "currency-api")
+    assert days[date(2025, 5, 4)]["KGS"] == (Decimal("87.7000"), "nbkr")
+    assert "KGS" not in days[date(2025, 5, 2)]
+
+
+def test_previous_date_of_a_cross_pair_needs_both_currencies(session: Session) -> None:
+    assert previous_pair_date(session, Pair("KZT", "KGS"), SOURCES, date(2025, 5, 3)) == date(2025, 5, 1)
+    assert previous_pair_date(session, Pair("KZT", "USD"), SOURCES, date(2025, 5, 3)) == date(2025, 5, 2)
+    assert previous_pair_date(session, Pair("KZT", "USD"), ("nbk",), date(2025, 5, 9)) == date(2025, 5, 3)
+    assert previous_pair_date(session, Pair("UZS", "USD"), SOURCES, date(2025, 5, 9)) is None
+    assert newest_date(session, ("UZS",), SOURCES) is None
+    assert newest_date(session, ("KZT",), ("nbk",)) == date(2025, 5, 3)
+
+
+def test_series_change_reaches_back_past_from(session: Session) -> None:
+    query = RateQuery((Pair("KGS", "KZT"),), date(2025, 5, 2), date(2025, 5, 4))
+    rows = list(select_series(session, query, SOURCES))
+    assert [(r.date.day, r.source) for r in rows] == [(3, "currency-api+nbk"), (4, "nbkr+currency-api")]
+    first_rate = Decimal("512.00") / Decimal("87.6")
+    assert rows[0].change_pct == change_pct(first_rate, Decimal(510) / Decimal("87.5"))  # against day 1
+    assert rows[1].change_pct == change_pct(Decimal(513) / Decimal("87.7000"), first_rate)
+
+
+def test_latest(session: Session) -> None:
+    latest = select_latest(session, (Pair("USD", "KZT"), Pair("UZS", "USD")), SOURCES)
+    assert [(r.pair, r.date.day, r.rate, r.digits, r.source) for r in latest] == [
+        (Pair("USD", "KZT"), 4, Decimal(513), 6, "currency-api")]
+
+
+def test_derive_rate_and_change() -> None:
+    served = {"KZT": (Decimal("517.07302837"), "currency-api"), "UZS": (Decimal("12194.21"), "cbu")}
+    rate, digits, source = derive_rate(Pair("UZS", "KZT"), served)
+    assert (digits, source) == (11, "cbu+currency-api")
+    assert derive_rate(Pair("KGS", "USD"), served) is None
+    assert change_pct(Decimal("1.00001"), Decimal("1.00002")) == Decimal("0.00")
+    assert str(change_pct(Decimal("1.00001"), Decimal("1.00002"))) == "0.00"  # never "-0.00"
+    assert change_pct(Decimal("1"), None) is None
+    assert change_pct(Decimal("102.345"), Decimal("100")) == Decimal("2.34")  # half to even, 2 decimals
