@@ -25,6 +25,9 @@ def test_default_snippets(client):
         '<iframe src="http://localhost/embed/kazakhstan?limit=5&amp;theme=auto" title="Headlines"'
     )
     assert snippet(page, "ticker") == '<script src="http://localhost/embed/v1/rates.js" async></script>'
+    assert snippet(page, "ticker_iframe").startswith(
+        '<iframe src="http://localhost/embed/rates?theme=auto" title="Exchange rates"'
+    )
     assert "<script>" not in page  # the page's CSP allows no inline script
     assert 'src="/embed/static/builder.js"' in page
 
@@ -36,6 +39,9 @@ def test_form_get_rerenders_snippets(client):
         ' data-limit="8" data-theme="dark" async></script>'
     )
     assert "/embed/kyrgyzstan?limit=8&amp;theme=dark&amp;tag=economy" in snippet(page, "iframe")
+    assert snippet(page, "ticker") == (
+        '<script src="http://localhost/embed/v1/rates.js" data-theme="dark" async></script>'
+    )
     assert '<option value="kyrgyzstan" selected>' in page
     assert 'src="/embed/kyrgyzstan?limit=8&amp;theme=dark&amp;tag=economy"' in page  # preview iframe
 

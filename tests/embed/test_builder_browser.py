@@ -40,3 +40,18 @@ def test_copy_button_copies_the_snippet(browser, service):
         assert 'data-country="tajikistan"' in copied
     finally:
         context.close()
+
+
+def test_pasted_snippets_work_on_another_origin(page, host, service, articles, demo_rates):
+    page.goto(service + "/embed?country=kazakhstan&limit=3&theme=dark")
+    snippets = [page.locator(f"#snippet-{key}").input_value()
+                for key in ("script", "ticker", "iframe", "ticker_iframe")]
+    site, origin = host
+    site.add("/", "\n".join(snippets), service)
+    page.goto(origin + "/")
+    widgets = page.locator(".feedsvc-embed")
+    expect(widgets.nth(0).locator("li")).to_have_count(3)
+    expect(widgets.nth(1).locator("li")).to_have_count(5)
+    expect(page.frame_locator("iframe").first.locator("li")).to_have_count(3)
+    expect(page.frame_locator("iframe").last.locator("li")).to_have_count(5)
+    assert page.console_errors == []  # type: ignore[attr-defined]

@@ -30,7 +30,7 @@
       return response.text();
     }).then(function (html) {
       var page = new DOMParser().parseFromString(html, "text/html");
-      ["script", "iframe", "ticker"].forEach(function (key) {
+      ["script", "iframe", "ticker", "ticker_iframe"].forEach(function (key) {
         var fresh = page.getElementById("snippet-" + key);
         if (fresh) document.getElementById("snippet-" + key).value = fresh.value;
       });
