@@ -88,11 +88,12 @@ def show_headlines(country: str) -> BaseResponse:
     session = get_session()
     scope = headlines_scope(session, country)
     if scope is None:
-        abort(404, description=f"no country {country!r}")
+        abort(404, description=f"no country {country[:64]!r}")
     if scope.slug != country:  # an ISO code or other spelling: send clients to the canonical URL
         return redirect(url_for("embed.show_headlines", country=scope.slug, **request.args), 301)
-    etag = make_etag("embed-headlines", TEMPLATE_VERSION, scope.slug, scope.revision, query,
-                     current_app.config.get("PUBLIC_URL"))
+    # Article links are absolute, on FEEDSVC_PUBLIC_URL or else on the host that was asked.
+    base = current_app.config.get("PUBLIC_URL") or request.host_url
+    etag = make_etag("embed-headlines", TEMPLATE_VERSION, scope.slug, scope.revision, query, base)
 
     def render() -> str:
         articles = list_articles(session, country=scope.filter, tag=query.tag, per_page=query.limit)

@@ -108,6 +108,8 @@ def test_conditional_get_follows_writes(client, make_article):
     assert changed.status_code == 200
     assert "Fresh" in changed.get_data(as_text=True)
     assert client.get("/embed/kazakhstan?theme=dark").headers["ETag"] != changed.headers["ETag"]
+    other_host = client.get("/embed/kazakhstan", headers={"Host": "mirror.example"})
+    assert other_host.headers["ETag"] != changed.headers["ETag"]  # its links point elsewhere
 
 
 def test_stylesheet_is_served(client):
