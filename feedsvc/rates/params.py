@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cached_property
 from typing import TypeVar
 
 from feedsvc.errors import BadRequestParams
@@ -29,7 +30,7 @@ class Pair:
     def __str__(self) -> str:
         return f"{self.base}/{self.quote}"
 
-    @property
+    @cached_property  # read for every row of a series
     def currencies(self) -> tuple[str, ...]:
         """The stored currencies this pair needs (USD is never stored: it is 1)."""
         return tuple(c for c in (self.base, self.quote) if c != USD)

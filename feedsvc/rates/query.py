@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 
 from sqlalchemy import and_, exists, func, select
@@ -17,6 +17,8 @@ from feedsvc.rates.params import USD, Pair, RateQuery
 MIN_DIGITS = 6
 _DIVISION = Context(prec=40)  # far more digits than any source publishes
 _HUNDREDTH = Decimal("0.01")
+_ONE = Decimal(1)
+WINDOW_DAYS = 92  # days per query of a long series
 HELD_BACK = "disagree"  # RateAnomaly.reason of an observation that must not be served (issue 6)
 
 
@@ -68,15 +70,9 @@ def iter_served_days(
     session: Session, currencies: tuple[str, ...], sources: tuple[str, ...], start: date, end: date
 ) -> Iterator[tuple[date, Served]]:
     """Each date in [start, end] with data, and per currency the value of the first source by priority."""
-    obs = RateObservation
-    stmt = (
-        select(obs.date, obs.currency, obs.source, obs.units_per_usd)
-        .where(_servable(obs, currencies, sources), obs.date >= start, obs.date <= end)
-        .order_by(obs.date, obs.currency)
-        .execution_options(yield_per=2000)  # a server-side cursor on PostgreSQL: rows stream
-    )
     priority = {name: rank for rank, name in enumerate(sources)}
-    for day, rows in itertools.groupby(session.execute(stmt), key=lambda row: row[0]):
+    for day, rows in itertools.groupby(_windowed_rows(session, currencies, sources, start, end),
+                                       key=lambda row: row[0]):
         served: Served = {}
         ranks: dict[str, int] = {}
         for _, currency, source, value in rows:
@@ -85,17 +81,38 @@ def iter_served_days(
         yield day, served
 
 
+def _windowed_rows(
+    session: Session, currencies: tuple[str, ...], sources: tuple[str, ...], start: date, end: date
+) -> Iterator[tuple[date, str, str, Decimal]]:
+    """Observation rows by date, one query per window of days.
+
+    No index serves ``ORDER BY date`` across several sources, so the database sorts: windows keep each
+    sort small, and the worker's memory flat however long the range (bench/rates.py).
+    """
+    obs = RateObservation
+    while start <= end:
+        stop = min(end, start + timedelta(days=WINDOW_DAYS - 1))
+        stmt = (
+            select(obs.date, obs.currency, obs.source, obs.units_per_usd)
+            .where(_servable(obs, currencies, sources), obs.date >= start, obs.date <= stop)
+            .order_by(obs.date, obs.currency)
+        )
+        yield from session.execute(stmt)  # type: ignore[misc]
+        start = stop + timedelta(days=1)
+
+
 def derive_rate(pair: Pair, served: Served) -> tuple[Decimal, int, str] | None:
     """The pair's rate, significant digits and source from one day's values, or None."""
-    if any(c not in served for c in pair.currencies):
+    values = [served.get(c) for c in pair.currencies]
+    if None in values:
         return None
-    base = served[pair.base][0] if pair.base != USD else Decimal(1)
-    quote = served[pair.quote][0] if pair.quote != USD else Decimal(1)
-    rate = _DIVISION.divide(quote, base)
+    base = served[pair.base][0] if pair.base != USD else _ONE
+    quote = served[pair.quote][0] if pair.quote != USD else _ONE
     # Never fewer digits than the source published, never fewer than six.
-    digits = max(MIN_DIGITS, *(len(served[c][0].as_tuple().digits) for c in pair.currencies))
-    source = "+".join(dict.fromkeys(served[c][1] for c in pair.currencies))
-    return rate, digits, source
+    digits = max(MIN_DIGITS, *(len(value.as_tuple().digits) for value, _ in values))
+    sources = [source for _, source in values]
+    source = sources[0] if len(sources) == 1 or sources[0] == sources[1] else "+".join(sources)
+    return _DIVISION.divide(quote, base), digits, source
 
 
 def change_pct(rate: Decimal, previous: Decimal | None) -> Decimal | None:

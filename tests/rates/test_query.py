@@ -87,3 +87,16 @@ def test_derive_rate_and_change() -> None:
     assert str(change_pct(Decimal("1.00001"), Decimal("1.00002"))) == "0.00"  # never "-0.00"
     assert change_pct(Decimal("1"), None) is None
     assert change_pct(Decimal("102.345"), Decimal("100")) == Decimal("2.34")  # half to even, 2 decimals
+
+
+def test_long_series_crosses_query_windows_without_gaps(app: Flask) -> None:
+    with Session(app.extensions["feedsvc.engine"]) as session:
+        first = date(2024, 1, 1)
+        for i in range(400):
+            session.add(RateObservation(source="currency-api", date=date.fromordinal(first.toordinal() + i),
+                                        currency="KZT", units_per_usd=Decimal(500 + i), fetched_at=NOW))
+        session.commit()
+        query = RateQuery((Pair("USD", "KZT"),), date(2024, 1, 2), date(2025, 12, 31))
+        rows = list(select_series(session, query, SOURCES))
+    assert [row.rate for row in rows] == [Decimal(501 + i) for i in range(399)]
+    assert all(row.change_pct is not None and row.change_pct > 0 for row in rows)
