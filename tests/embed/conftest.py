@@ -48,9 +48,11 @@ def demo_rates(app) -> int:
     return written
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API allows one running instance per thread, and
+# tests/web starts its own; a session-wide one here would make theirs fail.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """One headless Chromium for the whole session."""
+    """One headless Chromium per test module."""
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
                                               args=CHROMIUM_ARGS)
