@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -11,6 +12,8 @@ from markupsafe import Markup, escape
 
 WIDTH, HEIGHT = 720, 320
 LEFT, RIGHT, TOP, BOTTOM = 84, 40, 16, 40  # room for the value labels and the dates
+MARKED_POINTS = 60
+GAP_DAYS = 10  # weekends and holidays are normal gaps; longer ones mean missing data
 MAX_POINTS = 1200  # more points than pixels only makes the page heavier
 
 
@@ -33,11 +36,12 @@ def value_ticks(low: float, high: float) -> tuple[list[float], int]:
     return ticks, decimals
 
 
-def date_ticks(days: Sequence[date], count: int = 6) -> list[date]:
-    """Up to ``count`` dates spread evenly over ``days`` (first and last included)."""
-    if len(days) <= count:
-        return list(days)
-    return [days[round(i * (len(days) - 1) / (count - 1))] for i in range(count)]
+def date_ticks(first: date, last: date, count: int = 6) -> list[date]:
+    """Up to ``count`` dates evenly spaced in time from ``first`` to ``last`` (both included)."""
+    span = (last - first).days
+    if span < count:
+        return [date.fromordinal(first.toordinal() + i) for i in range(span + 1)]
+    return [date.fromordinal(first.toordinal() + round(i * span / (count - 1))) for i in range(count)]
 
 
 def thin(points: Sequence[tuple[date, Decimal]]) -> list[tuple[date, Decimal]]:
@@ -48,40 +52,77 @@ def thin(points: Sequence[tuple[date, Decimal]]) -> list[tuple[date, Decimal]]:
     return [*points[::step][: MAX_POINTS - 1], points[-1]]
 
 
-def render_chart(points: Sequence[tuple[date, Decimal]], title: str, description: str) -> Markup:
-    """An inline ``<svg>`` line chart of ``points`` (date, value), oldest first; empty when none."""
+@dataclass(frozen=True)
+class Frame:
+    """Maps dates and values to SVG coordinates inside the plot area."""
+
+    first_day: date
+    span_days: int
+    low: float
+    high: float
+
+    def x(self, day: date) -> float:
+        """Horizontal position of ``day``."""
+        return LEFT + (WIDTH - LEFT - RIGHT) * (day - self.first_day).days / self.span_days
+
+    def y(self, value: float) -> float:
+        """Vertical position of ``value``."""
+        return TOP + (HEIGHT - TOP - BOTTOM) * (self.high - value) / (self.high - self.low)
+
+
+def _value_axis(frame: Frame, ticks: list[float], decimals: int) -> str:
+    lines = [
+        f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{frame.y(t):.1f}" y2="{frame.y(t):.1f}" '
+        f'stroke="currentColor" stroke-opacity="0.15"/>'
+        f'<text x="{LEFT - 6}" y="{frame.y(t) + 4:.1f}">{t:.{decimals}f}</text>'
+        for t in ticks
+    ]
+    return '<g class="y-axis" fill="currentColor" text-anchor="end">' + "".join(lines) + "</g>"
+
+
+def _date_axis(frame: Frame, last_day: date) -> str:
+    base = HEIGHT - BOTTOM
+    parts = [f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{base}" y2="{base}" stroke="currentColor"/>']
+    for day in date_ticks(frame.first_day, last_day):
+        at = f"{frame.x(day):.1f}"
+        parts.append(f'<line x1="{at}" x2="{at}" y1="{base}" y2="{base + 5}" stroke="currentColor"/>'
+                     f'<text x="{at}" y="{HEIGHT - 14}">{day.isoformat()}</text>')
+    return '<g class="x-axis" fill="currentColor" text-anchor="middle">' + "".join(parts) + "</g>"
+
+
+def _lines(frame: Frame, points: Sequence[tuple[date, Decimal]]) -> str:
+    coords = [(f"{frame.x(day):.1f}", f"{frame.y(float(value)):.1f}") for day, value in points]
+    # A gap of more than GAP_DAYS without data is left open rather than drawn as a straight line.
+    breaks = [i for i in range(1, len(points)) if (points[i][0] - points[i - 1][0]).days > GAP_DAYS]
+    segments = [coords[a:b] for a, b in zip([0, *breaks], [*breaks, len(coords)], strict=True)]
+    parts = [
+        '<polyline fill="none" stroke="#0a58ca" stroke-width="2" points="'
+        + " ".join(f"{cx},{cy}" for cx, cy in segment) + '"/>'
+        for segment in segments
+    ]
+    if len(points) <= MARKED_POINTS or breaks:  # few or scattered observations: mark each one
+        parts.extend(f'<circle cx="{cx}" cy="{cy}" r="3" fill="#0a58ca"/>' for cx, cy in coords)
+    return "".join(parts)
+
+
+def render_chart(
+    points: Sequence[tuple[date, Decimal]], title: str, description: str,
+    first: date | None = None, last: date | None = None,
+) -> Markup:
+    """An inline ``<svg>`` line chart of ``points`` (date, value), oldest first, over [first, last]."""
     if not points:
         return Markup("")
     points = thin(points)
     values = [float(value) for _, value in points]
     ticks, decimals = value_ticks(min(values), max(values))
-    first_day, span_days = points[0][0], max((points[-1][0] - points[0][0]).days, 1)
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-
-    def x(day: date) -> float:
-        return LEFT + plot_w * (day - first_day).days / span_days
-
-    def y(value: float) -> float:
-        return TOP + plot_h * (ticks[-1] - value) / (ticks[-1] - ticks[0])
-
-    line = " ".join(f"{x(day):.1f},{y(v):.1f}" for (day, _), v in zip(points, values, strict=True))
-    parts = [
+    first_day = min(first or points[0][0], points[0][0])
+    last_day = max(last or points[-1][0], points[-1][0])
+    frame = Frame(first_day, max((last_day - first_day).days, 1), ticks[0], ticks[-1])
+    svg = (
         f'<svg class="rate-chart" role="img" aria-labelledby="chart-title chart-desc" '
         f'viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" preserveAspectRatio="xMidYMid meet" '
-        f'xmlns="http://www.w3.org/2000/svg" font-family="system-ui, sans-serif" font-size="12">',
-        f'<title id="chart-title">{escape(title)}</title><desc id="chart-desc">{escape(description)}</desc>',
-        '<g class="y-axis" fill="currentColor" text-anchor="end">',
-    ]
-    for tick in ticks:
-        parts.append(
-            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" '
-            f'stroke="currentColor" stroke-opacity="0.15"/>'
-            f'<text x="{LEFT - 6}" y="{y(tick) + 4:.1f}">{tick:.{decimals}f}</text>'
-        )
-    parts.append('</g><g class="x-axis" fill="currentColor" text-anchor="middle">')
-    parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{TOP + plot_h}" y2="{TOP + plot_h}" '
-                 f'stroke="currentColor"/>')
-    for day in date_ticks([day for day, _ in points]):
-        parts.append(f'<text x="{x(day):.1f}" y="{HEIGHT - 14}">{day.isoformat()}</text>')
-    parts.append(f'</g><polyline fill="none" stroke="#0a58ca" stroke-width="2" points="{line}"/></svg>')
-    return Markup("".join(parts))  # noqa: S704 -- numbers, ISO dates and escaped text only
+        f'xmlns="http://www.w3.org/2000/svg" font-family="system-ui, sans-serif" font-size="12">'
+        f'<title id="chart-title">{escape(title)}</title><desc id="chart-desc">{escape(description)}</desc>'
+        f"{_value_axis(frame, ticks, decimals)}{_date_axis(frame, last_day)}{_lines(frame, points)}</svg>"
+    )
+    return Markup(svg)  # noqa: S704 -- numbers, ISO dates and escaped text only

@@ -49,7 +49,9 @@ def render_rates_page(query: RateQuery, sources: tuple[str, ...]) -> str:
         "rates.html",
         query=query, pair=pair, choices=pair_choices(pair),
         ticker=get_ticker(session, current_app.config),
-        chart=render_chart([(row.date, row.rate) for row in rows], title, description),
+        chart=render_chart(
+            [(row.date, row.rate) for row in rows], title, description, query.start, query.end
+        ),
         table=[make_ticker_item(row) for row in reversed(rows[-TABLE_ROWS:])],
         total=len(rows), links=download_links(query),
     )

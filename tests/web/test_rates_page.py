@@ -116,3 +116,14 @@ def test_chart_of_a_flat_single_point_and_of_nothing() -> None:
     assert render_chart([], "t", "d") == ""
     svg = render_chart([(date(2025, 1, 1), Decimal("3.5"))], "TMT", "one point")
     assert svg.startswith("<svg") and "<title" in svg and "2025-01-01" in svg
+
+
+def test_chart_leaves_long_gaps_open_and_spans_the_asked_range() -> None:
+    points = [(date(2025, 5, 1), Decimal("1.5")), (date(2025, 5, 2), Decimal("1.6")),
+              (date(2025, 12, 24), Decimal("1.7")), (date(2025, 12, 25), Decimal("1.65"))]
+    svg = etree.fromstring(str(render_chart(points, "t", "d", date(2025, 5, 1), date(2025, 12, 31))))
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    assert len(svg.findall("s:polyline", ns)) == 2
+    assert len(svg.findall("s:circle", ns)) == 4
+    labels = [t.text for t in svg.iterfind(".//s:g[@class='x-axis']/s:text", ns)]
+    assert labels[0] == "2025-05-01" and labels[-1] == "2025-12-31"
