@@ -102,9 +102,11 @@ def _check_ticker(page: Page, client) -> None:
         if rate["change_pct"] and rate["change_pct"] > 0:
             expect(change).to_have_text(f"\u25b2 {rate['change_pct']:.2f}%")
             expect(change).to_have_class("chg up")
+            expect(change).to_have_css("color", "rgb(26, 127, 55)")
         elif rate["change_pct"] and rate["change_pct"] < 0:
             expect(change).to_have_text(f"\u25bc {-rate['change_pct']:.2f}%")
             expect(change).to_have_class("chg down")
+            expect(change).to_have_css("color", "rgb(207, 34, 46)")
 
 
 def _check_frame(page: Page, client) -> None:
