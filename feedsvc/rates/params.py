@@ -73,9 +73,13 @@ def parse_rate_query(
     unknown = sorted(set(args) - set(allowed))
     if unknown:
         errors["_unknown"] = [f"unknown parameter(s) {', '.join(unknown)}; allowed: {', '.join(allowed)}"]
+    getlist = getattr(args, "getlist", None)  # a query string may repeat a name; say so, don't pick one
+    repeated = sorted(name for name in args if getlist and len(getlist(name)) > 1)
+    if repeated:
+        errors["_repeated"] = [f"give {', '.join(repeated)} once (pairs takes a comma list)"]
     start = _collect(errors, "from", lambda: parse_date(args.get("from"), "from"))
     end = _collect(errors, "to", lambda: parse_date(args.get("to"), "to"))
-    pairs = _collect(errors, "pairs", lambda: parse_pairs(args.get("pairs"), tracked, "pairs"))
+    pairs = _collect(errors, "pairs", lambda: parse_pairs(args.get("pairs"), tracked))
     if "pair" in allowed:  # the HTML page charts one pair
         pairs = _collect(errors, "pair", lambda: parse_one_pair(args.get("pair"), tracked))
     layout = args.get("layout", "long") if "layout" in allowed else "long"
@@ -103,7 +107,7 @@ def parse_date(value: str | None, name: str) -> date | None:
         raise ValueError(f"{name}={value!r} is not a calendar date; expected YYYY-MM-DD") from None
 
 
-def parse_pairs(value: str | None, tracked: tuple[str, ...], name: str) -> tuple[Pair, ...]:
+def parse_pairs(value: str | None, tracked: tuple[str, ...]) -> tuple[Pair, ...]:
     """A comma list of BASE/QUOTE, each from the tracked currencies and USD; repeats dropped."""
     if value is None:
         return default_pairs(tracked)
@@ -125,7 +129,7 @@ def parse_pairs(value: str | None, tracked: tuple[str, ...], name: str) -> tuple
 
 def parse_one_pair(value: str | None, tracked: tuple[str, ...]) -> tuple[Pair, ...]:
     """Exactly one BASE/QUOTE (default: the first tracked currency against USD)."""
-    pairs = parse_pairs(value, tracked, "pair")
+    pairs = parse_pairs(value, tracked)
     if value is not None and len(pairs) != 1:
         raise ValueError("give one pair, such as KZT/USD")
     return pairs[:1]

@@ -121,11 +121,16 @@ def test_default_range_and_pairs(rates_app: Flask) -> None:
     assert len(body["rates"]) == 15
 
 
-def test_csv_is_streamed(rates_app: Flask) -> None:
-    response = rates_app.test_client().get("/rates.csv?from=2000-01-01&to=2025-12-31")
-    assert response.is_streamed
-    assert response.direct_passthrough is False or response.is_streamed
-    assert len(read_csv(response)) == 15
+@pytest.mark.parametrize("path", ["/rates.csv", "/rates.json"])
+def test_body_is_streamed_and_an_abandoned_stream_frees_its_connection(rates_app: Flask, path: str) -> None:
+    engine = rates_app.extensions["feedsvc.engine"]
+    response = rates_app.test_client().get(path + "?from=2000-01-01&to=2025-12-31", buffered=False)
+    assert response.is_streamed and not isinstance(response.response, list | tuple)
+    first = next(iter(response.response))  # the server has sent the first chunk, the rest is to come
+    assert first.startswith(b"date,pair" if path.endswith("csv") else b'{"from": "2000-01-01"')
+    response.close()  # the client went away
+    assert engine.pool.checkedout() == 0
+    assert len(read_csv(rates_app.test_client().get("/rates.csv?from=2000-01-01&to=2025-12-31"))) == 15
 
 
 def test_latest(rates_app: Flask) -> None:
@@ -163,6 +168,7 @@ def test_conditional_get(rates_app: Flask, path: str) -> None:
     ("?layout=tall", "layout", "allowed: long, wide"),
     ("?source=ecb", "source", "allowed: nbk, nbkr"),
     ("?from=1900-01-01&to=2025-01-01", "to", "30 years"),
+    ("?pairs=KZT/USD&pairs=KGS/USD", "_repeated", "once"),
 ])
 def test_bad_parameters(app: Flask, query: str, field: str, allowed: str) -> None:
     response = app.test_client().get("/rates.csv" + query)
