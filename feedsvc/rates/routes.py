@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from flask import Blueprint, Response, current_app, request, stream_with_context
 from sqlalchemy.orm import Session
 
+from feedsvc.cache import get_cache
 from feedsvc.changes import get_marker
 from feedsvc.db import get_session
 from feedsvc.http import conditional_response, make_etag
@@ -63,6 +64,20 @@ def stream_series(render: Callable[[Iterable[RateRow], RateQuery], Iterator[str]
     return generate()
 
 
+def cached_body(etag: str, render: Callable[[], str]) -> Callable[[], bytes]:
+    """Render once per ETag (it names the data revision); later requests reuse the shared cache's bytes."""
+
+    def body() -> bytes:
+        cache, key = get_cache(), f"rates:{etag}"
+        data = cache.get(key)
+        if data is None:
+            data = render().encode()
+            cache.set(key, data, ttl=3600)
+        return data
+
+    return body
+
+
 def rate_validators(session: Session, *parts: object) -> tuple[str, datetime | None]:
     """ETag and Last-Modified from the ``rates`` change marker and what determines the answer."""
     marker = get_marker(session, "rates")
@@ -109,7 +124,8 @@ def get_latest_rates() -> Response:
     sources = served_sources(query)
     etag, modified = rate_validators(session, "latest", query.cache_key())
     return conditional_response(
-        etag, modified, lambda: render_latest(select_latest(session, query.pairs, sources)),
+        etag, modified,
+        cached_body(etag, lambda: render_latest(select_latest(session, query.pairs, sources))),
         "application/json", RATES_CACHE, cors=True,
     )
 

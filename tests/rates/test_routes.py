@@ -144,6 +144,16 @@ def test_latest(rates_app: Flask) -> None:
     ]}
 
 
+def test_latest_is_rendered_once_per_revision(rates_app: Flask) -> None:
+    client = rates_app.test_client()
+    first = client.get("/rates/latest.json?pairs=KZT/USD")
+    cache = rates_app.extensions["feedsvc.cache"]
+    assert cache.get("rates:" + first.headers["ETag"].strip('"')) == first.get_data()
+    assert client.get("/rates/latest.json?pairs=KZT/USD").get_data() == first.get_data()
+    add_rates(rates_app, [("currency-api", "2025-05-06", "KZT", "518.0")])
+    assert client.get("/rates/latest.json?pairs=KZT/USD").get_json()["rates"][0]["date"] == "2025-05-06"
+
+
 @pytest.mark.parametrize("path", ["/rates.csv", "/rates.json", "/rates/latest.json"])
 def test_conditional_get(rates_app: Flask, path: str) -> None:
     client = rates_app.test_client()
