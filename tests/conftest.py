@@ -7,13 +7,15 @@ Every database-backed test runs once per database named in FEEDSVC_TEST_DATABASE
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import text
 from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
 
 from config import TestConfig
 from feedsvc import create_app
@@ -119,3 +121,38 @@ def token(runner: FlaskCliRunner) -> str:
 def auth_headers(token: str) -> dict[str, str]:
     """Headers that authorise writes."""
     return {"Authorization": f"Bearer {token}"}
+
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator:
+    """One headless Debian Chromium for the whole session (Playwright's sync API allows one)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                                              args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _serve(app: Callable) -> Iterator[str]:
+    """Serve a WSGI app on a free port of 127.0.0.1 in a thread; yield its origin."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.fixture(scope="session")
+def serve_wsgi() -> Callable[[Callable], Iterator[str]]:
+    """A generator function serving a WSGI app for real on loopback: ``yield from serve_wsgi(app)``."""
+    return _serve

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
-from werkzeug.serving import make_server
+from playwright.sync_api import Browser, ConsoleMessage, Page
 from werkzeug.wrappers import Request, Response
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 # The host's own styles try to reach into the widgets; the widgets' must not reach out.
 HOST_CSS = "body { font-family: serif; color: rgb(0, 128, 0); } a, li { color: rgb(255, 0, 0) !important; }"
 
@@ -48,35 +44,10 @@ def demo_rates(app) -> int:
     return written
 
 
-# Module scope, not session: Playwright's sync API allows one running instance per thread, and
-# tests/web starts its own; a session-wide one here would make theirs fail.
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """One headless Chromium per test module."""
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
-                                              args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-def serve(app: Callable) -> Iterator[str]:
-    """Serve a WSGI app on a free port of 127.0.0.1 in a thread; yield its origin."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
-
-
 @pytest.fixture
-def service(app: Flask) -> Iterator[str]:
+def service(app: Flask, serve_wsgi: Callable) -> Iterator[str]:
     """The feedsvc app served for real, on this test's database."""
-    yield from serve(app)
+    yield from serve_wsgi(app)
 
 
 class HostSite:
@@ -107,10 +78,10 @@ class HostSite:
 
 
 @pytest.fixture
-def host() -> Iterator[tuple[HostSite, str]]:
+def host(serve_wsgi: Callable) -> Iterator[tuple[HostSite, str]]:
     """The host site and its origin."""
     site = HostSite()
-    for origin in serve(site):
+    for origin in serve_wsgi(site):
         yield site, origin
 
 
