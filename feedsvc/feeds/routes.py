@@ -36,7 +36,9 @@ def get_feed(country: str, fmt: str) -> Response:
     slug, name = _feed_scope(country)
     if slug != country:  # an ISO code, or another case
         args = request.args.to_dict(flat=False)
-        return redirect(url_for("feeds.get_feed", country=slug, fmt=fmt, **args), 301)
+        response = redirect(url_for("feeds.get_feed", country=slug, fmt=fmt, **args), 301)
+        response.headers["Access-Control-Allow-Origin"] = "*"  # so a widget's fetch may follow it
+        return response
     query = parse_feed_query(request.args)
     state = marker_reader().read(slug)
     etag = feed_etag(state, fmt, query)

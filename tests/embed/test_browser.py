@@ -161,8 +161,6 @@ def test_unknown_country_shows_a_notice(page, host, service):
     expect(page.locator("[role=status]")).to_have_text("Headlines are unavailable right now.")
 
 
-@pytest.mark.xfail(strict=True, reason="the JSON Feed's 301 from an ISO code carries no "
-                   "Access-Control-Allow-Origin, so a cross-origin fetch cannot follow it")
 def test_iso_code_country(page, host, service, articles):
     site, origin = host
     site.add("/", '<script src="SVC/embed/v1/headlines.js" data-country="KG" '
