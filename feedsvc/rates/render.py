@@ -28,6 +28,7 @@ class SourceInfo:
     priority: int | None
     url: str
     fallback_url: str | None
+    history_url: str | None
     currencies: list[str]
     attribution: str
     terms: str

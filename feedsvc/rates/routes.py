@@ -141,6 +141,7 @@ def configured_sources() -> list[SourceInfo]:
         SourceInfo(
             name=name, enabled=name in enabled, priority=enabled.index(name) + 1 if name in enabled else None,
             url=urls.get(name, ""), fallback_url=urls.get(f"{name}-fallback"),
+            history_url=urls.get(f"{name}-history"),
             currencies=list(classes[name].currencies) if name in classes else [],
             attribution=classes[name].attribution if name in classes else "",
             terms=classes[name].terms if name in classes else "",

@@ -12,6 +12,7 @@ from feedsvc.rates.params import USD, Pair, RateQuery, parse_rate_query, resolve
 from feedsvc.rates.query import newest_date, select_series
 from feedsvc.rates.render import format_rate
 from feedsvc.rates.routes import rate_validators, tracked_currencies
+from feedsvc.rates.sources import all_source_classes
 from feedsvc.web.chart import render_chart
 from feedsvc.web.ticker import get_ticker, make_ticker_item
 
@@ -34,6 +35,14 @@ def download_links(query: RateQuery) -> dict[str, str]:
     return {"csv": url_for("rates.get_rates_csv", **args), "json": url_for("rates.get_rates_json", **args)}
 
 
+def attributions(*source_fields: str) -> list[str]:
+    """The attribution of every source named in ``source_fields`` (``nbk+currency-api`` names two)."""
+    classes = all_source_classes()
+    names = dict.fromkeys(name for field in source_fields for name in field.split("+"))
+    # NBT, among others, requires its attribution wherever its rates are shown.
+    return [classes[name].attribution or name if name in classes else name for name in names]
+
+
 def render_rates_page(query: RateQuery, sources: tuple[str, ...]) -> str:
     """Query the series and the ticker, draw the chart, render the template."""
     session = get_session()
@@ -45,10 +54,11 @@ def render_rates_page(query: RateQuery, sources: tuple[str, ...]) -> str:
         + (f"; from {format_rate(rows[0].rate, rows[0].digits)} on {rows[0].date}"
            f" to {format_rate(rows[-1].rate, rows[-1].digits)} on {rows[-1].date}." if rows else ".")
     )
+    ticker = get_ticker(session, current_app.config)
     return render_template(
         "rates.html",
         query=query, pair=pair, choices=pair_choices(pair),
-        ticker=get_ticker(session, current_app.config),
+        ticker=ticker, attributions=attributions(*(t.source for t in ticker), *(r.source for r in rows)),
         chart=render_chart(
             [(row.date, row.rate) for row in rows], title, description, query.start, query.end
         ),

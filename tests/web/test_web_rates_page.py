@@ -74,6 +74,7 @@ def test_page_shows_chart_table_ticker_and_links(rates_app: Flask) -> None:
     assert any(t.startswith("KZT/USD on 2025-05-05") and t.endswith("source: nbk") for t in page.titles)
     assert "▼" in html or "▲" in html
     assert 'value="UZS/USD" selected' in html
+    assert "National Bank of Kazakhstan" in html and "fawazahmed0" in html  # attribution of what is shown
     # the CSV link downloads exactly the rows of the table
     csv_link = next(link for link in page.links if link.startswith("/rates.csv"))
     csv_lines = rates_app.test_client().get(csv_link).get_data(as_text=True).splitlines()
