@@ -168,6 +168,7 @@ class Config:
     OPENAPI_VERSION = "3.0.3"
     OPENAPI_URL_PREFIX = "/api"
     OPENAPI_JSON_PATH = "openapi.json"
+    FEED_MARKER_TTL = 1.0  # seconds a worker may reuse a feed's change marker (feeds say max-age=300)
     RATES_MAX_JUMP_PCT = 50.0
     RATES_GAP_DAYS = 14
     RATES_STALE_HOURS = 48
@@ -232,6 +233,7 @@ class TestConfig(Config):
     """Settings for the test suite: no scheduler, and a database chosen by the test."""
 
     TESTING = True
+    FEED_MARKER_TTL = 0.0  # tests check that every write changes the ETag at once
 
     def __init__(self, environ: Mapping[str, str] | None = None, **overrides: object) -> None:
         super().__init__({"FEEDSVC_SCHEDULER": "off", **(environ or {})})

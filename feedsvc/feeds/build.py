@@ -34,7 +34,8 @@ def marker_reader() -> MarkerReader:
     """The app's marker reader (created on first use, then shared by every request)."""
     reader = current_app.extensions.get("feedsvc.feeds.markers")
     if reader is None:
-        reader = current_app.extensions["feedsvc.feeds.markers"] = MarkerReader(get_engine())
+        ttl = current_app.config["FEED_MARKER_TTL"]
+        reader = current_app.extensions["feedsvc.feeds.markers"] = MarkerReader(get_engine(), ttl)
     return reader
 
 
