@@ -1,8 +1,10 @@
 """APScheduler wiring: the jobs call feedsvc.rates.jobs only.
 
-One cron job runs ``rates.jobs.update`` for the enabled sources under ``RATES_CRON``; a source with its
-own ``SOURCE_CRONS[name]`` gets a job of its own. ``max_instances=1`` and ``coalesce=True`` keep one
-process from overlapping itself; the per-source database leases keep two processes apart.
+Each enabled source runs ``rates.jobs.update`` on its own UTC crontab: ``SOURCE_CRONS[name]``
+(``FEEDSVC_SOURCE_<NAME>_CRON``) if set, else the source's ``default_cron`` (a central bank's local
+working days and publishing hours), else ``RATES_CRON``; sources sharing a crontab share a job.
+``max_instances=1`` and ``coalesce=True`` keep one process from overlapping itself;
+the per-source database leases keep two processes apart.
 """
 
 from __future__ import annotations
@@ -36,8 +38,9 @@ def schedule_jobs(app: Flask, scheduler: BaseScheduler) -> None:
     """Add the rate update jobs to ``scheduler``, grouped by cron expression."""
     config = app.config
     by_cron: dict[str, list[str]] = {}
-    for name in build_sources(config):
-        by_cron.setdefault(config["SOURCE_CRONS"].get(name, config["RATES_CRON"]), []).append(name)
+    for name, source in build_sources(config).items():
+        cron = config["SOURCE_CRONS"].get(name) or source.default_cron or config["RATES_CRON"]
+        by_cron.setdefault(cron, []).append(name)
     for cron, names in by_cron.items():
         scheduler.add_job(
             run_update_job,

@@ -5,6 +5,11 @@ Re-running writes nothing: a row whose value is unchanged is left alone. An upst
 publishes now, as frankfurter does, rather than keep a value upstream has withdrawn (a silent
 ``DO NOTHING`` would freeze the first answer forever). A day-on-day jump above ``max_jump_pct`` is
 refused and recorded as a ``RateAnomaly`` unless another source agrees with the new value that day.
+
+Cross-check (issue 6): an official observation that differs from its reference source's (currency-api)
+for the same (date, currency) by more than ``crosscheck_pct`` is stored but **held back** — a
+``RateAnomaly(reason="disagree")`` the query side never serves past. Whichever of the two arrives second
+triggers the check; a later correction that brings them back together releases it.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from sqlalchemy.orm import Session
 
 from feedsvc.changes import bump_markers
 from feedsvc.models import RateAnomaly, RateObservation, RateSourceDay
+from feedsvc.rates.query import HELD_BACK
+from feedsvc.rates.sources import all_source_classes
 from feedsvc.rates.sources.base import Observation, SourceError
 
 
@@ -74,7 +81,8 @@ def store_observations(
         else:  # an upstream correction: see the module docstring
             row.units_per_usd, row.fetched_at = obs.units_per_usd, now
         written += 1
-    if written:
+    held_changed = crosscheck(session, source, day, sorted({o.currency for o in observations}), now, limits)
+    if written or held_changed:
         bump_markers(session, ["rates"], now)
     mark_day(session, source, day, "ok", now)
     session.flush()
@@ -138,3 +146,64 @@ def _record_anomaly(
         session.add(anomaly)
     anomaly.value, anomaly.recorded_at = obs.units_per_usd, now
     anomaly.reference_source, anomaly.reference_value = source, previous
+
+
+def checked_pairs(source: str) -> dict[str, str]:
+    """Official source → its reference source, for the pairs a write of ``source`` can change."""
+    pairs = {name: cls.crosscheck_reference for name, cls in all_source_classes().items()
+             if cls.crosscheck_reference}
+    if source in pairs:
+        return {source: pairs[source]}
+    return {official: reference for official, reference in pairs.items() if reference == source}
+
+
+def crosscheck(session: Session, source: str, day: date, currencies: list[str], now: datetime,
+               limits: Limits) -> bool:
+    """Hold back or release the official observations of ``currencies`` on ``day``; True if any changed."""
+    pairs = checked_pairs(source)
+    if not pairs or not currencies:
+        return False
+    values = _day_values(session, {*pairs, *pairs.values()}, day, currencies)
+    held = _held_back(session, set(pairs), day, currencies)
+    tolerance = Decimal(str(limits.crosscheck_pct))
+    changed = False
+    for official, reference in pairs.items():
+        for currency in currencies:
+            value, other = values.get((official, currency)), values.get((reference, currency))
+            anomaly = held.get((official, currency))
+            if value is not None and other is not None and pct_change(value, other) > tolerance:
+                disagreeing = Observation(day, currency, value)
+                _hold_back(session, anomaly, disagreeing, official, (reference, other), now)
+                changed = changed or anomaly is None
+            elif anomaly is not None:  # agreement restored
+                session.delete(anomaly)
+                changed = True
+    return changed
+
+
+def _day_values(session: Session, sources: set[str], day: date, currencies: list[str]
+                ) -> dict[tuple[str, str], Decimal]:
+    obs = RateObservation
+    rows = session.execute(
+        select(obs.source, obs.currency, obs.units_per_usd)
+        .where(obs.date == day, obs.currency.in_(currencies), obs.source.in_(sources))
+    )
+    return {(name, currency): value for name, currency, value in rows}
+
+
+def _held_back(session: Session, sources: set[str], day: date, currencies: list[str]
+               ) -> dict[tuple[str, str], RateAnomaly]:
+    anomalies = session.scalars(select(RateAnomaly).where(
+        RateAnomaly.date == day, RateAnomaly.reason == HELD_BACK,
+        RateAnomaly.source.in_(sources), RateAnomaly.currency.in_(currencies)))
+    return {(a.source, a.currency): a for a in anomalies}
+
+
+def _hold_back(session: Session, anomaly: RateAnomaly | None, obs: Observation, source: str,
+               reference: tuple[str, Decimal], now: datetime) -> None:
+    if anomaly is None:
+        anomaly = RateAnomaly(source=source, date=obs.date, currency=obs.currency, reason=HELD_BACK)
+        session.add(anomaly)
+    if (anomaly.value, anomaly.reference_source, anomaly.reference_value) != (obs.units_per_usd, *reference):
+        anomaly.value, anomaly.recorded_at = obs.units_per_usd, now
+        anomaly.reference_source, anomaly.reference_value = reference

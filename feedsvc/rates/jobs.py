@@ -187,7 +187,11 @@ def fetch_batch(source: Source, batch: Batch, http: requests.Session,
                 timeout: tuple[float, float]) -> dict[date, list[Observation] | None]:
     """Download and parse one batch: each day's observations, None for a day without data."""
     if batch.ranged:
-        observations = source.parse_range(source.fetch_range(http, batch.days[0], batch.days[-1], timeout))
+        try:
+            payload = source.fetch_range(http, batch.days[0], batch.days[-1], timeout)
+        except NoData:  # a 404 for the whole chunk: no data on any of its days
+            return dict.fromkeys(batch.days)
+        observations = source.parse_range(payload)
         by_day: dict[date, list[Observation]] = {}
         for obs in observations:
             by_day.setdefault(obs.date, []).append(obs)

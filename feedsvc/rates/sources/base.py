@@ -50,6 +50,9 @@ class Source:
     constant: ClassVar[bool] = False  # True: no upstream is asked, so a success says nothing of freshness
     min_interval: ClassVar[float] = 0.0  # seconds the jobs wait between two requests to this source
     max_range_days: ClassVar[int] = 0  # > 0: the source also serves ranges (fetch_range / parse_range)
+    # A value further than RATES_CROSSCHECK_PCT from this source's value that day is held back.
+    crosscheck_reference: ClassVar[str | None] = None
+    default_cron: ClassVar[str | None] = None  # UTC crontab; None: RATES_CRON
 
     def __init__(self, url_template: str, fallback_template: str | None = None) -> None:
         self.url_template = url_template

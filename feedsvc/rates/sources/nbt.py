@@ -13,6 +13,7 @@ class NBT(OfficialSource):
 
     name = "nbt"
     currencies = ("TJS",)
+    default_cron = "40 2,7,12 * * *"  # Dushanbe is UTC+5; the bank publishes every day, weekends included
     attribution = "www.nbt.tj (National Bank of Tajikistan)"
     terms = (
         "The bank requires the attribution \"www.nbt.tj\" wherever its rates are shown; other reuse "
