@@ -15,6 +15,7 @@ from feedsvc.feeds.params import FORMATS, find_country
 from feedsvc.feeds.queries import list_country_articles
 from feedsvc.http import conditional_response, make_etag
 from feedsvc.web.page_params import parse_listing_query, parse_search_query
+from feedsvc.web.ticker import get_ticker
 from feedsvc.web.urls import external_url, slugify
 
 # Not /static: the app's own (empty) static route is matched first there.
@@ -67,6 +68,7 @@ def show_home() -> str:
         countries=current_app.config["COUNTRIES"],
         counts=count_by_country(session),
         latest=list_articles(session, per_page=10).items,
+        ticker=get_ticker(session, current_app.config),
     )
 
 

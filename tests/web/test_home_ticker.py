@@ -1,0 +1,19 @@
+"""The home page carries the rates ticker, built from the stored observations."""
+
+from feedsvc.db import get_session
+from feedsvc.rates.demo import load_demo_rates
+
+
+def test_home_shows_every_tracked_pair_with_its_source(app, client):
+    with app.app_context():
+        session = get_session()
+        assert load_demo_rates(session) > 0
+        session.commit()
+    html = client.get("/").get_data(as_text=True)
+    for pair in ("KZT/USD", "KGS/USD", "TJS/USD", "TMT/USD", "UZS/USD"):
+        assert f'<span class="pair">{pair}</span>' in html
+    assert "source:" in html
+
+
+def test_home_without_rates_has_no_ticker(client):
+    assert 'class="ticker"' not in client.get("/").get_data(as_text=True)
