@@ -38,7 +38,8 @@ DEFAULT_SOURCE_URLS: dict[str, str] = {
     "peg": "",
 }
 # Sources that can be enabled in FEEDSVC_RATES_SOURCES (the others are URLs of these).
-RATE_SOURCES = ("nbk", "nbkr", "nbt", "cbu", "cbt", "currency-api", "peg")
+# peg before currency-api: when CBT is silent, TMT is served at the official peg, not a market estimate.
+RATE_SOURCES = ("nbk", "nbkr", "nbt", "cbu", "cbt", "peg", "currency-api")
 DEFAULT_COUNTRIES = "kz:KZT,kg:KGS,tj:TJS,tm:TMT,uz:UZS"
 
 
