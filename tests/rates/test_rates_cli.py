@@ -107,7 +107,7 @@ def test_demo_loads_the_real_payloads_once(app: Flask) -> None:
     assert len(files) == 7
     first = runner.invoke(args=["demo"])
     assert first.exit_code == 0, first.output
-    assert f"{len(files) * 5} new rate observations" in first.output
+    assert f"{len(files) * 5 + 5} new rate observations" in first.output  # + one per central bank
     second = runner.invoke(args=["demo"])
     assert "0 new rate observations" in second.output
     with Session(app.extensions["feedsvc.engine"]) as session:
