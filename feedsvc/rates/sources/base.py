@@ -52,7 +52,9 @@ class Source:
     max_range_days: ClassVar[int] = 0  # > 0: the source also serves ranges (fetch_range / parse_range)
     # A value further than RATES_CROSSCHECK_PCT from this source's value that day is held back.
     crosscheck_reference: ClassVar[str | None] = None
-    default_cron: ClassVar[str | None] = None  # UTC crontab; None: RATES_CRON
+    # UTC crontab of this source's update job; None: RATES_CRON. Weekdays by name: APScheduler 3 reads
+    # crontab weekday numbers from Monday = 0 (``1-5`` would be Tuesday to Saturday).
+    default_cron: ClassVar[str | None] = None
 
     def __init__(self, url_template: str, fallback_template: str | None = None) -> None:
         self.url_template = url_template

@@ -19,7 +19,7 @@ class CBT(OfficialSource):
 
     name = "cbt"
     currencies = ("TMT",)
-    default_cron = "10 3,8,13 * * 1-6"  # Ashgabat is UTC+5; no file on Sundays
+    default_cron = "10 3,8,13 * * mon-sat"  # Ashgabat is UTC+5; no file on Sundays
     attribution = "Central Bank of Turkmenistan, cbt.tm"
     terms = (
         "Reuse terms unknown — check the bank's site. Often unreachable from outside Turkmenistan; "

@@ -14,7 +14,7 @@ class NBK(OfficialSource):
     name = "nbk"
     currencies = ("KZT",)
     # Almaty is UTC+5: 06:20, 11:20, 16:20 local on working days.
-    default_cron = "20 1,6,11 * * 1-5"
+    default_cron = "20 1,6,11 * * mon-fri"
     attribution = "National Bank of Kazakhstan, nationalbank.kz"
     terms = (
         "Official rates published openly on nationalbank.kz; the file names the bank as copyright "

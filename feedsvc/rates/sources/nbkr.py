@@ -34,7 +34,7 @@ class NBKR(OfficialSource):
     currencies = ("KGS",)
     # daily.xml carries Bishkek's date (UTC+6): run only 00:00-17:59 UTC, where it equals the UTC date
     # (07:30, 11:30, 17:30 in Bishkek, working days).
-    default_cron = "30 1,5,11 * * 1-5"
+    default_cron = "30 1,5,11 * * mon-fri"
     attribution = "National Bank of the Kyrgyz Republic, nbkr.kg"
     terms = (
         "Official rates published openly on nbkr.kg; reuse terms unknown — check the bank's site and cite "
