@@ -223,3 +223,11 @@ def test_the_demo_serves_every_currency_from_its_bank_offline(app: Flask) -> Non
     rows = served(app, f"from=2026-04-01&to=2026-05-24&{USD_PAIRS}")
     assert {source for _rate, source in rows.values()} == {"nbk", "nbkr", "nbt", "cbu", "cbt"}
     assert json.loads(app.test_client().get("/rates/latest.json").data)["rates"]
+
+
+def test_the_rates_page_and_ticker_name_each_values_source_on_hover(app: Flask) -> None:
+    app.test_cli_runner().invoke(args=["demo"])
+    page = app.test_client().get("/rates?pair=USD/KZT&from=2026-03-01&to=2026-04-30").get_data(as_text=True)
+    assert 'title="USD/KZT on 2026-04-01 · source: nbk"><data value="478.770">' in page
+    home = app.test_client().get("/rates?pair=KGS/USD").get_data(as_text=True)
+    assert 'title="KGS/USD on 2026-05-24 · source: nbkr"' in home  # the ticker
