@@ -83,7 +83,19 @@ def _parse_on_off(name: str, value: str) -> bool:
     return value.lower() in {"on", "1", "true", "yes"}
 
 
+_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def crontab_weekday_names(value: str) -> str:
+    """Write a crontab's numeric weekdays as names: crontab counts from Sunday = 0, APScheduler 3 from Monday."""
+    fields = value.split()
+    if len(fields) == 5:
+        fields[4] = re.sub(r"(?<![/\d])([0-7])(?!\d)", lambda m: _WEEKDAYS[int(m.group(1))], fields[4])
+    return " ".join(fields)
+
+
 def _parse_cron(name: str, value: str) -> str:
+    value = crontab_weekday_names(value)
     try:
         CronTrigger.from_crontab(value, timezone="UTC")
     except ValueError as exc:
