@@ -87,7 +87,7 @@ _WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def crontab_weekday_names(value: str) -> str:
-    """Write a crontab's numeric weekdays as names: crontab counts from Sunday = 0, APScheduler 3 from Monday."""
+    """Numeric crontab weekdays as names: crontab counts from Sunday = 0, APScheduler 3 from Monday."""
     fields = value.split()
     if len(fields) == 5:
         fields[4] = re.sub(r"(?<![/\d])([0-7])(?!\d)", lambda m: _WEEKDAYS[int(m.group(1))], fields[4])
