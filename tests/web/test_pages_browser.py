@@ -31,6 +31,8 @@ def test_pages_fit_a_phone_and_work_without_javascript(browser, site, add_articl
     page.get_by_role("link", name="Older →").first.click()  # plain links: pagination needs no script
     assert "Viewing results 21 - 25 of 25" in page.locator("p.count").first.inner_text()
     page.get_by_role("link", name=f"Water talks {LONG_WORD} 3").click()
+    page.wait_for_url("**/articles/**")
+    page.wait_for_load_state("load")  # the stylesheet too: measuring before it applies gives a false width
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert page.locator("article.story table").count() == 1
     page.goto(site + "/search")
