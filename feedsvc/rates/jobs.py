@@ -137,6 +137,11 @@ def run_source(source: Source, job: str, days: list[date], on_day: DayHook | Non
                 log.exception("rates %s: %s failed", job, source.name)
                 session.rollback()
                 summary.error = f"internal error: {exc!r}"
+            except BaseException:  # Ctrl-C or a stop signal: close the record as interrupted, then go on
+                session.rollback()
+                run.finished_at, run.rows_written, run.error = utcnow(), summary.rows_written, "interrupted"
+                session.commit()
+                raise
             run.finished_at, run.rows_written, run.error = utcnow(), summary.rows_written, summary.error
             session.commit()
     return summary

@@ -11,7 +11,8 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from feedsvc.models import RateObservation, RateSourceDay
+from feedsvc.db import get_session
+from feedsvc.models import RateObservation, RateRun, RateSourceDay
 from feedsvc.rates import jobs
 
 ALL = ("nbk", "nbkr", "nbt", "cbu", "cbt", "peg", "currency-api")
@@ -104,6 +105,9 @@ def test_an_interrupted_bank_backfill_resumes_where_it_stopped(bank_app, mirror,
     with app.app_context(), pytest.raises(Interrupted):
         jobs.backfill("nbt", days[0], days[-1], on_day=stop_after_first)
     assert [row[0] for row in stored(app, "nbt")] == days[:1]
+    with app.app_context():
+        run = get_session().scalars(select(RateRun).where(RateRun.source == "nbt")).one()
+        assert (run.error, run.rows_written, run.finished_at is not None) == ("interrupted", 1, True)
     assert "nbt: 2 rows written, 2 days checked" in backfill(app, "nbt", days[0], days[-1])
     assert stored(app, "nbt") == [(day, "TJS", "9.3450") for day in days]
     paths = [f"{request.path}?{request.query_string.decode()}" for request, _ in mirror.server.log]
