@@ -1,7 +1,8 @@
 """Demo rate history built from the real upstream payloads shipped with feedsvc.
 
-currency-api's daily files and one recorded answer of each central bank go through the same ``parse`` and
-``store_observations`` as the jobs use, so ``/rates.csv`` shows the official sources offline too.
+currency-api's daily files (with the TMT peg for their days) and one recorded answer of each central
+bank go through the same ``parse`` and ``store_observations`` as the jobs use, so ``/rates.csv`` shows
+the official sources offline too.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from sqlalchemy.orm import Session
 from feedsvc.rates.ingest import Limits, store_observations
 from feedsvc.rates.sources import all_source_classes
 from feedsvc.rates.sources.currency_api import CurrencyApi
+from feedsvc.rates.sources.peg import Peg
 
 DEMO_DATA = Path(__file__).parent / "demo_data"
+PEG = Peg("")
 # One recorded response per central bank (from tests/fixtures/upstream): file, and the day it answers.
 BANK_FILES: dict[str, tuple[str, date]] = {
     "nbk": ("nbk.get_rates_fdate_01.04.2026.xml", date(2026, 4, 1)),
@@ -37,6 +40,8 @@ def load_demo_rates(session: Session) -> int:
         day = date.fromisoformat(path.name.split(".")[0])
         observations = source.parse(path.read_bytes(), day)
         written += store_observations(session, source.name, day, observations, now, limits).written
+        # The TMT peg for the same days, as the scheduled peg job would have stored it.
+        written += store_observations(session, PEG.name, day, PEG.parse(b"", day), now, limits).written
     for name, (filename, day) in BANK_FILES.items():
         bank = all_source_classes()[name]("")
         observations = bank.parse((DEMO_DATA / filename).read_bytes(), day)

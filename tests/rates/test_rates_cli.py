@@ -107,7 +107,8 @@ def test_demo_loads_the_real_payloads_once(app: Flask) -> None:
     assert len(files) == 7
     first = runner.invoke(args=["demo"])
     assert first.exit_code == 0, first.output
-    assert f"{len(files) * 5 + 5} new rate observations" in first.output  # + one per central bank
+    # five currencies a day, the TMT peg on the same days, and one observation per central bank
+    assert f"{len(files) * 6 + 5} new rate observations" in first.output
     second = runner.invoke(args=["demo"])
     assert "0 new rate observations" in second.output
     with Session(app.extensions["feedsvc.engine"]) as session:
