@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Select, bindparam, exists, func, select
+from sqlalchemy import Engine, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
-from feedsvc.articles.store import Page, newest_first
+from feedsvc.articles.store import Page, in_country, newest_first, with_tag
 from feedsvc.changes import country_scope
-from feedsvc.models import Article, ChangeMarker, Country, Tag, article_countries, article_tags
+from feedsvc.models import Article, ChangeMarker, Country, article_countries
 
 ALL = "all"
 # Used only if a scope has no marker row (seeding creates them): a fixed time keeps bytes stable.
@@ -88,25 +88,11 @@ class MarkerReader:
         return FeedState(scope, row[0], changed_at.replace(microsecond=0))
 
 
-def _in_country(slug: str) -> ColumnElement[bool]:
-    # EXISTS on the link table's primary key, not "id IN (all the country's ids)": the database then walks
-    # the (published_at, id) index newest first and stops after a page, instead of sorting every article
-    # of the country (0.2 ms instead of 90 ms for a feed at 100 000 articles on SQLite).
-    country_id = select(Country.id).where(Country.slug == slug).scalar_subquery()
-    return exists().where(article_countries.c.article_id == Article.id,
-                          article_countries.c.country_id == country_id)
-
-
-def _with_tag(slug: str) -> ColumnElement[bool]:
-    tag_id = select(Tag.id).where(Tag.slug == slug).scalar_subquery()
-    return exists().where(article_tags.c.article_id == Article.id, article_tags.c.tag_id == tag_id)
-
-
 def _filtered(stmt: Select[Any], country: str, tag: str | None) -> Select[Any]:
     if country != ALL:
-        stmt = stmt.where(_in_country(country))
+        stmt = stmt.where(in_country(country))
     if tag:
-        stmt = stmt.where(_with_tag(tag))
+        stmt = stmt.where(with_tag(tag))
     return stmt
 
 
