@@ -10,6 +10,8 @@ from marshmallow import Schema, ValidationError, fields
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 JSON_PREFIXES = ("/api", "/feeds", "/rates.", "/rates/", "/healthz", "/embed/v1")
+# Public read endpoints other sites fetch over CORS: their errors must be readable there too.
+CORS_PREFIXES = ("/feeds", "/rates.", "/rates/", "/embed/v1")
 
 
 class BadRequestParams(HTTPException):
@@ -128,6 +130,8 @@ def handle_http_exception(exc: HTTPException) -> Response:
     headers.pop("Content-Type", None)
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
+    if request.path.startswith(CORS_PREFIXES):
+        headers["Access-Control-Allow-Origin"] = "*"
     if wants_json():
         return error_response(status, message, fields, headers)
     response = _html_error(status, exc.name, message)

@@ -113,3 +113,17 @@ def test_nul_in_a_query_string_is_400_everywhere(client) -> None:
 def test_401_carries_www_authenticate(client) -> None:
     response = client.delete("/api/articles/1")
     assert response.status_code == 401 and response.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_errors_of_public_read_endpoints_are_readable_cross_origin(client):
+    for path in ("/feeds/kazakhstan.json?limit=0", "/rates.json?from=yesterday", "/feeds/atlantis.json"):
+        response = client.get(path)
+        assert response.status_code in (400, 404), path
+        assert response.headers["Access-Control-Allow-Origin"] == "*", path
+        assert response.get_json()["error"]["status"] == response.status_code
+
+
+def test_api_errors_are_not_opened_to_other_origins(client):
+    response = client.post("/api/articles", json={})
+    assert response.status_code == 401
+    assert "Access-Control-Allow-Origin" not in response.headers
