@@ -6,8 +6,9 @@ import hashlib
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
-from flask import Flask, Response, request
-from werkzeug.http import is_resource_modified
+from flask import Flask, Request, Response, request
+from flask.sessions import SessionInterface, SessionMixin
+from werkzeug.http import http_date, is_resource_modified, quote_etag
 
 FEED_CACHE = "public, max-age=300"
 CSP = (
@@ -35,21 +36,18 @@ def conditional_response(
     ``mimetype`` may be a bare type (a charset is added to text types) or a full content type.
     """
     modified = is_resource_modified(request.environ, etag=etag, last_modified=last_modified)
+    # Header values written directly: this runs on every feed and rate request, most of them 304s.
+    headers = [("ETag", quote_etag(etag)), ("Cache-Control", cache_control), ("Vary", "Accept-Encoding")]
+    if last_modified is not None:
+        headers.append(("Last-Modified", http_date(last_modified)))
+    if cors:
+        headers.append(("Access-Control-Allow-Origin", "*"))
     if not modified:
         # The type is stripped from a 304 by werkzeug; giving it keeps HTML-only headers (CSP) off.
-        response = Response(status=304, mimetype=mimetype.split(";")[0])
-    elif ";" in mimetype:  # a full content type, e.g. "application/feed+json; charset=utf-8"
-        response = Response(render(), content_type=mimetype)
-    else:
-        response = Response(render(), mimetype=mimetype)
-    response.set_etag(etag)
-    if last_modified is not None:
-        response.last_modified = last_modified
-    response.headers["Cache-Control"] = cache_control
-    response.vary.add("Accept-Encoding")
-    if cors:
-        response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+        return Response(status=304, headers=headers, mimetype=mimetype.split(";")[0])
+    if ";" in mimetype:  # a full content type, e.g. "application/feed+json; charset=utf-8"
+        return Response(render(), headers=headers, content_type=mimetype)
+    return Response(render(), headers=headers, mimetype=mimetype)
 
 
 def _security_headers(response: Response) -> Response:
@@ -61,6 +59,18 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+class NoSessions(SessionInterface):
+    """feedsvc sets no cookies: skip Flask's signed-cookie session machinery on every request."""
+
+    def open_session(self, app: Flask, request: Request) -> SessionMixin:
+        """Always the null session (writing to it raises)."""
+        return self.make_null_session(app)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        """Nothing to save."""
+
+
 def init_app(app: Flask) -> None:
-    """Send security headers on every response."""
+    """Send security headers on every response; keep no cookie sessions."""
+    app.session_interface = NoSessions()
     app.after_request(_security_headers)

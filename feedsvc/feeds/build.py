@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -46,8 +47,13 @@ def base_url() -> str:
 
 def feed_etag(state: FeedState, fmt: str, query: FeedQuery) -> str:
     """The ETag of a feed: its scope's revision and time, the format, parameters and base URL."""
+    return _feed_etag(state, fmt, query, base_url())
+
+
+@functools.lru_cache(maxsize=4096)  # hot feeds are asked again and again with the same state
+def _feed_etag(state: FeedState, fmt: str, query: FeedQuery, base: str) -> str:
     return make_etag("feed", RENDER_VERSION, state.scope, state.revision, state.changed_at.isoformat(), fmt,
-                     query.limit, query.tag, base_url())
+                     query.limit, query.tag, base)
 
 
 def feed_info(country: str, name: str, fmt: str, query: FeedQuery, state: FeedState) -> FeedInfo:
