@@ -10,11 +10,11 @@ from feedsvc.db import get_session
 from feedsvc.embed.params import parse_builder_query, parse_headlines_query, parse_theme
 from feedsvc.embed.scope import headlines_scope
 from feedsvc.embed.snippets import make_snippets
-from feedsvc.embed.ticker import ticker_items
 from feedsvc.http import conditional_response, make_etag
 from feedsvc.rates.params import parse_rate_query
 from feedsvc.rates.query import select_latest
 from feedsvc.rates.routes import RATES_CACHE, rate_validators, served_sources, tracked_currencies
+from feedsvc.web.ticker import make_ticker_item
 from feedsvc.web.urls import article_page_url
 
 bp = Blueprint("embed", __name__, template_folder="templates", static_folder="static",
@@ -26,7 +26,7 @@ FRAME_CSP = (
     "frame-ancestors *"
 )
 # Bump when the widget templates change, so caches drop pages rendered by the old ones.
-TEMPLATE_VERSION = "1"
+TEMPLATE_VERSION = "2"
 
 
 def _script_response(name: str) -> Response:
@@ -73,7 +73,7 @@ def show_rates() -> Response:
     etag, modified = rate_validators(session, "embed", TEMPLATE_VERSION, query.cache_key(), theme)
 
     def render() -> str:
-        items = ticker_items(select_latest(session, query.pairs, sources))
+        items = [make_ticker_item(row) for row in select_latest(session, query.pairs, sources)]
         return render_template("embed/rates.html", items=items, theme=theme)
 
     response = conditional_response(etag, modified, render, "text/html", RATES_CACHE)

@@ -21,16 +21,32 @@ class TickerItem:
     date: str
     rate: str
     change: str  # "+0.21%", "−0.19%", "0.00%" or "" when there is no previous value
-    direction: str  # up, down, flat or none
+    direction: str  # up, down or flat (also when there is no previous value)
     arrow: str
     source: str
+
+    @property
+    def magnitude(self) -> str:
+        """The change without its sign ("0.21%"), for places that show the arrow instead."""
+        return self.change.lstrip("+\u2212")
+
+    @property
+    def label(self) -> str:
+        """What a screen reader says: ``KGS/USD 0.0114316, up 0.21%``."""
+        words = {"up": f"up {self.magnitude}", "down": f"down {self.magnitude}"}.get(self.direction)
+        return f"{self.pair} {self.rate}, {words or ('unchanged' if self.change else 'no change data')}"
+
+    @property
+    def title(self) -> str:
+        """Where the value comes from: ``Source: nbk, 2025-05-05``."""
+        return f"Source: {self.source}, {self.date}"
 
 
 def make_ticker_item(row: RateRow) -> TickerItem:
     """Format one latest-rate row for display."""
     change = row.change_pct
     if change is None:
-        direction, arrow, text = "none", "", ""
+        direction, arrow, text = "flat", "", ""
     elif change > 0:
         direction, arrow, text = "up", "▲", f"+{change}%"
     elif change < 0:
