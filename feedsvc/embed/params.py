@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from feedsvc.errors import BadRequestParams
+from feedsvc.feeds.params import TAG
 
 THEMES = ("light", "dark", "auto")
-TAG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 5
 
@@ -49,7 +48,7 @@ def _parse_options(args: Mapping[str, str], errors: dict[str, list[str]]) -> Hea
     if theme not in THEMES:
         errors["theme"] = [f"must be one of {', '.join(THEMES)}"]
     tag = (args.get("tag") or "").strip().lower() or None
-    if tag is not None and (len(tag) > 64 or not TAG.match(tag)):
+    if tag is not None and (len(tag) > 64 or not TAG.fullmatch(tag)):
         errors["tag"] = ["must be a tag slug (a-z, 0-9, -)"]
     return HeadlinesQuery(limit=limit, theme=theme, tag=tag)
 

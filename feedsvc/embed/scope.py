@@ -8,9 +8,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from feedsvc.articles.store import get_country
-from feedsvc.changes import country_scope, get_marker
-
-ALL = "all"
+from feedsvc.changes import get_marker
+from feedsvc.feeds.queries import ALL, feed_scope
 
 
 @dataclass(frozen=True)
@@ -27,13 +26,12 @@ class HeadlinesScope:
 def headlines_scope(session: Session, name: str) -> HeadlinesScope | None:
     """The scope named by a slug, ISO code or ``all``, or None when there is no such country."""
     if name.lower() == ALL:
-        marker = get_marker(session, "articles")
         slug, title, filter_slug = ALL, "Central Asia", None
     else:
         country = get_country(session, name)
         if country is None:
             return None
-        marker = get_marker(session, country_scope(country.slug))
         slug, title, filter_slug = country.slug, country.name, country.slug
+    marker = get_marker(session, feed_scope(slug))
     revision = marker.revision if marker else 0
     return HeadlinesScope(slug, title, filter_slug, revision, marker.changed_at if marker else None)
