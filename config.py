@@ -16,30 +16,6 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-# Every rate source feedsvc knows, with the real upstream URL template of each.
-DEFAULT_SOURCE_URLS: dict[str, str] = {
-    "nbk": "https://nationalbank.kz/rss/get_rates.cfm?fdate={date:%d.%m.%Y}",
-    "nbkr": "https://www.nbkr.kg/XML/daily.xml",
-    "nbkr-history": (
-        "https://www.nbkr.kg/index1.jsp?item=1562&lang=ENG&valuta_id=15"
-        "&beg_day={start:%d}&beg_month={start:%m}&beg_year={start:%Y}"
-        "&end_day={end:%d}&end_month={end:%m}&end_year={end:%Y}"
-    ),
-    "nbt": "https://www.nbt.tj/en/kurs/export_xml.php?date={date:%Y-%m-%d}&export=xmlout",
-    "cbu": "https://cbu.uz/en/arkhiv-kursov-valyut/json/all/{date:%Y-%m-%d}/",
-    "cbt": "https://cbt.tm/kurs/{date:%Y}/{date:%d%m%Y}.xml",
-    "currency-api": (
-        "https://cdn.jsdelivr.net/npm/@fawazahmed0/currency-api@{date:%Y-%m-%d}"
-        "/v1/currencies/usd.json"
-    ),
-    "currency-api-fallback": (
-        "https://{date:%Y-%m-%d}.currency-api.pages.dev/v1/currencies/usd.json"
-    ),
-    "peg": "",
-}
-# Sources that can be enabled in FEEDSVC_RATES_SOURCES (the others are URLs of these).
-# peg before currency-api: when CBT is silent, TMT is served at the official peg, not a market estimate.
-RATE_SOURCES = ("nbk", "nbkr", "nbt", "cbu", "cbt", "peg", "currency-api")
 DEFAULT_COUNTRIES = "kz:KZT,kg:KGS,tj:TJS,tm:TMT,uz:UZS"
 
 
@@ -141,18 +117,22 @@ def _parse_positive(name: str, value: str) -> float:
     return number
 
 
-def _env_name(source: str) -> str:
-    return source.upper().replace("-", "_")
-
-
 def _source_settings(env: Mapping[str, str], suffix: str) -> dict[str, str]:
-    """Collect ``FEEDSVC_SOURCE_<NAME>_<SUFFIX>`` values by source name; unknown names fail."""
-    known = {f"FEEDSVC_SOURCE_{_env_name(source)}_{suffix}": source for source in DEFAULT_SOURCE_URLS}
-    for key in env:
-        if key.startswith("FEEDSVC_SOURCE_") and key.endswith(f"_{suffix}") and key not in known:
-            allowed = ", ".join(sorted(_env_name(s) for s in DEFAULT_SOURCE_URLS))
-            raise ConfigError(f"{key}: no such source; known names: {allowed}")
-    return {source: env[key] for key, source in known.items() if env.get(key)}
+    """``FEEDSVC_SOURCE_<NAME>_<SUFFIX>`` values by setting name (``CURRENCY_API`` → ``currency-api``).
+
+    The rate-source registry checks the names when the app is created: only it knows the sources.
+    """
+    prefix, end = "FEEDSVC_SOURCE_", f"_{suffix}"
+    return {
+        key[len(prefix):-len(end)].lower().replace("_", "-"): value
+        for key, value in env.items()
+        if key.startswith(prefix) and key.endswith(end) and len(key) > len(prefix) + len(end) and value
+    }
+
+
+def source_variable(setting: str, suffix: str) -> str:
+    """The variable of one source setting: ``nbkr-history``, ``URL`` → ``FEEDSVC_SOURCE_NBKR_HISTORY_URL``."""
+    return f"FEEDSVC_SOURCE_{setting.upper().replace('-', '_')}_{suffix}"
 
 
 def _parse_database_url(value: str) -> str:
@@ -181,7 +161,6 @@ class Config:
     OPENAPI_VERSION = "3.0.3"
     OPENAPI_URL_PREFIX = "/api"
     OPENAPI_JSON_PATH = "openapi.json"
-    FEED_MARKER_TTL = 1.0  # seconds a worker may reuse a feed's change marker (feeds say max-age=300)
     RATES_MAX_JUMP_PCT = 50.0
     RATES_GAP_DAYS = 14
     RATES_STALE_HOURS = 48
@@ -203,13 +182,13 @@ class Config:
         self.SCHEDULER = _parse_on_off("FEEDSVC_SCHEDULER", env.get("FEEDSVC_SCHEDULER", "on"))
         self.RATES_CRON = _parse_cron("FEEDSVC_RATES_CRON", env.get("FEEDSVC_RATES_CRON", "7 * * * *"))
         self.RATES_SOURCES = self._parse_sources(env.get("FEEDSVC_RATES_SOURCES"))
+        # Overrides only: feedsvc.rates.sources checks the names and fills in each source's defaults.
         self.SOURCE_URLS = {
-            **DEFAULT_SOURCE_URLS,
-            **{name: _parse_url_template(f"FEEDSVC_SOURCE_{_env_name(name)}_URL", value)
-               for name, value in _source_settings(env, "URL").items()},
+            name: _parse_url_template(source_variable(name, "URL"), value)
+            for name, value in _source_settings(env, "URL").items()
         }
         self.SOURCE_CRONS = {
-            name: _parse_cron(f"FEEDSVC_SOURCE_{_env_name(name)}_CRON", value)
+            name: _parse_cron(source_variable(name, "CRON"), value)
             for name, value in _source_settings(env, "CRON").items()
         }
         self.RATES_CROSSCHECK_PCT = _parse_positive(
@@ -229,16 +208,13 @@ class Config:
         return value
 
     @staticmethod
-    def _parse_sources(value: str | None) -> tuple[str, ...]:
+    def _parse_sources(value: str | None) -> tuple[str, ...] | None:
+        """Source names in priority order; None: the registry's default order."""
         if value is None:
-            return RATE_SOURCES
+            return None
         names = tuple(filter(None, (part.strip() for part in value.split(","))))
-        unknown = [name for name in names if name not in RATE_SOURCES]
-        if unknown or not names:
-            raise ConfigError(
-                f"FEEDSVC_RATES_SOURCES: unknown {', '.join(unknown) or 'empty list'}; "
-                f"allowed: {', '.join(RATE_SOURCES)}"
-            )
+        if not names:
+            raise ConfigError("FEEDSVC_RATES_SOURCES: empty list; name at least one source")
         return names
 
 
@@ -246,7 +222,6 @@ class TestConfig(Config):
     """Settings for the test suite: no scheduler, and a database chosen by the test."""
 
     TESTING = True
-    FEED_MARKER_TTL = 0.0  # tests check that every write changes the ETag at once
 
     def __init__(self, environ: Mapping[str, str] | None = None, **overrides: object) -> None:
         super().__init__({"FEEDSVC_SCHEDULER": "off", **(environ or {})})

@@ -2,7 +2,7 @@
 
 Usage: .venv/bin/python bench/feeds.py [--n 10000 --n 100000] [--duration 5] [--rounds 3] [--connections 8]
 Needs `wrk` (Debian: apt-get install wrk). Databases are SQLite files under bench/out/ (kept between runs).
-Aims (issue 3): feed 200 >= 0.6 x floor, 304 >= 0.8 x floor, listing page >= 0.3 x floor, and latency
+Aims: feed 200 >= 0.6 x floor, 304 >= 0.8 x floor, listing page >= 0.3 x floor, and latency
 that does not grow with N.
 """
 

@@ -14,6 +14,9 @@ def create_app(config: Config | None = None) -> Flask:
     """Build the app: configuration, database, cache, blueprints, error handlers."""
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_object(config or Config())
+    from feedsvc.rates.sources import configure_sources
+
+    configure_sources(app.config)  # only the registry knows the sources: it checks their settings
     if not app.config.get("DATABASE_URL"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'feedsvc.sqlite3'}"
@@ -33,7 +36,7 @@ def create_app(config: Config | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from feedsvc import health
-    from feedsvc.articles import api as articles_api
+    from feedsvc.api import routes as api_routes
     from feedsvc.embed import routes as embed_routes
     from feedsvc.feeds import routes as feed_routes
     from feedsvc.rates import routes as rate_routes
@@ -41,7 +44,7 @@ def _register_blueprints(app: Flask) -> None:
 
     api = Api(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    api.register_blueprint(articles_api.bp)
+    api.register_blueprint(api_routes.bp)
     for blueprint in (health.bp, feed_routes.bp, rate_routes.bp, embed_routes.bp, pages.bp,
                       rates_page.bp):
         app.register_blueprint(blueprint)

@@ -1,19 +1,37 @@
-"""Change markers: a revision and a time per scope, bumped in the same transaction as a write."""
+"""Change markers: a revision and a time per scope, bumped in the same transaction as every write.
+
+ETags and Last-Modified of feeds, pages, embeds and rates derive from them, so a reader gets a 304
+until something in its scope changes, and a new ETag the moment a write commits, on every worker.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from flask import current_app
+from sqlalchemy import Engine, bindparam, select, update
 from sqlalchemy.orm import Session
 
+from feedsvc.db import get_engine
 from feedsvc.models import ChangeMarker
 
+# Used only if a scope has no marker row (seeding creates them): a fixed time keeps bytes stable.
+EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
+# Built and compiled once: constructing the statement per request costs more than running it.
+_MARKER = select(ChangeMarker.revision, ChangeMarker.changed_at).where(
+    ChangeMarker.scope == bindparam("scope")
+)
 
-def country_scope(slug: str) -> str:
-    """The scope name of one country's articles."""
-    return f"articles:{slug}"
+
+@dataclass(frozen=True)
+class Marker:
+    """The revision and time (whole seconds) of the last change in a scope."""
+
+    scope: str
+    revision: int
+    changed_at: datetime
 
 
 def bump_markers(session: Session, scopes: Iterable[str], now: datetime) -> None:
@@ -31,6 +49,54 @@ def bump_markers(session: Session, scopes: Iterable[str], now: datetime) -> None
     )
 
 
-def get_marker(session: Session, scope: str) -> ChangeMarker | None:
-    """The marker of one scope, or None."""
-    return session.get(ChangeMarker, scope)
+def read_marker(scope: str, session: Session | None = None) -> Marker:
+    """The committed marker of ``scope`` (or, given ``session``, the marker as that session sees it)."""
+    if session is not None:
+        row = session.execute(_MARKER, {"scope": scope}).first()
+        return _marker(scope, row and (row[0], row[1]))
+    reader = current_app.extensions.get("feedsvc.markers")
+    if reader is None:
+        reader = current_app.extensions["feedsvc.markers"] = _RawReader(get_engine())
+    return reader.read(scope)
+
+
+def _marker(scope: str, row: tuple[int, datetime] | None) -> Marker:
+    if row is None:
+        return Marker(scope, 0, EPOCH)
+    return Marker(scope, row[0], row[1].replace(microsecond=0))
+
+
+class _RawReader:
+    """Reads a marker on a raw DBAPI connection from the engine's pool, no transaction kept open.
+
+    Every feed, page and rate request reads one, and most end in a 304 or a cache hit. SQLAlchemy's
+    Connection wrapper costs more than the query itself there (bench/feeds.py), so the statement is
+    compiled once for the engine's dialect and run on the pooled DBAPI connection; the column's type
+    still converts the time.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        compiled = _MARKER.compile(dialect=engine.dialect)
+        self.compiled = compiled
+        self.sql = compiled.string
+        self.names = compiled.positiontup if compiled.positional else None
+        changed_at = ChangeMarker.__table__.c.changed_at.type
+        self.to_datetime = changed_at.dialect_impl(engine.dialect).result_processor(engine.dialect, None)
+
+    def read(self, scope: str) -> Marker:
+        """The committed marker of ``scope``, in one primary-key lookup."""
+        params = self.compiled.construct_params({"scope": scope})
+        args = tuple(params[name] for name in self.names) if self.names is not None else params
+        connection = self.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            cursor.execute(self.sql, args)
+            row = cursor.fetchone()
+            cursor.close()
+        finally:
+            connection.close()  # back to the pool, rolled back there: no snapshot outlives the read
+        if row is None:
+            return _marker(scope, None)
+        changed_at = self.to_datetime(row[1]) if self.to_datetime else row[1]
+        return _marker(scope, (row[0], changed_at))

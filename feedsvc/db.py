@@ -13,6 +13,7 @@ from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import CountryConfig
+from feedsvc.countries import ARTICLES_SCOPE, RATES_SCOPE, country_scope
 from feedsvc.models import ChangeMarker, Country
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -96,9 +97,8 @@ def seed_countries(session: Session, countries: Iterable[CountryConfig]) -> None
         country.slug, country.name = cfg.slug, cfg.name
         country.currency, country.position = cfg.currency, position
         session.add(country)
-        for scope in (f"articles:{cfg.slug}",):
-            if scope not in scopes:
-                session.add(ChangeMarker(scope=scope, revision=0, changed_at=now))
-    for scope in ("articles", "rates"):
+        if country_scope(cfg.slug) not in scopes:
+            session.add(ChangeMarker(scope=country_scope(cfg.slug), revision=0, changed_at=now))
+    for scope in (ARTICLES_SCOPE, RATES_SCOPE):
         if scope not in scopes:
             session.add(ChangeMarker(scope=scope, revision=0, changed_at=now))

@@ -6,33 +6,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from feedsvc.db import get_session
-from feedsvc.models import RateRun
-from feedsvc.rates.sources import all_source_classes
+from feedsvc.rates.service import last_update_success
 
 bp = Blueprint("health", __name__)
 
 
-def last_rates_success(session: Session) -> datetime | None:
-    """When an update of a real upstream last finished without an error, or None."""
-    # A backfill of old days, or the constant TMT peg, succeeding says nothing about fresh rates.
-    constant = [name for name, cls in all_source_classes().items() if cls.constant]
-    return session.scalars(
-        select(RateRun.finished_at)
-        .where(RateRun.job == "update", RateRun.error.is_(None), RateRun.finished_at.is_not(None))
-        .where(RateRun.source.not_in(constant))
-        .order_by(RateRun.finished_at.desc())
-        .limit(1)
-    ).first()
-
-
 def rates_health() -> dict[str, Any]:
     """``last_success`` (RFC 3339 or None) and ``stale``: no success within RATES_STALE_HOURS."""
-    last = last_rates_success(get_session())
+    last = last_update_success()
     limit = timedelta(hours=current_app.config["RATES_STALE_HOURS"])
     stale = last is None or datetime.now(UTC) - last > limit
     return {

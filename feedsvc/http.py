@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from pathlib import Path
 
 from flask import Flask, Request, Response, request
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.http import http_date, is_resource_modified, quote_etag
 
+PACKAGE = Path(__file__).parent
+RENDER_SUFFIXES = {".py", ".html", ".css", ".js"}
 FEED_CACHE = "public, max-age=300"
 CSP = (
     "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; "
@@ -17,10 +21,23 @@ CSP = (
 )
 
 
+@functools.cache
+def render_version() -> str:
+    """A digest of feedsvc's code, templates and static files, taken once per process.
+
+    Part of every ETag (and so of every cache key): a deployment that changes what a response looks
+    like changes its ETag, with no constant to remember to bump.
+    """
+    digest = hashlib.sha256()
+    for path in sorted(p for p in PACKAGE.rglob("*") if p.suffix in RENDER_SUFFIXES and p.is_file()):
+        digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def make_etag(*parts: object) -> str:
     """A strong ETag built from the data that determines a response (not from its bytes)."""
-    digest = hashlib.sha256("\x1f".join(map(str, parts)).encode("utf-8", "surrogatepass"))
-    return digest.hexdigest()[:32]
+    text = "\x1f".join((render_version(), *map(str, parts)))
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def conditional_response(

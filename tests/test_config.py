@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from config import DEFAULT_SOURCE_URLS, RATE_SOURCES, Config, ConfigError, parse_countries
+import config
+from config import Config, ConfigError, parse_countries
+from feedsvc import create_app
+from feedsvc.rates.sources import all_source_classes, default_urls
 
 FEEDSVC = Path(sys.executable).parent / "feedsvc"
 
@@ -17,8 +20,8 @@ FEEDSVC = Path(sys.executable).parent / "feedsvc"
 def test_defaults() -> None:
     config = Config({})
     assert config.ENV == "development" and config.DATABASE_URL is None and config.PUBLIC_URL is None
-    assert config.SCHEDULER is True and config.RATES_SOURCES == RATE_SOURCES
-    assert config.SOURCE_URLS == DEFAULT_SOURCE_URLS and config.CACHE_URL is None
+    assert config.SCHEDULER is True and config.RATES_SOURCES is None  # the registry's order, below
+    assert config.SOURCE_URLS == {} and config.CACHE_URL is None
     assert [c.slug for c in config.COUNTRIES] == [
         "kazakhstan", "kyrgyzstan", "tajikistan", "turkmenistan", "uzbekistan",
     ]
@@ -59,12 +62,10 @@ BAD = [
     ("FEEDSVC_SCHEDULER", "maybe"),
     ("FEEDSVC_RATES_CRON", "every hour"),
     ("FEEDSVC_RATES_CRON", "61 * * * *"),
-    ("FEEDSVC_RATES_SOURCES", "nbk,ecb"),
     ("FEEDSVC_RATES_SOURCES", " , "),
     ("FEEDSVC_SOURCE_NBK_URL", "not a url {date:%Y}"),
     ("FEEDSVC_SOURCE_NBK_URL", "https://x.example/{day:%Y}"),
     ("FEEDSVC_SOURCE_NBK_URL", "https://x.example/{date:%Y"),
-    ("FEEDSVC_SOURCE_ECB_URL", "https://x.example/{date:%Y}"),
     ("FEEDSVC_SOURCE_NBK_CRON", "sometimes"),
     ("FEEDSVC_RATES_CROSSCHECK_PCT", "-5"),
     ("FEEDSVC_RATES_CROSSCHECK_PCT", "five"),
@@ -82,6 +83,31 @@ def test_a_bad_value_names_its_variable(name: str, value: str) -> None:
         Config({name: value})
 
 
+# Only the rate-source registry knows the sources: it checks their names when the app is created.
+UNKNOWN_SOURCES = [
+    ("FEEDSVC_RATES_SOURCES", "nbk,ecb"),
+    ("FEEDSVC_SOURCE_ECB_URL", "https://x.example/{date:%Y}"),
+    ("FEEDSVC_SOURCE_NBK_FALLBACK_URL", "https://x.example/{date:%Y}"),
+    ("FEEDSVC_SOURCE_ECB_CRON", "7 * * * *"),
+]
+
+
+@pytest.mark.parametrize(("name", "value"), UNKNOWN_SOURCES)
+def test_an_unknown_source_names_its_variable(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=name):
+        create_app(config.TestConfig({name: value}, DATABASE_URL="sqlite:///:memory:"))
+
+
+def test_the_registry_fills_in_the_sources_and_their_urls() -> None:
+    nbk = "http://127.0.0.1:9000/nbk?d={date:%d.%m.%Y}"
+    app = create_app(config.TestConfig({"FEEDSVC_SOURCE_NBK_URL": nbk}, DATABASE_URL="sqlite:///:memory:"))
+    assert app.config["RATES_SOURCES"] == ("nbk", "nbkr", "nbt", "cbu", "cbt", "peg", "currency-api")
+    assert tuple(all_source_classes()) == app.config["RATES_SOURCES"]
+    assert app.config["SOURCE_URLS"] == {**default_urls(), "nbk": nbk}
+    assert default_urls()["nbkr-history"].startswith("https://www.nbkr.kg/")
+    app.extensions["feedsvc.engine"].dispose()
+
+
 def test_production_requires_a_secret_key() -> None:
     with pytest.raises(ConfigError, match="FEEDSVC_SECRET_KEY"):
         Config({"FEEDSVC_ENV": "production"})
@@ -92,7 +118,8 @@ def test_countries_are_checked_against_iso_tables() -> None:
     assert (turkmenistan.code, turkmenistan.slug, turkmenistan.currency) == ("tm", "turkmenistan", "TMT")
 
 
-@pytest.mark.parametrize(("name", "value"), [BAD[0], BAD[9], ("FEEDSVC_SOURCE_ECB_URL", "https://x")])
+@pytest.mark.parametrize(("name", "value"), [BAD[0], BAD[9], ("FEEDSVC_SOURCE_ECB_URL", "https://x"),
+                                             ("FEEDSVC_RATES_SOURCES", "nbk,ecb")])
 def test_the_cli_fails_at_startup_with_the_variable_name(tmp_path, name: str, value: str) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
     env[name] = value

@@ -9,7 +9,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from feedsvc.articles.clean import MAX_TITLE, has_illegal
-from feedsvc.web.urls import article_page_url, external_url
+from feedsvc.urls import article_page_url, feed_urls
 
 SLUG = validate.Regexp(r"^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*\Z", error="must be a slug (a-z, 0-9, -)")
 BCP47 = validate.Regexp(
@@ -150,11 +150,7 @@ class CountrySchema(Schema):
     code = fields.String()
     name = fields.String()
     currency = fields.String()
-    feeds = fields.Function(
-        lambda c: {fmt: external_url("feeds.get_feed", country=c.slug, fmt=fmt)
-                   for fmt in ("rss", "atom", "json")},
-        metadata={"type": "object"},
-    )
+    feeds = fields.Function(lambda c: feed_urls(c.slug), metadata={"type": "object"})
 
 
 class CountryListSchema(Schema):

@@ -14,7 +14,8 @@ from sqlalchemy import ColumnElement, Select, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from feedsvc.articles.clean import clean_article_fields
-from feedsvc.changes import bump_markers, country_scope
+from feedsvc.changes import bump_markers
+from feedsvc.countries import ARTICLES_SCOPE, country_scope, find_country
 from feedsvc.models import Article, Country, Tag, article_countries, article_tags
 
 
@@ -120,6 +121,23 @@ def list_articles(
     return Page(items=items, page=page, per_page=per_page, total=total)
 
 
+def newest_articles(session: Session, country: str | None, tag: str | None, limit: int) -> list[Article]:
+    """The newest ``limit`` articles of a country slug (None: every country), optionally with a tag."""
+    stmt = newest_first(filter_articles(select(Article), country, tag)).limit(limit)
+    return list(session.scalars(stmt))
+
+
+def list_country_articles(session: Session, country: str, page: int, per_page: int) -> Page:
+    """One page of a country's articles, newest first, with the total for "1 - 20 of 45"."""
+    # Counting the link table's rows of one country is cheaper than counting filtered articles.
+    country_id = select(Country.id).where(Country.slug == country).scalar_subquery()
+    count = select(func.count()).select_from(article_countries)
+    total = session.scalar(count.where(article_countries.c.country_id == country_id)) or 0
+    stmt = newest_first(filter_articles(select(Article), country))
+    items = list(session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))
+    return Page(items=items, page=page, per_page=per_page, total=total)
+
+
 def count_by_country(session: Session) -> dict[str, int]:
     """Number of articles per country slug."""
     rows = session.execute(
@@ -133,12 +151,6 @@ def count_by_country(session: Session) -> dict[str, int]:
 def list_countries(session: Session) -> list[Country]:
     """The tracked countries in configured order."""
     return list(session.scalars(select(Country).order_by(Country.position)))
-
-
-def get_country(session: Session, slug_or_code: str) -> Country | None:
-    """The country with this slug or ISO code (lower case), or None."""
-    key = slug_or_code.lower()
-    return session.scalar(select(Country).where(or_(Country.slug == key, Country.code == key)))
 
 
 def _resolve_countries(session: Session, names: Sequence[str]) -> list[Country]:
@@ -164,7 +176,30 @@ def _resolve_tags(session: Session, slugs: Sequence[str]) -> list[Tag]:
 
 
 def _scopes(countries: Sequence[Country]) -> set[str]:
-    return {"articles"} | {country_scope(c.slug) for c in countries}
+    return {ARTICLES_SCOPE} | {country_scope(c.slug) for c in countries}
+
+
+def changed_fields(session: Session, article: Article, data: Mapping[str, Any]) -> set[str]:
+    """Names of the fields whose cleaned new value differs from what the article holds."""
+    clean = clean_article_fields(data, data.get("source_url") or article.source_url)
+    changed = set()
+    for key, value in clean.items():
+        if key == "uuid":
+            continue  # a uuid never changes
+        if key == "countries":
+            found = [find_country(name) for name in value]
+            # An unknown country counts as a change: the update then reports it.
+            value = None if None in found else sorted({c.slug for c in found if c is not None})
+            current: Any = sorted(c.slug for c in article.countries)
+        elif key == "tags":
+            value, current = sorted({tag.lower() for tag in value or []}), [t.slug for t in article.tags]
+        else:
+            current = getattr(article, key)
+            if key in ("summary", "content_html") and value is None:
+                value = ""
+        if value != current:
+            changed.add(key)
+    return changed
 
 
 def create_article(

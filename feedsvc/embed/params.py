@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from feedsvc.errors import BadRequestParams
-from feedsvc.feeds.params import TAG
+from feedsvc.countries import ALL, tracked, tracked_currencies
+from feedsvc.params import QueryParams
+from feedsvc.rates.params import Pair, read_pairs
 
 THEMES = ("light", "dark", "auto")
 MAX_LIMIT = 100
 DEFAULT_LIMIT = 5
+OPTIONS = ("limit", "theme", "tag")
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,11 @@ class HeadlinesQuery:
     theme: str = "auto"
     tag: str | None = None
 
+    def params(self) -> dict[str, Any]:
+        """The query string of these options, defaults left out."""
+        return {"limit": self.limit if self.limit != DEFAULT_LIMIT else None,
+                "theme": self.theme if self.theme != "auto" else None, "tag": self.tag}
+
 
 @dataclass(frozen=True)
 class BuilderQuery:
@@ -30,60 +38,45 @@ class BuilderQuery:
     options: HeadlinesQuery
 
 
-def _reject_unknown(args: Mapping[str, str], allowed: Iterable[str]) -> None:
-    unknown = sorted(set(args) - set(allowed))
-    if unknown:
-        raise BadRequestParams(
-            f"unknown parameter {', '.join(unknown)}; allowed: {', '.join(allowed)}",
-            {name: ["unknown parameter"] for name in unknown},
-        )
+@dataclass(frozen=True)
+class TickerQuery:
+    """The rates iframe page: which pairs, in which theme."""
+
+    pairs: tuple[Pair, ...]
+    theme: str
 
 
-def _parse_options(args: Mapping[str, str], errors: dict[str, list[str]]) -> HeadlinesQuery:
-    limit_text = (args.get("limit") or str(DEFAULT_LIMIT)).strip()
-    limit = int(limit_text) if limit_text.isascii() and limit_text.isdigit() else 0
-    if not 1 <= limit <= MAX_LIMIT:
-        errors["limit"] = [f"must be a whole number from 1 to {MAX_LIMIT}"]
-    theme = (args.get("theme") or "auto").strip().lower()
-    if theme not in THEMES:
-        errors["theme"] = [f"must be one of {', '.join(THEMES)}"]
-    tag = (args.get("tag") or "").strip().lower() or None
-    if tag is not None and (len(tag) > 64 or not TAG.fullmatch(tag)):
-        errors["tag"] = ["must be a tag slug (a-z, 0-9, -)"]
-    return HeadlinesQuery(limit=limit, theme=theme, tag=tag)
+def _embed_params(args: Mapping[str, str], allowed: tuple[str, ...]) -> QueryParams:
+    # The builder is an HTML form: it submits its empty fields, which mean "the default".
+    return QueryParams(args, allowed, blank="absent")
 
 
-def _raise_if(errors: dict[str, list[str]]) -> None:
-    if errors:
-        detail = "; ".join(f"{name}: {msgs[0]}" for name, msgs in errors.items())
-        raise BadRequestParams(f"bad parameters ({detail})", errors)
+def _read_options(params: QueryParams) -> HeadlinesQuery:
+    return HeadlinesQuery(limit=params.whole("limit", DEFAULT_LIMIT, 1, MAX_LIMIT),
+                          theme=params.choice("theme", THEMES, "auto"), tag=params.tag())
 
 
 def parse_headlines_query(args: Mapping[str, str]) -> HeadlinesQuery:
     """Parse ``?limit=&theme=&tag=`` of ``/embed/<country>``."""
-    _reject_unknown(args, ("limit", "theme", "tag"))
-    errors: dict[str, list[str]] = {}
-    options = _parse_options(args, errors)
-    _raise_if(errors)
+    params = _embed_params(args, OPTIONS)
+    options = _read_options(params)
+    params.done()
     return options
 
 
-def parse_theme(args: Mapping[str, str]) -> str:
-    """The ``theme`` of the rates iframe page (its other parameters belong to the rates parser)."""
-    errors: dict[str, list[str]] = {}
-    theme = _parse_options({"theme": args.get("theme", "auto")}, errors).theme
-    _raise_if(errors)
-    return theme
+def parse_ticker_query(args: Mapping[str, str]) -> TickerQuery:
+    """Parse ``?pairs=&theme=`` of ``/embed/rates``."""
+    params = _embed_params(args, ("pairs", "theme"))
+    query = TickerQuery(read_pairs(params, tracked_currencies()), params.choice("theme", THEMES, "auto"))
+    params.done()
+    return query
 
 
-def parse_builder_query(args: Mapping[str, str], countries: Iterable[str]) -> BuilderQuery:
-    """Parse the builder form ``?country=&tag=&limit=&theme=``; ``countries`` are the allowed slugs."""
-    _reject_unknown(args, ("country", "limit", "theme", "tag"))
-    allowed = list(countries)
-    errors: dict[str, list[str]] = {}
-    country = (args.get("country") or allowed[0]).strip().lower()
-    if country not in allowed:
-        errors["country"] = [f"must be one of {', '.join(allowed)}"]
-    options = _parse_options(args, errors)
-    _raise_if(errors)
+def parse_builder_query(args: Mapping[str, str]) -> BuilderQuery:
+    """Parse the builder form ``?country=&tag=&limit=&theme=``: a tracked country's slug or ``all``."""
+    params = _embed_params(args, ("country", *OPTIONS))
+    allowed = [c.slug for c in tracked()] + [ALL]
+    country = params.choice("country", allowed, allowed[0])
+    options = _read_options(params)
+    params.done()
     return BuilderQuery(country=country, options=options)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from markupsafe import escape
 
 from feedsvc.embed.params import DEFAULT_LIMIT, BuilderQuery
-from feedsvc.web.urls import external_url
+from feedsvc.urls import external_url
 
 # Iframes cannot size themselves to their content: a height that fits `limit` one-line headlines.
 ROW_HEIGHT, FRAME_CHROME, MAX_FRAME = 56, 120, 900
@@ -51,8 +51,9 @@ def make_snippets(query: BuilderQuery) -> Snippets:
     height = min(FRAME_CHROME + ROW_HEIGHT * options.limit, MAX_FRAME)
     return Snippets(
         script=_script(external_url("embed.get_headlines_script"), {**data, **theme}),
-        iframe=_iframe(external_url("embed.show_headlines", country=query.country, **args), "Headlines",
+        iframe=_iframe(external_url("embed.show_headlines_frame", country=query.country, **args), "Headlines",
                        height),
         ticker=_script(external_url("embed.get_rates_script"), theme),
-        ticker_iframe=_iframe(external_url("embed.show_rates", theme=options.theme), "Exchange rates", 80),
+        ticker_iframe=_iframe(external_url("embed.show_rates_frame", theme=options.theme), "Exchange rates",
+                              80),
     )

@@ -1,6 +1,6 @@
 """RSS 2.0 and Atom 1.0 through feedgen. The only module that imports feedgen, so it can be replaced.
 
-feedgen 1.0.0 pitfalls handled here (see STYLE.md): entries appended with ``order="append"``; the
+feedgen 1.0.0 pitfalls handled here: entries appended with ``order="append"``; the
 ``rel="self"`` link added before the alternate one (RSS keeps the last); ``updated``/``lastBuildDate``
 always set from the change marker (its default is "now"); GUIDs are ``urn:uuid`` with
 ``isPermaLink="false"``; authors go to ``dc:creator`` in RSS (its ``<author>`` needs an e-mail);

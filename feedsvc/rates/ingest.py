@@ -6,7 +6,7 @@ publishes now, as frankfurter does, rather than keep a value upstream has withdr
 ``DO NOTHING`` would freeze the first answer forever). A day-on-day jump above ``max_jump_pct`` is
 refused and recorded as a ``RateAnomaly`` unless another source agrees with the new value that day.
 
-Cross-check (issue 6): an official observation that differs from its reference source's (currency-api)
+Cross-check: an official observation that differs from its reference source's (currency-api)
 for the same (date, currency) by more than ``crosscheck_pct`` is stored but **held back** — a
 ``RateAnomaly(reason="disagree")`` the query side never serves past. Whichever of the two arrives second
 triggers the check; a later correction that brings them back together releases it.
@@ -23,8 +23,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from feedsvc.changes import bump_markers
+from feedsvc.countries import RATES_SCOPE
 from feedsvc.models import RateAnomaly, RateObservation, RateSourceDay
-from feedsvc.rates.query import HELD_BACK
+from feedsvc.rates.constants import HELD_BACK
 from feedsvc.rates.sources import all_source_classes
 from feedsvc.rates.sources.base import Observation, SourceError
 
@@ -83,7 +84,7 @@ def store_observations(
         written += 1
     held_changed = crosscheck(session, source, day, sorted({o.currency for o in observations}), now, limits)
     if written or held_changed:
-        bump_markers(session, ["rates"], now)
+        bump_markers(session, [RATES_SCOPE], now)
     mark_day(session, source, day, "ok", now)
     session.flush()
     return StoreResult(written, refused)

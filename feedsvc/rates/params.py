@@ -1,23 +1,21 @@
-"""Parse the query strings of the rate endpoints into frozen dataclasses (or a 400)."""
+"""The query strings of the rate endpoints, one parser each, parsed into frozen dataclasses (or a 400)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cached_property
-from typing import TypeVar
 
-from feedsvc.errors import BadRequestParams
+from feedsvc.params import QueryParams
+from feedsvc.rates.constants import USD
 
-USD = "USD"
 DEFAULT_DAYS = 30
 MAX_DAYS = 30 * 366  # 30 years: longer ranges are a typo, not an analysis
 LAYOUTS = ("long", "wide")
-_PAIR = re.compile(r"^([A-Za-z]{3})/([A-Za-z]{3})$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-T = TypeVar("T")
+SERIES = ("from", "to", "pairs", "source")
+_PAIR = re.compile(r"([A-Za-z]{3})/([A-Za-z]{3})")
 
 
 @dataclass(frozen=True)
@@ -38,7 +36,7 @@ class Pair:
 
 @dataclass(frozen=True)
 class RateQuery:
-    """A parsed /rates.csv, /rates.json or /rates page request; None dates mean 'default'."""
+    """A parsed rate request; None dates mean 'default' until ``resolve_range``."""
 
     pairs: tuple[Pair, ...]
     start: date | None = None
@@ -62,49 +60,45 @@ def default_pairs(tracked: Iterable[str]) -> tuple[Pair, ...]:
     return tuple(Pair(currency, USD) for currency in tracked)
 
 
-def parse_rate_query(
-    args: Mapping[str, str],
-    tracked: tuple[str, ...],
-    sources: tuple[str, ...],
-    allowed: tuple[str, ...] = ("from", "to", "pairs", "source"),
-) -> RateQuery:
-    """Parse and check ``args``; raise BadRequestParams listing what is allowed."""
-    errors: dict[str, list[str]] = {}
-    unknown = sorted(set(args) - set(allowed))
-    if unknown:
-        errors["_unknown"] = [f"unknown parameter(s) {', '.join(unknown)}; allowed: {', '.join(allowed)}"]
-    getlist = getattr(args, "getlist", None)  # a query string may repeat a name; say so, don't pick one
-    repeated = sorted(name for name in args if getlist and len(getlist(name)) > 1)
-    if repeated:
-        errors["_repeated"] = [f"give {', '.join(repeated)} once (pairs takes a comma list)"]
-    start = _collect(errors, "from", lambda: parse_date(args.get("from"), "from"))
-    end = _collect(errors, "to", lambda: parse_date(args.get("to"), "to"))
-    pairs = _collect(errors, "pairs", lambda: parse_pairs(args.get("pairs"), tracked))
-    if "pair" in allowed:  # the HTML page charts one pair
-        pairs = _collect(errors, "pair", lambda: parse_one_pair(args.get("pair"), tracked))
-    layout = args.get("layout", "long") if "layout" in allowed else "long"
-    if layout not in LAYOUTS:
-        errors["layout"] = [f"unknown layout {layout!r}; allowed: {', '.join(LAYOUTS)}"]
-    source = args.get("source")
-    if source is not None and source not in sources:
-        errors["source"] = [f"unknown source {source!r}; allowed: {', '.join(sources)}"]
-    if start and end:
-        _check_range(errors, start, end)
-    if errors:
-        raise BadRequestParams(_summary(errors), errors)
-    return RateQuery(pairs=pairs, start=start, end=end, layout=layout, source=source)
+def parse_csv_query(args: Mapping[str, str], tracked: tuple[str, ...],
+                    sources: tuple[str, ...]) -> RateQuery:
+    """``/rates.csv``: ``from``, ``to``, ``pairs``, ``source`` and ``layout``."""
+    params = QueryParams(args, (*SERIES, "layout"))
+    query = _read_series(params, tracked, sources, params.choice("layout", LAYOUTS, "long"))
+    params.done()
+    return query
 
 
-def parse_date(value: str | None, name: str) -> date | None:
-    """A YYYY-MM-DD calendar date, or None when absent."""
-    if value is None:
-        return None
-    try:
-        if not _DATE.match(value):
-            raise ValueError
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"{name}={value!r} is not a calendar date; expected YYYY-MM-DD") from None
+def parse_json_query(args: Mapping[str, str], tracked: tuple[str, ...],
+                     sources: tuple[str, ...]) -> RateQuery:
+    """``/rates.json``: ``from``, ``to``, ``pairs`` and ``source``."""
+    params = QueryParams(args, SERIES)
+    query = _read_series(params, tracked, sources, "long")
+    params.done()
+    return query
+
+
+def parse_latest_query(args: Mapping[str, str], tracked: tuple[str, ...],
+                       sources: tuple[str, ...]) -> RateQuery:
+    """``/rates/latest.json``: ``pairs`` and ``source``."""
+    params = QueryParams(args, ("pairs", "source"))
+    query = RateQuery(read_pairs(params, tracked), source=_read_source(params, sources))
+    params.done()
+    return query
+
+
+def parse_chart_query(args: Mapping[str, str], tracked: tuple[str, ...]) -> RateQuery:
+    """The ``/rates`` page: one ``pair`` and its range ``from``, ``to``."""
+    params = QueryParams(args, ("pair", "from", "to"))
+    pairs = params.parsed("pair", lambda value: _one_pair(value, tracked), default_pairs(tracked)[:1])
+    start, end = _read_range(params)
+    params.done()
+    return RateQuery(pairs, start, end)
+
+
+def read_pairs(params: QueryParams, tracked: tuple[str, ...]) -> tuple[Pair, ...]:
+    """The ``pairs`` parameter: a comma list of BASE/QUOTE (default: each tracked currency /USD)."""
+    return params.parsed("pairs", lambda value: parse_pairs(value, tracked), default_pairs(tracked))
 
 
 def parse_pairs(value: str | None, tracked: tuple[str, ...]) -> tuple[Pair, ...]:
@@ -114,9 +108,9 @@ def parse_pairs(value: str | None, tracked: tuple[str, ...]) -> tuple[Pair, ...]
     allowed = (*tracked, USD)
     pairs: list[Pair] = []
     for item in (part.strip() for part in value.split(",")):
-        match = _PAIR.match(item)
+        match = _PAIR.fullmatch(item)
         if not match:
-            raise ValueError(f"{item!r} is not a pair; expected BASE/QUOTE such as {tracked[0]}/USD")
+            raise ValueError(f"{item[:64]!r} is not a pair; expected BASE/QUOTE such as {tracked[0]}/USD")
         base, quote = match.group(1).upper(), match.group(2).upper()
         bad = [c for c in (base, quote) if c not in allowed]
         if bad:
@@ -125,14 +119,6 @@ def parse_pairs(value: str | None, tracked: tuple[str, ...]) -> tuple[Pair, ...]
             raise ValueError(f"{item!r} pairs a currency with itself")
         pairs.append(Pair(base, quote))
     return tuple(dict.fromkeys(pairs))
-
-
-def parse_one_pair(value: str | None, tracked: tuple[str, ...]) -> tuple[Pair, ...]:
-    """Exactly one BASE/QUOTE (default: the first tracked currency against USD)."""
-    pairs = parse_pairs(value, tracked)
-    if value is not None and len(pairs) != 1:
-        raise ValueError("give one pair, such as KZT/USD")
-    return pairs[:1]
 
 
 def resolve_range(query: RateQuery, newest: date | None, today: date, days: int = DEFAULT_DAYS) -> RateQuery:
@@ -144,20 +130,31 @@ def resolve_range(query: RateQuery, newest: date | None, today: date, days: int 
     return RateQuery(query.pairs, start, end, query.layout, query.source)
 
 
-def _collect(errors: dict[str, list[str]], name: str, parse: Callable[[], T]) -> T | None:
-    try:
-        return parse()
-    except ValueError as exc:
-        errors[name] = [str(exc)]
+def _read_series(params: QueryParams, tracked: tuple[str, ...], sources: tuple[str, ...],
+                 layout: str) -> RateQuery:
+    start, end = _read_range(params)
+    return RateQuery(read_pairs(params, tracked), start, end, layout, _read_source(params, sources))
+
+
+def _read_range(params: QueryParams) -> tuple[date | None, date | None]:
+    start, end = params.day("from"), params.day("to")
+    if start and end and start > end:
+        params.error("from", f"from={start} is after to={end}")
+    elif start and end and (end - start).days >= MAX_DAYS:
+        params.error("to", f"the range is longer than the maximum of {MAX_DAYS} days (30 years)")
+    return start, end
+
+
+def _read_source(params: QueryParams, sources: tuple[str, ...]) -> str | None:
+    source = params.raw("source")
+    if source is not None and source not in sources:
+        params.error("source", f"unknown source {source[:64]!r}; allowed: {', '.join(sources)}")
         return None
+    return source
 
 
-def _check_range(errors: dict[str, list[str]], start: date, end: date) -> None:
-    if start > end:
-        errors["from"] = [f"from={start} is after to={end}"]
-    elif (end - start).days >= MAX_DAYS:
-        errors["to"] = [f"the range is longer than the maximum of {MAX_DAYS} days (30 years)"]
-
-
-def _summary(errors: dict[str, list[str]]) -> str:
-    return "; ".join(message for messages in errors.values() for message in messages)
+def _one_pair(value: str | None, tracked: tuple[str, ...]) -> tuple[Pair, ...]:
+    pairs = parse_pairs(value, tracked)
+    if value is not None and len(pairs) != 1:
+        raise ValueError("give one pair, such as KZT/USD")
+    return pairs[:1]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Context, Decimal
@@ -12,14 +12,13 @@ from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from feedsvc.models import RateAnomaly, RateObservation, RateRun
-from feedsvc.rates.params import USD, Pair, RateQuery
+from feedsvc.rates.constants import HELD_BACK, MIN_DIGITS, USD
+from feedsvc.rates.params import Pair, RateQuery
 
-MIN_DIGITS = 6
 _DIVISION = Context(prec=40)  # far more digits than any source publishes
 _HUNDREDTH = Decimal("0.01")
 _ONE = Decimal(1)
 WINDOW_DAYS = 92  # days per query of a long series
-HELD_BACK = "disagree"  # RateAnomaly.reason of an observation that must not be served (issue 6)
 
 
 @dataclass(frozen=True)
@@ -181,3 +180,15 @@ def select_source_status(session: Session, name: str) -> SourceStatus:
         .order_by(RateAnomaly.date.desc(), RateAnomaly.currency)
     ).all()
     return SourceStatus(first, last, success, error, list(held))
+
+
+def last_update_success(session: Session, constant: Iterable[str]) -> datetime | None:
+    """When an update of a real upstream (not one of ``constant``) last finished without an error."""
+    # A backfill of old days, or the constant TMT peg, succeeding says nothing about fresh rates.
+    return session.scalars(
+        select(RateRun.finished_at)
+        .where(RateRun.job == "update", RateRun.error.is_(None), RateRun.finished_at.is_not(None))
+        .where(RateRun.source.not_in(list(constant)))
+        .order_by(RateRun.finished_at.desc())
+        .limit(1)
+    ).first()

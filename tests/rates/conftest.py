@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 from pytest_httpserver import HTTPServer
 
-from config import DEFAULT_SOURCE_URLS
+from feedsvc.rates.sources import default_urls
 
 UPSTREAM = Path(__file__).parents[1] / "fixtures" / "upstream"
 
@@ -29,13 +29,13 @@ class Mirror:
 
     def template(self, name: str) -> str:
         """Source ``name``'s real URL template moved under the local server as /host/path."""
-        parts = urlsplit(DEFAULT_SOURCE_URLS[name])
+        parts = urlsplit(default_urls()[name])
         query = f"?{parts.query}" if parts.query else ""
         return self.server.url_for(f"/{parts.netloc}{parts.path}") + query
 
     def urls(self, **overrides: str) -> dict[str, str]:
         """``SOURCE_URLS`` with every upstream mirrored (keyword overrides: ``currency_api=...``)."""
-        urls = {name: self.template(name) if url else url for name, url in DEFAULT_SOURCE_URLS.items()}
+        urls = {name: self.template(name) if url else url for name, url in default_urls().items()}
         return {**urls, **{name.replace("_", "-"): url for name, url in overrides.items()}}
 
     def serve(self, name: str, day: date, body: bytes | str, status: int = 200,

@@ -11,7 +11,6 @@ import pytest
 import requests
 
 import config
-from config import DEFAULT_SOURCE_URLS
 from feedsvc.rates.http_client import USER_AGENT, make_http_session
 from feedsvc.rates.sources import Observation, all_source_classes, build_sources
 from feedsvc.rates.sources.base import NoData, SourceError
@@ -136,7 +135,7 @@ def test_registry_builds_enabled_sources_in_priority_order() -> None:
     sources = build_sources(settings)
     assert list(sources) == ["peg", "currency-api"]
     assert sources["currency-api"].url_for(date(2025, 5, 1)) == "http://127.0.0.1:1/2025"
-    assert sources["currency-api"].fallback_template == DEFAULT_SOURCE_URLS["currency-api-fallback"]
+    assert sources["currency-api"].fallback_template == CurrencyApi.default_fallback_url
     assert {"currency-api", "peg"} <= set(all_source_classes())
     for name, cls in all_source_classes().items():
         assert cls.name == name and cls.currencies and cls.attribution

@@ -10,7 +10,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from feedsvc.changes import get_marker
+from feedsvc.changes import read_marker
 from feedsvc.models import RateAnomaly, RateObservation, RateSourceDay
 from feedsvc.rates.ingest import Limits, store_observations
 from feedsvc.rates.sources.base import Observation, SourceError
@@ -38,10 +38,10 @@ def test_store_is_idempotent_and_exact(session: Session) -> None:
     day = [obs(DAY, "UZS", "12074.40038822"), obs(DAY, "KGS", "87.45917813")]
     assert store_observations(session, "currency-api", DAY, day, NOW).written == 2
     session.commit()
-    revision = get_marker(session, "rates").revision
+    revision = read_marker("rates", session).revision
     assert store_observations(session, "currency-api", DAY, day, NOW).written == 0
     session.commit()
-    assert get_marker(session, "rates").revision == revision  # nothing changed, no new ETag
+    assert read_marker("rates", session).revision == revision  # nothing changed, no new ETag
     session.expunge_all()
     assert stored(session) == {("currency-api", DAY, "UZS"): Decimal("12074.40038822"),
                                ("currency-api", DAY, "KGS"): Decimal("87.45917813")}
@@ -52,14 +52,14 @@ def test_store_is_idempotent_and_exact(session: Session) -> None:
 def test_an_upstream_correction_updates_the_row_and_bumps_rates(session: Session) -> None:
     store_observations(session, "currency-api", DAY, [obs(DAY, "KZT", "513.72289445")], NOW)
     session.commit()
-    revision = get_marker(session, "rates").revision
+    revision = read_marker("rates", session).revision
     later = datetime(2025, 12, 28, 7, tzinfo=UTC)
     result = store_observations(session, "currency-api", DAY, [obs(DAY, "KZT", "513.7")], later)
     session.commit()
     assert result.written == 1
     row = session.scalars(select(RateObservation)).one()
     assert (row.units_per_usd, row.fetched_at) == (Decimal("513.7"), later)
-    assert get_marker(session, "rates").revision == revision + 1
+    assert read_marker("rates", session).revision == revision + 1
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from feedsvc.changes import get_marker
+from feedsvc.changes import read_marker
 from feedsvc.models import RateAnomaly, RateObservation
 from feedsvc.rates.ingest import Limits, store_observations
 from feedsvc.rates.sources.base import Observation
@@ -191,13 +191,13 @@ def test_held_back_state_changes_bump_the_rates_marker(app: Flask) -> None:
         store(session, "currency-api", "412.73")
         store(session, "nbk", "478.77")
         assert held(session) == [("nbk", "KZT", Decimal("478.77"), "currency-api", Decimal("412.73"))]
-        revision = get_marker(session, "rates").revision
+        revision = read_marker("rates", session).revision
         assert store(session, "nbk", "478.77") == 0  # a rerun changes nothing
-        assert get_marker(session, "rates").revision == revision
+        assert read_marker("rates", session).revision == revision
         # Nothing written, but a wider tolerance releases the value: served data changes, so does the marker.
         assert store(session, "nbk", "478.77", Limits(crosscheck_pct=20.0)) == 0
         assert held(session) == []
-        assert get_marker(session, "rates").revision == revision + 1
+        assert read_marker("rates", session).revision == revision + 1
         store(session, "nbk", "478.00")  # corrected, still 15.8 % off: held back again, with the new value
         assert held(session) == [("nbk", "KZT", Decimal("478.00"), "currency-api", Decimal("412.73"))]
         assert session.scalars(select(RateObservation).where(RateObservation.source == "nbk")).one()

@@ -1,4 +1,4 @@
-"""parse_rate_query: defaults, normalisation, and a message listing what is allowed for each bad value."""
+"""The rate query parsers: defaults, normalisation, and a message listing what is allowed for each value."""
 
 from __future__ import annotations
 
@@ -7,15 +7,21 @@ from datetime import date
 import pytest
 
 from feedsvc.errors import BadRequestParams
-from feedsvc.rates.params import Pair, RateQuery, parse_rate_query, resolve_range
+from feedsvc.rates.params import (
+    Pair,
+    RateQuery,
+    parse_chart_query,
+    parse_csv_query,
+    parse_json_query,
+    resolve_range,
+)
 
 TRACKED = ("KZT", "KGS", "TJS", "TMT", "UZS")
 SOURCES = ("nbk", "currency-api")
-CSV = ("from", "to", "pairs", "source", "layout")
 
 
 def parse(**args: str) -> RateQuery:
-    return parse_rate_query(args, TRACKED, SOURCES, CSV)
+    return parse_csv_query(args, TRACKED, SOURCES)
 
 
 def test_defaults() -> None:
@@ -59,16 +65,15 @@ def test_every_bad_field_is_reported_at_once() -> None:
 
 def test_layout_only_where_allowed() -> None:
     with pytest.raises(BadRequestParams) as caught:
-        parse_rate_query({"layout": "long"}, TRACKED, SOURCES, ("from", "to", "pairs", "source"))
+        parse_json_query({"layout": "long"}, TRACKED, SOURCES)
     assert list(caught.value.fields) == ["_unknown"]
 
 
 def test_page_takes_one_pair() -> None:
-    page = ("pair", "from", "to")
-    assert parse_rate_query({}, TRACKED, SOURCES, page).pairs == (Pair("KZT", "USD"),)
-    assert parse_rate_query({"pair": "usd/uzs"}, TRACKED, SOURCES, page).pairs == (Pair("USD", "UZS"),)
+    assert parse_chart_query({}, TRACKED).pairs == (Pair("KZT", "USD"),)
+    assert parse_chart_query({"pair": "usd/uzs"}, TRACKED).pairs == (Pair("USD", "UZS"),)
     with pytest.raises(BadRequestParams):
-        parse_rate_query({"pair": "KZT/USD,KGS/USD"}, TRACKED, SOURCES, page)
+        parse_chart_query({"pair": "KZT/USD,KGS/USD"}, TRACKED)
 
 
 def test_resolve_range() -> None:

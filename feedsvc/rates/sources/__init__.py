@@ -1,9 +1,12 @@
-"""The registry of rate sources: name → class, and the enabled sources built from the config."""
+"""The registry of rate sources: every source class, its URL settings, and the enabled sources built
+from the config (FEEDSVC_RATES_SOURCES, FEEDSVC_SOURCE_<NAME>_URL and _CRON, checked against it)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
+from typing import Any
 
+from config import ConfigError, source_variable
 from feedsvc.rates.sources.base import NoData, Observation, Source, SourceError
 from feedsvc.rates.sources.cbt import CBT
 from feedsvc.rates.sources.cbu import CBU
@@ -13,36 +16,61 @@ from feedsvc.rates.sources.nbkr import NBKR
 from feedsvc.rates.sources.nbt import NBT
 from feedsvc.rates.sources.peg import Peg
 
-__all__ = ["NoData", "Observation", "Source", "SourceError", "all_source_classes", "build_sources"]
+__all__ = ["NoData", "Observation", "Source", "SourceError", "all_source_classes", "build_sources",
+           "configure_sources", "default_urls"]
 
-# One line per source; names are those of config.RATE_SOURCES.
-SOURCE_CLASSES: dict[str, type[Source]] = {
-    NBK.name: NBK,
-    NBKR.name: NBKR,
-    NBT.name: NBT,
-    CBU.name: CBU,
-    CBT.name: CBT,
-    CurrencyApi.name: CurrencyApi,
-    Peg.name: Peg,
-}
+# Every source, in the default priority order: each currency's own bank first, then the TMT peg, so
+# that TMT is served at the official rate when CBT is silent, and currency-api's market estimate last.
+SOURCE_CLASSES: tuple[type[Source], ...] = (NBK, NBKR, NBT, CBU, CBT, Peg, CurrencyApi)
 
 
 def all_source_classes() -> dict[str, type[Source]]:
-    """Every implemented source class by name (for listings such as /rates/sources.json)."""
-    return dict(SOURCE_CLASSES)
+    """Every implemented source class by name, in default priority order."""
+    return {cls.name: cls for cls in SOURCE_CLASSES}
 
 
-def build_sources(config: Mapping) -> dict[str, Source]:
-    """The enabled, implemented sources in priority order, with URLs from ``SOURCE_URLS``."""
-    urls = config["SOURCE_URLS"]
+def default_urls() -> dict[str, str]:
+    """Each URL setting's real upstream template: ``<name>``, ``<name>-fallback``, ``<name>-history``."""
+    urls: dict[str, str] = {}
+    for cls in SOURCE_CLASSES:
+        urls[cls.name] = cls.default_url
+        if cls.default_fallback_url is not None:
+            urls[f"{cls.name}-fallback"] = cls.default_fallback_url
+        if cls.default_history_url is not None:
+            urls[f"{cls.name}-history"] = cls.default_history_url
+    return urls
+
+
+def configure_sources(config: MutableMapping[str, Any]) -> None:
+    """Check the source settings against the registry; fill in the default order and URLs.
+
+    Raises ConfigError naming the variable of a source that does not exist.
+    """
+    classes = all_source_classes()
+    names = config.get("RATES_SOURCES") or tuple(classes)
+    unknown = [name for name in names if name not in classes]
+    if unknown:
+        raise ConfigError(f"FEEDSVC_RATES_SOURCES: unknown {', '.join(unknown)}; "
+                          f"allowed: {', '.join(classes)}")
+    defaults = default_urls()
+    _check_names(config.get("SOURCE_URLS") or {}, defaults, "URL")
+    _check_names(config.get("SOURCE_CRONS") or {}, classes, "CRON")
+    config["RATES_SOURCES"] = tuple(names)
+    config["SOURCE_URLS"] = {**defaults, **(config.get("SOURCE_URLS") or {})}
+
+
+def _check_names(settings: Mapping[str, str], known: Mapping[str, object], suffix: str) -> None:
+    for setting in settings:
+        if setting not in known:
+            allowed = ", ".join(source_variable(name, suffix) for name in known)
+            raise ConfigError(f"{source_variable(setting, suffix)}: no such source; known: {allowed}")
+
+
+def build_sources(config: Mapping[str, Any]) -> dict[str, Source]:
+    """The enabled sources in priority order, on their configured (else default) URL templates."""
+    classes = all_source_classes()
+    urls = {**default_urls(), **(config.get("SOURCE_URLS") or {})}
     return {
-        name: _build_source(SOURCE_CLASSES[name], urls)
-        for name in config["RATES_SOURCES"]
-        if name in SOURCE_CLASSES
+        name: classes[name](urls[name], urls.get(f"{name}-fallback"), urls.get(f"{name}-history"))
+        for name in config.get("RATES_SOURCES") or classes
     }
-
-
-def _build_source(cls: type[Source], urls: Mapping[str, str]) -> Source:
-    if cls is NBKR:  # daily.xml serves today only; past days come from its history page's own template
-        return NBKR(urls.get(cls.name, ""), history_template=urls.get("nbkr-history"))
-    return cls(urls.get(cls.name, ""), urls.get(f"{cls.name}-fallback"))

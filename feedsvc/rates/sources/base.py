@@ -44,6 +44,11 @@ class Source:
 
     name: ClassVar[str]
     currencies: ClassVar[tuple[str, ...]]
+    # The real upstream's URL templates (``str.format`` with ``date``, or ``start`` and ``end`` for a
+    # range); FEEDSVC_SOURCE_<NAME>_URL, _FALLBACK_URL and _HISTORY_URL override them.
+    default_url: ClassVar[str] = ""
+    default_fallback_url: ClassVar[str | None] = None
+    default_history_url: ClassVar[str | None] = None
     attribution: ClassVar[str] = ""
     terms: ClassVar[str] = ""
     user_agent: ClassVar[str | None] = None  # None: the session's feedsvc User-Agent
@@ -56,9 +61,11 @@ class Source:
     # crontab weekday numbers from Monday = 0 (``1-5`` would be Tuesday to Saturday).
     default_cron: ClassVar[str | None] = None
 
-    def __init__(self, url_template: str, fallback_template: str | None = None) -> None:
+    def __init__(self, url_template: str, fallback_template: str | None = None,
+                 history_template: str | None = None) -> None:
         self.url_template = url_template
         self.fallback_template = fallback_template
+        self.history_template = history_template
 
     def url_for(self, day: date) -> str:
         """The URL of ``day``'s data."""

@@ -19,6 +19,7 @@ class CBT(OfficialSource):
 
     name = "cbt"
     currencies = ("TMT",)
+    default_url = "https://cbt.tm/kurs/{date:%Y}/{date:%d%m%Y}.xml"
     default_cron = "10 3,8,13 * * mon-sat"  # Ashgabat is UTC+5; no file on Sundays
     attribution = "Central Bank of Turkmenistan, cbt.tm"
     terms = (

@@ -14,6 +14,7 @@ class CBU(OfficialSource):
 
     name = "cbu"
     currencies = ("UZS",)
+    default_url = "https://cbu.uz/en/arkhiv-kursov-valyut/json/all/{date:%Y-%m-%d}/"
     default_cron = "50 1,6,11 * * mon-fri"  # Tashkent is UTC+5: 06:50, 11:50, 16:50 on working days
     attribution = "Central Bank of the Republic of Uzbekistan, cbu.uz"
     terms = "Published openly on cbu.uz; reuse terms unknown — check the bank's site and cite the bank."

@@ -16,6 +16,10 @@ class CurrencyApi(Source):
 
     name = "currency-api"
     currencies = ("KZT", "KGS", "TJS", "TMT", "UZS")
+    default_url = (
+        "https://cdn.jsdelivr.net/npm/@fawazahmed0/currency-api@{date:%Y-%m-%d}/v1/currencies/usd.json"
+    )
+    default_fallback_url = "https://{date:%Y-%m-%d}.currency-api.pages.dev/v1/currencies/usd.json"
     attribution = "fawazahmed0/exchange-api (jsDelivr CDN, Cloudflare Pages fallback)"
     terms = "CC0-1.0, free to use without attribution"
 
@@ -31,7 +35,7 @@ class CurrencyApi(Source):
             fallback = self.fallback_url_for(day)
             if fallback is None:
                 raise
-        # The upstream README documents both as equal mirrors; a 404 on the CDN often means the
+        # fawazahmed0/exchange-api's README documents both as equal mirrors; a 404 on the CDN often means the
         # version was not yet published there while the Pages build already exists.
         return http_get(http, fallback, timeout, self.user_agent)
 

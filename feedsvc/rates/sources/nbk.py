@@ -13,6 +13,7 @@ class NBK(OfficialSource):
 
     name = "nbk"
     currencies = ("KZT",)
+    default_url = "https://nationalbank.kz/rss/get_rates.cfm?fdate={date:%d.%m.%Y}"
     # Almaty is UTC+5: 06:20, 11:20, 16:20 local on working days.
     default_cron = "20 1,6,11 * * mon-fri"
     attribution = "National Bank of Kazakhstan, nationalbank.kz"

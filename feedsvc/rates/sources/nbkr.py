@@ -32,6 +32,12 @@ class NBKR(OfficialSource):
 
     name = "nbkr"
     currencies = ("KGS",)
+    default_url = "https://www.nbkr.kg/XML/daily.xml"
+    default_history_url = (
+        "https://www.nbkr.kg/index1.jsp?item=1562&lang=ENG&valuta_id=15"
+        "&beg_day={start:%d}&beg_month={start:%m}&beg_year={start:%Y}"
+        "&end_day={end:%d}&end_month={end:%m}&end_year={end:%Y}"
+    )
     # daily.xml carries Bishkek's date (UTC+6): run only 00:00-17:59 UTC, where it equals the UTC date
     # (07:30, 11:30, 17:30 in Bishkek, working days).
     default_cron = "30 1,5,11 * * mon-fri"
@@ -43,12 +49,6 @@ class NBKR(OfficialSource):
     min_interval = 2.0
     max_range_days = 365
 
-    def __init__(
-        self, url_template: str, fallback_template: str | None = None, history_template: str | None = None
-    ) -> None:
-        super().__init__(url_template, fallback_template)
-        self.history_template = history_template
-
     def parse(self, payload: bytes, day: date) -> list[Observation]:
         """Pure: KGS per 1 USD on ``day``; NoData when the file is another day's (it is always today's)."""
         root = parse_xml(payload, "CurrencyRates")  # the XML declaration names windows-1251
@@ -59,7 +59,7 @@ class NBKR(OfficialSource):
     def history_url(self, start: date, end: date) -> str:
         """The history page's URL for ``start``–``end`` (both included)."""
         if self.history_template is None:
-            raise SourceError("no history URL template configured (SOURCE_URLS['nbkr-history'])")
+            raise SourceError("no history URL template configured (FEEDSVC_SOURCE_NBKR_HISTORY_URL)")
         return self.history_template.format(start=start, end=end)
 
     def fetch_range(

@@ -13,6 +13,7 @@ class NBT(OfficialSource):
 
     name = "nbt"
     currencies = ("TJS",)
+    default_url = "https://www.nbt.tj/en/kurs/export_xml.php?date={date:%Y-%m-%d}&export=xmlout"
     default_cron = "40 2,7,12 * * *"  # Dushanbe is UTC+5; the bank publishes every day, weekends included
     attribution = "www.nbt.tj (National Bank of Tajikistan)"
     terms = (

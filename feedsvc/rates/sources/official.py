@@ -23,7 +23,8 @@ class OfficialSource(Source):
     """A central bank publishing its own currency against USD in one file per day."""
 
     # currency-api covers every currency daily: a bank value far from it is more likely a slip upstream
-    # (see CBU's TMT of 2026-04-01 in the fixtures README) than a real move, so it waits for a human.
+    # (CBU's file of 2026-04-01 prices TMT at 4037.68 UZS, the next day's at 3469.17) than a real move,
+    # so it waits for a human.
     crosscheck_reference = "currency-api"
 
     def observe(self, day: date, value: str | None, nominal: str | None, comma: bool = False) -> Observation:

@@ -10,7 +10,7 @@ import pytest
 import requests
 from pytest_httpserver import HTTPServer
 
-from config import DEFAULT_SOURCE_URLS
+from feedsvc.rates.sources import default_urls
 
 UPSTREAM = Path(__file__).parents[2] / "fixtures" / "upstream"
 TIMEOUT = (2.0, 5.0)
@@ -40,7 +40,7 @@ def local_template(httpserver: HTTPServer) -> Callable[[str], str]:
     """A source's real URL template with its scheme and host replaced by the local server's."""
 
     def replace_origin(name: str) -> str:
-        template = DEFAULT_SOURCE_URLS[name]
+        template = default_urls()[name]
         origin = "{0.scheme}://{0.netloc}".format(urlsplit(template))
         return httpserver.url_for("/").rstrip("/") + template.removeprefix(origin)
 

@@ -9,8 +9,8 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from config import DEFAULT_SOURCE_URLS
 from feedsvc.models import RateObservation, RateSourceDay
+from feedsvc.rates.sources import default_urls
 
 FAST_HTTP = {"HTTP_BACKOFF": 0, "HTTP_RETRIES": 0, "HTTP_CONNECT_TIMEOUT": 2.0, "HTTP_READ_TIMEOUT": 5.0}
 
@@ -42,7 +42,7 @@ def days_marked(app: Flask, source: str, status: str) -> list[date]:
 
 def bank_app(app_factory, local_template, name: str, *more_urls: str) -> Flask:
     """An app with only source ``name`` enabled, its URL templates pointed at the local server."""
-    urls = {**DEFAULT_SOURCE_URLS, **{url: local_template(url) for url in (name, *more_urls)}}
+    urls = {**default_urls(), **{url: local_template(url) for url in (name, *more_urls)}}
     return app_factory(RATES_SOURCES=(name,), SOURCE_URLS=urls, **FAST_HTTP)
 
 

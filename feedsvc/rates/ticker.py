@@ -1,15 +1,10 @@
-"""The rates ticker of the home and /rates pages: each tracked currency against USD, newest value."""
+"""Ticker items: a rate row formatted for display, with its arrow, change and spoken label."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy.orm import Session
-
-from feedsvc.rates.params import default_pairs
-from feedsvc.rates.query import RateRow, select_latest
+from feedsvc.rates.query import RateRow
 from feedsvc.rates.render import format_rate
 
 
@@ -56,9 +51,3 @@ def make_ticker_item(row: RateRow) -> TickerItem:
     return TickerItem(str(row.pair), row.date.isoformat(), format_rate(row.rate, row.digits), text,
                       direction, arrow, row.source)
 
-
-def get_ticker(session: Session, config: Mapping[str, Any]) -> list[TickerItem]:
-    """The newest rate of each tracked currency against USD, in configured order."""
-    tracked = tuple(dict.fromkeys(country.currency for country in config["COUNTRIES"]))
-    rows = select_latest(session, default_pairs(tracked), tuple(config["RATES_SOURCES"]))
-    return [make_ticker_item(row) for row in rows]

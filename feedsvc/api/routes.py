@@ -24,14 +24,12 @@ from feedsvc.articles.schemas import (
     ArticleQuerySchema,
     CountryListSchema,
 )
-from feedsvc.articles.upsert import changed_fields
 from feedsvc.auth import token_required
+from feedsvc.countries import find_country, tracked
 from feedsvc.db import get_session
 from feedsvc.errors import BadRequestParams
-from feedsvc.models import Article
-from feedsvc.web.urls import external_url
-
-MAX_ID = 2**31 - 1  # larger ids can't exist; asking the database would overflow its integer
+from feedsvc.models import MAX_ID, Article
+from feedsvc.urls import external_url
 
 
 class StrictJSONParser(FlaskParser):
@@ -122,15 +120,14 @@ class Articles(MethodView):
     @errors_doc(400)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """List articles, newest first, filtered by country, tag and text."""
-        session = get_session()
         if "country" in query:
-            country = store.get_country(session, query["country"])
+            country = find_country(query["country"])
             if country is None:
-                allowed = ", ".join(c.slug for c in store.list_countries(session))
+                allowed = ", ".join(c.slug for c in tracked())
                 raise BadRequestParams(f"unknown country; allowed: {allowed}",
                                        {"country": [f"allowed: {allowed}"]})
             query["country"] = country.slug
-        page = store.list_articles(session, **query)
+        page = store.list_articles(get_session(), **query)
         return {"items": page.items, "page": page.page, "per_page": page.per_page,
                 "total": page.total, "pages": page.pages}
 
@@ -167,7 +164,7 @@ class ArticleItem(MethodView):
         session = get_session()
         article = load_article(session, article_id)
         check_external_id(session, data, article.id)
-        if not changed_fields(session, article, data):
+        if not store.changed_fields(session, article, data):
             return article  # a no-op edit must not invalidate every feed's ETag
         return save_or_conflict(session, lambda: store.update_article(session, article, data))
 
@@ -189,4 +186,4 @@ class Countries(MethodView):
     @bp.response(200, CountryListSchema)
     def get(self) -> dict[str, Any]:
         """Every tracked country with its feed URLs."""
-        return {"items": store.list_countries(get_session())}
+        return {"items": tracked()}

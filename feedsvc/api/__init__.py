@@ -1,0 +1,1 @@
+"""The JSON API under /api (a presentation of the articles domain)."""

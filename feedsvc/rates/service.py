@@ -1,0 +1,100 @@
+"""What every presentation of the rates asks: sources, validators, series, latest rows, the ticker.
+
+Routes of the rates themselves, the /rates page, the home page and the embeds all call these, on the
+request's session; none of them reaches into queries, ingest or the source classes directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from flask import current_app
+
+from feedsvc.changes import read_marker
+from feedsvc.countries import RATES_SCOPE, tracked_currencies
+from feedsvc.db import get_session
+from feedsvc.http import make_etag
+from feedsvc.rates import query as queries
+from feedsvc.rates.params import DEFAULT_DAYS, Pair, RateQuery, default_pairs, resolve_range
+from feedsvc.rates.query import RateRow, SourceStatus
+from feedsvc.rates.render import SourceInfo
+from feedsvc.rates.sources import all_source_classes
+from feedsvc.rates.ticker import TickerItem, make_ticker_item
+
+# Rates change at most a few times a day: let caches serve a slightly old copy while they revalidate,
+# and keep serving it when we are down.
+RATES_CACHE = "public, max-age=300, stale-while-revalidate=600, stale-if-error=86400"
+
+
+def enabled_sources() -> tuple[str, ...]:
+    """The enabled sources, in priority order."""
+    return tuple(current_app.config["RATES_SOURCES"])
+
+
+def served_sources(query: RateQuery) -> tuple[str, ...]:
+    """The sources a query reads, in priority order: one when ``source=`` is given."""
+    return (query.source,) if query.source else enabled_sources()
+
+
+def rate_validators(*parts: object) -> tuple[str, datetime]:
+    """ETag and Last-Modified from the ``rates`` change marker and what determines the answer."""
+    marker = read_marker(RATES_SCOPE)
+    etag = make_etag("rates", marker.revision, marker.changed_at, *parts, ",".join(enabled_sources()))
+    return etag, marker.changed_at
+
+
+def resolve_query(query: RateQuery, days: int = DEFAULT_DAYS) -> RateQuery:
+    """The query with its missing dates filled in: ``days`` days up to the newest stored date."""
+    if query.start and query.end:
+        return query
+    newest = queries.newest_date(get_session(), query.currencies, served_sources(query))
+    return resolve_range(query, newest, datetime.now(UTC).date(), days)
+
+
+def series(query: RateQuery) -> Iterator[RateRow]:
+    """The rows of a resolved query, lazily, by date then pair order."""
+    return queries.select_series(get_session(), query, served_sources(query))
+
+
+def latest_rows(pairs: tuple[Pair, ...], source: str | None = None) -> list[RateRow]:
+    """The newest row of each pair (pairs without data are left out)."""
+    return queries.select_latest(get_session(), pairs, served_sources(RateQuery(pairs, source=source)))
+
+
+def ticker(pairs: tuple[Pair, ...] | None = None) -> list[TickerItem]:
+    """Ticker items of ``pairs`` (default: each tracked currency against USD), in that order."""
+    return [make_ticker_item(row) for row in latest_rows(pairs or default_pairs(tracked_currencies()))]
+
+
+def attributions(*source_fields: str) -> list[str]:
+    """The attribution of every source named in ``source_fields`` (``nbk+currency-api`` names two)."""
+    classes = all_source_classes()
+    names = dict.fromkeys(name for field in source_fields for name in field.split("+"))
+    # NBT, among others, requires its attribution wherever its rates are shown.
+    return [classes[name].attribution or name if name in classes else name for name in names]
+
+
+def source_listing() -> list[tuple[SourceInfo, SourceStatus]]:
+    """Every known source, the enabled ones in priority order, each with what is stored and recorded."""
+    enabled = enabled_sources()
+    classes = all_source_classes()
+    urls = current_app.config["SOURCE_URLS"]
+    session = get_session()
+    listing = []
+    for name in [*enabled, *(name for name in classes if name not in enabled)]:
+        cls = classes[name]
+        info = SourceInfo(
+            name=name, enabled=name in enabled, priority=enabled.index(name) + 1 if name in enabled else None,
+            url=urls.get(name, ""), fallback_url=urls.get(f"{name}-fallback"),
+            history_url=urls.get(f"{name}-history"), currencies=list(cls.currencies),
+            attribution=cls.attribution, terms=cls.terms,
+        )
+        listing.append((info, queries.select_source_status(session, name)))
+    return listing
+
+
+def last_update_success() -> datetime | None:
+    """When an update of a real upstream last finished without an error, or None."""
+    constant = [name for name, cls in all_source_classes().items() if cls.constant]
+    return queries.last_update_success(get_session(), constant)

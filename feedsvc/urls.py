@@ -1,0 +1,55 @@
+"""Absolute URLs (FEEDSVC_PUBLIC_URL when set, else the request's), slugs, and the feed formats."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import current_app, request, url_for
+
+# The feed formats, as in /feeds/<country>.<format>, with their media types.
+FEED_TYPES = {"rss": "application/rss+xml", "atom": "application/atom+xml", "json": "application/feed+json"}
+
+
+def slugify(text: str, max_length: int = 80) -> str:
+    """A URL slug of a title (ASCII letters and digits joined by hyphens)."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:max_length].rstrip("-") or "article"
+
+
+def external_url(endpoint: str, **values: Any) -> str:
+    """An absolute URL of ``endpoint``, based on FEEDSVC_PUBLIC_URL when it is set."""
+    public = current_app.config.get("PUBLIC_URL")
+    if public:
+        return public + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)
+
+
+def local_url(endpoint: str, params: Mapping[str, Any], **view_args: Any) -> str:
+    """The path of ``endpoint`` with a query string of ``params`` (None and "" left out).
+
+    Views build links from their parsed query, never from the raw request's names: those would
+    reach ``url_for``'s own arguments (``_external``, ``_scheme``, ...).
+    """
+    path = url_for(endpoint, **view_args)
+    query = urlencode({name: value for name, value in params.items() if value is not None and value != ""})
+    return f"{path}?{query}" if query else path
+
+
+def article_page_url(article: Any) -> str:
+    """The absolute URL of an article's page: /articles/<id>/<slug>."""
+    return external_url("web.show_article", article_id=article.id, slug=slugify(article.title))
+
+
+def base_url() -> str:
+    """The absolute base every URL in a response starts with (part of ETags and cache keys)."""
+    return current_app.config.get("PUBLIC_URL") or request.host_url
+
+
+def feed_urls(slug: str, **params: Any) -> dict[str, str]:
+    """The absolute URL of a country's (or ``all``) feed in each format."""
+    return {fmt: external_url("feeds.get_feed", country=slug, fmt=fmt, **params) for fmt in FEED_TYPES}
