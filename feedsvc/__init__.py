@@ -1,4 +1,4 @@
-"""feedsvc: Central Asia news feeds, exchange-rate history and embeds."""
+"""feedsvc: news feeds per country, exchange-rate history and embeds (create_app builds the app)."""
 
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.exc import IntegrityError
 
 from feedsvc import auth
+from feedsvc.countries import ALL_NAME
 from feedsvc.db import get_engine, new_session, upgrade_database
 
 TOKEN_NAME = re.compile(r"[A-Za-z0-9._@-]{1,100}")
@@ -132,7 +133,7 @@ def _create_app() -> Flask:
 
 main = FlaskGroup(
     name="feedsvc",
-    help="feedsvc: Central Asia news feeds, exchange rates and embeds.",
+    help=f"feedsvc: {ALL_NAME} news feeds, exchange rates and embeds.",
     create_app=_create_app,
     add_default_commands=False,
     add_version_option=False,

@@ -47,7 +47,8 @@ def article_page_url(article: Any) -> str:
 
 def base_url() -> str:
     """The absolute base every URL in a response starts with (part of ETags and cache keys)."""
-    return current_app.config.get("PUBLIC_URL") or request.host_url
+    # Not request.host_url: it re-encodes the whole URL, a tenth of a 304's time.
+    return current_app.config.get("PUBLIC_URL") or f"{request.scheme}://{request.host}/"
 
 
 def feed_urls(slug: str, **params: Any) -> dict[str, str]:

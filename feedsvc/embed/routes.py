@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from feedsvc.articles.store import list_articles
 from feedsvc.changes import read_marker
-from feedsvc.countries import canonical_redirect, find_scope, tracked
+from feedsvc.countries import ALL, canonical_redirect, find_scope, tracked
 from feedsvc.db import get_session
 from feedsvc.embed.params import parse_builder_query, parse_headlines_query, parse_ticker_query
 from feedsvc.embed.snippets import make_snippets
@@ -52,7 +52,7 @@ def get_rates_script() -> Response:
 def show_builder() -> str:
     """The builder: pick a country and options, preview, copy a snippet."""
     query = parse_builder_query(request.args)
-    return render_template("embed/builder.html", countries=tracked(), query=query,
+    return render_template("embed/builder.html", countries=tracked(), all_slug=ALL, query=query,
                            snippets=make_snippets(query))
 
 

@@ -26,6 +26,8 @@ class FeedQuery:
 
 def parse_feed_query(args: Mapping[str, str]) -> FeedQuery:
     """Parse ``limit`` (1–100) and ``tag`` (a slug); raise BadRequestParams for anything else."""
+    if not args:  # how feed readers poll: most requests of the service, most of them 304s
+        return FeedQuery()
     params = QueryParams(args, ("limit", "tag"))
     query = FeedQuery(limit=params.whole("limit", DEFAULT_LIMIT, 1, MAX_LIMIT), tag=params.tag())
     params.done()

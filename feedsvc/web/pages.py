@@ -48,7 +48,8 @@ def pager(endpoint: str, listing: ListingQuery, params: dict[str, Any] | None = 
 @bp.app_context_processor
 def inject_site() -> dict[str, Any]:
     """Navigation and feed links for every template that extends base.html."""
-    return {"nav_countries": tracked(), "feed_links": feed_links, "slugify": slugify}
+    return {"nav_countries": tracked(), "feed_links": feed_links, "slugify": slugify, "all_name": ALL_NAME,
+            "all_slug": ALL}
 
 
 def _check_page(page: Page) -> None:

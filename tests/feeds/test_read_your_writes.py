@@ -1,4 +1,4 @@
-"""Read-your-writes across workers: after a write, a conditional GET on any gunicorn worker gets the new ETag."""
+"""Read-your-writes: after a write, a conditional GET on any gunicorn worker gets the new ETag."""
 
 from __future__ import annotations
 
@@ -31,16 +31,17 @@ def two_workers(app, database_urls, db_name) -> Iterator[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
     env.update(FEEDSVC_DATABASE_URL=database_urls[db_name], FEEDSVC_SCHEDULER="off")
     server = subprocess.Popen(
-        [str(GUNICORN), "--workers", "2", "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
+        [str(GUNICORN), "--workers", "2", "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
+         "wsgi:app"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     origin = f"http://127.0.0.1:{port}"
     try:
         for _ in range(150):
             try:
-                requests.get(f"{origin}/healthz", timeout=1)
+                requests.get(f"{origin}/healthz", timeout=5)
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:
                 time.sleep(0.1)
         else:
             pytest.fail("gunicorn did not start")
