@@ -22,6 +22,9 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Control characters (NUL above all: PostgreSQL refuses it in text) can't match any stored text.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _NAME_SHOWN = 64  # a hostile parameter name is cut to this in messages
+# Every date the service takes lies in these bounds, so date arithmetic on it can never overflow.
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2100, 12, 31)
 
 
 class QueryParams:
@@ -99,16 +102,14 @@ class QueryParams:
         return None
 
     def day(self, name: str) -> date | None:
-        """A YYYY-MM-DD calendar date, or None when absent."""
+        """A YYYY-MM-DD calendar date from EARLIEST to LATEST, or None when absent."""
         value = self.raw(name)
         if value is None:
             return None
         try:
-            if _DATE.fullmatch(value):
-                return date.fromisoformat(value)
-        except ValueError:
-            pass
-        self.error(name, f"{value[:_NAME_SHOWN]!r} is not a calendar date; expected YYYY-MM-DD")
+            return parse_day(value)
+        except ValueError as exc:
+            self.error(name, str(exc))
         return None
 
     def text(self, name: str, max_length: int) -> str:
@@ -134,6 +135,19 @@ class QueryParams:
         """Raise BadRequestParams naming every mistake noted, or return when there was none."""
         if self.errors:
             raise BadRequestParams(summary(self.errors), self.errors)
+
+
+def parse_day(value: str) -> date:
+    """A YYYY-MM-DD calendar date from EARLIEST to LATEST; ValueError names what is wrong."""
+    try:
+        day = date.fromisoformat(value) if _DATE.fullmatch(value) else None
+    except ValueError:
+        day = None
+    if day is None:
+        raise ValueError(f"{value[:_NAME_SHOWN]!r} is not a calendar date; expected YYYY-MM-DD")
+    if not EARLIEST <= day <= LATEST:
+        raise ValueError(f"{day} is out of range; dates run from {EARLIEST} to {LATEST}")
+    return day
 
 
 def summary(errors: Mapping[str, list[str]]) -> str:

@@ -3,16 +3,33 @@
 from __future__ import annotations
 
 import sys
-from datetime import date, datetime
+from datetime import date
+from typing import Any
 
 import click
 from flask.cli import with_appcontext
 
 from feedsvc.db import new_session
+from feedsvc.params import parse_day
 from feedsvc.rates import jobs
 from feedsvc.rates.sources import all_source_classes
 
 rates_group = click.Group("rates", help="Exchange-rate updates and backfills.")
+
+
+class Day(click.ParamType):
+    """A YYYY-MM-DD date within the bounds every date of the service keeps (so no arithmetic overflows)."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        """The date, or a usage error naming what is wrong."""
+        if isinstance(value, date):
+            return value
+        try:
+            return parse_day(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
 
 
 def _report(summary: jobs.RunSummary) -> bool:
@@ -27,32 +44,30 @@ def _report(summary: jobs.RunSummary) -> bool:
 
 
 @rates_group.command("update")
-@click.option("--date", "today", type=click.DateTime(["%Y-%m-%d"]), default=None,
+@click.option("--date", "today", type=Day(), default=None,
               help="Update as of this UTC day (default: today).")
 @click.option("--source", "names", multiple=True, type=click.Choice(sorted(all_source_classes())),
               help="Only this enabled source (repeatable; default: every enabled source).")
 @with_appcontext
-def update_command(today: datetime | None, names: tuple[str, ...]) -> None:
+def update_command(today: date | None, names: tuple[str, ...]) -> None:
     """Fetch the newest day of every enabled source and repair gaps of the last days."""
     disabled = [name for name in names if name not in jobs.enabled_sources()]
     if disabled:
         raise click.BadParameter(f"not enabled in FEEDSVC_RATES_SOURCES: {', '.join(disabled)}",
                                  param_hint="--source")
-    day = today.date() if today else None
-    results = [_report(summary) for summary in jobs.update(names or None, today=day)]
+    results = [_report(summary) for summary in jobs.update(names or None, today=today)]
     if not all(results):
         raise SystemExit(1)
 
 
 @rates_group.command("backfill")
-@click.option("--from", "start", required=True, type=click.DateTime(["%Y-%m-%d"]), help="First day.")
-@click.option("--to", "end", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Last day.")
+@click.option("--from", "first", required=True, type=Day(), help="First day.")
+@click.option("--to", "last", required=True, type=Day(), help="Last day.")
 @click.option("--source", "names", multiple=True, type=click.Choice(sorted(all_source_classes())),
               help="Only this source (repeatable; default: every enabled source).")
 @with_appcontext
-def backfill_command(start: datetime, end: datetime, names: tuple[str, ...]) -> None:
+def backfill_command(first: date, last: date, names: tuple[str, ...]) -> None:
     """Fetch every day from --from to --to not fetched yet; rerun to resume after an interrupt."""
-    first, last = start.date(), end.date()
     if first > last:
         raise click.BadParameter("--from is after --to", param_hint="--from")
     ok = True

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cached_property
 
+from feedsvc.errors import BadRequestParams
 from feedsvc.params import QueryParams
 from feedsvc.rates.constants import USD
 
@@ -88,8 +89,8 @@ def parse_latest_query(args: Mapping[str, str], tracked: tuple[str, ...],
 
 
 def parse_chart_query(args: Mapping[str, str], tracked: tuple[str, ...]) -> RateQuery:
-    """The ``/rates`` page: one ``pair`` and its range ``from``, ``to``."""
-    params = QueryParams(args, ("pair", "from", "to"))
+    """The ``/rates`` page: one ``pair`` and its range ``from``, ``to``; other names are ignored (HTML)."""
+    params = QueryParams(args, ("pair", "from", "to"), unknown="ignore", blank="absent")
     pairs = params.parsed("pair", lambda value: _one_pair(value, tracked), default_pairs(tracked)[:1])
     start, end = _read_range(params)
     params.done()
@@ -122,12 +123,25 @@ def parse_pairs(value: str | None, tracked: tuple[str, ...]) -> tuple[Pair, ...]
 
 
 def resolve_range(query: RateQuery, newest: date | None, today: date, days: int = DEFAULT_DAYS) -> RateQuery:
-    """Fill in missing dates: ``days`` days up to the newest stored date (or today when none)."""
+    """Fill in missing dates: ``days`` days up to the newest stored date (or today when none).
+
+    An open range is capped like a closed one: ``from=1900-01-01`` alone would span the whole history.
+    """
     if query.start and query.end:
         return query
     end = query.end or max(newest or today, query.start or date.min)
     start = query.start or end - timedelta(days=days - 1)
+    if too_long(start, end):
+        raise BadRequestParams(f"from={start} to {end}: {too_long(start, end)}; give both from and to",
+                               {"from": [too_long(start, end)]})
     return RateQuery(query.pairs, start, end, query.layout, query.source)
+
+
+def too_long(start: date, end: date) -> str:
+    """Why the range from ``start`` to ``end`` is too long, or "" when it is not."""
+    if (end - start).days >= MAX_DAYS:
+        return f"a range spans at most {MAX_DAYS} days (30 years)"
+    return ""
 
 
 def _read_series(params: QueryParams, tracked: tuple[str, ...], sources: tuple[str, ...],
@@ -140,8 +154,8 @@ def _read_range(params: QueryParams) -> tuple[date | None, date | None]:
     start, end = params.day("from"), params.day("to")
     if start and end and start > end:
         params.error("from", f"from={start} is after to={end}")
-    elif start and end and (end - start).days >= MAX_DAYS:
-        params.error("to", f"the range is longer than the maximum of {MAX_DAYS} days (30 years)")
+    elif start and end and too_long(start, end):
+        params.error("to", too_long(start, end))
     return start, end
 
 

@@ -43,6 +43,10 @@ def test_pairs_are_normalised_and_deduplicated() -> None:
     ({"to": "yesterday"}, "to", "YYYY-MM-DD"),
     ({"from": "2025-05-02", "to": "2025-05-01"}, "from", "after"),
     ({"from": "1990-01-01", "to": "2025-01-01"}, "to", "30 years"),
+    ({"to": "0001-01-05"}, "to", "from 1900-01-01 to 2100-12-31"),
+    ({"from": "9999-12-31"}, "from", "from 1900-01-01 to 2100-12-31"),
+    ({"from": "1899-12-31"}, "from", "from 1900-01-01 to 2100-12-31"),
+    ({"to": "2101-01-01"}, "to", "from 1900-01-01 to 2100-12-31"),
     ({"pairs": "EUR/USD"}, "pairs", "allowed: KZT, KGS, TJS, TMT, UZS, USD"),
     ({"pairs": "KZT-USD"}, "pairs", "BASE/QUOTE"),
     ({"pairs": ""}, "pairs", "BASE/QUOTE"),
@@ -88,3 +92,17 @@ def test_resolve_range() -> None:
     assert (query.start, query.end) == (date(2025, 5, 20), date(2025, 5, 20))
     assert resolve_range(parse(**{"from": "2025-01-01", "to": "2025-01-02"}), newest, today).start == date(
         2025, 1, 1)
+
+
+@pytest.mark.parametrize("args", [{"from": "1900-01-01"}, {"from": "1995-01-01"}])
+def test_an_open_range_is_capped_like_a_closed_one(args: dict[str, str]) -> None:
+    with pytest.raises(BadRequestParams) as caught:
+        resolve_range(parse(**args), date(2025, 5, 5), date(2025, 6, 1))
+    assert "30 years" in caught.value.fields["from"][0] and "give both from and to" in caught.value.description
+
+
+def test_the_bounds_themselves_are_dates_that_work() -> None:
+    query = resolve_range(parse(to="1900-01-01"), None, date(2025, 6, 1))
+    assert (query.start, query.end) == (date(1899, 12, 3), date(1900, 1, 1))  # 30 days, no overflow
+    query = resolve_range(parse(**{"from": "2100-12-31"}), date(2025, 5, 5), date(2025, 6, 1))
+    assert (query.start, query.end) == (date(2100, 12, 31), date(2100, 12, 31))

@@ -92,12 +92,21 @@ def test_backfill_every_enabled_source_by_default(cli_app: Flask) -> None:
 @pytest.mark.parametrize(
     "args",
     [["--from", "2025-12-28", "--to", "2025-12-20"], ["--from", "28.12.2025", "--to", "2025-12-28"],
-     ["--from", "2025-12-20", "--to", "2025-12-28", "--source", "nope"], ["--to", "2025-12-28"]],
-    ids=["from after to", "bad date", "unknown source", "missing from"],
+     ["--from", "2025-12-20", "--to", "2025-12-28", "--source", "nope"], ["--to", "2025-12-28"],
+     ["--from", "0001-01-01", "--to", "2025-12-28"], ["--from", "2025-12-20", "--to", "9999-12-31"]],
+    ids=["from after to", "bad date", "unknown source", "missing from", "year 1", "year 9999"],
 )
 def test_backfill_rejects_bad_arguments(cli_app: Flask, args: list[str]) -> None:
     result = cli_app.test_cli_runner().invoke(args=["rates", "backfill", *args])
     assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert count(cli_app) == 0
+
+
+@pytest.mark.parametrize("day", ["0001-01-05", "1899-12-31", "9999-12-31"])
+def test_update_refuses_a_date_out_of_range(cli_app: Flask, day: str) -> None:
+    result = cli_app.test_cli_runner().invoke(args=["rates", "update", "--date", day])
+    assert result.exit_code == 2 and "1900-01-01 to 2100-12-31" in result.output
     assert count(cli_app) == 0
 
 

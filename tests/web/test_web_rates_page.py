@@ -90,10 +90,19 @@ def test_page_defaults_and_conditional_get(rates_app: Flask) -> None:
 
 
 @pytest.mark.parametrize("query", ["?pair=EUR/USD", "?from=2025-02-30", "?from=2025-05-01&to=2025-04-01",
-                                   "?pairs=KZT/USD", "?layout=wide"])
+                                   "?pair=KZT/USD&pair=KGS/USD", "?from=0001-01-01", "?to=9999-12-31",
+                                   "?from=1900-01-01"])
 def test_page_bad_parameters_answer_html_400(rates_app: Flask, query: str) -> None:
     response = rates_app.test_client().get("/rates" + query)
     assert response.status_code == 400 and response.mimetype == "text/html"
+
+
+def test_page_ignores_unknown_parameters(rates_app: Flask) -> None:
+    # A page is shared with utm_* and the like; the names of the CSV (pairs, layout) mean nothing here.
+    plain = rates_app.test_client().get("/rates?pair=KGS/USD")
+    tagged = rates_app.test_client().get("/rates?pair=KGS/USD&utm_source=x&pairs=KZT/USD&layout=wide")
+    assert tagged.status_code == 200
+    assert tagged.get_data() == plain.get_data()
 
 
 def test_page_without_data(app: Flask) -> None:
