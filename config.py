@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import pycountry
 from apscheduler.triggers.cron import CronTrigger
+from limits import parse_many
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -107,6 +108,23 @@ def _parse_url_template(name: str, value: str) -> str:
     return value
 
 
+def _parse_count(name: str, value: str, high: int) -> int:
+    if not (value.isascii() and value.isdigit() and int(value) <= high):
+        raise ConfigError(f"{name}: expected a whole number from 0 to {high}, got {value!r}")
+    return int(value)
+
+
+def _parse_limit(name: str, value: str) -> str | None:
+    """A rate limit such as ``60/minute`` or ``10 per minute; 100 per day``; ``off`` for none."""
+    if value.strip().lower() == "off":
+        return None
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ConfigError(f"{name}: expected a rate limit such as 60/minute, or off; got {value!r}") from None
+    return value
+
+
 def _parse_positive(name: str, value: str) -> float:
     try:
         number = float(value)
@@ -197,6 +215,14 @@ class Config:
         cache = env.get("FEEDSVC_CACHE_URL")
         self.CACHE_URL = _parse_url("FEEDSVC_CACHE_URL", cache, ("redis", "rediss")) if cache else None
         self.COUNTRIES = parse_countries(env.get("FEEDSVC_COUNTRIES", DEFAULT_COUNTRIES))
+        self.LIMIT_WRITES = _parse_limit("FEEDSVC_LIMIT_WRITES", env.get("FEEDSVC_LIMIT_WRITES", "60/minute"))
+        self.LIMIT_AUTH_FAILURES = _parse_limit(
+            "FEEDSVC_LIMIT_AUTH_FAILURES", env.get("FEEDSVC_LIMIT_AUTH_FAILURES", "10/minute")
+        )
+        self.LIMIT_RATES = _parse_limit("FEEDSVC_LIMIT_RATES", env.get("FEEDSVC_LIMIT_RATES", "60/minute"))
+        # How many reverse proxies in front may set X-Forwarded-For/-Proto/-Host/-Port (0: none).
+        proxies = env.get("FEEDSVC_TRUSTED_PROXIES", "0")
+        self.TRUSTED_PROXIES = _parse_count("FEEDSVC_TRUSTED_PROXIES", proxies, 5)
 
     def _parse_secret(self, value: str | None) -> str:
         if not value:
@@ -222,8 +248,11 @@ class TestConfig(Config):
     """Settings for the test suite: no scheduler, and a database chosen by the test."""
 
     TESTING = True
+    # The limits are checked on every request of the suite, but only tests of them set them low.
+    GENEROUS = "100000/minute"
 
     def __init__(self, environ: Mapping[str, str] | None = None, **overrides: object) -> None:
-        super().__init__({"FEEDSVC_SCHEDULER": "off", **(environ or {})})
+        limits = {f"FEEDSVC_LIMIT_{name}": self.GENEROUS for name in ("WRITES", "AUTH_FAILURES", "RATES")}
+        super().__init__({"FEEDSVC_SCHEDULER": "off", **limits, **(environ or {})})
         for key, value in overrides.items():
             setattr(self, key, value)

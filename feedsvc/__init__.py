@@ -23,19 +23,21 @@ def create_app(config: Config | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
-    from feedsvc import cache, cli, db, errors, http
+    from feedsvc import cache, cli, db, errors, hosts, http, ratelimit
 
+    hosts.init_app(app)
     db.init_app(app)
     cache.init_app(app)
     http.init_app(app)
     cli.init_app(app)
+    ratelimit.init_app(app)
     _register_blueprints(app)
     errors.init_app(app)  # after flask-smorest, which registers handlers of its own
     return app
 
 
 def _register_blueprints(app: Flask) -> None:
-    from feedsvc import health
+    from feedsvc import health, ratelimit
     from feedsvc.api import routes as api_routes
     from feedsvc.embed import routes as embed_routes
     from feedsvc.feeds import routes as feed_routes
@@ -48,3 +50,7 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (health.bp, feed_routes.bp, rate_routes.bp, embed_routes.bp, pages.bp,
                       rates_page.bp):
         app.register_blueprint(blueprint)
+    ratelimit.limit_writes(app, api_routes.bp)
+    # Series over long ranges cost the database and the worker; the latest rates and feeds are cheap.
+    series = {"rates.get_rates_csv", "rates.get_rates_json", "rates_page.show_rates"}
+    ratelimit.limit_expensive(app, series, rate_routes.bp, rates_page.bp)

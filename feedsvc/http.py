@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 
-from flask import Flask, Request, Response, request
+from flask import Flask, Request, Response, current_app, request
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.http import http_date, is_resource_modified, quote_etag
 
@@ -19,6 +19,8 @@ CSP = (
     "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'"
 )
+DATA_CSP = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; sandbox"
+HSTS = "max-age=31536000"
 
 
 @functools.cache
@@ -68,11 +70,21 @@ def conditional_response(
 
 
 def _security_headers(response: Response) -> Response:
+    """Every response: nosniff, a referrer policy, a CSP, no framing; HSTS in production.
+
+    HTML pages get the site's CSP. Everything else (feeds, OPML, JSON, CSV, scripts, errors) is data that
+    must never run as a page: its CSP allows nothing. Framing is refused except where a view set
+    ``frame-ancestors *`` itself (the embed iframe pages).
+    """
     headers = response.headers
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    if response.mimetype == "text/html":
-        headers.setdefault("Content-Security-Policy", CSP)
+    html = response.mimetype == "text/html"
+    headers.setdefault("Content-Security-Policy", CSP if html else DATA_CSP)
+    if "frame-ancestors *" not in headers["Content-Security-Policy"]:
+        headers.setdefault("X-Frame-Options", "SAMEORIGIN" if html else "DENY")
+    if current_app.config["ENV"] == "production":
+        headers.setdefault("Strict-Transport-Security", HSTS)
     return response
 
 

@@ -26,6 +26,9 @@ def test_defaults() -> None:
         "kazakhstan", "kyrgyzstan", "tajikistan", "turkmenistan", "uzbekistan",
     ]
     assert len(config.SECRET_KEY) >= 32 and Config({}).SECRET_KEY != config.SECRET_KEY
+    assert (config.LIMIT_WRITES, config.LIMIT_AUTH_FAILURES, config.LIMIT_RATES) == (
+        "60/minute", "10/minute", "60/minute")
+    assert config.TRUSTED_PROXIES == 0
 
 
 def test_good_values_are_taken() -> None:
@@ -41,7 +44,12 @@ def test_good_values_are_taken() -> None:
         "FEEDSVC_SOURCE_CURRENCY_API_FALLBACK_URL": "http://127.0.0.1:9000/{date:%Y-%m-%d}/usd.json",
         "FEEDSVC_CACHE_URL": "redis://127.0.0.1:6379/0",
         "FEEDSVC_COUNTRIES": "kz:KZT,uz:UZS",
+        "FEEDSVC_LIMIT_WRITES": "5 per second; 100 per hour",
+        "FEEDSVC_LIMIT_AUTH_FAILURES": "off",
+        "FEEDSVC_TRUSTED_PROXIES": "1",
     })
+    assert config.LIMIT_WRITES == "5 per second; 100 per hour" and config.LIMIT_AUTH_FAILURES is None
+    assert config.TRUSTED_PROXIES == 1
     assert config.PUBLIC_URL == "https://news.example.org" and config.SCHEDULER is False
     assert config.RATES_SOURCES == ("nbk", "currency-api")
     assert config.SOURCE_URLS["nbk"] == "http://127.0.0.1:9000/nbk?d={date:%d.%m.%Y}"
@@ -74,6 +82,11 @@ BAD = [
     ("FEEDSVC_COUNTRIES", "kz:XYZ"),
     ("FEEDSVC_COUNTRIES", "kz:KZT,kz:KZT"),
     ("FEEDSVC_COUNTRIES", ""),
+    ("FEEDSVC_LIMIT_WRITES", "many"),
+    ("FEEDSVC_LIMIT_AUTH_FAILURES", "10 per fortnight"),
+    ("FEEDSVC_LIMIT_RATES", ""),
+    ("FEEDSVC_TRUSTED_PROXIES", "-1"),
+    ("FEEDSVC_TRUSTED_PROXIES", "yes"),
 ]
 
 

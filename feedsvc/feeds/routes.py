@@ -13,6 +13,7 @@ from feedsvc.feeds.build import build_feed, feed_etag
 from feedsvc.feeds.opml import Outline, render_opml
 from feedsvc.feeds.params import parse_feed_query
 from feedsvc.http import conditional_response, make_etag
+from feedsvc.params import QueryParams
 from feedsvc.urls import FEED_TYPES, base_url, external_url
 
 bp = Blueprint("feeds", __name__)
@@ -43,6 +44,7 @@ def get_feed(country: str, fmt: str) -> Response:
 @bp.get("/feeds.opml")
 def get_opml() -> Response:
     """Every country's feed in one OPML 2.0 file, for one-click subscription."""
+    QueryParams(request.args, ()).done()  # no parameters allowed
     countries = tracked()
     etag = make_etag("opml", base_url(), *(c.slug for c in countries))
 

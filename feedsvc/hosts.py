@@ -1,0 +1,100 @@
+"""What a request may say about where it came from: its Host, and X-Forwarded-* from trusted proxies.
+
+A malformed Host (or forwarded host, scheme or client address) is a 400 before routing, so no URL, cache
+key or error page is ever built from it. With ``FEEDSVC_TRUSTED_PROXIES=N`` the last N proxies'
+X-Forwarded-For, -Proto, -Host and -Port are applied (werkzeug's ProxyFix) and then checked the same way.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flask import Flask, request
+from werkzeug.exceptions import BadRequest
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+MAX_HOST = 260  # a 253-character name, a colon and a port
+_HOST = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)(?::(\d{1,5}))?")
+PROBLEM = "feedsvc.origin_problem"  # environ key: why the request's origin was refused
+# What the request is routed with once its own Host was refused: the error page needs some host.
+STAND_IN_HOST = "localhost"
+
+Environ = dict[str, Any]
+WSGIApp = Callable[[Environ, Callable[..., Any]], Iterable[bytes]]
+
+
+def is_valid_host(value: str) -> bool:
+    """True for ``name[:port]`` or ``[ipv6][:port]``: DNS labels that IDNA can decode, a port 1–65535."""
+    match = _HOST.fullmatch(value) if len(value) <= MAX_HOST else None
+    if match is None:
+        return False
+    name, port = match.groups()
+    if port is not None and not 0 < int(port) <= 65535:
+        return False
+    if name.startswith("["):
+        try:
+            ipaddress.IPv6Address(name[1:-1])
+        except ValueError:
+            return False
+        return True
+    labels = name.removesuffix(".").split(".")
+    if len(name) > 253 or any(not 0 < len(label) <= 63 or label[0] == "-" or label[-1] == "-"
+                              for label in labels):
+        return False
+    try:  # bad punycode ("xn--"), which werkzeug would fail to decode while building URLs
+        name.encode("ascii").decode("idna")
+    except UnicodeError:
+        return False
+    return True
+
+
+def origin_problem(environ: Environ) -> str | None:
+    """What is wrong with the request's host, scheme or client address (after ProxyFix), or None."""
+    host = environ.get("HTTP_HOST")
+    if host is not None and not is_valid_host(host):
+        return "the Host header (or X-Forwarded-Host) is not a valid host name"
+    if environ.get("wsgi.url_scheme") not in ("http", "https"):
+        return "X-Forwarded-Proto must be http or https"
+    address = environ.get("REMOTE_ADDR")
+    if address:
+        try:
+            ipaddress.ip_address(address)
+        except ValueError:
+            return "X-Forwarded-For must end with the client's IP address"
+    return None
+
+
+class OriginGuard:
+    """WSGI middleware: a request with a malformed origin is routed on a stand-in host and refused."""
+
+    def __init__(self, app: WSGIApp) -> None:
+        self.app = app
+
+    def __call__(self, environ: Environ, start_response: Callable[..., Any]) -> Iterable[bytes]:
+        """Mark a bad origin and neutralise it, then call the app."""
+        problem = origin_problem(environ)
+        if problem:
+            environ[PROBLEM] = problem
+            environ["HTTP_HOST"] = STAND_IN_HOST
+            environ["wsgi.url_scheme"] = "http"
+        return self.app(environ, start_response)
+
+
+def refuse_bad_origin() -> None:
+    """400 for a request whose origin OriginGuard refused."""
+    problem = request.environ.get(PROBLEM)
+    if problem:
+        raise BadRequest(problem)
+
+
+def init_app(app: Flask) -> None:
+    """Check every request's origin before routing; apply X-Forwarded-* of trusted proxies first."""
+    app.wsgi_app = OriginGuard(app.wsgi_app)  # type: ignore[method-assign]
+    proxies = app.config.get("TRUSTED_PROXIES", 0)
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,  # type: ignore[method-assign]
+                                x_host=proxies, x_port=proxies)
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_bad_origin)

@@ -1,0 +1,67 @@
+"""Rate limits per client address (flask-limiter): writes, failed authentication, expensive rate queries.
+
+Counted in Redis when FEEDSVC_CACHE_URL is set, so that every worker and node shares them, and in the
+process otherwise. A client over a limit gets a 429 with ``Retry-After``. Feeds are never limited: feed
+readers apply a 429 to every feed of the domain, and a 304 costs less than counting it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Collection
+
+from flask import Blueprint, Flask, Response, current_app, request
+from flask_limiter import Limiter, RateLimitExceeded
+from flask_limiter.util import get_remote_address
+
+from feedsvc.errors import handle_http_exception
+
+WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"]
+
+
+LIMITER = "feedsvc.limiter"
+
+
+def init_app(app: Flask) -> Limiter:
+    """A limiter of this app (no limits yet; see ``limit_writes`` and ``limit_expensive``)."""
+    limiter = app.extensions[LIMITER] = Limiter(
+        get_remote_address, app=app, storage_uri=app.config.get("CACHE_URL") or "memory://",
+        key_prefix="feedsvc-limits",
+        # A limit store that is down must not take the service down with it.
+        swallow_errors=True, in_memory_fallback_enabled=True,
+    )
+    app.register_error_handler(RateLimitExceeded, _too_many_requests)
+    return limiter
+
+
+def limit_writes(app: Flask, *blueprints: Blueprint) -> None:
+    """Limit writes per client, and failed authentications (401s) per client, across ``blueprints``."""
+    limiter, config = app.extensions[LIMITER], app.config
+    for blueprint in blueprints:
+        if config["LIMIT_WRITES"]:
+            limiter.shared_limit(config["LIMIT_WRITES"], "writes", methods=WRITE_METHODS)(blueprint)
+        if config["LIMIT_AUTH_FAILURES"]:
+            # Checked on every write, counted only when the token was refused: guessing stops there.
+            limiter.shared_limit(config["LIMIT_AUTH_FAILURES"], "auth-failures", methods=WRITE_METHODS,
+                                 deduct_when=lambda response: response.status_code == 401)(blueprint)
+
+
+def limit_expensive(app: Flask, endpoints: Collection[str], *blueprints: Blueprint) -> None:
+    """Limit full answers (200s, not 304s) of ``endpoints`` of ``blueprints`` per client."""
+    limiter, value = app.extensions[LIMITER], app.config["LIMIT_RATES"]
+    if not value:
+        return
+    for blueprint in blueprints:
+        limiter.shared_limit(value, "expensive", exempt_when=lambda: request.endpoint not in endpoints,
+                             deduct_when=lambda response: response.status_code == 200)(blueprint)
+
+
+def _too_many_requests(exc: RateLimitExceeded) -> Response:
+    """429 in the service's error shape, with ``Retry-After`` in whole seconds."""
+    window = exc.limit.limit.get_expiry()
+    current = current_app.extensions[LIMITER].current_limit
+    wait = math.ceil(current.reset_at - time.time()) if current else window
+    exc.retry_after = min(max(1, wait), window)
+    exc.description = f"too many requests: at most {exc.limit.limit} per client; retry in {exc.retry_after} s"
+    return handle_http_exception(exc)
