@@ -17,7 +17,8 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 MAX_HOST = 260  # a 253-character name, a colon and a port
-_HOST = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)(?::(\d{1,5}))?")
+# The characters werkzeug accepts in a Host (others make request.host empty and every URL broken).
+_HOST = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::([1-9][0-9]{0,4}))?")
 PROBLEM = "feedsvc.origin_problem"  # environ key: why the request's origin was refused
 # What the request is routed with once its own Host was refused: the error page needs some host.
 STAND_IN_HOST = "localhost"
@@ -32,7 +33,7 @@ def is_valid_host(value: str) -> bool:
     if match is None:
         return False
     name, port = match.groups()
-    if port is not None and not 0 < int(port) <= 65535:
+    if port is not None and int(port) > 65535:
         return False
     if name.startswith("["):
         try:

@@ -18,27 +18,43 @@ from flask_limiter.util import get_remote_address
 from feedsvc.errors import handle_http_exception
 
 WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"]
-
-
 LIMITER = "feedsvc.limiter"
+HOOKS = "feedsvc.limiter_hooks"
 
 
 def init_app(app: Flask) -> Limiter:
-    """A limiter of this app (no limits yet; see ``limit_writes`` and ``limit_expensive``)."""
+    """A limiter of this app, whose hooks run on the limited blueprints only (see ``_hook``)."""
+    lists = (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs)
+    known = [list(hooks.get(None, [])) for hooks in lists]
     limiter = app.extensions[LIMITER] = Limiter(
         get_remote_address, app=app, storage_uri=app.config.get("CACHE_URL") or "memory://",
         key_prefix="feedsvc-limits",
         # A limit store that is down must not take the service down with it.
         swallow_errors=True, in_memory_fallback_enabled=True,
     )
+    # flask-limiter hooks every request of the app, which costs a feed's 304 a quarter of its time
+    # (measured in-process: 940 µs against 750 µs). Its hooks are moved to the blueprints with limits.
+    app.extensions[HOOKS] = []
+    for hooks, before in zip(lists, known, strict=True):
+        app.extensions[HOOKS].append([hook for hook in hooks.get(None, []) if hook not in before])
+        hooks[None] = before
     app.register_error_handler(RateLimitExceeded, _too_many_requests)
     return limiter
+
+
+def _hook(app: Flask, blueprint: Blueprint) -> None:
+    """Run the limiter's hooks on the requests of ``blueprint``."""
+    lists = (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs)
+    for hooks, added in zip(lists, app.extensions[HOOKS], strict=True):
+        own = hooks.setdefault(blueprint.name, [])
+        own.extend(hook for hook in added if hook not in own)
 
 
 def limit_writes(app: Flask, *blueprints: Blueprint) -> None:
     """Limit writes per client, and failed authentications (401s) per client, across ``blueprints``."""
     limiter, config = app.extensions[LIMITER], app.config
     for blueprint in blueprints:
+        _hook(app, blueprint)
         if config["LIMIT_WRITES"]:
             limiter.shared_limit(config["LIMIT_WRITES"], "writes", methods=WRITE_METHODS)(blueprint)
         if config["LIMIT_AUTH_FAILURES"]:
@@ -53,6 +69,7 @@ def limit_expensive(app: Flask, endpoints: Collection[str], *blueprints: Bluepri
     if not value:
         return
     for blueprint in blueprints:
+        _hook(app, blueprint)
         limiter.shared_limit(value, "expensive", exempt_when=lambda: request.endpoint not in endpoints,
                              deduct_when=lambda response: response.status_code == 200)(blueprint)
 

@@ -12,10 +12,11 @@ from flask import Flask
 from feedsvc.hosts import is_valid_host
 
 GOOD_HOSTS = ["news.example.org", "news.example.org:8443", "localhost", "127.0.0.1:8000", "[::1]:8000",
-              "xn--80ak6aa92e.com", "my_service:8000", "example.org."]
+              "xn--80ak6aa92e.com", "example.org."]
 BAD_HOSTS = ["a" * 3000, "exa mple.com", "example.com<script>", "example.com:99999", "example.com:0",
              "[::1", "[nope]:80", "xn--", "a..b", "-a.com", "a-.com", "exé.com", "a" * 64 + ".com",
-             "example.com:80:80", "example.com/path", "user@example.com"]
+             "example.com:80:80", "example.com/path", "user@example.com", "my_service:8000",
+             "example.com:0080"]
 
 
 @pytest.mark.parametrize("host", GOOD_HOSTS)

@@ -8,6 +8,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from feedsvc.ratelimit import HOOKS
+
 REDIS_URL = "redis://127.0.0.1:6379/0"
 ARTICLE = {"title": "Limits", "countries": ["kazakhstan"]}
 
@@ -114,3 +116,14 @@ def test_behind_a_trusted_proxy_clients_are_told_apart(app_factory, trusted: int
     assert [guess("203.0.113.1") for _ in range(3)] == [401, 401, 429]
     # Trusted, the proxy's X-Forwarded-For names the client; untrusted, everyone is the proxy.
     assert guess("203.0.113.2") == (401 if trusted else 429)
+
+
+def test_the_limiter_runs_only_where_there_are_limits(app: Flask) -> None:
+    # flask-limiter would check every request; a feed's 304 should not pay for it.
+    before, after, teardown = app.extensions[HOOKS]
+    assert before and after and teardown
+    for hooks, ours in ((app.before_request_funcs, before), (app.after_request_funcs, after),
+                        (app.teardown_request_funcs, teardown)):
+        assert not set(hooks.get(None, [])) & set(ours)
+        assert {name for name, funcs in hooks.items() if set(ours) <= set(funcs)} == {"api", "rates",
+                                                                                      "rates_page"}
