@@ -42,6 +42,8 @@ CASES: dict[str, Case] = {
     "page to=0001-01-05": Case("/rates?to=0001-01-05", 400),
     "page to=9999-12-31": Case("/rates?to=9999-12-31", 400),
     "page from=0001-01-01": Case("/rates?from=0001-01-01", 400),
+    "page to=0001-01-01": Case("/rates?to=0001-01-01", 400),
+    "HEAD csv to=0001-01-05": Case("/rates.csv?to=0001-01-05", 400, method="HEAD"),
     # Query names that are url_for's own arguments, or the view's: refused where unknown names are.
     "feed country=x": Case("/feeds/kz.rss?country=x", 400),
     "feed fmt=json": Case("/feeds/kz.rss?fmt=json", 400),
@@ -81,6 +83,10 @@ CASES: dict[str, Case] = {
     "rates page pair twice": Case("/rates?pair=KZT/USD&pair=KGS/USD", 400),
     "country page twice": Case("/kazakhstan?page=1&page=2", 400),
     "embed limit twice": Case("/embed/kazakhstan?limit=5&limit=6", 400),
+    # If-Match naming another version: werkzeug's make_conditional kept the whole resource as the 412's body.
+    "sources If-Match": Case("/rates/sources.json", 412, (("If-Match", '"garbage"'),)),
+    "stylesheet If-Match": Case("/assets/site.css", 412, (("If-Match", '"garbage"'),)),
+    "embed static If-Match": Case("/embed/static/embed.css", 412, (("If-Match", "garbage"),)),
     # NUL in a query value: PostgreSQL can't compare it.
     "feed tag NUL": Case("/feeds/kazakhstan.rss?tag=%00", 400),
     "search q NUL": Case("/search?q=a%00b", 400),
