@@ -3,22 +3,11 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-
-
-@dataclass(frozen=True)
-class DemoSite:
-    """The app with the demo data, a client, a valid token and some existing articles."""
-
-    app: Flask
-    client: FlaskClient
-    token: str
-    article_ids: tuple[int, ...]
-    article_slugs: tuple[str, ...]
+from fuzz_checks import DemoSite
 
 
 @pytest.fixture

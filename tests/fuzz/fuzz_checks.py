@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
@@ -19,6 +20,17 @@ LIMIT_SECONDS = 2.0  # wall clock per request, body included
 # Written out here, not imported from feedsvc.errors: the test must notice if the app's list drifts.
 JSON_PREFIXES = ("/api", "/feeds", "/rates.", "/rates/", "/healthz", "/embed/v1")
 JSON_PATHS = ("/feeds.opml",)
+
+
+@dataclass(frozen=True)
+class DemoSite:
+    """The app with the demo data, a client, a valid token and some existing articles."""
+
+    app: Flask
+    client: FlaskClient
+    token: str
+    article_ids: tuple[int, ...]
+    article_slugs: tuple[str, ...]
 
 
 class TookTooLong(BaseException):

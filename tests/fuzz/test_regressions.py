@@ -9,8 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from conftest import DemoSite
-from fuzz_checks import check_answer, logged_errors, send
+from fuzz_checks import DemoSite, check_answer, logged_errors, send
 
 LONG_HOST = "a" * 3000
 

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 import pytest
-from conftest import DemoSite
-from fuzz_checks import check_answer, logged_errors, send
+from fuzz_checks import DemoSite, check_answer, logged_errors, send
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from werkzeug.routing import Rule
