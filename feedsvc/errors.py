@@ -6,8 +6,9 @@ from typing import Any
 
 import flask_smorest
 from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask.globals import request_ctx
 from marshmallow import Schema, ValidationError, fields
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, PreconditionFailed
 
 JSON_PREFIXES = ("/api", "/feeds", "/rates.", "/rates/", "/healthz", "/embed/v1")
 # Public read endpoints other sites fetch over CORS: their errors must be readable there too.
@@ -86,8 +87,11 @@ def reject_nul() -> None:
 
 
 def _html_error(status: int, title: str, message: str) -> Response:
+    # A Host header werkzeug refuses (too long, "a..b") leaves the request without a URL adapter: the
+    # site's layout, which builds links with url_for, can't render, so the page is a plain one.
+    template = "error.html" if request_ctx.url_adapter is not None else "error_plain.html"
     response = Response(
-        render_template("error.html", status=status, title=title, message=message), status
+        render_template(template, status=status, title=title, message=message), status
     )
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -150,9 +154,22 @@ def handle_unexpected(exc: Exception) -> Response:
     return handle_http_exception(InternalServerError())
 
 
+def replace_bare_412(response: Response) -> Response:
+    """A 412 in the error shape of its endpoint, instead of the whole resource werkzeug leaves as its body.
+
+    werkzeug's ``make_conditional`` (static files, /rates/sources.json) answers an ``If-Match`` naming
+    another version with status 412 but keeps the document (a CSS file, a JSON listing) as the body.
+    """
+    if response.status_code != 412:
+        return response
+    response.close()
+    return handle_http_exception(PreconditionFailed())
+
+
 def init_app(app: Flask) -> None:
     """Register the error handlers (after flask-smorest, so ours win)."""
     app.before_request(reject_nul)
+    app.after_request(replace_bare_412)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(ValidationError, handle_validation_error)
     app.register_error_handler(Exception, handle_unexpected)

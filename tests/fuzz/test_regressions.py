@@ -1,0 +1,120 @@
+"""Known bad requests (the hardening issue and what fuzzing found): each answers its 4xx, in time, quietly.
+
+Every case is an anonymous request on the demo data, sent under the fuzz tests' deadline with the whole
+body read. ``status=None`` means only "below 500" is obvious.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from fuzz_checks import DemoSite, check_answer, logged_errors, send
+
+LONG_HOST = "a" * 3000
+
+
+@dataclass(frozen=True)
+class Case:
+    """One request and what it must answer."""
+
+    url: str
+    status: int | None
+    headers: tuple[tuple[str, str], ...] = ()
+    location: str | None = None  # the exact Location of a redirect
+    method: str = "GET"
+    absent: str | None = None  # text the answer (body and Location) must not contain
+
+
+CASES: dict[str, Case] = {
+    # Rates: dates far out. Without ``from`` the 30-year range cap is skipped and the change lookback
+    # walks windows from the first stored date to year 9999; before year 1 the date arithmetic overflows.
+    "csv to=9999-12-31 (hang)": Case("/rates.csv?to=9999-12-31", 400),
+    "csv to=0001-01-05 (OverflowError)": Case("/rates.csv?to=0001-01-05", 400),
+    "csv from=9999-12-31": Case("/rates.csv?from=9999-12-31", 400),
+    "csv from=0001-01-01": Case("/rates.csv?from=0001-01-01", 400),
+    "json from=0001-01-01": Case("/rates.json?from=0001-01-01", 400),
+    "json to=9999-12-31": Case("/rates.json?to=9999-12-31", 400),
+    "json to=0001-01-05": Case("/rates.json?to=0001-01-05", 400),
+    "json from=9999-12-31": Case("/rates.json?from=9999-12-31", 400),
+    "page from=9999-12-31": Case("/rates?from=9999-12-31", 400),
+    "page to=0001-01-05": Case("/rates?to=0001-01-05", 400),
+    "page to=9999-12-31": Case("/rates?to=9999-12-31", 400),
+    "page from=0001-01-01": Case("/rates?from=0001-01-01", 400),
+    "page to=0001-01-01": Case("/rates?to=0001-01-01", 400),
+    "HEAD csv to=0001-01-05": Case("/rates.csv?to=0001-01-05", 400, method="HEAD"),
+    # Query names that are url_for's own arguments, or the view's: refused where unknown names are.
+    "feed country=x": Case("/feeds/kz.rss?country=x", 400),
+    "feed fmt=json": Case("/feeds/kz.rss?fmt=json", 400),
+    "feed _anchor": Case("/feeds/kazakhstan.rss?_anchor=x", 400),
+    "feed _method": Case("/feeds/kazakhstan.atom?_method=POST", 400),
+    "feed _scheme _external": Case("/feeds/kz.json?_scheme=javascript&_external=1", 400),
+    "feed ISO code redirect": Case("/feeds/KZ.rss?limit=5", 301, location="/feeds/kazakhstan.rss?limit=5"),
+    "opml _scheme _external": Case("/feeds.opml?_scheme=javascript&_external=1", None,
+                                   absent="javascript"),
+    "page _method (redirect)": Case("/KZ?_method=POST", 301, location="/kazakhstan"),
+    "page _scheme _external (redirect)": Case("/KZ?_scheme=javascript&_external=1&page=2", 301,
+                                              location="/kazakhstan?page=2"),
+    "page _anchor": Case("/kazakhstan?_anchor=x", 200, absent="_anchor"),
+    "search endpoint=x": Case("/search?q=a&page=2&endpoint=x", None, absent="endpoint"),
+    "search _external": Case("/search?q=almaty&_external=1&_scheme=javascript", 200,
+                              absent="javascript"),
+    "embed _scheme _external": Case("/embed/KZ?_scheme=javascript&_external=1", 400),
+    "embed rates _method": Case("/embed/rates?_method=POST", 400),
+    "embed builder _anchor": Case("/embed?_anchor=x", 400),
+    "rates page _method": Case("/rates?_method=POST", None),
+    # Host headers: over-long, or not a host name. The 400 page must render itself.
+    "long Host on /": Case("/", 400, (("Host", LONG_HOST),)),
+    "long Host on /nope": Case("/nope", 400, (("Host", LONG_HOST),)),
+    "long Host on feed": Case("/feeds/all.rss", 400, (("Host", LONG_HOST),)),
+    "long Host on rates.csv": Case("/rates.csv", 400, (("Host", LONG_HOST),)),
+    "long Host on embed": Case("/embed/kazakhstan", 400, (("Host", LONG_HOST),)),
+    "long Host on api": Case("/api/articles", 400, (("Host", LONG_HOST),)),
+    "Host xn--": Case("/", 400, (("Host", "xn--"),)),
+    "Host a..b": Case("/", 400, (("Host", "a..b"),)),
+    "Host a..b on feed": Case("/feeds/kazakhstan.rss", 400, (("Host", "a..b"),)),
+    "Host with <script>": Case("/", 400, (("Host", "<script>alert(1)</script>"),)),
+    "Host with a bad port": Case("/feeds/all.atom", 400, (("Host", "example.org:99999999"),)),
+    # A name given twice: picking one would be a guess.
+    "feed limit twice": Case("/feeds/kazakhstan.rss?limit=5&limit=6", 400),
+    "csv from twice": Case("/rates.csv?from=2025-05-01&from=2025-05-02", 400),
+    "json pairs twice": Case("/rates.json?pairs=KZT/USD&pairs=KGS/USD", 400),
+    "rates page pair twice": Case("/rates?pair=KZT/USD&pair=KGS/USD", 400),
+    "country page twice": Case("/kazakhstan?page=1&page=2", 400),
+    "embed limit twice": Case("/embed/kazakhstan?limit=5&limit=6", 400),
+    # If-Match naming another version: werkzeug's make_conditional kept the whole resource as the 412's body.
+    "sources If-Match": Case("/rates/sources.json", 412, (("If-Match", '"garbage"'),)),
+    "stylesheet If-Match": Case("/assets/site.css", 412, (("If-Match", '"garbage"'),)),
+    "embed static If-Match": Case("/embed/static/embed.css", 412, (("If-Match", "garbage"),)),
+    # NUL in a query value: PostgreSQL can't compare it.
+    "feed tag NUL": Case("/feeds/kazakhstan.rss?tag=%00", 400),
+    "search q NUL": Case("/search?q=a%00b", 400),
+}
+
+
+@pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
+def test_known_bad_request(demo_site: DemoSite, caplog: pytest.LogCaptureFixture, case: Case) -> None:
+    """The request is answered in time with its expected status, and nothing is logged as an error."""
+    answer = send(demo_site.client, case.method, case.url, case.headers)
+    check_answer(answer, case.method)
+    if case.status is not None:
+        assert answer.status == case.status, f"{answer.request}: {answer.status} {answer.body[:300]!r}"
+    if case.location is not None:
+        assert answer.headers.get("Location") == case.location, answer.request
+    if case.absent is not None:
+        assert case.absent.encode() not in answer.body + answer.headers.get("Location", "").encode()
+    assert not logged_errors(caplog)
+
+
+# New behaviour (rate limiting, being added by another engineer): this fails until it lands.
+def test_repeated_failed_token_attempts_are_limited(demo_site: DemoSite,
+                                                    caplog: pytest.LogCaptureFixture) -> None:
+    """300 writes with a wrong token: the last ones are refused with 429 and a Retry-After."""
+    headers = (("Authorization", "Bearer fsv_wrong"), ("Content-Type", "application/json"))
+    answers = [send(demo_site.client, "POST", "/api/articles", headers, b"{}") for _ in range(300)]
+    for answer in answers:
+        check_answer(answer, "POST")
+    assert {a.status for a in answers} <= {401, 429}
+    assert answers[-1].status == 429, [a.status for a in answers[-3:]]
+    assert answers[-1].headers.get("Retry-After", "").isdigit(), answers[-1].headers
+    assert not logged_errors(caplog)
