@@ -6,7 +6,6 @@ from typing import Any
 
 import flask_smorest
 from flask import Flask, Response, current_app, jsonify, render_template, request
-from flask.globals import request_ctx
 from marshmallow import Schema, ValidationError, fields
 from werkzeug.exceptions import HTTPException, InternalServerError, PreconditionFailed
 
@@ -87,11 +86,8 @@ def reject_nul() -> None:
 
 
 def _html_error(status: int, title: str, message: str) -> Response:
-    # A Host header werkzeug refuses (too long, "a..b") leaves the request without a URL adapter: the
-    # site's layout, which builds links with url_for, can't render, so the page is a plain one.
-    template = "error.html" if request_ctx.url_adapter is not None else "error_plain.html"
     response = Response(
-        render_template(template, status=status, title=title, message=message), status
+        render_template("error.html", status=status, title=title, message=message), status
     )
     response.headers["Cache-Control"] = "no-store"
     return response
