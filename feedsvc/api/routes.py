@@ -7,9 +7,11 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
-from flask import Request
+from apispec import APISpec
+from flask import Flask, Request
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from flask_smorest import Api, Blueprint
+from marshmallow.fields import Field
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from webargs.flaskparser import FlaskParser, is_json_request
@@ -23,11 +25,13 @@ from feedsvc.articles.schemas import (
     ArticlePatchSchema,
     ArticleQuerySchema,
     CountryListSchema,
+    CountryName,
+    PublishedAt,
+    country_names,
 )
 from feedsvc.auth import token_required
 from feedsvc.countries import find_country, tracked
 from feedsvc.db import get_session
-from feedsvc.errors import BadRequestParams
 from feedsvc.models import MAX_ID, Article
 from feedsvc.urls import external_url
 
@@ -66,6 +70,17 @@ class ApiBlueprint(Blueprint):
     """A flask-smorest blueprint using the strict JSON parser."""
 
     ARGUMENTS_PARSER = StrictJSONParser()
+
+    def register_views_in_doc(self, api: Api, app: Flask, spec: APISpec, **kwargs: Any) -> None:
+        """Document the views with what only the app knows: its tracked countries."""
+        api.register_field(PublishedAt, "string", None)  # its formats are an anyOf (date-time or date)
+        names = country_names(app.config["COUNTRIES"])
+
+        def country_enum(converter: Any, field: Field, **_: Any) -> dict[str, Any]:
+            return {"enum": names} if isinstance(field, CountryName) else {}
+
+        api.ma_plugin.converter.add_attribute_function(country_enum)
+        super().register_views_in_doc(api, app, spec, **kwargs)
 
 
 bp = ApiBlueprint("api", __name__, url_prefix="/api", description="Articles and countries")
@@ -120,13 +135,8 @@ class Articles(MethodView):
     @errors_doc(400)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """List articles, newest first, filtered by country, tag and text."""
-        if "country" in query:
-            country = find_country(query["country"])
-            if country is None:
-                allowed = ", ".join(c.slug for c in tracked())
-                raise BadRequestParams(f"unknown country; allowed: {allowed}",
-                                       {"country": [f"allowed: {allowed}"]})
-            query["country"] = country.slug
+        if "country" in query:  # a slug or an ISO code, checked by the schema
+            query["country"] = find_country(query["country"]).slug
         page = store.list_articles(get_session(), **query)
         return {"items": page.items, "page": page.page, "per_page": page.per_page,
                 "total": page.total, "pages": page.pages}

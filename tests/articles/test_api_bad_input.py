@@ -73,8 +73,8 @@ BAD_FIELDS = [
     ("title", article_body(title=["a"]), "list"),
     # countries
     ("countries", without("countries"), "countries-missing"),
-    ("countries", article_body(countries=["atlantis"]), "countries-unknown"),
-    ("countries", article_body(countries=["kazakhstan", "mordor"]), "countries-one-unknown"),
+    ("countries.0", article_body(countries=["atlantis"]), "countries-unknown"),
+    ("countries.1", article_body(countries=["kazakhstan", "mordor"]), "countries-one-unknown"),
     ("countries", article_body(countries=[]), "countries-empty"),
     ("countries", article_body(countries="kazakhstan"), "countries-string"),
     ("countries", article_body(countries={"kazakhstan": True}), "countries-object"),
@@ -82,6 +82,9 @@ BAD_FIELDS = [
     ("countries.0", article_body(countries=[7]), "countries-number"),
     ("countries.0", article_body(countries=[""]), "countries-empty-string"),
     ("countries.0", article_body(countries=["kazakhstan\x00"]), "countries-nul"),
+    ("countries.0", article_body(countries=["KZ"]), "countries-upper-case-code"),
+    ("countries.0", article_body(countries=["Kazakhstan"]), "countries-name"),
+    ("countries.0", article_body(countries=["kazakhstan\n"]), "countries-trailing-newline"),
     # dates
     ("published_at", article_body(published_at="2025-02-30"), "feb-30"),
     ("published_at", article_body(published_at="2025-02-30T10:00:00Z"), "feb-30-time"),
@@ -92,6 +95,7 @@ BAD_FIELDS = [
     ("published_at", article_body(published_at="0001-01-01T00:00:00+01:00"), "year-1-offset"),
     ("published_at", article_body(published_at="1066-10-14T09:00:00Z"), "too-old"),
     ("published_at", article_body(published_at=None), "published-null"),
+    ("published_at", article_body(published_at="2025-04-02\n"), "date-trailing-newline"),
     # wrong types and formats
     ("summary", article_body(summary=["a", "b"]), "summary-list"),
     ("content_html", article_body(content_html=3), "content-number"),
@@ -113,6 +117,7 @@ BAD_FIELDS = [
     ("source_url", article_body(source_url="not a url"), "source-url-bad"),
     ("source_url", article_body(source_url="ftp://example.org/a"), "source-url-ftp"),
     ("source_url", article_body(source_url="https://example.org/\x00"), "source-url-nul"),
+    ("source_url", article_body(source_url="HTTPS://example.org/a"), "source-url-upper-case-scheme"),
     # image_url: only absolute http(s)
     ("image_url", article_body(image_url="javascript:alert(1)"), "image-javascript"),
     ("image_url", article_body(image_url="JaVaScRiPt:alert(1)"), "image-javascript-case"),
@@ -201,7 +206,7 @@ def test_patch_keeping_its_own_external_id_is_fine(client, auth_headers, create)
         ({"title": ""}, "title"),
         ({"title": None}, "title"),
         ({"countries": []}, "countries"),
-        ({"countries": ["atlantis"]}, "countries"),
+        ({"countries": ["atlantis"]}, "countries.0"),
         ({"countries": None}, "countries"),
         ({"published_at": "2025-02-30"}, "published_at"),
         ({"image_url": "javascript:alert(1)"}, "image_url"),

@@ -26,6 +26,9 @@ pytestmark = pytest.mark.usefixtures("no_tracebacks")
         ("limit=5", "limit"),
         ("country=", "country"),
         ("country=atlantis", "country"),
+        ("country=KZ", "country"),
+        ("country=Kazakhstan", "country"),
+        ("country=kazakhstan%0A", "country"),
         ("q=" + "x" * 501, "q"),
     ],
 )
