@@ -11,7 +11,8 @@ from apispec import APISpec
 from flask import Flask, Request
 from flask.views import MethodView
 from flask_smorest import Api, Blueprint
-from marshmallow.fields import Field
+from marshmallow import Schema
+from marshmallow.fields import Field, List
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from webargs.flaskparser import FlaskParser, is_json_request
@@ -33,6 +34,7 @@ from feedsvc.auth import token_required
 from feedsvc.countries import find_country, tracked
 from feedsvc.db import get_session
 from feedsvc.models import MAX_ID, Article
+from feedsvc.params import QueryParams
 from feedsvc.urls import external_url
 
 
@@ -40,7 +42,8 @@ class StrictJSONParser(FlaskParser):
     """JSON bodies must say so (415 otherwise) and be non-empty (400 otherwise).
 
     Query strings follow their schema's ``unknown`` (RAISE: an unknown parameter is a 400),
-    where webargs would silently drop them.
+    where webargs would silently drop them, and a parameter given twice is a 400 (webargs would take
+    the first), as on every machine endpoint.
     """
 
     DEFAULT_UNKNOWN_BY_LOCATION = {
@@ -59,6 +62,13 @@ class StrictJSONParser(FlaskParser):
             raise BadRequest("the body is not UTF-8") from None
         except RecursionError:  # deeply nested arrays: not an article, and not a bug of ours
             raise BadRequest("the JSON body is nested too deeply") from None
+
+    def load_querystring(self, req: Request, schema: Schema) -> Any:
+        """The query string, after refusing a single-valued parameter given more than once."""
+        single = [field.data_key or name for name, field in schema.fields.items()
+                  if not isinstance(field, List)]
+        QueryParams(req.args, single, unknown="ignore").done()  # unknown names: the schema says
+        return super().load_querystring(req, schema)
 
 
 def _reject_constant(name: str) -> None:
