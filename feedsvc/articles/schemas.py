@@ -33,11 +33,14 @@ BCP47 = FullMatch(
 )
 HTTP_URL = {"schemes": {"http", "https"}, "require_tld": False}
 MAX_URL = 2048
-_DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATE_ONLY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# An RFC 3339 date-time whose offset may be left out (then it is UTC); marshmallow alone takes more.
+_LOCAL_DATE_TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"
+_DATE_TIME = re.compile(_LOCAL_DATE_TIME + r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})?")
 PUBLISHED_AT_DOC = {
     "description": "An RFC 3339 date-time (without an offset it is UTC) or a plain date YYYY-MM-DD "
                    "(midnight UTC), from the year 1900 to 2999 once in UTC.",
-    "anyOf": [{"format": "date-time"}, {"format": "date"}],
+    "anyOf": [{"format": "date-time"}, {"format": "date"}, {"pattern": f"^{_LOCAL_DATE_TIME}$"}],
 }
 
 
@@ -56,6 +59,10 @@ class PublishedAt(fields.AwareDateTime):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
         if isinstance(value, str) and _DATE_ONLY.fullmatch(value):
             value += "T00:00:00Z"
+        elif isinstance(value, str) and _DATE_TIME.fullmatch(value):
+            value = value.upper()  # RFC 3339 allows t and z
+        else:
+            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE)
         parsed = super()._deserialize(value, attr, data, **kwargs)
         try:
             parsed = parsed.astimezone(UTC)

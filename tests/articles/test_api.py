@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from article_helpers import article_body, markers
@@ -45,6 +46,7 @@ def test_a_minimal_article_gets_defaults(client, auth_headers) -> None:
 def test_published_at_offsets_are_stored_in_utc(create) -> None:
     assert create(published_at="2025-04-02T10:00:00+05:00")["published_at"] == "2025-04-02T05:00:00+00:00"
     assert create(published_at="2025-04-02T10:00:00")["published_at"] == "2025-04-02T10:00:00+00:00"
+    assert create(published_at="2025-04-02t10:00:00z")["published_at"] == "2025-04-02T10:00:00+00:00"
 
 
 def test_html_is_sanitised_and_text_is_plain(create) -> None:
@@ -204,7 +206,9 @@ def test_openapi_states_the_constraints_the_server_enforces(app, client) -> None
     for name in ("source_url", "image_url"):
         assert body[name]["format"] == "uri" and body[name]["pattern"] == "^https?://"
         assert body[name]["maxLength"] == 2048
-    assert body["published_at"]["anyOf"] == [{"format": "date-time"}, {"format": "date"}]
+    forms = body["published_at"]["anyOf"]
+    assert forms[:2] == [{"format": "date-time"}, {"format": "date"}]  # and the date-time without offset
+    assert re.fullmatch(forms[2]["pattern"], "2025-04-02T08:30:00.5") and forms[2]["pattern"].endswith("$")
     assert "1900" in body["published_at"]["description"] and "2999" in body["published_at"]["description"]
     patterns = [body["language"]["pattern"], body["tags"]["items"]["pattern"]]
     assert all(p.startswith("^") and p.endswith("$") and "\\Z" not in p for p in patterns)

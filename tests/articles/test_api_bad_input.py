@@ -96,6 +96,10 @@ BAD_FIELDS = [
     ("published_at", article_body(published_at="1066-10-14T09:00:00Z"), "too-old"),
     ("published_at", article_body(published_at=None), "published-null"),
     ("published_at", article_body(published_at="2025-04-02\n"), "date-trailing-newline"),
+    ("published_at", article_body(published_at="2025-04-02T08:30"), "no-seconds"),
+    ("published_at", article_body(published_at="2025-04-02 08:30:00Z"), "space-for-t"),
+    ("published_at", article_body(published_at="2025-04-02T08:30:00+0500"), "offset-without-colon"),
+    ("published_at", article_body(published_at="٢٠٢٥-04-02"), "arabic-indic-digits"),
     # wrong types and formats
     ("summary", article_body(summary=["a", "b"]), "summary-list"),
     ("content_html", article_body(content_html=3), "content-number"),
