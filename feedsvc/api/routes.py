@@ -83,7 +83,7 @@ class ApiBlueprint(Blueprint):
 
     def register_views_in_doc(self, api: Api, app: Flask, spec: APISpec, **kwargs: Any) -> None:
         """Document the views with what only the app knows: its tracked countries."""
-        api.register_field(PublishedAt, "string", None)  # its formats are an anyOf (date-time or date)
+        api.register_field(PublishedAt, "string", None)  # no one format: its forms are an anyOf
         names = country_names(app.config["COUNTRIES"])
 
         def country_enum(converter: Any, field: Field, **_: Any) -> dict[str, Any]:

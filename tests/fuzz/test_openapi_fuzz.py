@@ -36,6 +36,7 @@ SCALE = 20 if os.environ.get("FEEDSVC_FUZZ") == "long" else 1
 EXAMPLES_PER_OPERATION = 50 * SCALE  # per generation mode
 STATEFUL_SCENARIOS = 25 * SCALE
 STATEFUL_STEPS = 10
+pytestmark = pytest.mark.timeout(300 * SCALE)  # pyproject's 300 s per test, scaled with the examples
 
 
 def error_shape(ctx: CheckContext, response: Response, case: Case) -> bool | None:
