@@ -7,9 +7,12 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
-from flask import Request
+from apispec import APISpec
+from flask import Flask, Request
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from flask_smorest import Api, Blueprint
+from marshmallow import Schema
+from marshmallow.fields import Field, List
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from webargs.flaskparser import FlaskParser, is_json_request
@@ -23,12 +26,15 @@ from feedsvc.articles.schemas import (
     ArticlePatchSchema,
     ArticleQuerySchema,
     CountryListSchema,
+    CountryName,
+    PublishedAt,
+    country_names,
 )
 from feedsvc.auth import token_required
 from feedsvc.countries import find_country, tracked
 from feedsvc.db import get_session
-from feedsvc.errors import BadRequestParams
 from feedsvc.models import MAX_ID, Article
+from feedsvc.params import QueryParams
 from feedsvc.urls import external_url
 
 
@@ -36,7 +42,8 @@ class StrictJSONParser(FlaskParser):
     """JSON bodies must say so (415 otherwise) and be non-empty (400 otherwise).
 
     Query strings follow their schema's ``unknown`` (RAISE: an unknown parameter is a 400),
-    where webargs would silently drop them.
+    where webargs would silently drop them, and a parameter given twice is a 400 (webargs would take
+    the first), as on every machine endpoint.
     """
 
     DEFAULT_UNKNOWN_BY_LOCATION = {
@@ -56,6 +63,13 @@ class StrictJSONParser(FlaskParser):
         except RecursionError:  # deeply nested arrays: not an article, and not a bug of ours
             raise BadRequest("the JSON body is nested too deeply") from None
 
+    def load_querystring(self, req: Request, schema: Schema) -> Any:
+        """The query string, after refusing a single-valued parameter given more than once."""
+        single = [field.data_key or name for name, field in schema.fields.items()
+                  if not isinstance(field, List)]
+        QueryParams(req.args, single, unknown="ignore").done()  # unknown names: the schema says
+        return super().load_querystring(req, schema)
+
 
 def _reject_constant(name: str) -> None:
     # NaN and Infinity are not JSON (RFC 8259), though Python's parser accepts them.
@@ -66,6 +80,17 @@ class ApiBlueprint(Blueprint):
     """A flask-smorest blueprint using the strict JSON parser."""
 
     ARGUMENTS_PARSER = StrictJSONParser()
+
+    def register_views_in_doc(self, api: Api, app: Flask, spec: APISpec, **kwargs: Any) -> None:
+        """Document the views with what only the app knows: its tracked countries."""
+        api.register_field(PublishedAt, "string", None)  # no one format: its forms are an anyOf
+        names = country_names(app.config["COUNTRIES"])
+
+        def country_enum(converter: Any, field: Field, **_: Any) -> dict[str, Any]:
+            return {"enum": names} if isinstance(field, CountryName) else {}
+
+        api.ma_plugin.converter.add_attribute_function(country_enum)
+        super().register_views_in_doc(api, app, spec, **kwargs)
 
 
 bp = ApiBlueprint("api", __name__, url_prefix="/api", description="Articles and countries")
@@ -120,13 +145,8 @@ class Articles(MethodView):
     @errors_doc(400)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """List articles, newest first, filtered by country, tag and text."""
-        if "country" in query:
-            country = find_country(query["country"])
-            if country is None:
-                allowed = ", ".join(c.slug for c in tracked())
-                raise BadRequestParams(f"unknown country; allowed: {allowed}",
-                                       {"country": [f"allowed: {allowed}"]})
-            query["country"] = country.slug
+        if "country" in query:  # a slug or an ISO code, checked by the schema
+            query["country"] = find_country(query["country"]).slug
         page = store.list_articles(get_session(), **query)
         return {"items": page.items, "page": page.page, "per_page": page.per_page,
                 "total": page.total, "pages": page.pages}

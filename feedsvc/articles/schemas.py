@@ -3,20 +3,45 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+from config import CountryConfig
 from feedsvc.articles.clean import MAX_TITLE, has_illegal
+from feedsvc.countries import tracked
 from feedsvc.urls import article_page_url, feed_urls
 
-SLUG = validate.Regexp(r"^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*\Z", error="must be a slug (a-z, 0-9, -)")
-BCP47 = validate.Regexp(
-    r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*\Z", error="must be a BCP 47 language tag such as en or ru-KZ"
+
+class FullMatch(validate.Regexp):
+    """A pattern the whole value must match, written ``^...$`` so that it reads the same in ECMA-262.
+
+    Python's ``$`` also matches before a final newline; ``fullmatch`` does not let one through.
+    """
+
+    def __call__(self, value: str) -> str:
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
+SLUG = FullMatch(r"^[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*$", error="must be a slug (a-z, 0-9, -)")
+BCP47 = FullMatch(
+    r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$", error="must be a BCP 47 language tag such as en or ru-KZ"
 )
 HTTP_URL = {"schemes": {"http", "https"}, "require_tld": False}
-_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+MAX_URL = 2048
+_DATE_ONLY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# An RFC 3339 date-time whose offset may be left out (then it is UTC); marshmallow alone takes more.
+_LOCAL_DATE_TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"
+_DATE_TIME = re.compile(_LOCAL_DATE_TIME + r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})?")
+PUBLISHED_AT_DOC = {
+    "description": "An RFC 3339 date-time (without an offset it is UTC) or a plain date YYYY-MM-DD "
+                   "(midnight UTC), from the year 1900 to 2999 once in UTC.",
+    "anyOf": [{"format": "date-time"}, {"format": "date"}, {"pattern": f"^{_LOCAL_DATE_TIME}$"}],
+}
 
 
 def no_illegal_characters(value: str) -> None:
@@ -32,8 +57,12 @@ class PublishedAt(fields.AwareDateTime):
         super().__init__(default_timezone=UTC, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
-        if isinstance(value, str) and _DATE_ONLY.match(value):
+        if isinstance(value, str) and _DATE_ONLY.fullmatch(value):
             value += "T00:00:00Z"
+        elif isinstance(value, str) and _DATE_TIME.fullmatch(value):
+            value = value.upper()  # RFC 3339 allows t and z
+        else:
+            raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE)
         parsed = super()._deserialize(value, attr, data, **kwargs)
         try:
             parsed = parsed.astimezone(UTC)
@@ -44,9 +73,30 @@ class PublishedAt(fields.AwareDateTime):
         return parsed
 
 
+def country_names(countries: Sequence[CountryConfig]) -> list[str]:
+    """What the API takes for a country: each tracked country's slug, then its ISO code (lower case)."""
+    return [c.slug for c in countries] + [c.code for c in countries]
+
+
+class CountryName(fields.String):
+    """A tracked country's slug or lower-case ISO code (the app's spec lists them as an enum)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        name = super()._deserialize(value, attr, data, **kwargs)
+        if name not in country_names(tracked()):
+            slugs = ", ".join(c.slug for c in tracked())
+            raise ValidationError(f"unknown country; allowed: {slugs} (or their ISO codes, lower case)")
+        return name
+
+
 def http_url(**kwargs: Any) -> fields.Url:
     """An absolute http(s) URL without illegal characters."""
-    return fields.Url(validate=[validate.Length(max=2048), no_illegal_characters], **HTTP_URL, **kwargs)
+    return fields.Url(
+        validate=[validate.Length(max=MAX_URL), no_illegal_characters,
+                  validate.Regexp(r"^https?://", error="must start with http:// or https://")],
+        metadata={"format": "uri", "description": "an absolute http or https URL"},
+        **HTTP_URL, **kwargs,
+    )
 
 
 def identifier(**kwargs: Any) -> list[Any]:
@@ -65,7 +115,7 @@ class ArticleInSchema(Schema):
     content_html = fields.String(allow_none=True)
     source_url = http_url(allow_none=True)
     countries = fields.List(
-        fields.String(validate=identifier(min=1, max=64)),
+        CountryName(),
         required=True,
         validate=validate.Length(min=1, max=10, error="give between 1 and 10 countries"),
     )
@@ -74,7 +124,7 @@ class ArticleInSchema(Schema):
     author = fields.String(allow_none=True, validate=validate.Length(max=200))
     image_url = http_url(allow_none=True)
     language = fields.String(validate=[BCP47, validate.Length(max=35)])
-    published_at = PublishedAt()
+    published_at = PublishedAt(metadata=PUBLISHED_AT_DOC)
     external_id = fields.String(allow_none=True, validate=identifier(min=1, max=200))
 
 
@@ -83,7 +133,7 @@ class ArticlePatchSchema(ArticleInSchema):
 
     title = fields.String(validate=validate.Length(min=1, max=MAX_TITLE * 4))
     countries = fields.List(
-        fields.String(validate=identifier(min=1, max=64)),
+        CountryName(),
         validate=validate.Length(min=1, max=10, error="give between 1 and 10 countries"),
     )
 
@@ -126,7 +176,7 @@ class ArticleQuerySchema(Schema):
     class Meta:
         unknown = RAISE
 
-    country = fields.String(validate=validate.Length(min=1, max=64))
+    country = CountryName()
     tag = fields.String(validate=validate.Length(min=1, max=64))
     q = fields.String(validate=validate.Length(max=500))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))

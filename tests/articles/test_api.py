@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from article_helpers import article_body, markers
 from openapi_spec_validator import validate
+
+from config import parse_countries
 
 pytestmark = pytest.mark.usefixtures("no_tracebacks")
 
@@ -28,7 +31,8 @@ def test_create_answers_201_with_location_and_the_article(client, auth_headers) 
 
 
 def test_countries_accept_iso_codes_and_duplicates(create) -> None:
-    assert create(countries=["KZ", "kazakhstan", "tm"])["countries"] == ["kazakhstan", "turkmenistan"]
+    assert create(countries=["kz", "kazakhstan", "tm"])["countries"] == ["kazakhstan", "turkmenistan"]
+
 
 
 def test_a_minimal_article_gets_defaults(client, auth_headers) -> None:
@@ -42,6 +46,7 @@ def test_a_minimal_article_gets_defaults(client, auth_headers) -> None:
 def test_published_at_offsets_are_stored_in_utc(create) -> None:
     assert create(published_at="2025-04-02T10:00:00+05:00")["published_at"] == "2025-04-02T05:00:00+00:00"
     assert create(published_at="2025-04-02T10:00:00")["published_at"] == "2025-04-02T10:00:00+00:00"
+    assert create(published_at="2025-04-02t10:00:00z")["published_at"] == "2025-04-02T10:00:00+00:00"
 
 
 def test_html_is_sanitised_and_text_is_plain(create) -> None:
@@ -135,7 +140,7 @@ def test_list_filters_and_pages_newest_first(client, create) -> None:
 
     assert titles("") == ["Rail freight", "New water story", "Old water story"]
     assert titles("country=kazakhstan") == ["New water story", "Old water story"]
-    assert titles("country=KZ") == ["New water story", "Old water story"]
+    assert titles("country=kz") == ["New water story", "Old water story"]
     assert titles("tag=transport") == ["Rail freight"]
     assert titles("tag=Transport") == ["Rail freight"]
     assert titles("q=dry+PORT") == ["Rail freight"]
@@ -184,6 +189,36 @@ def test_openapi_documents_our_error_shape(client) -> None:
     assert set(detail) == {"status", "message", "fields"}
     responses = spec["paths"]["/api/articles/{article_id}"]["get"]["responses"]
     assert responses["404"]["$ref"].endswith("/NOT_FOUND")
+
+
+def test_openapi_states_the_constraints_the_server_enforces(app, client) -> None:
+    spec = client.get("/api/openapi.json").get_json()
+    names = ["kazakhstan", "kyrgyzstan", "tajikistan", "turkmenistan", "uzbekistan",
+             "kz", "kg", "tj", "tm", "uz"]
+    body = spec["components"]["schemas"]["ArticleIn"]["properties"]
+    assert body["countries"]["items"]["enum"] == names
+    assert spec["components"]["schemas"]["ArticlePatch"]["properties"]["countries"]["items"]["enum"] == names
+    query = {p["name"]: p["schema"] for p in spec["paths"]["/api/articles"]["get"]["parameters"]}
+    assert query["country"]["enum"] == names
+    assert (query["page"]["minimum"], query["page"]["maximum"]) == (1, 1_000_000)
+    assert (query["per_page"]["minimum"], query["per_page"]["maximum"]) == (1, 100)
+    assert (query["tag"]["maxLength"], query["q"]["maxLength"]) == (64, 500)
+    for name in ("source_url", "image_url"):
+        assert body[name]["format"] == "uri" and body[name]["pattern"] == "^https?://"
+        assert body[name]["maxLength"] == 2048
+    forms = body["published_at"]["anyOf"]
+    assert forms[:2] == [{"format": "date-time"}, {"format": "date"}]  # and the date-time without offset
+    assert re.fullmatch(forms[2]["pattern"], "2025-04-02T08:30:00.5") and forms[2]["pattern"].endswith("$")
+    assert "1900" in body["published_at"]["description"] and "2999" in body["published_at"]["description"]
+    patterns = [body["language"]["pattern"], body["tags"]["items"]["pattern"]]
+    assert all(p.startswith("^") and p.endswith("$") and "\\Z" not in p for p in patterns)
+
+
+def test_the_country_enum_follows_the_configured_countries(app_factory) -> None:
+    app = app_factory(COUNTRIES=parse_countries("kz:KZT,uz:UZS"))
+    spec = app.test_client().get("/api/openapi.json").get_json()
+    items = spec["components"]["schemas"]["ArticleIn"]["properties"]["countries"]["items"]
+    assert items["enum"] == ["kazakhstan", "uzbekistan", "kz", "uz"]
 
 
 def test_a_patch_that_changes_nothing_writes_nothing(app, client, auth_headers, create) -> None:

@@ -26,11 +26,35 @@ pytestmark = pytest.mark.usefixtures("no_tracebacks")
         ("limit=5", "limit"),
         ("country=", "country"),
         ("country=atlantis", "country"),
+        ("country=KZ", "country"),
+        ("country=Kazakhstan", "country"),
+        ("country=kazakhstan%0A", "country"),
         ("q=" + "x" * 501, "q"),
     ],
 )
 def test_bad_query_parameters_are_400(client, query, field) -> None:
     assert_error(client.get(f"/api/articles?{query}"), 400, field)
+
+
+@pytest.mark.parametrize(
+    ("query", "names"),
+    [
+        ("page=1&page=2", "page"),
+        ("page=1&page=1", "page"),
+        ("per_page=5&country=kz&per_page=5", "per_page"),
+        ("q=a&q=b&tag=x&tag=y", "q, tag"),
+        ("country=kazakhstan&country=kz", "country"),
+        ("page=&page=", "page"),
+    ],
+)
+def test_repeated_query_parameters_are_400(client, query, names) -> None:
+    error = assert_error(client.get(f"/api/articles?{query}"), 400, "_repeated")
+    assert error == {"status": 400, "message": f"give {names} once",
+                     "fields": {"_repeated": [f"give {names} once"]}}
+
+
+def test_a_repeated_unknown_parameter_is_reported_as_unknown(client) -> None:
+    assert_error(client.get("/api/articles?colour=red&colour=blue"), 400, "colour")
 
 
 @pytest.mark.parametrize(
