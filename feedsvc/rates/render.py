@@ -71,8 +71,7 @@ def render_csv(rows: Iterable[SeriesRow], query: RateQuery) -> Iterator[str]:
         header = ["date", "pair", "rate", "close", "count", "change_pct", "source"]
         records = (
             [row.date.isoformat(), str(row.pair), format_rate(row.rate, row.digits),
-             format_rate(row.close or row.rate, row.digits), str(row.count), format_change(row.change_pct),
-             row.source]
+             _close(row), str(row.count), format_change(row.change_pct), row.source]
             for row in rows
         )
     buffer = io.StringIO()
@@ -82,6 +81,10 @@ def render_csv(rows: Iterable[SeriesRow], query: RateQuery) -> Iterator[str]:
         writer.writerows(batch)
         yield _drain(buffer)
     yield _drain(buffer)
+
+
+def _close(row: SeriesRow) -> str:
+    return format_rate(row.rate if row.close is None else row.close, row.digits)
 
 
 def _wide_records(rows: Iterable[SeriesRow], pairs: tuple[Pair, ...]) -> Iterator[list[str]]:
@@ -123,7 +126,7 @@ def series_row_to_json(row: SeriesRow, group: str) -> dict[str, Any]:
     fields: dict[str, Any] = {"date": row.date.isoformat(), "pair": str(row.pair),
                               "rate": format_rate(row.rate, row.digits)}
     if group != "day":
-        fields |= {"close": format_rate(row.close or row.rate, row.digits), "count": row.count}
+        fields |= {"close": _close(row), "count": row.count}
     return {
         **fields,
         "change_pct": None if row.change_pct is None else float(row.change_pct),  # as in row_to_json

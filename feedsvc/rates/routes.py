@@ -35,7 +35,7 @@ FORMATS: dict[str, tuple[str, Renderer]] = {
 # five pairs is 36,500 rows, a few MB) stream, so a worker's memory stays flat and one client cannot fill
 # the cache; they are rare, and a caching proxy in front keeps them by ETag.
 CACHE_MAX_ROWS = 4000
-PERIOD_DAYS = {"day": 1, "week": 7, "month": 28, "year": 365}  # the shortest period: never an underestimate
+PERIOD_DAYS = {"day": 1, "week": 7, "month": 28, "year": 365}  # each group's shortest period
 
 
 def stream_series(render: Renderer, query: RateQuery) -> Iterator[str]:
@@ -52,7 +52,8 @@ def stream_series(render: Renderer, query: RateQuery) -> Iterator[str]:
 def most_rows(query: RateQuery) -> int:
     """At most how many rows a resolved query answers: one per period and pair."""
     assert query.start is not None and query.end is not None, "resolve the range first"
-    return ((query.end - query.start).days // PERIOD_DAYS[query.group] + 1) * len(query.pairs)
+    # Whole shortest periods, plus a partial one at each end of the range.
+    return ((query.end - query.start).days // PERIOD_DAYS[query.group] + 2) * len(query.pairs)
 
 
 def series_response(query: RateQuery, fmt: str) -> Response:
