@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import cached_property
 
@@ -15,7 +15,9 @@ from feedsvc.rates.constants import USD
 DEFAULT_DAYS = 30
 MAX_DAYS = 30 * 366  # 30 years: longer ranges are a typo, not an analysis
 LAYOUTS = ("long", "wide")
-SERIES = ("from", "to", "pairs", "source")
+GROUPS = ("day", "week", "month", "year")  # one row per observation, or per calendar period
+MAX_PAGE_PAIRS = 8  # as many lines as one chart's palette tells apart
+SERIES = ("from", "to", "pairs", "source", "group")
 _PAIR = re.compile(r"([A-Za-z]{3})/([A-Za-z]{3})")
 
 
@@ -44,6 +46,7 @@ class RateQuery:
     end: date | None = None
     layout: str = "long"
     source: str | None = None
+    group: str = "day"
 
     @property
     def currencies(self) -> tuple[str, ...]:
@@ -53,7 +56,7 @@ class RateQuery:
     def cache_key(self) -> str:
         """A stable text of the query, for ETags."""
         pairs = ",".join(map(str, self.pairs))
-        return f"{pairs}|{self.start}|{self.end}|{self.layout}|{self.source}"
+        return f"{pairs}|{self.start}|{self.end}|{self.layout}|{self.source}|{self.group}"
 
 
 def default_pairs(tracked: Iterable[str]) -> tuple[Pair, ...]:
@@ -63,7 +66,7 @@ def default_pairs(tracked: Iterable[str]) -> tuple[Pair, ...]:
 
 def parse_csv_query(args: Mapping[str, str], tracked: tuple[str, ...],
                     sources: tuple[str, ...]) -> RateQuery:
-    """``/rates.csv``: ``from``, ``to``, ``pairs``, ``source`` and ``layout``."""
+    """``/rates.csv``: ``from``, ``to``, ``pairs``, ``source``, ``group`` and ``layout``."""
     params = QueryParams(args, (*SERIES, "layout"))
     query = _read_series(params, tracked, sources, params.choice("layout", LAYOUTS, "long"))
     params.done()
@@ -72,7 +75,7 @@ def parse_csv_query(args: Mapping[str, str], tracked: tuple[str, ...],
 
 def parse_json_query(args: Mapping[str, str], tracked: tuple[str, ...],
                      sources: tuple[str, ...]) -> RateQuery:
-    """``/rates.json``: ``from``, ``to``, ``pairs`` and ``source``."""
+    """``/rates.json`` and ``/rates.ndjson``: ``from``, ``to``, ``pairs``, ``source`` and ``group``."""
     params = QueryParams(args, SERIES)
     query = _read_series(params, tracked, sources, "long")
     params.done()
@@ -89,9 +92,12 @@ def parse_latest_query(args: Mapping[str, str], tracked: tuple[str, ...],
 
 
 def parse_chart_query(args: Mapping[str, str], tracked: tuple[str, ...]) -> RateQuery:
-    """The ``/rates`` page: one ``pair`` and its range ``from``, ``to``; other names are ignored (HTML)."""
-    params = QueryParams(args, ("pair", "from", "to"), unknown="ignore", blank="absent")
-    pairs = params.parsed("pair", lambda value: _one_pair(value, tracked), default_pairs(tracked)[:1])
+    """The ``/rates`` page: ``pairs`` (or the old ``pair``), ``from``, ``to``; others ignored (HTML)."""
+    params = QueryParams(args, ("pairs", "pair", "from", "to"), unknown="ignore", blank="absent")
+    if params.raw("pairs") is not None and params.raw("pair") is not None:
+        params.error("pair", "give pairs or pair (the old name of pairs), not both")
+    name = "pair" if params.raw("pairs") is None and params.raw("pair") is not None else "pairs"
+    pairs = params.parsed(name, lambda value: _page_pairs(value, tracked), default_pairs(tracked)[:1])
     start, end = _read_range(params)
     params.done()
     return RateQuery(pairs, start, end)
@@ -134,7 +140,7 @@ def resolve_range(query: RateQuery, newest: date | None, today: date, days: int 
     if too_long(start, end):
         raise BadRequestParams(f"from={start} to {end}: {too_long(start, end)}; give both from and to",
                                {"from": [too_long(start, end)]})
-    return RateQuery(query.pairs, start, end, query.layout, query.source)
+    return replace(query, start=start, end=end)
 
 
 def too_long(start: date, end: date) -> str:
@@ -147,7 +153,8 @@ def too_long(start: date, end: date) -> str:
 def _read_series(params: QueryParams, tracked: tuple[str, ...], sources: tuple[str, ...],
                  layout: str) -> RateQuery:
     start, end = _read_range(params)
-    return RateQuery(read_pairs(params, tracked), start, end, layout, _read_source(params, sources))
+    group = params.choice("group", GROUPS, "day")
+    return RateQuery(read_pairs(params, tracked), start, end, layout, _read_source(params, sources), group)
 
 
 def _read_range(params: QueryParams) -> tuple[date | None, date | None]:
@@ -167,8 +174,10 @@ def _read_source(params: QueryParams, sources: tuple[str, ...]) -> str | None:
     return source
 
 
-def _one_pair(value: str | None, tracked: tuple[str, ...]) -> tuple[Pair, ...]:
+def _page_pairs(value: str | None, tracked: tuple[str, ...]) -> tuple[Pair, ...]:
+    if value is None:  # the page opens on one pair; the endpoints' default is every tracked currency
+        return default_pairs(tracked)[:1]
     pairs = parse_pairs(value, tracked)
-    if value is not None and len(pairs) != 1:
-        raise ValueError("give one pair, such as KZT/USD")
-    return pairs[:1]
+    if len(pairs) > MAX_PAGE_PAIRS:
+        raise ValueError(f"at most {MAX_PAGE_PAIRS} pairs on one chart")
+    return pairs

@@ -1,4 +1,4 @@
-"""Render rate rows as CSV (long or wide) and JSON, lazily in chunks, and format rates exactly."""
+"""Render rate rows as CSV (long or wide), JSON and NDJSON, lazily in chunks, and format rates exactly."""
 
 from __future__ import annotations
 
@@ -10,13 +10,15 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from decimal import Context, Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from feedsvc.rates.params import Pair, RateQuery
+from feedsvc.rates.periods import SeriesRow
 from feedsvc.rates.query import RateRow, SourceStatus
 
 CHUNK_ROWS = 500  # rows per yielded chunk: big enough to be fast, small enough to stay flat in memory
 _QUANTIZE = Context(prec=60)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -53,16 +55,23 @@ def csv_filename(query: RateQuery) -> str:
     return f"rates_{query.start}_{query.end}.csv"
 
 
-def render_csv(rows: Iterable[RateRow], query: RateQuery) -> Iterator[str]:
-    """CSV text in chunks: long ``date,pair,rate,change_pct,source`` or wide ``date,<pair>...``."""
+def render_csv(rows: Iterable[SeriesRow], query: RateQuery) -> Iterator[str]:
+    """CSV in chunks: long ``date,pair,rate,[close,count,]change_pct,source`` or wide ``date,<pair>...``."""
     if query.layout == "wide":
         header = ["date", *map(str, query.pairs)]
         records = _wide_records(rows, query.pairs)
-    else:
+    elif query.group == "day":
         header = ["date", "pair", "rate", "change_pct", "source"]
         records = (
             [row.date.isoformat(), str(row.pair), format_rate(row.rate, row.digits),
              format_change(row.change_pct), row.source]
+            for row in rows
+        )
+    else:
+        header = ["date", "pair", "rate", "close", "count", "change_pct", "source"]
+        records = (
+            [row.date.isoformat(), str(row.pair), format_rate(row.rate, row.digits),
+             _close(row), str(row.count), format_change(row.change_pct), row.source]
             for row in rows
         )
     buffer = io.StringIO()
@@ -74,13 +83,17 @@ def render_csv(rows: Iterable[RateRow], query: RateQuery) -> Iterator[str]:
     yield _drain(buffer)
 
 
-def _wide_records(rows: Iterable[RateRow], pairs: tuple[Pair, ...]) -> Iterator[list[str]]:
+def _close(row: SeriesRow) -> str:
+    return format_rate(row.rate if row.close is None else row.close, row.digits)
+
+
+def _wide_records(rows: Iterable[SeriesRow], pairs: tuple[Pair, ...]) -> Iterator[list[str]]:
     for day, same_day in itertools.groupby(rows, key=lambda row: row.date):
         cells = {row.pair: format_rate(row.rate, row.digits) for row in same_day}
         yield [day.isoformat(), *(cells.get(pair, "") for pair in pairs)]
 
 
-def _batched(records: Iterable[list[str]]) -> Iterator[tuple[list[str], ...]]:
+def _batched(records: Iterable[T]) -> Iterator[tuple[T, ...]]:
     iterator = iter(records)
     while batch := tuple(itertools.islice(iterator, CHUNK_ROWS)):
         yield batch
@@ -108,17 +121,37 @@ def row_to_json(row: RateRow, first: str = "date") -> dict[str, Any]:
     return fields
 
 
-def render_json(rows: Iterable[RateRow], query: RateQuery) -> Iterator[str]:
-    """``{"from", "to", "pairs", "rates": [...]}`` in chunks, the rows never all in memory."""
+def series_row_to_json(row: SeriesRow, group: str) -> dict[str, Any]:
+    """A row of /rates.json and /rates.ndjson; grouped rows add ``close`` and ``count``."""
+    fields: dict[str, Any] = {"date": row.date.isoformat(), "pair": str(row.pair),
+                              "rate": format_rate(row.rate, row.digits)}
+    if group != "day":
+        fields |= {"close": _close(row), "count": row.count}
+    return {
+        **fields,
+        "change_pct": None if row.change_pct is None else float(row.change_pct),  # as in row_to_json
+        "prev_date": row.prev_date.isoformat() if row.prev_date else None,
+        "source": row.source,
+    }
+
+
+def render_json(rows: Iterable[SeriesRow], query: RateQuery) -> Iterator[str]:
+    """``{"from", "to", "pairs", "group", "rates": [...]}`` in chunks, the rows never all in memory."""
     head = {"from": query.start.isoformat() if query.start else None,
             "to": query.end.isoformat() if query.end else None,
-            "pairs": [str(pair) for pair in query.pairs]}
+            "pairs": [str(pair) for pair in query.pairs], "group": query.group}
     yield json.dumps(head, ensure_ascii=False)[:-1] + ', "rates": ['
     separator = ""
-    for batch in _batched(row_to_json(row) for row in rows):  # type: ignore[arg-type]
+    for batch in _batched(series_row_to_json(row, query.group) for row in rows):
         yield separator + ", ".join(json.dumps(item, ensure_ascii=False) for item in batch)
         separator = ", "
     yield "]}\n"
+
+
+def render_ndjson(rows: Iterable[SeriesRow], query: RateQuery) -> Iterator[str]:
+    """One JSON row per line (as in /rates.json's ``rates``), in chunks."""
+    for batch in _batched(series_row_to_json(row, query.group) for row in rows):
+        yield "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in batch)
 
 
 def render_latest(rows: Iterable[RateRow]) -> str:

@@ -1,4 +1,4 @@
-"""Rate routes: /rates.csv, /rates.json, /rates/latest.json, /rates/sources.json."""
+"""Rate routes: /rates.csv, /rates.json, /rates.ndjson, /rates/latest.json, /rates/sources.json."""
 
 from __future__ import annotations
 
@@ -12,47 +12,92 @@ from feedsvc.http import conditional_response
 from feedsvc.params import QueryParams
 from feedsvc.rates import service
 from feedsvc.rates.params import RateQuery, parse_csv_query, parse_json_query, parse_latest_query
-from feedsvc.rates.query import RateRow
-from feedsvc.rates.render import csv_filename, render_csv, render_json, render_latest, render_sources
+from feedsvc.rates.periods import SeriesRow
+from feedsvc.rates.render import (
+    csv_filename,
+    render_csv,
+    render_json,
+    render_latest,
+    render_ndjson,
+    render_sources,
+)
 
 bp = Blueprint("rates", __name__)
 
+Renderer = Callable[[Iterable[SeriesRow], RateQuery], Iterator[str]]
+FORMATS: dict[str, tuple[str, Renderer]] = {
+    "json": ("application/json", render_json),  # first: what an unknown Accept gets
+    "ndjson": ("application/x-ndjson", render_ndjson),
+    "csv": ("text/csv", render_csv),
+}
+# Answers of at most this many rows (about 0.6 MB of JSON, 0.2 MB of CSV) are rendered once per rates
+# revision and kept in the byte cache; a year of five pairs is 1,830 rows. Longer answers (20 years of
+# five pairs is 36,500 rows, a few MB) stream, so a worker's memory stays flat and one client cannot fill
+# the cache; they are rare, and a caching proxy in front keeps them by ETag.
+CACHE_MAX_ROWS = 4000
+PERIOD_DAYS = {"day": 1, "week": 7, "month": 28, "year": 365}  # each group's shortest period
 
-def stream_series(render: Callable[[Iterable[RateRow], RateQuery], Iterator[str]],
-                  query: RateQuery) -> Iterator[str]:
+
+def stream_series(render: Renderer, query: RateQuery) -> Iterator[str]:
     """Render the series lazily, in a session opened (and closed) while the response streams."""
 
     # The request's own session is closed when the view returns, before the body is sent.
     @stream_with_context
     def generate() -> Iterator[str]:
-        yield from render(service.series(query), query)
+        yield from render(service.series_rows(query), query)
 
     return generate()
 
 
+def most_rows(query: RateQuery) -> int:
+    """At most how many rows a resolved query answers: one per period and pair."""
+    assert query.start is not None and query.end is not None, "resolve the range first"
+    # Whole shortest periods, plus a partial one at each end of the range.
+    return ((query.end - query.start).days // PERIOD_DAYS[query.group] + 2) * len(query.pairs)
+
+
+def series_response(query: RateQuery, fmt: str) -> Response:
+    """A 304, the cached bytes of a bounded answer, or a long answer streamed; in format ``fmt``."""
+    mimetype, render = FORMATS[fmt]
+    etag, modified = service.rate_validators(fmt, query.cache_key())
+
+    def build() -> bytes:
+        return "".join(render(service.series_rows(query), query)).encode()
+
+    def body() -> bytes | Iterator[str]:
+        if most_rows(query) <= CACHE_MAX_ROWS:
+            return cached_bytes(f"rates:{etag}", build, ttl=3600)
+        return stream_series(render, query)
+
+    response = conditional_response(etag, modified, body, mimetype, service.RATES_CACHE, cors=True)
+    if fmt == "csv":
+        response.headers["Content-Disposition"] = f'attachment; filename="{csv_filename(query)}"'
+    return response
+
+
 @bp.get("/rates.csv")
 def get_rates_csv() -> Response:
-    """Rate history as CSV (long or wide), streamed."""
+    """Rate history as CSV (long or wide; days or periods)."""
     query = parse_csv_query(request.args, tracked_currencies(), service.enabled_sources())
-    query = service.resolve_query(query)
-    etag, modified = service.rate_validators("csv", query.cache_key())
-    response = conditional_response(
-        etag, modified, lambda: stream_series(render_csv, query), "text/csv", service.RATES_CACHE, cors=True,
-    )
-    response.headers["Content-Disposition"] = f'attachment; filename="{csv_filename(query)}"'
-    return response
+    return series_response(service.resolve_query(query), "csv")
 
 
 @bp.get("/rates.json")
 def get_rates_json() -> Response:
-    """Rate history as JSON, streamed."""
+    """Rate history as JSON, or NDJSON or CSV when the Accept header prefers them."""
     query = parse_json_query(request.args, tracked_currencies(), service.enabled_sources())
-    query = service.resolve_query(query)
-    etag, modified = service.rate_validators("json", query.cache_key())
-    return conditional_response(
-        etag, modified, lambda: stream_series(render_json, query), "application/json", service.RATES_CACHE,
-        cors=True,
-    )
+    types = {mimetype: fmt for fmt, (mimetype, _render) in FORMATS.items()}
+    fmt = types[request.accept_mimetypes.best_match(list(types), default="application/json")]
+    response = series_response(service.resolve_query(query), fmt)
+    response.headers["Vary"] = "Accept, Accept-Encoding"  # the ETag names the format too
+    return response
+
+
+@bp.get("/rates.ndjson")
+def get_rates_ndjson() -> Response:
+    """Rate history as NDJSON: one JSON row per line, as in /rates.json."""
+    query = parse_json_query(request.args, tracked_currencies(), service.enabled_sources())
+    return series_response(service.resolve_query(query), "ndjson")
 
 
 @bp.get("/rates/latest.json")

@@ -1,6 +1,8 @@
-"""The /rates page: ticker, SVG chart of one pair over a range, table and download links."""
+"""The /rates page: ticker, SVG chart of one or more pairs over a range, table and download links."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from flask import Blueprint, Response, render_template, request, url_for
 
@@ -9,9 +11,10 @@ from feedsvc.http import conditional_response
 from feedsvc.rates import service
 from feedsvc.rates.constants import USD
 from feedsvc.rates.params import Pair, RateQuery, parse_chart_query
+from feedsvc.rates.periods import SeriesRow
 from feedsvc.rates.render import format_rate
 from feedsvc.rates.ticker import make_ticker_item
-from feedsvc.web.chart import render_chart
+from feedsvc.web.chart import Line, render_chart
 
 bp = Blueprint("rates_page", __name__, template_folder="templates")
 
@@ -19,46 +22,71 @@ DEFAULT_DAYS = 90  # a chart of one month says little; a quarter shows a trend
 TABLE_ROWS = 400  # the newest rows; the download links carry the whole range
 
 
-def pair_choices(current: Pair) -> list[Pair]:
-    """Each tracked currency against USD both ways, plus the shown pair if it is another cross."""
+def pair_choices() -> list[str]:
+    """Each tracked currency against USD both ways, as hints for the pairs field."""
     tracked = tracked_currencies()
-    choices = [Pair(c, USD) for c in tracked] + [Pair(USD, c) for c in tracked]
-    return choices if current in choices else [current, *choices]
+    return [str(Pair(c, USD)) for c in tracked] + [str(Pair(USD, c)) for c in tracked]
 
 
 def download_links(query: RateQuery) -> dict[str, str]:
-    """CSV and JSON URLs of exactly the pair and range the page shows."""
-    args = {"pairs": str(query.pairs[0]), "from": query.start.isoformat(), "to": query.end.isoformat()}
-    return {"csv": url_for("rates.get_rates_csv", **args), "json": url_for("rates.get_rates_json", **args)}
+    """CSV, JSON and NDJSON URLs of exactly the pairs and range the page shows."""
+    args = {"pairs": ",".join(map(str, query.pairs)), "from": query.start.isoformat(),
+            "to": query.end.isoformat()}
+    return {fmt: url_for(f"rates.get_rates_{fmt}", **args) for fmt in ("csv", "json", "ndjson")}
+
+
+def chart_lines(rows: Sequence[SeriesRow], pairs: Sequence[Pair]) -> list[Line]:
+    """One line per pair; with several pairs each is indexed to 100 at its first observation.
+
+    KZT/USD (about 0.002) and USD/UZS (about 12,000) share no useful scale: indexed, every line shows
+    its own relative moves on one axis, and the legend gives the real value that 100 stands for.
+    """
+    lines = []
+    for pair in pairs:
+        own = [row for row in rows if row.pair == pair]
+        if len(pairs) == 1 or not own:
+            lines.append(Line(str(pair), [(row.date, row.rate) for row in own]))
+            continue
+        first = own[0]
+        label = f"{pair} (100 = {format_rate(first.rate, first.digits)} on {first.date})"
+        lines.append(Line(label, [(row.date, row.rate * 100 / first.rate) for row in own]))
+    return lines
+
+
+def describe(rows: Sequence[SeriesRow], pairs: Sequence[Pair]) -> str:
+    """The chart's text alternative: what is drawn, and each pair's first and last value."""
+    indexed = ", each indexed to 100 at its first observation" if len(pairs) > 1 else ""
+    names = ", ".join(f"1 {pair.base} in {pair.quote}" for pair in pairs)
+    spans = []
+    for pair in pairs:
+        own = [row for row in rows if row.pair == pair]
+        if own:
+            spans.append(f"{pair} from {format_rate(own[0].rate, own[0].digits)} on {own[0].date}"
+                         f" to {format_rate(own[-1].rate, own[-1].digits)} on {own[-1].date}")
+    return f"Line chart of {names}{indexed}, {len(rows)} daily observations" + (
+        "; " + "; ".join(spans) + "." if spans else ".")
 
 
 def render_rates_page(query: RateQuery) -> str:
     """Query the series and the ticker, draw the chart, render the template."""
-    pair = query.pairs[0]
-    rows = list(service.series(query))
-    title = f"{pair} from {query.start} to {query.end}"
-    description = (
-        f"Line chart of 1 {pair.base} in {pair.quote}, {len(rows)} daily observations"
-        + (f"; from {format_rate(rows[0].rate, rows[0].digits)} on {rows[0].date}"
-           f" to {format_rate(rows[-1].rate, rows[-1].digits)} on {rows[-1].date}." if rows else ".")
-    )
+    rows = list(service.series_rows(query))
+    names = ", ".join(map(str, query.pairs))
+    title = f"{names} from {query.start} to {query.end}"
     ticker = service.ticker()
     return render_template(
         "rates.html",
-        query=query, pair=pair, choices=pair_choices(pair),
-        ticker=ticker,
+        query=query, names=names, choices=pair_choices(), ticker=ticker,
         attributions=service.attributions(*(t.source for t in ticker), *(r.source for r in rows)),
-        chart=render_chart(
-            [(row.date, row.rate) for row in rows], title, description, query.start, query.end
-        ),
-        table=[make_ticker_item(row) for row in reversed(rows[-TABLE_ROWS:])],
+        chart=render_chart(chart_lines(rows, query.pairs), title, describe(rows, query.pairs),
+                           query.start, query.end),
+        table=[make_ticker_item(row) for row in reversed(rows[-TABLE_ROWS:])],  # type: ignore[arg-type]
         total=len(rows), links=download_links(query),
     )
 
 
 @bp.get("/rates")
 def show_rates() -> Response:
-    """Latest rates, a chart and table of one pair over a range, and download links for it."""
+    """Latest rates, a chart and table of the pairs over a range, and download links for exactly that."""
     query = service.resolve_query(parse_chart_query(request.args, tracked_currencies()), DEFAULT_DAYS)
     etag, modified = service.rate_validators("page", query.cache_key())
     return conditional_response(

@@ -53,7 +53,7 @@ def test_pairs_are_normalised_and_deduplicated() -> None:
     ({"pairs": "USD/USD"}, "pairs", "itself"),
     ({"layout": "tall"}, "layout", "allowed: long, wide"),
     ({"source": "ecb"}, "source", "allowed: nbk, currency-api"),
-    ({"limit": "5"}, "_unknown", "allowed: from, to, pairs, source, layout"),
+    ({"limit": "5"}, "_unknown", "allowed: from, to, pairs, source, group, layout"),
 ])
 def test_bad_values(args: dict[str, str], field: str, text: str) -> None:
     with pytest.raises(BadRequestParams) as caught:
@@ -73,11 +73,18 @@ def test_layout_only_where_allowed() -> None:
     assert list(caught.value.fields) == ["_unknown"]
 
 
-def test_page_takes_one_pair() -> None:
+def test_page_takes_pairs_or_the_old_pair() -> None:
     assert parse_chart_query({}, TRACKED).pairs == (Pair("KZT", "USD"),)
+    assert parse_chart_query({"pairs": ""}, TRACKED).pairs == (Pair("KZT", "USD"),)  # a form's empty field
     assert parse_chart_query({"pair": "usd/uzs"}, TRACKED).pairs == (Pair("USD", "UZS"),)
-    with pytest.raises(BadRequestParams):
-        parse_chart_query({"pair": "KZT/USD,KGS/USD"}, TRACKED)
+    two = (Pair("KZT", "USD"), Pair("KGS", "USD"))
+    assert parse_chart_query({"pairs": "KZT/USD,kgs/usd"}, TRACKED).pairs == two
+    assert parse_chart_query({"pair": "KZT/USD,KGS/USD"}, TRACKED).pairs == two
+    with pytest.raises(BadRequestParams, match="not both"):
+        parse_chart_query({"pair": "KZT/USD", "pairs": "KGS/USD"}, TRACKED)
+    with pytest.raises(BadRequestParams, match="at most 8 pairs"):
+        many = [f"{c}/USD" for c in TRACKED] + [f"USD/{c}" for c in TRACKED]
+        parse_chart_query({"pairs": ",".join(many)}, TRACKED)
 
 
 def test_resolve_range() -> None:

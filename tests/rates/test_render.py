@@ -12,8 +12,9 @@ import pytest
 
 from feedsvc.rates import render
 from feedsvc.rates.params import Pair, RateQuery
+from feedsvc.rates.periods import with_previous
 from feedsvc.rates.query import RateRow
-from feedsvc.rates.render import format_rate, render_csv, render_json, render_latest
+from feedsvc.rates.render import format_rate, render_csv, render_json, render_latest, render_ndjson
 
 KZT, UZS = Pair("KZT", "USD"), Pair("UZS", "USD")
 
@@ -41,7 +42,7 @@ def rows(n: int) -> list[RateRow]:
                            "nbk"))
         if i % 2 == 0:
             out.append(RateRow(day, UZS, Decimal(1) / Decimal("12936.68"), 7, Decimal("0.00"), "cbu"))
-    return out
+    return list(with_previous(out, lambda pair: date(1999, 12, 31)))
 
 
 def test_csv_long() -> None:
@@ -65,7 +66,7 @@ def test_csv_wide_leaves_missing_cells_empty() -> None:
 
 def test_output_comes_in_chunks_of_bounded_size() -> None:
     query = RateQuery((KZT, UZS), date(2000, 1, 1), date(2030, 1, 1))
-    for renderer in (render_csv, render_json):
+    for renderer in (render_csv, render_json, render_ndjson):
         chunks = list(renderer(iter(rows(3000)), query))
         assert len(chunks) > 5
         assert max(map(len, chunks)) < render.CHUNK_ROWS * 200
@@ -76,8 +77,9 @@ def test_json_is_valid_and_exact() -> None:
     body = json.loads("".join(render_json(rows(2), query)))
     assert body["from"] == "2000-01-01" and body["pairs"] == ["KZT/USD", "UZS/USD"]
     assert body["rates"][1] == {"date": "2000-01-01", "pair": "UZS/USD", "rate": "0.00007729959",
-                                "change_pct": 0.0, "source": "cbu"}
-    assert body["rates"][0]["change_pct"] is None
+                                "change_pct": 0.0, "prev_date": "1999-12-31", "source": "cbu"}
+    assert body["rates"][0]["change_pct"] is None and body["rates"][0]["prev_date"] is None
+    assert body["rates"][2]["prev_date"] == "2000-01-01"
     assert json.loads("".join(render_json([], query)))["rates"] == []
     latest = json.loads(render_latest(rows(2)[-1:]))
     assert list(latest["rates"][0]) == ["pair", "date", "rate", "change_pct", "source"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from html.parser import HTMLParser
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 from feedsvc.changes import bump_markers
 from feedsvc.models import RateObservation
 from feedsvc.rates.service import ticker as get_ticker
-from feedsvc.web.chart import render_chart
+from feedsvc.web.chart import Line, render_chart
 
 NOW = datetime(2025, 5, 6, 12, tzinfo=UTC)
 
@@ -73,7 +74,7 @@ def test_page_shows_chart_table_ticker_and_links(rates_app: Flask) -> None:
     # the ticker: KZT from NBK (first in priority) with its source on hover, and an arrow
     assert any(t.startswith("KZT/USD on 2025-05-05") and t.endswith("source: nbk") for t in page.titles)
     assert "▼" in html or "▲" in html
-    assert 'value="UZS/USD" selected' in html
+    assert 'name="pairs" value="UZS/USD"' in html
     assert "National Bank of Kazakhstan" in html and "fawazahmed0" in html  # attribution of what is shown
     # the CSV link downloads exactly the rows of the table
     csv_link = next(link for link in page.links if link.startswith("/rates.csv"))
@@ -98,9 +99,9 @@ def test_page_bad_parameters_answer_html_400(rates_app: Flask, query: str) -> No
 
 
 def test_page_ignores_unknown_parameters(rates_app: Flask) -> None:
-    # A page is shared with utm_* and the like; the names of the CSV (pairs, layout) mean nothing here.
+    # A page is shared with utm_* and the like; the names of the CSV (layout, group) mean nothing here.
     plain = rates_app.test_client().get("/rates?pair=KGS/USD")
-    tagged = rates_app.test_client().get("/rates?pair=KGS/USD&utm_source=x&pairs=KZT/USD&layout=wide")
+    tagged = rates_app.test_client().get("/rates?pair=KGS/USD&utm_source=x&layout=wide&group=week")
     assert tagged.status_code == 200
     assert tagged.get_data() == plain.get_data()
 
@@ -128,16 +129,91 @@ def test_ticker_template_renders_nothing_without_data(app: Flask) -> None:
 
 def test_chart_of_a_flat_single_point_and_of_nothing() -> None:
     assert render_chart([], "t", "d") == ""
-    svg = render_chart([(date(2025, 1, 1), Decimal("3.5"))], "TMT", "one point")
+    assert render_chart([Line("TMT/USD", [])], "t", "d") == ""
+    svg = render_chart([Line("TMT/USD", [(date(2025, 1, 1), Decimal("3.5"))])], "TMT", "one point")
     assert svg.startswith("<svg") and "<title" in svg and "2025-01-01" in svg
 
 
 def test_chart_leaves_long_gaps_open_and_spans_the_asked_range() -> None:
     points = [(date(2025, 5, 1), Decimal("1.5")), (date(2025, 5, 2), Decimal("1.6")),
               (date(2025, 12, 24), Decimal("1.7")), (date(2025, 12, 25), Decimal("1.65"))]
-    svg = etree.fromstring(str(render_chart(points, "t", "d", date(2025, 5, 1), date(2025, 12, 31))))
+    chart = render_chart([Line("x", points)], "t", "d", date(2025, 5, 1), date(2025, 12, 31))
+    svg = etree.fromstring(str(chart))
     ns = {"s": "http://www.w3.org/2000/svg"}
     assert len(svg.findall("s:polyline", ns)) == 2
     assert len(svg.findall("s:circle", ns)) == 4
     labels = [t.text for t in svg.iterfind(".//s:g[@class='x-axis']/s:text", ns)]
     assert labels[0] == "2025-05-01" and labels[-1] == "2025-12-31"
+
+
+class Table(HTMLParser):
+    """The (date, pair, rate) of each row of the page's rates table, and its data links."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self.cells: list[str] | None = None
+        self.links: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        attrs = dict(attrs)
+        if tag == "tr":
+            self.cells = []
+        if tag == "a" and attrs.get("href", "").startswith("/rates."):
+            self.links[attrs["href"].split("?")[0].rsplit(".", 1)[1]] = attrs["href"]
+
+    def handle_data(self, data: str) -> None:
+        if self.cells is not None and data.strip():
+            self.cells.append(data.strip())
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "tr" and self.cells:
+            self.rows.append(self.cells[:3])
+        if tag == "tr":
+            self.cells = None
+
+
+def test_page_draws_one_indexed_line_per_pair_with_a_legend(rates_app: Flask) -> None:
+    response = rates_app.test_client().get("/rates?pairs=KZT/USD,USD/UZS&from=2025-04-01&to=2025-04-30")
+    html = response.get_data(as_text=True)
+    svg = etree.fromstring(html[html.index("<svg"): html.index("</svg>") + 6])
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    lines = svg.findall("s:polyline", ns)
+    assert len(lines) == 2 and lines[0].get("stroke") != lines[1].get("stroke")
+    legend = [t.text for t in svg.iterfind(".//s:g[@class='legend']/s:text", ns)]
+    first = rates_app.test_client().get("/rates.json?pairs=KZT/USD,USD/UZS&from=2025-04-01&to=2025-04-01")
+    assert legend == [f"{r['pair']} (100 = {r['rate']} on 2025-04-01)" for r in first.get_json()["rates"]]
+    # Both lines start at 100, so both start at the same height, though 0.002 and 12,991 share no scale.
+    assert lines[0].get("points").split()[0] == lines[1].get("points").split()[0]
+    assert "style=" not in html  # the site's CSP forbids inline styles
+
+
+def test_page_links_reproduce_what_it_shows(rates_app: Flask) -> None:
+    client = rates_app.test_client()
+    page = Table()
+    page.feed(client.get("/rates?pairs=KZT/USD,UZS/USD,USD/KZT&from=2025-04-20&to=2025-05-05")
+              .get_data(as_text=True))
+    shown = sorted(tuple(row) for row in page.rows[1:])  # the table is newest first
+    assert len(shown) == 3 * 16
+    as_json = client.get(page.links["json"]).get_json()["rates"]
+    assert sorted((r["date"], r["pair"], r["rate"]) for r in as_json) == shown
+    as_csv = client.get(page.links["csv"]).get_data(as_text=True).splitlines()[1:]
+    assert sorted(tuple(line.split(",")[:3]) for line in as_csv) == shown
+    ndjson = client.get(page.links["ndjson"]).get_data(as_text=True).splitlines()
+    assert [json.loads(line) for line in ndjson] == as_json
+
+
+def test_page_keeps_the_old_pair_parameter(rates_app: Flask) -> None:
+    client = rates_app.test_client()
+    old = client.get("/rates?pair=UZS/USD&from=2025-04-01&to=2025-04-30")
+    new = client.get("/rates?pairs=UZS/USD&from=2025-04-01&to=2025-04-30")
+    assert old.status_code == 200 and old.get_data() == new.get_data()
+
+
+@pytest.mark.parametrize("query", ["?pairs=KZT/USD&pair=KGS/USD", "?pairs=KZT/USD,EUR/USD",
+                                   "?pairs=KZT/USD&pairs=KGS/USD", "?pairs=KZT/USD,KZT/KZT",
+                                   "?pairs=KZT/USD,KGS/USD,UZS/USD,TJS/USD,TMT/USD,USD/KZT,USD/KGS,USD/UZS,USD/TJS"])
+def test_page_bad_pairs_answer_html_400(rates_app: Flask, query: str) -> None:
+    response = rates_app.test_client().get("/rates" + query)
+    assert response.status_code == 400 and response.mimetype == "text/html"
+    assert "Traceback" not in response.get_data(as_text=True)
