@@ -56,7 +56,7 @@ def db_upgrade() -> None:
 def demo_command() -> None:
     """Load the demo articles and rate history (idempotent)."""
     from feedsvc.articles.demo import load_demo_articles
-    from feedsvc.rates.demo import load_demo_rates
+    from feedsvc.rates.demo import describe_demo_rates, load_demo_rates
 
     upgrade_database(get_engine(), current_app.config["COUNTRIES"])
     with new_session() as session:
@@ -64,6 +64,7 @@ def demo_command() -> None:
         rates = load_demo_rates(session)
         session.commit()
     click.echo(f"demo data loaded: {added} new articles, {rates} new rate observations")
+    click.echo(f"demo rates: {describe_demo_rates()}")
 
 
 @click.group("token")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 import pytest
 from flask import Flask
@@ -11,7 +10,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from feedsvc.models import RateObservation, RateRun
-from feedsvc.rates.demo import DEMO_DATA
 
 SERVED = [date(2025, 12, 24), date(2025, 12, 25), date(2025, 12, 26), date(2025, 12, 27), date(2025, 12, 28)]
 
@@ -108,19 +106,3 @@ def test_update_refuses_a_date_out_of_range(cli_app: Flask, day: str) -> None:
     result = cli_app.test_cli_runner().invoke(args=["rates", "update", "--date", day])
     assert result.exit_code == 2 and "1900-01-01 to 2100-12-31" in result.output
     assert count(cli_app) == 0
-
-
-def test_demo_loads_the_real_payloads_once(app: Flask) -> None:
-    runner = app.test_cli_runner()
-    files = sorted(DEMO_DATA.glob("*.usd.json"))
-    assert len(files) == 7
-    first = runner.invoke(args=["demo"])
-    assert first.exit_code == 0, first.output
-    # five currencies a day, the TMT peg on the same days, and one observation per central bank
-    assert f"{len(files) * 6 + 5} new rate observations" in first.output
-    second = runner.invoke(args=["demo"])
-    assert "0 new rate observations" in second.output
-    with Session(app.extensions["feedsvc.engine"]) as session:
-        row = session.scalars(select(RateObservation).where(RateObservation.date == date(2025, 5, 1),
-                                                            RateObservation.currency == "UZS")).one()
-    assert (row.source, row.units_per_usd) == ("currency-api", Decimal("12968.91140011"))
