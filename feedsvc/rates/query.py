@@ -66,7 +66,9 @@ def _last_date_before(rows: FromClause, pair: Pair, before: date | ColumnElement
     first = aliases[0]
     stmt = select(first.c.date).where(first.c.date < before)
     for alias, currency in zip(aliases, pair.currencies, strict=True):
-        stmt = stmt.where(alias.c.currency == currency, alias.c.date == first.c.date)
+        stmt = stmt.where(alias.c.currency == currency)
+        if alias is not first:  # a cross pair: the other currency on the same date
+            stmt = stmt.where(alias.c.date == first.c.date)
     return stmt.order_by(first.c.date.desc()).limit(1)
 
 
