@@ -34,7 +34,7 @@ class RateRow:
 
 
 Served = dict[str, tuple[Decimal, str]]  # currency -> (units per USD, source)
-STREAM_ROWS = 2000  # rows fetched per round trip of a streamed series; memory stays flat however long
+STREAM_ROWS = 500  # rows fetched per round trip of a streamed series; memory stays flat however long
 
 
 def served_table(sources: tuple[str, ...]) -> FromClause:
