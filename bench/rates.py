@@ -24,26 +24,27 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, insert, select  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
 
 from config import Config  # noqa: E402
 from feedsvc.db import make_engine, upgrade_database  # noqa: E402
 from feedsvc.models import RateObservation  # noqa: E402
+from feedsvc.rates.served import default_priority, recompute_all  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 CURRENCIES = {"KZT": "450.123456", "KGS": "87.4766", "TJS": "10.9123", "TMT": "3.5", "UZS": "12194.21"}
 END = date(2025, 12, 31)
-DUMP_SQL = ("SELECT date, currency, units_per_usd, source FROM rate_observations "
-            "ORDER BY date, currency;")
+DUMP_SQL = "SELECT date, currency, units_per_usd, source FROM rate_served ORDER BY date, currency;"
 
 
 def fill(path: Path, years: int) -> int:
-    """Create the bench database with daily observations of five currencies; return the row count."""
+    """Create the bench database with daily observations of five currencies, served; return the row count."""
     url = f"sqlite:///{path}"
     engine = make_engine(url)
-    upgrade_database(engine, Config({}).COUNTRIES)
+    upgrade_database(engine, Config({}).COUNTRIES)  # an older file gets rate_served from migration 0002
     start = END - timedelta(days=365 * years + years // 4 - 1)
-    with engine.begin() as conn:
-        count = conn.scalar(select(func.count()).select_from(RateObservation))
+    with Session(engine) as session, session.begin():
+        count = session.scalar(select(func.count()).select_from(RateObservation))
         if count:
             return count
         now, rows, day = datetime.now(UTC), [], start
@@ -53,7 +54,8 @@ def fill(path: Path, years: int) -> int:
                 rows.append({"source": "currency-api", "date": day, "currency": currency,
                              "units_per_usd": Decimal(base) + wobble, "fetched_at": now})
             day += timedelta(days=1)
-        conn.execute(insert(RateObservation), rows)
+        session.execute(insert(RateObservation), rows)
+        recompute_all(session, default_priority())  # what ingest does as it writes
     engine.dispose()
     return len(rows)
 

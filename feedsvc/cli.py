@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import click
 from flask import Flask, current_app
@@ -16,6 +17,15 @@ from feedsvc.db import get_engine, new_session, upgrade_database
 TOKEN_NAME = re.compile(r"[A-Za-z0-9._@-]{1,100}")
 
 
+def _upgrade_database() -> None:
+    """Migrate and seed, then recompute the served rates if FEEDSVC_RATES_SOURCES changed since."""
+    from feedsvc.rates.served import ensure_priority
+
+    upgrade_database(get_engine(), current_app.config["COUNTRIES"])
+    with new_session() as session, session.begin():
+        ensure_priority(session, tuple(current_app.config["RATES_SOURCES"]), datetime.now(UTC))
+
+
 @click.command("run")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
@@ -25,7 +35,7 @@ def run_command(host: str, port: int) -> None:
     from werkzeug.serving import run_simple
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    upgrade_database(get_engine(), app.config["COUNTRIES"])
+    _upgrade_database()
     scheduler = None
     if app.config["SCHEDULER"]:
         from feedsvc.scheduler import start_background_scheduler
@@ -47,7 +57,7 @@ def db_group() -> None:
 @with_appcontext
 def db_upgrade() -> None:
     """Create the schema or migrate it to the newest revision (safe to run twice)."""
-    upgrade_database(get_engine(), current_app.config["COUNTRIES"])
+    _upgrade_database()
     click.echo("database is up to date")
 
 
@@ -58,7 +68,7 @@ def demo_command() -> None:
     from feedsvc.articles.demo import load_demo_articles
     from feedsvc.rates.demo import describe_demo_rates, load_demo_rates
 
-    upgrade_database(get_engine(), current_app.config["COUNTRIES"])
+    _upgrade_database()
     with new_session() as session:
         added = load_demo_articles(session)
         rates = load_demo_rates(session)

@@ -189,6 +189,30 @@ class RateObservation(Base):
     fetched_at: Mapped[datetime]
 
 
+class RateServed(Base):
+    """The served value of ``currency`` on ``date``: the first source by priority not held back.
+
+    Recomputed in the same transaction as every write that can change it (feedsvc/rates/served.py);
+    the primary key (date, currency) makes a series one ordered index range scan.
+    """
+
+    __tablename__ = "rate_served"
+
+    date: Mapped[date] = mapped_column(Date, primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    source: Mapped[str] = mapped_column(String(32))
+    units_per_usd: Mapped[Decimal]
+
+
+class RateServedPriority(Base):
+    """The source priority ``rate_served`` was computed with (one row, ``id`` 1), comma-separated."""
+
+    __tablename__ = "rate_served_priority"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sources: Mapped[str] = mapped_column(Text)
+
+
 class RateSourceDay(Base):
     """What a source answered for one day (``ok`` or ``none``); lets jobs skip and resume."""
 

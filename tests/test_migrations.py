@@ -63,3 +63,38 @@ def test_upgrade_again_on_the_test_database_is_safe(database_urls, db_name) -> N
             assert first.slug == "kazakhstan"
     finally:
         engine.dispose()
+
+
+def test_0002_fills_rate_served_from_the_stored_observations(tmp_path) -> None:
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    try:
+        with engine.begin() as connection:
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "0001")
+            observations = [("nbk", "KZT", "471.20"), ("currency-api", "KZT", "470.1"),
+                            ("nbkr", "KGS", "95.0000"), ("currency-api", "KGS", "87.45"),  # nbkr held back
+                            ("currency-api", "UZS", "12074.40038822"), ("cbu", "TJS", "10.9")]
+            for source, currency, value in observations:
+                connection.execute(text(
+                    "INSERT INTO rate_observations (source, date, currency, units_per_usd, fetched_at) "
+                    "VALUES (:source, '2026-04-01', :currency, :value, '2026-04-02 06:00:00')"),
+                    {"source": source, "currency": currency, "value": value})
+            connection.execute(text(
+                "INSERT INTO rate_anomalies (source, date, currency, value, reason, recorded_at) "
+                "VALUES ('nbkr', '2026-04-01', 'KGS', '95.0000', 'disagree', '2026-04-02 06:00:00')"))
+        upgrade_database(engine, config.TestConfig().COUNTRIES)
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT date, currency, source, units_per_usd FROM rate_served "
+                                           "ORDER BY currency")).all()
+            priority = connection.execute(text("SELECT sources FROM rate_served_priority")).scalar_one()
+        assert [tuple(row) for row in rows] == [
+            ("2026-04-01", "KGS", "currency-api", "87.45"), ("2026-04-01", "KZT", "nbk", "471.20"),
+            ("2026-04-01", "TJS", "cbu", "10.9"), ("2026-04-01", "UZS", "currency-api", "12074.40038822")]
+        assert priority == "nbk,nbkr,nbt,cbu,cbt,peg,currency-api"
+    finally:
+        engine.dispose()

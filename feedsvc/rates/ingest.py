@@ -10,6 +10,9 @@ Cross-check: an official observation that differs from its reference source's (c
 for the same (date, currency) by more than ``crosscheck_pct`` is stored but **held back** — a
 ``RateAnomaly(reason="disagree")`` the query side never serves past. Whichever of the two arrives second
 triggers the check; a later correction that brings them back together releases it.
+
+Each write recomputes the served value of the (date, currency) it touched, upsert, hold-back and release
+alike, in the same transaction (feedsvc/rates/served.py).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from feedsvc.changes import bump_markers
 from feedsvc.countries import RATES_SCOPE
 from feedsvc.models import RateAnomaly, RateObservation, RateSourceDay
 from feedsvc.rates.constants import HELD_BACK
+from feedsvc.rates.served import default_priority, ensure_priority, recompute_days
 from feedsvc.rates.sources import all_source_classes
 from feedsvc.rates.sources.base import Observation, SourceError
 
@@ -57,11 +61,31 @@ def validate_observations(observations: Iterable[Observation], day: date) -> Non
 
 def store_observations(
     session: Session, source: str, day: date, observations: list[Observation], now: datetime,
-    limits: Limits | None = None,
+    limits: Limits | None = None, priority: tuple[str, ...] | None = None,
 ) -> StoreResult:
-    """Validate and upsert one day of one source; mark the day ``ok``; bump ``rates`` on change."""
+    """Validate and upsert one day of one source; recompute its served values; mark the day ``ok``.
+
+    ``priority`` is the enabled sources in order (default: the app's, see ``served.default_priority``).
+    """
     validate_observations(observations, day)
     limits = limits or Limits()
+    priority = default_priority() if priority is None else priority
+    ensure_priority(session, priority, now)
+    written, refused = _upsert(session, source, day, observations, now, limits)
+    currencies = sorted({o.currency for o in observations})
+    held_changed = crosscheck(session, source, day, currencies, now, limits)
+    if written or held_changed:
+        # Same transaction: a reader never sees a new observation or hold-back without its served value.
+        recompute_days(session, priority, day, currencies)
+        bump_markers(session, [RATES_SCOPE], now)
+    mark_day(session, source, day, "ok", now)
+    session.flush()
+    return StoreResult(written, refused)
+
+
+def _upsert(session: Session, source: str, day: date, observations: list[Observation], now: datetime,
+            limits: Limits) -> tuple[int, int]:
+    """Insert new values and apply corrections; (written, refused by the jump check)."""
     existing = {
         row.currency: row
         for row in session.scalars(
@@ -82,12 +106,7 @@ def store_observations(
         else:  # an upstream correction: see the module docstring
             row.units_per_usd, row.fetched_at = obs.units_per_usd, now
         written += 1
-    held_changed = crosscheck(session, source, day, sorted({o.currency for o in observations}), now, limits)
-    if written or held_changed:
-        bump_markers(session, [RATES_SCOPE], now)
-    mark_day(session, source, day, "ok", now)
-    session.flush()
-    return StoreResult(written, refused)
+    return written, refused
 
 
 def mark_day(session: Session, source: str, day: date, status: str, now: datetime) -> None:
@@ -160,7 +179,10 @@ def checked_pairs(source: str) -> dict[str, str]:
 
 def crosscheck(session: Session, source: str, day: date, currencies: list[str], now: datetime,
                limits: Limits) -> bool:
-    """Hold back or release the official observations of ``currencies`` on ``day``; True if any changed."""
+    """Hold back or release the official observations of ``currencies`` on ``day``; True if any changed.
+
+    The caller recomputes the served values of (``day``, ``currencies``) when this returns True.
+    """
     pairs = checked_pairs(source)
     if not pairs or not currencies:
         return False

@@ -5,20 +5,20 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 
-from sqlalchemy import and_, exists, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, FromClause, Select, func, select
+from sqlalchemy.orm import Session
 
-from feedsvc.models import RateAnomaly, RateObservation, RateRun
+from feedsvc.models import RateAnomaly, RateObservation, RateRun, RateServed
 from feedsvc.rates.constants import HELD_BACK, MIN_DIGITS, USD
 from feedsvc.rates.params import Pair, RateQuery
+from feedsvc.rates.served import not_held_back
 
 _DIVISION = Context(prec=40)  # far more digits than any source publishes
 _HUNDREDTH = Decimal("0.01")
 _ONE = Decimal(1)
-WINDOW_DAYS = 92  # days per query of a long series
 
 
 @dataclass(frozen=True)
@@ -34,70 +34,80 @@ class RateRow:
 
 
 Served = dict[str, tuple[Decimal, str]]  # currency -> (units per USD, source)
+STREAM_ROWS = 500  # rows fetched per round trip of a streamed series; memory stays flat however long
 
 
-def _servable(obs: type[RateObservation], currencies: tuple[str, ...], sources: tuple[str, ...]):  # noqa: ANN202
-    """Observations of ``currencies`` from ``sources`` that are not held back."""
-    held = exists().where(
-        RateAnomaly.reason == HELD_BACK,
-        RateAnomaly.source == obs.source,
-        RateAnomaly.date == obs.date,
-        RateAnomaly.currency == obs.currency,
-    )
-    return and_(obs.currency.in_(currencies), obs.source.in_(sources), ~held)
+def served_table(sources: tuple[str, ...]) -> FromClause:
+    """Rows (date, currency, source, units_per_usd) the series of ``sources`` reads, keyed by date.
+
+    By priority (several sources): ``rate_served``, materialised on write with that priority
+    (feedsvc/rates/served.py). One source (``source=NAME``): its own observations, held-back ones
+    left out, through the (source, date, currency) unique index.
+    """
+    if len(sources) != 1:
+        return RateServed.__table__
+    obs = RateObservation
+    return (select(obs.date, obs.currency, obs.source, obs.units_per_usd)
+            .where(obs.source == sources[0], not_held_back(obs)).subquery("own"))
 
 
 def newest_date(session: Session, currencies: tuple[str, ...], sources: tuple[str, ...]) -> date | None:
     """The newest date with a servable observation of any of ``currencies``, or None."""
-    obs = RateObservation
-    return session.scalar(select(func.max(obs.date)).where(_servable(obs, currencies, sources)))
+    rows = served_table(sources)
+    return session.scalar(select(rows.c.date).where(rows.c.currency.in_(currencies))
+                          .order_by(rows.c.date.desc()).limit(1))
+
+
+def _last_date_before(rows: FromClause, pair: Pair, before: date | ColumnElement[date]) -> Select | None:
+    """The last date before ``before`` on which every currency of ``pair`` has a value (a statement)."""
+    aliases = [rows.alias() for _ in pair.currencies]
+    if not aliases:
+        return None
+    first = aliases[0]
+    stmt = select(first.c.date).where(first.c.date < before)
+    for alias, currency in zip(aliases, pair.currencies, strict=True):
+        stmt = stmt.where(alias.c.currency == currency)
+        if alias is not first:  # a cross pair: the other currency on the same date
+            stmt = stmt.where(alias.c.date == first.c.date)
+    return stmt.order_by(first.c.date.desc()).limit(1)
+
+
+def _scalars(session: Session, statements: list[Select | None]) -> list[date | None]:
+    """Each statement's single value, all in one query (None stays None)."""
+    present = [stmt.scalar_subquery() for stmt in statements if stmt is not None]
+    values = iter(session.execute(select(*present)).one() if present else ())
+    return [None if stmt is None else next(values) for stmt in statements]
 
 
 def previous_pair_date(session: Session, pair: Pair, sources: tuple[str, ...], before: date) -> date | None:
     """The last date before ``before`` on which every currency of ``pair`` has a servable value."""
-    aliases = [aliased(RateObservation) for _ in pair.currencies]
-    if not aliases:
-        return None
-    first = aliases[0]
-    stmt = select(func.max(first.date)).where(first.date < before)
-    for alias, currency in zip(aliases, pair.currencies, strict=True):
-        stmt = stmt.where(_servable(alias, (currency,), sources), alias.date == first.date)
-    return session.scalar(stmt)
+    return _scalars(session, [_last_date_before(served_table(sources), pair, before)])[0]
+
+
+def _served_rows(session: Session, rows: FromClause, currencies: tuple[str, ...],
+                 *where: ColumnElement[bool]) -> Iterator[tuple[date, Served]]:
+    """Each date matching ``where`` with data, and its served values: one query, streamed in order."""
+    stmt = (select(rows.c.date, rows.c.currency, rows.c.units_per_usd, rows.c.source)
+            .where(rows.c.currency.in_(currencies), *where)
+            .order_by(rows.c.date, rows.c.currency)
+            .execution_options(yield_per=STREAM_ROWS))
+    for day, group in itertools.groupby(session.execute(stmt), key=lambda row: row[0]):
+        yield day, {currency: (value, source) for _, currency, value, source in group}
 
 
 def iter_served_days(
     session: Session, currencies: tuple[str, ...], sources: tuple[str, ...], start: date, end: date
 ) -> Iterator[tuple[date, Served]]:
     """Each date in [start, end] with data, and per currency the value of the first source by priority."""
-    priority = {name: rank for rank, name in enumerate(sources)}
-    for day, rows in itertools.groupby(_windowed_rows(session, currencies, sources, start, end),
-                                       key=lambda row: row[0]):
-        served: Served = {}
-        ranks: dict[str, int] = {}
-        for _, currency, source, value in rows:
-            if priority[source] < ranks.get(currency, len(priority)):
-                served[currency], ranks[currency] = (value, source), priority[source]
-        yield day, served
+    rows = served_table(sources)
+    return _served_rows(session, rows, currencies, rows.c.date >= start, rows.c.date <= end)
 
 
-def _windowed_rows(
-    session: Session, currencies: tuple[str, ...], sources: tuple[str, ...], start: date, end: date
-) -> Iterator[tuple[date, str, str, Decimal]]:
-    """Observation rows by date, one query per window of days.
-
-    No index serves ``ORDER BY date`` across several sources, so the database sorts: windows keep each
-    sort small, and the worker's memory flat however long the range (bench/rates.py).
-    """
-    obs = RateObservation
-    while start <= end:
-        stop = min(end, start + timedelta(days=WINDOW_DAYS - 1))
-        stmt = (
-            select(obs.date, obs.currency, obs.source, obs.units_per_usd)
-            .where(_servable(obs, currencies, sources), obs.date >= start, obs.date <= stop)
-            .order_by(obs.date, obs.currency)
-        )
-        yield from session.execute(stmt)  # type: ignore[misc]
-        start = stop + timedelta(days=1)
+def _served_on(session: Session, rows: FromClause, currencies: tuple[str, ...],
+               days: Iterable[date | None]) -> dict[date, Served]:
+    """The served values on a few ``days`` (Nones ignored), in one query."""
+    wanted = sorted({day for day in days if day is not None})
+    return dict(_served_rows(session, rows, currencies, rows.c.date.in_(wanted))) if wanted else {}
 
 
 def derive_rate(pair: Pair, served: Served) -> tuple[Decimal, int, str] | None:
@@ -125,29 +135,44 @@ def change_pct(rate: Decimal, previous: Decimal | None) -> Decimal | None:
 def select_series(session: Session, query: RateQuery, sources: tuple[str, ...]) -> Iterator[RateRow]:
     """Rows of every pair of a resolved ``query``, by date then pair order, lazily from the database."""
     assert query.start is not None and query.end is not None, "resolve the range first"
-    # change_pct compares with the previous observation, which may lie before ``from``.
-    previous_dates = [previous_pair_date(session, p, sources, query.start) for p in query.pairs]
-    lookback = min((d for d in previous_dates if d is not None), default=query.start)
-    previous: dict[Pair, Decimal] = {}
-    for day, served in iter_served_days(session, query.currencies, sources, lookback, query.end):
+    rows = served_table(sources)
+    # change_pct compares with the previous observation, which may lie before ``from``: fetch just
+    # those days (one query for the dates, one for their values), then stream the range itself.
+    before = _scalars(session, [_last_date_before(rows, pair, query.start) for pair in query.pairs])
+    earlier = _served_on(session, rows, query.currencies, before)
+    previous = {pair: _rate_on(pair, earlier, day) for pair, day in zip(query.pairs, before, strict=True)}
+    for day, served in iter_served_days(session, query.currencies, sources, query.start, query.end):
         for pair in query.pairs:
             derived = derive_rate(pair, served)
             if derived is None:
                 continue
             rate, digits, source = derived
-            if day >= query.start:
-                yield RateRow(day, pair, rate, digits, change_pct(rate, previous.get(pair)), source)
+            yield RateRow(day, pair, rate, digits, change_pct(rate, previous.get(pair)), source)
             previous[pair] = rate
 
 
+def _rate_on(pair: Pair, served: dict[date, Served], day: date | None) -> Decimal | None:
+    """The pair's rate on ``day`` from ``served``, or None."""
+    derived = derive_rate(pair, served[day]) if day in served else None
+    return derived[0] if derived else None
+
+
 def select_latest(session: Session, pairs: tuple[Pair, ...], sources: tuple[str, ...]) -> list[RateRow]:
-    """The newest row of each pair (pairs without data are left out)."""
-    latest = []
+    """The newest row of each pair (pairs without data are left out): two queries for all pairs."""
+    rows = served_table(sources)
+    statements = []
     for pair in pairs:
-        day = previous_pair_date(session, pair, sources, date.max)
-        if day is not None:
-            rows = list(select_series(session, RateQuery((pair,), day, day), sources))
-            latest.extend(rows[-1:])
+        last = _last_date_before(rows, pair, date.max)
+        statements += [last, None if last is None else _last_date_before(rows, pair, last.scalar_subquery())]
+    days = _scalars(session, statements)
+    served = _served_on(session, rows, tuple(dict.fromkeys(c for p in pairs for c in p.currencies)), days)
+    latest = []
+    for pair, day, before in zip(pairs, days[::2], days[1::2], strict=True):
+        derived = derive_rate(pair, served[day]) if day is not None else None
+        if derived is not None:
+            rate, digits, source = derived
+            latest.append(RateRow(day, pair, rate, digits, change_pct(rate, _rate_on(pair, served, before)),
+                                  source))
     return latest
 
 

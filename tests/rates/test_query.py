@@ -20,6 +20,7 @@ from feedsvc.rates.query import (
     select_latest,
     select_series,
 )
+from feedsvc.rates.served import recompute_all
 
 NOW = datetime(2025, 5, 6, tzinfo=UTC)
 SOURCES = ("nbk", "nbkr", "currency-api")
@@ -42,6 +43,7 @@ def session(app: Flask):
         session.add(RateAnomaly(source="nbk", date=date(2025, 5, 4), currency="KZT", value=Decimal("600.00"),
                                 reason="disagree", reference_source="currency-api",
                                 reference_value=Decimal("513"), recorded_at=NOW))
+        recompute_all(session, SOURCES)  # rows inserted directly: materialise what ingest would
         session.commit()
         yield session
 
@@ -95,6 +97,7 @@ def test_long_series_crosses_query_windows_without_gaps(app: Flask) -> None:
         for i in range(400):
             session.add(RateObservation(source="currency-api", date=date.fromordinal(first.toordinal() + i),
                                         currency="KZT", units_per_usd=Decimal(500 + i), fetched_at=NOW))
+        recompute_all(session, SOURCES)
         session.commit()
         query = RateQuery((Pair("USD", "KZT"),), date(2024, 1, 2), date(2025, 12, 31))
         rows = list(select_series(session, query, SOURCES))

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from feedsvc.changes import bump_markers
 from feedsvc.models import RateAnomaly, RateObservation, RateRun
+from feedsvc.rates.served import recompute_all
 
 NOW = datetime(2025, 5, 6, 12, tzinfo=UTC)
 
@@ -27,6 +28,7 @@ def add_rates(app: Flask, rows: list[tuple[str, str, str, str]], held: list[tupl
             session.add(RateAnomaly(source=source, date=date.fromisoformat(day), currency=currency,
                                     value=Decimal(value), reason="disagree", reference_source="currency-api",
                                     reference_value=Decimal("1"), recorded_at=NOW))
+        recompute_all(session, app.config["RATES_SOURCES"])  # inserted directly: materialise as ingest does
         bump_markers(session, ["rates"], NOW)
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from feedsvc.changes import bump_markers
 from feedsvc.models import RateObservation
+from feedsvc.rates.served import recompute_all
 from feedsvc.rates.service import ticker as get_ticker
 from feedsvc.web.chart import Line, render_chart
 
@@ -31,6 +32,7 @@ def rates_app(app: Flask) -> Flask:
                                             units_per_usd=value, fetched_at=NOW))
         session.add(RateObservation(source="nbk", date=date(2025, 5, 5), currency="KZT",
                                     units_per_usd=Decimal("501.50"), fetched_at=NOW))
+        recompute_all(session, app.config["RATES_SOURCES"])  # inserted directly: materialise as ingest does
         bump_markers(session, ["rates"], NOW)
     return app
 
