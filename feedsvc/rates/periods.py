@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Context, Decimal
@@ -45,16 +45,10 @@ def period_start(day: date, group: str) -> date:
     return day
 
 
-def with_previous(rows: Iterable[RateRow], earlier: Callable[[Pair], date | None]) -> Iterator[SeriesRow]:
-    """Day rows with ``prev_date``: the pair's previous row, or ``earlier(pair)`` before the first one."""
-    last: dict[Pair, date] = {}
+def with_previous(rows: Iterable[RateRow]) -> Iterator[SeriesRow]:
+    """Day rows as the formats serve them, with the date each change compares with."""
     for row in rows:
-        previous = None
-        if row.change_pct is not None:
-            # Only a row that has a change has a previous observation; look before ``from`` only then.
-            previous = last[row.pair] if row.pair in last else earlier(row.pair)
-        last[row.pair] = row.date
-        yield SeriesRow(row.date, row.pair, row.rate, row.digits, row.change_pct, previous, row.source)
+        yield SeriesRow(row.date, row.pair, row.rate, row.digits, row.change_pct, row.prev_date, row.source)
 
 
 @dataclass

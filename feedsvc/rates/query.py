@@ -23,7 +23,10 @@ _ONE = Decimal(1)
 
 @dataclass(frozen=True)
 class RateRow:
-    """One served rate: 1 base = ``rate`` quote on ``date``; ``digits`` significant digits to show."""
+    """One served rate: 1 base = ``rate`` quote on ``date``; ``digits`` significant digits to show.
+
+    ``prev_date`` is the date of the observation ``change_pct`` compares with (None without one).
+    """
 
     date: date
     pair: Pair
@@ -31,6 +34,7 @@ class RateRow:
     digits: int
     change_pct: Decimal | None
     source: str
+    prev_date: date | None = None
 
 
 Served = dict[str, tuple[Decimal, str]]  # currency -> (units per USD, source)
@@ -140,15 +144,18 @@ def select_series(session: Session, query: RateQuery, sources: tuple[str, ...]) 
     # those days (one query for the dates, one for their values), then stream the range itself.
     before = _scalars(session, [_last_date_before(rows, pair, query.start) for pair in query.pairs])
     earlier = _served_on(session, rows, query.currencies, before)
-    previous = {pair: _rate_on(pair, earlier, day) for pair, day in zip(query.pairs, before, strict=True)}
+    previous = {pair: (_rate_on(pair, earlier, day), day)
+                for pair, day in zip(query.pairs, before, strict=True)}
     for day, served in iter_served_days(session, query.currencies, sources, query.start, query.end):
         for pair in query.pairs:
             derived = derive_rate(pair, served)
             if derived is None:
                 continue
             rate, digits, source = derived
-            yield RateRow(day, pair, rate, digits, change_pct(rate, previous.get(pair)), source)
-            previous[pair] = rate
+            last, last_day = previous.get(pair, (None, None))
+            yield RateRow(day, pair, rate, digits, change_pct(rate, last), source,
+                          last_day if last is not None else None)
+            previous[pair] = (rate, day)
 
 
 def _rate_on(pair: Pair, served: dict[date, Served], day: date | None) -> Decimal | None:
@@ -171,8 +178,9 @@ def select_latest(session: Session, pairs: tuple[Pair, ...], sources: tuple[str,
         derived = derive_rate(pair, served[day]) if day is not None else None
         if derived is not None:
             rate, digits, source = derived
-            latest.append(RateRow(day, pair, rate, digits, change_pct(rate, _rate_on(pair, served, before)),
-                                  source))
+            last = _rate_on(pair, served, before)
+            latest.append(RateRow(day, pair, rate, digits, change_pct(rate, last), source,
+                                  before if last is not None else None))
     return latest
 
 

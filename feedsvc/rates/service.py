@@ -7,8 +7,7 @@ request's session; none of them reaches into queries, ingest or the source class
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 
 from flask import current_app
 
@@ -16,7 +15,6 @@ from feedsvc.changes import read_marker
 from feedsvc.countries import RATES_SCOPE, tracked_currencies
 from feedsvc.db import get_session
 from feedsvc.http import make_etag
-from feedsvc.params import EARLIEST
 from feedsvc.rates import query as queries
 from feedsvc.rates.params import DEFAULT_DAYS, Pair, RateQuery, default_pairs, resolve_range
 from feedsvc.rates.periods import SeriesRow, group_rows, with_previous
@@ -64,27 +62,7 @@ def series_rows(query: RateQuery) -> Iterator[SeriesRow]:
     """What the formats serve: day rows with ``prev_date``, or one row per period and pair (``group``)."""
     if query.group != "day":
         return group_rows(series(query), query.pairs, query.group)
-    return with_previous(series(query), lambda pair: previous_date(query, pair))
-
-
-def previous_date(query: RateQuery, pair: Pair) -> date | None:
-    """The date of ``pair``'s last row before ``query.start``, or None.
-
-    Asked only when the first row has a change, so a previous row exists: the search widens until it
-    finds it (a week back, a month, a year, ten years, then everything) and reads ``series`` alone.
-    """
-    assert query.start is not None, "resolve the range first"
-    end = query.start - timedelta(days=1)
-    for days in (7, 31, 366, 3660, None):
-        start = max(EARLIEST, end - timedelta(days=days - 1)) if days else EARLIEST
-        if start > end:
-            return None
-        rows = list(series(replace(query, pairs=(pair,), start=start, end=end, group="day")))
-        if rows:
-            return rows[-1].date
-        if start == EARLIEST:
-            return None
-    return None
+    return with_previous(series(query))
 
 
 def latest_rows(pairs: tuple[Pair, ...], source: str | None = None) -> list[RateRow]:

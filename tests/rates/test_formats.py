@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from feedsvc.changes import bump_markers
 from feedsvc.models import RateObservation
+from feedsvc.rates.served import recompute_all
 
 NOW = datetime(2025, 6, 1, 12, tzinfo=UTC)
 FIRST = date(2025, 3, 3)  # a Monday
@@ -28,6 +29,8 @@ def store(app: Flask, rows: list[tuple[str, date, str, Decimal]], bump: bool = T
         for source, day, currency, value in rows:
             session.add(RateObservation(source=source, date=day, currency=currency, units_per_usd=value,
                                         fetched_at=NOW))
+        # Rows inserted directly: materialise the served series as an ingest would.
+        recompute_all(session, app.config["RATES_SOURCES"])
         if bump:
             bump_markers(session, ["rates"], NOW)
 

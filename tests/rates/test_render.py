@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -39,10 +39,11 @@ def rows(n: int) -> list[RateRow]:
     for i in range(n):
         day = date.fromordinal(date(2000, 1, 1).toordinal() + i)
         out.append(RateRow(day, KZT, Decimal(1) / Decimal("512.5"), 6, None if i == 0 else Decimal("-0.25"),
-                           "nbk"))
+                           "nbk", None if i == 0 else day - timedelta(days=1)))
         if i % 2 == 0:
-            out.append(RateRow(day, UZS, Decimal(1) / Decimal("12936.68"), 7, Decimal("0.00"), "cbu"))
-    return list(with_previous(out, lambda pair: date(1999, 12, 31)))
+            out.append(RateRow(day, UZS, Decimal(1) / Decimal("12936.68"), 7, Decimal("0.00"), "cbu",
+                               day - timedelta(days=2 if i else 1)))
+    return list(with_previous(out))
 
 
 def test_csv_long() -> None:
