@@ -17,7 +17,7 @@ from pathlib import Path
 from flask import current_app, has_app_context
 from sqlalchemy.orm import Session
 
-from feedsvc.rates.ingest import Limits, store_observations
+from feedsvc.rates.ingest import Limits, batch, store_observations
 from feedsvc.rates.sources import all_source_classes
 from feedsvc.rates.sources.currency_api import CurrencyApi
 from feedsvc.rates.sources.peg import Peg
@@ -55,15 +55,16 @@ def load_demo_rates(session: Session) -> int:
     limits = _limits()
     source = CurrencyApi("")
     written = 0
-    for day, payload in read_demo_payloads():
-        observations = source.parse(payload, day)
-        written += store_observations(session, source.name, day, observations, now, limits).written
-        # The TMT peg for the same days, as the scheduled peg job would have stored it.
-        written += store_observations(session, PEG.name, day, PEG.parse(b"", day), now, limits).written
-    for name, (filename, day) in BANK_FILES.items():
-        bank = all_source_classes()[name]("")
-        observations = bank.parse((DEMO_DATA / filename).read_bytes(), day)
-        written += store_observations(session, name, day, observations, now, limits).written
+    with batch(session, now):
+        for day, payload in read_demo_payloads():
+            observations = source.parse(payload, day)
+            written += store_observations(session, source.name, day, observations, now, limits).written
+            # The TMT peg for the same days, as the scheduled peg job would have stored it.
+            written += store_observations(session, PEG.name, day, PEG.parse(b"", day), now, limits).written
+        for name, (filename, day) in BANK_FILES.items():
+            bank = all_source_classes()[name]("")
+            observations = bank.parse((DEMO_DATA / filename).read_bytes(), day)
+            written += store_observations(session, name, day, observations, now, limits).written
     return written
 
 

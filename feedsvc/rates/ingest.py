@@ -17,21 +17,24 @@ alike, in the same transaction (feedsvc/rates/served.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from feedsvc.changes import bump_markers
 from feedsvc.countries import RATES_SCOPE
 from feedsvc.models import RateAnomaly, RateObservation, RateSourceDay
 from feedsvc.rates.constants import HELD_BACK
-from feedsvc.rates.served import default_priority, ensure_priority, recompute_days
+from feedsvc.rates.served import default_priority, ensure_priority, recompute_days, recompute_range
 from feedsvc.rates.sources import all_source_classes
 from feedsvc.rates.sources.base import Observation, SourceError
+
+BATCH = "feedsvc.rates.batch"  # session.info: (day, currency) whose served values wait for the batch's end
 
 
 @dataclass(frozen=True)
@@ -74,13 +77,35 @@ def store_observations(
     written, refused = _upsert(session, source, day, observations, now, limits)
     currencies = sorted({o.currency for o in observations})
     held_changed = crosscheck(session, source, day, currencies, now, limits)
-    if written or held_changed:
+    if (written or held_changed) and BATCH in session.info:
+        session.info[BATCH].update((day, currency) for currency in currencies)
+    elif written or held_changed:
         # Same transaction: a reader never sees a new observation or hold-back without its served value.
         recompute_days(session, priority, day, currencies)
         bump_markers(session, [RATES_SCOPE], now)
     mark_day(session, source, day, "ok", now)
     session.flush()
     return StoreResult(written, refused)
+
+
+@contextmanager
+def batch(session: Session, now: datetime, priority: tuple[str, ...] | None = None) -> Iterator[None]:
+    """Store many days in one transaction: served values and the rates marker are updated once, at the end.
+
+    For bulk loads (the demo): per day, the recompute and the marker bump cost more than the upsert.
+    """
+    touched: set[tuple[date, str]] = set()
+    session.info[BATCH] = touched
+    try:
+        yield
+    finally:
+        session.info.pop(BATCH, None)
+    if touched:
+        days = [day for day, _currency in touched]
+        currencies = {currency for _day, currency in touched}
+        recompute_range(session, default_priority() if priority is None else priority, min(days), max(days),
+                        currencies)
+        bump_markers(session, [RATES_SCOPE], now)
 
 
 def _upsert(session: Session, source: str, day: date, observations: list[Observation], now: datetime,
@@ -93,11 +118,12 @@ def _upsert(session: Session, source: str, day: date, observations: list[Observa
         )
     }
     written = refused = 0
-    for obs in observations:
+    changed = [obs for obs in observations if obs.currency not in existing
+               or existing[obs.currency].units_per_usd != obs.units_per_usd]
+    previous = previous_values(session, source, [obs.currency for obs in changed], day)
+    for obs in changed:
         row = existing.get(obs.currency)
-        if row is not None and row.units_per_usd == obs.units_per_usd:
-            continue
-        if _refuse_jump(session, source, obs, now, limits):
+        if _refuse_jump(session, source, obs, previous.get(obs.currency), now, limits):
             refused += 1
             continue
         if row is None:
@@ -118,15 +144,17 @@ def mark_day(session: Session, source: str, day: date, status: str, now: datetim
         row.status, row.checked_at = status, now
 
 
-def previous_value(session: Session, source: str, currency: str, day: date) -> Decimal | None:
-    """The same source's latest value of ``currency`` before ``day``."""
-    return session.scalars(
-        select(RateObservation.units_per_usd)
-        .where(RateObservation.source == source, RateObservation.currency == currency)
-        .where(RateObservation.date < day)
-        .order_by(RateObservation.date.desc())
-        .limit(1)
-    ).first()
+def previous_values(session: Session, source: str, currencies: list[str], day: date) -> dict[str, Decimal]:
+    """The same source's latest value of each of ``currencies`` before ``day`` (one query)."""
+    if not currencies:
+        return {}
+    obs, earlier = RateObservation, RateObservation.__table__.alias("earlier")
+    last = (select(func.max(earlier.c.date))
+            .where(earlier.c.source == obs.source, earlier.c.currency == obs.currency, earlier.c.date < day)
+            .scalar_subquery())
+    rows = session.execute(select(obs.currency, obs.units_per_usd).where(
+        obs.source == source, obs.currency.in_(currencies), obs.date == last))
+    return {currency: value for currency, value in rows}
 
 
 def pct_change(value: Decimal, reference: Decimal) -> Decimal:
@@ -134,8 +162,8 @@ def pct_change(value: Decimal, reference: Decimal) -> Decimal:
     return abs(value / reference - 1) * 100
 
 
-def _refuse_jump(session: Session, source: str, obs: Observation, now: datetime, limits: Limits) -> bool:
-    previous = previous_value(session, source, obs.currency, obs.date)
+def _refuse_jump(session: Session, source: str, obs: Observation, previous: Decimal | None, now: datetime,
+                 limits: Limits) -> bool:
     if previous is None or pct_change(obs.units_per_usd, previous) <= Decimal(str(limits.max_jump_pct)):
         return False
     if _confirmed_elsewhere(session, source, obs, limits):

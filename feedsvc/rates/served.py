@@ -70,6 +70,17 @@ def recompute_days(session: Session, sources: tuple[str, ...], day: date, curren
     _fill(session, sources, RateObservation.date == day, RateObservation.currency.in_(currencies))
 
 
+def recompute_range(session: Session, sources: tuple[str, ...], first: date, last: date,
+                    currencies: Iterable[str]) -> None:
+    """Recompute the served values of ``currencies`` on every day from ``first`` to ``last``."""
+    currencies = sorted(set(currencies))
+    session.flush()
+    session.execute(delete(RateServed).where(RateServed.date.between(first, last),
+                                             RateServed.currency.in_(currencies)))
+    _fill(session, sources, RateObservation.date.between(first, last),
+          RateObservation.currency.in_(currencies))
+
+
 def recompute_all(session: Session, sources: tuple[str, ...]) -> None:
     """Recompute the whole table with priority ``sources`` and remember that priority."""
     session.flush()

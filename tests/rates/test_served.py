@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from feedsvc.changes import read_marker
 from feedsvc.models import RateAnomaly, RateObservation, RateServed, RateServedPriority
 from feedsvc.rates.constants import HELD_BACK
-from feedsvc.rates.ingest import store_observations
+from feedsvc.rates.ingest import batch, store_observations
 from feedsvc.rates.served import ensure_priority, recompute_all
 from feedsvc.rates.sources.base import Observation
 
@@ -148,3 +148,22 @@ def test_a_read_takes_a_bounded_number_of_queries_however_long_the_range(app: Fl
     assert years == month <= 6, (years, month)
     latest, _ = _count_queries(app, "/rates/latest.json")
     assert latest <= 4
+
+
+def test_a_batch_serves_what_day_by_day_ingest_serves_and_bumps_once(app: Flask) -> None:
+    days = [DAY + timedelta(days=i) for i in range(6)]
+    values = [("currency-api", "KZT", "470.{}"), ("nbk", "KZT", "471.2{}"),
+              ("currency-api", "UZS", "12900.{}"), ("nbk", "KZT", "480.0{}")]  # the last corrects nbk
+    with Session(app.extensions["feedsvc.engine"]) as session:
+        ensure_priority(session, PRIORITY, NOW)  # a first write would also record the priority
+        session.commit()
+        before = read_marker("rates", session).revision
+        with batch(session, NOW, priority=PRIORITY):
+            for i, day in enumerate(days):
+                for source, currency, value in values:
+                    observation = Observation(day, currency, Decimal(value.format(i)))
+                    store_observations(session, source, day, [observation], NOW, priority=PRIORITY)
+        session.commit()
+        assert served(session) == expected(session, PRIORITY)
+        assert len(served(session)) == 12 and served(session)[(days[2], "KZT")] == ("nbk", Decimal("480.02"))
+        assert read_marker("rates", session).revision == before + 1
