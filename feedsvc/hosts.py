@@ -7,6 +7,7 @@ X-Forwarded-For, -Proto, -Host and -Port are applied (werkzeug's ProxyFix) and t
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Callable, Iterable
@@ -27,6 +28,7 @@ Environ = dict[str, Any]
 WSGIApp = Callable[[Environ, Callable[..., Any]], Iterable[bytes]]
 
 
+@functools.lru_cache(maxsize=256)  # a service sees few hosts; checking one costs more than the lookup
 def is_valid_host(value: str) -> bool:
     """True for ``name[:port]`` or ``[ipv6][:port]``: DNS labels that IDNA can decode, a port 1–65535."""
     match = _HOST.fullmatch(value) if len(value) <= MAX_HOST else None
@@ -60,12 +62,19 @@ def origin_problem(environ: Environ) -> str | None:
     if environ.get("wsgi.url_scheme") not in ("http", "https"):
         return "X-Forwarded-Proto must be http or https"
     address = environ.get("REMOTE_ADDR")
-    if address:
-        try:
-            ipaddress.ip_address(address)
-        except ValueError:
-            return "X-Forwarded-For must end with the client's IP address"
+    if address and not is_ip_address(address):
+        return "X-Forwarded-For must end with the client's IP address"
     return None
+
+
+@functools.lru_cache(maxsize=1024)
+def is_ip_address(value: str) -> bool:
+    """True for an IPv4 or IPv6 address."""
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
 
 
 class OriginGuard:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 
-from flask import Flask, Request, Response, current_app, request
+from flask import Flask, Request, Response, request
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.http import http_date, is_resource_modified, quote_etag
 
@@ -69,23 +69,29 @@ def conditional_response(
     return Response(render(), headers=headers, mimetype=mimetype)
 
 
-def _security_headers(response: Response) -> Response:
-    """Every response: nosniff, a referrer policy, a CSP, no framing; HSTS in production.
+def security_headers(production: bool) -> Callable[[Response], Response]:
+    """An after-request hook: nosniff, a referrer policy, a CSP, no framing; HSTS in production.
 
     HTML pages get the site's CSP. Everything else (feeds, OPML, JSON, CSV, scripts, errors) is data that
-    must never run as a page: its CSP allows nothing. Framing is refused except where a view set
-    ``frame-ancestors *`` itself (the embed iframe pages).
+    must never run as a page: its CSP allows nothing. A view that set its own CSP keeps it and decides
+    its own framing (the embed iframe pages send ``frame-ancestors *``). The lists are built once: this
+    runs on every response, most of them 304s.
     """
-    headers = response.headers
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    html = response.mimetype == "text/html"
-    headers.setdefault("Content-Security-Policy", CSP if html else DATA_CSP)
-    if "frame-ancestors *" not in headers["Content-Security-Policy"]:
-        headers.setdefault("X-Frame-Options", "SAMEORIGIN" if html else "DENY")
-    if current_app.config["ENV"] == "production":
-        headers.setdefault("Strict-Transport-Security", HSTS)
-    return response
+    common = [("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "strict-origin-when-cross-origin")]
+    if production:
+        common.append(("Strict-Transport-Security", HSTS))
+    page = [*common, ("Content-Security-Policy", CSP), ("X-Frame-Options", "SAMEORIGIN")]
+    data = [*common, ("Content-Security-Policy", DATA_CSP), ("X-Frame-Options", "DENY")]
+
+    def add_headers(response: Response) -> Response:
+        headers = response.headers
+        if "Content-Security-Policy" in headers:
+            headers.extend(common)
+        else:
+            headers.extend(page if response.mimetype == "text/html" else data)
+        return response
+
+    return add_headers
 
 
 class NoSessions(SessionInterface):
@@ -102,4 +108,4 @@ class NoSessions(SessionInterface):
 def init_app(app: Flask) -> None:
     """Send security headers on every response; keep no cookie sessions."""
     app.session_interface = NoSessions()
-    app.after_request(_security_headers)
+    app.after_request(security_headers(app.config["ENV"] == "production"))
