@@ -74,6 +74,7 @@ def test_full_rate_series_are_limited_but_revalidations_are_free(app_factory) ->
     assert analyst.get("/rates.json?pairs=KZT/USD").status_code == 200
     assert_too_many(analyst.get("/rates.csv?pairs=KGS/USD"))
     assert analyst.get("/rates?pair=KGS/USD").status_code == 429  # the chart page reads a series too
+    assert analyst.get("/rates.ndjson?pairs=KGS/USD").status_code == 429
     for _ in range(10):
         assert analyst.get("/rates/latest.json").status_code == 200  # the ticker: cheap, never limited
     assert client_at(app, "192.0.2.21").get("/rates.csv").status_code == 200
