@@ -19,6 +19,7 @@ from feedsvc.rates.served import not_held_back
 _DIVISION = Context(prec=40)  # far more digits than any source publishes
 _HUNDREDTH = Decimal("0.01")
 _ONE = Decimal(1)
+CHANGE_DAYS = 7  # a change is shown against an observation at most this many days older
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,23 @@ def derive_rate(pair: Pair, served: Served) -> tuple[Decimal, int, str] | None:
     return _DIVISION.divide(quote, base), digits, source
 
 
+Previous = tuple[Decimal, date]  # a pair's earlier rate and its date
+
+
+def compare(rate: Decimal, day: date, previous: Previous | None) -> tuple[Decimal | None, date | None]:
+    """``change_pct`` and ``prev_date`` of a row: None when the previous observation is over a week older.
+
+    A change across a gap of months is not a day's movement: a ticker showing one misleads (the demo's
+    KZT "+5.46 %" across four months).
+    """
+    if previous is None:
+        return None, None
+    last, last_day = previous
+    if (day - last_day).days > CHANGE_DAYS:
+        return None, None
+    return change_pct(rate, last), last_day
+
+
 def change_pct(rate: Decimal, previous: Decimal | None) -> Decimal | None:
     """100 × (rate / previous − 1), to two decimals; None without a previous rate."""
     if previous is None:
@@ -144,24 +162,22 @@ def select_series(session: Session, query: RateQuery, sources: tuple[str, ...]) 
     # those days (one query for the dates, one for their values), then stream the range itself.
     before = _scalars(session, [_last_date_before(rows, pair, query.start) for pair in query.pairs])
     earlier = _served_on(session, rows, query.currencies, before)
-    previous = {pair: (_rate_on(pair, earlier, day), day)
-                for pair, day in zip(query.pairs, before, strict=True)}
+    previous = {pair: _previous_on(pair, earlier, day) for pair, day in zip(query.pairs, before, strict=True)}
     for day, served in iter_served_days(session, query.currencies, sources, query.start, query.end):
         for pair in query.pairs:
             derived = derive_rate(pair, served)
             if derived is None:
                 continue
             rate, digits, source = derived
-            last, last_day = previous.get(pair, (None, None))
-            yield RateRow(day, pair, rate, digits, change_pct(rate, last), source,
-                          last_day if last is not None else None)
+            change, prev_date = compare(rate, day, previous.get(pair))
+            yield RateRow(day, pair, rate, digits, change, source, prev_date)
             previous[pair] = (rate, day)
 
 
-def _rate_on(pair: Pair, served: dict[date, Served], day: date | None) -> Decimal | None:
-    """The pair's rate on ``day`` from ``served``, or None."""
-    derived = derive_rate(pair, served[day]) if day in served else None
-    return derived[0] if derived else None
+def _previous_on(pair: Pair, served: dict[date, Served], day: date | None) -> Previous | None:
+    """The pair's rate and date on ``day`` from ``served``, or None."""
+    derived = derive_rate(pair, served[day]) if day is not None and day in served else None
+    return (derived[0], day) if derived and day is not None else None
 
 
 def select_latest(session: Session, pairs: tuple[Pair, ...], sources: tuple[str, ...]) -> list[RateRow]:
@@ -178,9 +194,8 @@ def select_latest(session: Session, pairs: tuple[Pair, ...], sources: tuple[str,
         derived = derive_rate(pair, served[day]) if day is not None else None
         if derived is not None:
             rate, digits, source = derived
-            last = _rate_on(pair, served, before)
-            latest.append(RateRow(day, pair, rate, digits, change_pct(rate, last), source,
-                                  before if last is not None else None))
+            change, prev_date = compare(rate, day, _previous_on(pair, served, before))
+            latest.append(RateRow(day, pair, rate, digits, change, source, prev_date))
     return latest
 
 

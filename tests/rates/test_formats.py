@@ -118,15 +118,23 @@ def test_grouped_source_names_every_source_of_the_period(rates_app: Flask) -> No
 
 
 def test_prev_date_is_the_row_change_pct_compares_with(rates_app: Flask) -> None:
-    rows = get_json(rates_app, "/rates.json?pairs=USD/UZS&from=2025-04-21&to=2025-04-30")["rates"]
-    # The first row's previous observation lies before from, across the gap.
-    assert (rows[0]["date"], rows[0]["prev_date"]) == ("2025-04-21", "2025-04-04")
+    rows = get_json(rates_app, "/rates.json?pairs=USD/UZS&from=2025-04-28&to=2025-05-09")["rates"]
+    # The first row (a Monday) compares with the Friday before from.
+    assert (rows[0]["date"], rows[0]["prev_date"]) == ("2025-04-28", "2025-04-25")
     assert [r["prev_date"] for r in rows[1:]] == [r["date"] for r in rows[:-1]]
-    before = get_json(rates_app, "/rates.json?pairs=USD/UZS&from=2025-04-04&to=2025-04-04")["rates"][0]
+    before = get_json(rates_app, "/rates.json?pairs=USD/UZS&from=2025-04-25&to=2025-04-25")["rates"][0]
     change = (Decimal(rows[0]["rate"]) / Decimal(before["rate"]) - 1) * 100
     assert Decimal(str(rows[0]["change_pct"])) == change.quantize(Decimal("0.01"))
     first = get_json(rates_app, f"/rates.json?pairs=USD/UZS&from={FIRST}&to={FIRST}")["rates"][0]
     assert first["change_pct"] is None and first["prev_date"] is None
+
+
+def test_no_change_across_a_gap_of_more_than_a_week(rates_app: Flask) -> None:
+    rows = get_json(rates_app, "/rates.json?pairs=USD/UZS&from=2025-04-01&to=2025-04-30")["rates"]
+    after_gap = next(r for r in rows if r["date"] > GAP[1].isoformat())
+    assert after_gap["date"] == "2025-04-21" and after_gap["change_pct"] is None
+    assert after_gap["prev_date"] is None  # 2025-04-04 lies 17 days back
+    assert all(r["change_pct"] is not None for r in rows if r["date"] != "2025-04-21")
 
 
 def test_ndjson_rows_are_the_json_rows(rates_app: Flask) -> None:
