@@ -62,7 +62,7 @@ def conditional_response(
     if cors:
         headers.append(("Access-Control-Allow-Origin", "*"))
     if not modified:
-        # The type is stripped from a 304 by werkzeug; giving it keeps HTML-only headers (CSP) off.
+        # werkzeug strips the type from a 304 when it is sent; giving it here picks the page or data CSP.
         return Response(status=304, headers=headers, mimetype=mimetype.split(";")[0])
     if ";" in mimetype:  # a full content type, e.g. "application/feed+json; charset=utf-8"
         return Response(render(), headers=headers, content_type=mimetype)
