@@ -34,6 +34,9 @@ class SeriesRow:
     count: int = 1
 
 
+ServedRow = RateRow | SeriesRow  # what the formats render: an observation (group=day) or a period
+
+
 def period_start(day: date, group: str) -> date:
     """The first day of ``day``'s period: the ISO week's Monday, the month's or the year's first day."""
     if group == "week":
@@ -43,12 +46,6 @@ def period_start(day: date, group: str) -> date:
     if group == "year":
         return day.replace(month=1, day=1)
     return day
-
-
-def with_previous(rows: Iterable[RateRow]) -> Iterator[SeriesRow]:
-    """Day rows as the formats serve them, with the date each change compares with."""
-    for row in rows:
-        yield SeriesRow(row.date, row.pair, row.rate, row.digits, row.change_pct, row.prev_date, row.source)
 
 
 @dataclass

@@ -13,7 +13,7 @@ from decimal import Context, Decimal
 from typing import Any, TypeVar
 
 from feedsvc.rates.params import Pair, RateQuery
-from feedsvc.rates.periods import SeriesRow
+from feedsvc.rates.periods import SeriesRow, ServedRow
 from feedsvc.rates.query import RateRow, SourceStatus
 
 CHUNK_ROWS = 500  # rows per yielded chunk: big enough to be fast, small enough to stay flat in memory
@@ -55,7 +55,7 @@ def csv_filename(query: RateQuery) -> str:
     return f"rates_{query.start}_{query.end}.csv"
 
 
-def render_csv(rows: Iterable[SeriesRow], query: RateQuery) -> Iterator[str]:
+def render_csv(rows: Iterable[ServedRow], query: RateQuery) -> Iterator[str]:
     """CSV in chunks: long ``date,pair,rate,[close,count,]change_pct,source`` or wide ``date,<pair>...``."""
     if query.layout == "wide":
         header = ["date", *map(str, query.pairs)]
@@ -72,7 +72,7 @@ def render_csv(rows: Iterable[SeriesRow], query: RateQuery) -> Iterator[str]:
         records = (
             [row.date.isoformat(), str(row.pair), format_rate(row.rate, row.digits),
              _close(row), str(row.count), format_change(row.change_pct), row.source]
-            for row in rows
+            for row in rows  # grouped rows are SeriesRow, with close and count
         )
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")  # RFC 4180, what spreadsheets expect
@@ -87,7 +87,7 @@ def _close(row: SeriesRow) -> str:
     return format_rate(row.rate if row.close is None else row.close, row.digits)
 
 
-def _wide_records(rows: Iterable[SeriesRow], pairs: tuple[Pair, ...]) -> Iterator[list[str]]:
+def _wide_records(rows: Iterable[ServedRow], pairs: tuple[Pair, ...]) -> Iterator[list[str]]:
     for day, same_day in itertools.groupby(rows, key=lambda row: row.date):
         cells = {row.pair: format_rate(row.rate, row.digits) for row in same_day}
         yield [day.isoformat(), *(cells.get(pair, "") for pair in pairs)]
@@ -121,12 +121,12 @@ def row_to_json(row: RateRow, first: str = "date") -> dict[str, Any]:
     return fields
 
 
-def series_row_to_json(row: SeriesRow, group: str) -> dict[str, Any]:
+def series_row_to_json(row: ServedRow, group: str) -> dict[str, Any]:
     """A row of /rates.json and /rates.ndjson; grouped rows add ``close`` and ``count``."""
     fields: dict[str, Any] = {"date": row.date.isoformat(), "pair": str(row.pair),
                               "rate": format_rate(row.rate, row.digits)}
-    if group != "day":
-        fields |= {"close": _close(row), "count": row.count}
+    if group != "day":  # grouped rows are SeriesRow, with close and count
+        fields |= {"close": _close(row), "count": row.count}  # type: ignore[arg-type,union-attr]
     return {
         **fields,
         "change_pct": None if row.change_pct is None else float(row.change_pct),  # as in row_to_json
@@ -135,7 +135,7 @@ def series_row_to_json(row: SeriesRow, group: str) -> dict[str, Any]:
     }
 
 
-def render_json(rows: Iterable[SeriesRow], query: RateQuery) -> Iterator[str]:
+def render_json(rows: Iterable[ServedRow], query: RateQuery) -> Iterator[str]:
     """``{"from", "to", "pairs", "group", "rates": [...]}`` in chunks, the rows never all in memory."""
     head = {"from": query.start.isoformat() if query.start else None,
             "to": query.end.isoformat() if query.end else None,
@@ -148,7 +148,7 @@ def render_json(rows: Iterable[SeriesRow], query: RateQuery) -> Iterator[str]:
     yield "]}\n"
 
 
-def render_ndjson(rows: Iterable[SeriesRow], query: RateQuery) -> Iterator[str]:
+def render_ndjson(rows: Iterable[ServedRow], query: RateQuery) -> Iterator[str]:
     """One JSON row per line (as in /rates.json's ``rates``), in chunks."""
     for batch in _batched(series_row_to_json(row, query.group) for row in rows):
         yield "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in batch)

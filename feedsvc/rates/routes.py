@@ -12,7 +12,7 @@ from feedsvc.http import conditional_response
 from feedsvc.params import QueryParams
 from feedsvc.rates import service
 from feedsvc.rates.params import RateQuery, parse_csv_query, parse_json_query, parse_latest_query
-from feedsvc.rates.periods import SeriesRow
+from feedsvc.rates.periods import ServedRow
 from feedsvc.rates.render import (
     csv_filename,
     render_csv,
@@ -24,7 +24,7 @@ from feedsvc.rates.render import (
 
 bp = Blueprint("rates", __name__)
 
-Renderer = Callable[[Iterable[SeriesRow], RateQuery], Iterator[str]]
+Renderer = Callable[[Iterable[ServedRow], RateQuery], Iterator[str]]
 FORMATS: dict[str, tuple[str, Renderer]] = {
     "json": ("application/json", render_json),  # first: what an unknown Accept gets
     "ndjson": ("application/x-ndjson", render_ndjson),

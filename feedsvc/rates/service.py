@@ -17,7 +17,7 @@ from feedsvc.db import get_session
 from feedsvc.http import make_etag
 from feedsvc.rates import query as queries
 from feedsvc.rates.params import DEFAULT_DAYS, Pair, RateQuery, default_pairs, resolve_range
-from feedsvc.rates.periods import SeriesRow, group_rows, with_previous
+from feedsvc.rates.periods import ServedRow, group_rows
 from feedsvc.rates.query import RateRow, SourceStatus
 from feedsvc.rates.render import SourceInfo
 from feedsvc.rates.sources import all_source_classes
@@ -58,11 +58,11 @@ def series(query: RateQuery) -> Iterator[RateRow]:
     return queries.select_series(get_session(), query, served_sources(query))
 
 
-def series_rows(query: RateQuery) -> Iterator[SeriesRow]:
-    """What the formats serve: day rows with ``prev_date``, or one row per period and pair (``group``)."""
+def series_rows(query: RateQuery) -> Iterator[ServedRow]:
+    """What the formats serve: the day rows, or one row per period and pair (``group``)."""
     if query.group != "day":
         return group_rows(series(query), query.pairs, query.group)
-    return with_previous(series(query))
+    return series(query)
 
 
 def latest_rows(pairs: tuple[Pair, ...], source: str | None = None) -> list[RateRow]:

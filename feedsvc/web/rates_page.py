@@ -11,8 +11,8 @@ from feedsvc.http import conditional_response
 from feedsvc.rates import service
 from feedsvc.rates.constants import USD
 from feedsvc.rates.params import Pair, RateQuery, parse_chart_query
-from feedsvc.rates.periods import SeriesRow
 from feedsvc.rates.render import format_rate
+from feedsvc.rates.service import RateRow
 from feedsvc.rates.ticker import make_ticker_item
 from feedsvc.web.chart import Line, render_chart
 
@@ -35,7 +35,7 @@ def download_links(query: RateQuery) -> dict[str, str]:
     return {fmt: url_for(f"rates.get_rates_{fmt}", **args) for fmt in ("csv", "json", "ndjson")}
 
 
-def chart_lines(rows: Sequence[SeriesRow], pairs: Sequence[Pair]) -> list[Line]:
+def chart_lines(rows: Sequence[RateRow], pairs: Sequence[Pair]) -> list[Line]:
     """One line per pair; with several pairs each is indexed to 100 at its first observation.
 
     KZT/USD (about 0.002) and USD/UZS (about 12,000) share no useful scale: indexed, every line shows
@@ -53,7 +53,7 @@ def chart_lines(rows: Sequence[SeriesRow], pairs: Sequence[Pair]) -> list[Line]:
     return lines
 
 
-def describe(rows: Sequence[SeriesRow], pairs: Sequence[Pair]) -> str:
+def describe(rows: Sequence[RateRow], pairs: Sequence[Pair]) -> str:
     """The chart's text alternative: what is drawn, and each pair's first and last value."""
     indexed = ", each indexed to 100 at its first observation" if len(pairs) > 1 else ""
     names = ", ".join(f"1 {pair.base} in {pair.quote}" for pair in pairs)
@@ -69,7 +69,7 @@ def describe(rows: Sequence[SeriesRow], pairs: Sequence[Pair]) -> str:
 
 def render_rates_page(query: RateQuery) -> str:
     """Query the series and the ticker, draw the chart, render the template."""
-    rows = list(service.series_rows(query))
+    rows = list(service.series(query))
     names = ", ".join(map(str, query.pairs))
     title = f"{names} from {query.start} to {query.end}"
     ticker = service.ticker()
@@ -79,7 +79,7 @@ def render_rates_page(query: RateQuery) -> str:
         attributions=service.attributions(*(t.source for t in ticker), *(r.source for r in rows)),
         chart=render_chart(chart_lines(rows, query.pairs), title, describe(rows, query.pairs),
                            query.start, query.end),
-        table=[make_ticker_item(row) for row in reversed(rows[-TABLE_ROWS:])],  # type: ignore[arg-type]
+        table=[make_ticker_item(row) for row in reversed(rows[-TABLE_ROWS:])],
         total=len(rows), links=download_links(query),
     )
 

@@ -12,7 +12,6 @@ import pytest
 
 from feedsvc.rates import render
 from feedsvc.rates.params import Pair, RateQuery
-from feedsvc.rates.periods import with_previous
 from feedsvc.rates.query import RateRow
 from feedsvc.rates.render import format_rate, render_csv, render_json, render_latest, render_ndjson
 
@@ -43,7 +42,7 @@ def rows(n: int) -> list[RateRow]:
         if i % 2 == 0:
             out.append(RateRow(day, UZS, Decimal(1) / Decimal("12936.68"), 7, Decimal("0.00"), "cbu",
                                day - timedelta(days=2 if i else 1)))
-    return list(with_previous(out))
+    return out
 
 
 def test_csv_long() -> None:
