@@ -180,6 +180,7 @@ class Config:
     OPENAPI_URL_PREFIX = "/api"
     OPENAPI_JSON_PATH = "openapi.json"
     RATES_MAX_JUMP_PCT = 50.0
+    RATES_JUMP_WINDOW_DAYS = 7  # an older observation is no reference for the jump rule
     RATES_GAP_DAYS = 14
     RATES_STALE_HOURS = 48
     HTTP_CONNECT_TIMEOUT = 5.0

@@ -240,7 +240,13 @@ class RateRun(Base):
 
 
 class RateAnomaly(Base):
-    """A value refused or held back: a day-on-day jump, or a disagreement with another source."""
+    """A value a guard refused, held back or flagged, and what became of it (feedsvc/rates/guards.py).
+
+    ``reason``: ``jump`` (day-on-day move over the limit), ``disagree`` (differs from the reference
+    source), ``gap`` (accepted without a reference within the window), ``manual`` (refused by hand).
+    ``status``: ``refused`` and ``held`` keep exactly ``value`` from being served; ``confirmed``,
+    ``accepted`` and ``released`` do not. ``decided_by``/``decided_at`` name a decision taken by hand.
+    """
 
     __tablename__ = "rate_anomalies"
     __table_args__ = (UniqueConstraint("source", "date", "currency", "reason"),)
@@ -253,7 +259,12 @@ class RateAnomaly(Base):
     reason: Mapped[str] = mapped_column(String(16))
     reference_source: Mapped[str | None] = mapped_column(String(32))
     reference_value: Mapped[Decimal | None]
+    reference_date: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
     recorded_at: Mapped[datetime]
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None]
 
 
 class JobLease(Base):

@@ -17,7 +17,8 @@ from pathlib import Path
 from flask import current_app, has_app_context
 from sqlalchemy.orm import Session
 
-from feedsvc.rates.ingest import Limits, batch, store_observations
+from feedsvc.rates.guards import Limits, configured_limits
+from feedsvc.rates.ingest import batch, store_observations
 from feedsvc.rates.sources import all_source_classes
 from feedsvc.rates.sources.currency_api import CurrencyApi
 from feedsvc.rates.sources.peg import Peg
@@ -83,5 +84,4 @@ def _payload(row: dict[str, str]) -> bytes:
 def _limits() -> Limits:
     if not has_app_context():
         return Limits()
-    config = current_app.config
-    return Limits(config["RATES_MAX_JUMP_PCT"], config["RATES_CROSSCHECK_PCT"])
+    return configured_limits(current_app.config)

@@ -23,8 +23,9 @@ from sqlalchemy.orm import Session
 
 from feedsvc.db import get_engine, new_session
 from feedsvc.models import RateRun, RateSourceDay
+from feedsvc.rates.guards import Limits, configured_limits
 from feedsvc.rates.http_client import http_timeout, make_http_session
-from feedsvc.rates.ingest import Limits, mark_day, store_observations
+from feedsvc.rates.ingest import mark_day, store_observations
 from feedsvc.rates.lease import Lease, LeaseLost, hold_lease
 from feedsvc.rates.sources import Source, all_source_classes, build_sources
 from feedsvc.rates.sources.base import NoData, Observation, SourceError
@@ -150,7 +151,7 @@ def run_source(source: Source, job: str, days: list[date], on_day: DayHook | Non
 def _run_days(session: Session, source: Source, days: list[date], summary: RunSummary,
               on_day: DayHook, today: date | None) -> None:
     config = current_app.config
-    limits = Limits(config["RATES_MAX_JUMP_PCT"], config["RATES_CROSSCHECK_PCT"])
+    limits = configured_limits(config)
     timeout = http_timeout(config)
     errors: list[str] = []
     with make_http_session(config) as http:

@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, FromClause, Select, func, select
 from sqlalchemy.orm import Session
 
 from feedsvc.models import RateAnomaly, RateObservation, RateRun, RateServed
-from feedsvc.rates.constants import HELD_BACK, MIN_DIGITS, USD
+from feedsvc.rates.constants import HELD, MIN_DIGITS, USD
 from feedsvc.rates.params import Pair, RateQuery
 from feedsvc.rates.served import not_held_back
 
@@ -224,7 +224,7 @@ def select_source_status(session: Session, name: str) -> SourceStatus:
         .order_by(RateRun.started_at.desc(), RateRun.id.desc()).limit(1)
     ).first()
     held = session.scalars(
-        select(RateAnomaly).where(RateAnomaly.source == name, RateAnomaly.reason == HELD_BACK)
+        select(RateAnomaly).where(RateAnomaly.source == name, RateAnomaly.status == HELD)
         .order_by(RateAnomaly.date.desc(), RateAnomaly.currency)
     ).all()
     return SourceStatus(first, last, success, error, list(held))

@@ -1,5 +1,5 @@
 """The served series, materialised on write: per (date, currency), the first source by priority whose
-value is not held back, in ``rate_served``.
+value no guard holds back or refuses, in ``rate_served``.
 
 Every write that can change a served value (ingest's upsert, a hold-back or a release) recomputes the
 (date, currency) it touched in the same transaction, so readers scan one table in date order and never
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from feedsvc.changes import bump_markers
 from feedsvc.countries import RATES_SCOPE
 from feedsvc.models import RateAnomaly, RateObservation, RateServed, RateServedPriority
-from feedsvc.rates.constants import HELD_BACK
+from feedsvc.rates.constants import BLOCKING
 from feedsvc.rates.sources import all_source_classes
 
 PRIORITY_ROW = 1  # rate_served_priority holds a single row
@@ -34,12 +34,16 @@ def default_priority() -> tuple[str, ...]:
 
 
 def not_held_back(obs: type[RateObservation]) -> ColumnElement[bool]:
-    """True for an observation that no ``disagree`` anomaly holds back."""
+    """True for an observation no ``held`` or ``refused`` anomaly names, with exactly its value.
+
+    The value matters: an upstream correction is a new value, which the guards judge afresh.
+    """
     return ~exists().where(
-        RateAnomaly.reason == HELD_BACK,
+        RateAnomaly.status.in_(BLOCKING),
         RateAnomaly.source == obs.source,
         RateAnomaly.date == obs.date,
         RateAnomaly.currency == obs.currency,
+        RateAnomaly.value == obs.units_per_usd,
     )
 
 

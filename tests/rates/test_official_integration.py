@@ -183,7 +183,7 @@ def store(session: Session, source: str, value: str, limits: Limits | None = Non
 
 
 def held(session: Session) -> list[tuple[str, str, Decimal, str | None, Decimal | None]]:
-    rows = session.scalars(select(RateAnomaly).where(RateAnomaly.reason == "disagree"))
+    rows = session.scalars(select(RateAnomaly).where(RateAnomaly.status == "held"))
     return [(a.source, a.currency, a.value, a.reference_source, a.reference_value) for a in rows]
 
 

@@ -41,7 +41,7 @@ def session(app: Flask):
             session.add(RateObservation(source=source, date=date(2025, 5, day), currency=currency,
                                         units_per_usd=Decimal(value), fetched_at=NOW))
         session.add(RateAnomaly(source="nbk", date=date(2025, 5, 4), currency="KZT", value=Decimal("600.00"),
-                                reason="disagree", reference_source="currency-api",
+                                reason="disagree", status="held", reference_source="currency-api",
                                 reference_value=Decimal("513"), recorded_at=NOW))
         recompute_all(session, SOURCES)  # rows inserted directly: materialise what ingest would
         session.commit()

@@ -26,7 +26,7 @@ def add_rates(app: Flask, rows: list[tuple[str, str, str, str]], held: list[tupl
                                         units_per_usd=Decimal(value), fetched_at=NOW))
         for source, day, currency, value in held:
             session.add(RateAnomaly(source=source, date=date.fromisoformat(day), currency=currency,
-                                    value=Decimal(value), reason="disagree", reference_source="currency-api",
+                                    value=Decimal(value), reason="disagree", status="held", reference_source="currency-api",
                                     reference_value=Decimal("1"), recorded_at=NOW))
         recompute_all(session, app.config["RATES_SOURCES"])  # inserted directly: materialise as ingest does
         bump_markers(session, ["rates"], NOW)

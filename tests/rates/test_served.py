@@ -37,11 +37,11 @@ def served(session: Session) -> dict[tuple[date, str], tuple[str, Decimal]]:
 
 def expected(session: Session, priority: tuple[str, ...]) -> dict[tuple[date, str], tuple[str, Decimal]]:
     """What the read side used to resolve per request: first source by priority, held-back skipped."""
-    held = {(a.source, a.date, a.currency) for a in session.scalars(
-        select(RateAnomaly).where(RateAnomaly.reason == HELD_BACK))}
+    held = {(a.source, a.date, a.currency, a.value) for a in session.scalars(
+        select(RateAnomaly).where(RateAnomaly.status.in_(["held", "refused"])))}
     best: dict[tuple[date, str], tuple[int, str, Decimal]] = {}
     for obs in session.scalars(select(RateObservation)):
-        if obs.source in priority and (obs.source, obs.date, obs.currency) not in held:
+        if obs.source in priority and (obs.source, obs.date, obs.currency, obs.units_per_usd) not in held:
             rank = priority.index(obs.source)
             key = (obs.date, obs.currency)
             if key not in best or rank < best[key][0]:
