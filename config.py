@@ -183,6 +183,7 @@ class Config:
     RATES_JUMP_WINDOW_DAYS = 7  # an older observation is no reference for the jump rule
     RATES_GAP_DAYS = 14
     RATES_STALE_HOURS = 48
+    RATES_STALE_PUBLISHING_DAYS = 2  # a source (or a served value) is stale after this many days without news
     HTTP_CONNECT_TIMEOUT = 5.0
     HTTP_READ_TIMEOUT = 20.0
     HTTP_RETRIES = 3

@@ -1,7 +1,8 @@
-"""``feedsvc rates update|backfill``."""
+"""``feedsvc rates update|backfill|review|accept|refuse``."""
 
 from __future__ import annotations
 
+import getpass
 import sys
 from datetime import date
 from typing import Any
@@ -10,8 +11,11 @@ import click
 from flask.cli import with_appcontext
 
 from feedsvc.db import new_session
+from feedsvc.models import RateAnomaly
 from feedsvc.params import parse_day
 from feedsvc.rates import jobs
+from feedsvc.rates.guards import DecisionError, Verdict, open_anomalies
+from feedsvc.rates.ingest import decide_by_hand
 from feedsvc.rates.sources import all_source_classes
 
 rates_group = click.Group("rates", help="Exchange-rate updates and backfills.")
@@ -86,3 +90,77 @@ def _backfill_one(name: str, first: date, last: date) -> bool:
         summary = jobs.backfill(name, first, last, on_day=lambda _day: bar.update(1))
     return _report(summary)
 
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no USER variable and no passwd entry (some containers)
+        return "unknown"
+
+
+def describe_anomaly(anomaly: RateAnomaly) -> str:
+    """One line of ``rates review``: the value, why a guard looked at it, what became of it."""
+    line = (f"{anomaly.source:<13} {anomaly.date} {anomaly.currency} {anomaly.value:>16f}  "
+            f"{anomaly.reason:<8} {anomaly.status:<9}")
+    if anomaly.reference_value is not None:
+        when = f" {anomaly.reference_date}" if anomaly.reference_date else ""
+        line += f" vs {anomaly.reference_source}{when} {anomaly.reference_value:f}"
+    line += f": {anomaly.note or ''}"
+    if anomaly.decided_at is not None:
+        line += f" [{anomaly.decided_by}, {anomaly.decided_at:%Y-%m-%d %H:%M} UTC]"
+    return line
+
+
+@rates_group.command("review")
+@click.option("--all", "everything", is_flag=True,
+              help="Also values confirmed, released, accepted after a gap or decided by hand.")
+@click.option("--source", type=click.Choice(sorted(all_source_classes())), help="Only this source.")
+@with_appcontext
+def review_command(everything: bool, source: str | None) -> None:
+    """List refused and held-back values that wait for a decision (accept or refuse), newest first."""
+    with new_session() as session:
+        anomalies = open_anomalies(session, everything, source)
+        for anomaly in anomalies:
+            click.echo(describe_anomaly(anomaly))
+    if not anomalies:
+        click.echo("nothing to review" if not everything else "no value was ever refused or held back")
+
+
+def _decide(verdict: Verdict, source: str, day: date, currency: str, who: str) -> None:
+    with new_session() as session:
+        try:
+            anomaly = decide_by_hand(session, source, day, currency.upper(), verdict, who, jobs.utcnow())
+        except DecisionError as exc:
+            raise click.ClickException(str(exc)) from None
+        session.commit()
+        outcome = "served from now on" if verdict == "accept" else "never served"
+        click.echo(f"{anomaly.status}: {source} {day} {anomaly.currency} {anomaly.value:f} ({outcome})")
+
+
+_SOURCE = click.argument("source", type=click.Choice(sorted(all_source_classes())))
+_DAY = click.argument("day", type=Day())
+_CURRENCY = click.argument("currency")
+_BY = click.option("--by", "who", default=_login_name, show_default="your login name", help="Who decides.")
+
+
+@rates_group.command("accept")
+@_SOURCE
+@_DAY
+@_CURRENCY
+@_BY
+@with_appcontext
+def accept_command(source: str, day: date, currency: str, who: str) -> None:
+    """Serve a refused or held-back value of SOURCE on DAY for CURRENCY, recorded as decided by you."""
+    _decide("accept", source, day, currency, who)
+
+
+@rates_group.command("refuse")
+@_SOURCE
+@_DAY
+@_CURRENCY
+@_BY
+@with_appcontext
+def refuse_command(source: str, day: date, currency: str, who: str) -> None:
+    """Never serve SOURCE's value on DAY for CURRENCY (stored, or a refused jump), whatever the rules find."""
+    _decide("refuse", source, day, currency, who)

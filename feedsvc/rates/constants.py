@@ -16,4 +16,5 @@ CONFIRMED = "confirmed"  # a refused jump the source's next observation or anoth
 ACCEPTED = "accepted"  # accepted by hand, or a ``gap`` value accepted without a reference
 RELEASED = "released"  # a held-back value the reference source came to agree with
 BLOCKING = (REFUSED, HELD)
+ANOMALY_STATUSES = (REFUSED, HELD, CONFIRMED, ACCEPTED, RELEASED)
 AUTO = "feedsvc"  # RateAnomaly.decided_by of a decision the rules took; anything else is a person

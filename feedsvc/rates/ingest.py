@@ -24,13 +24,14 @@ from sqlalchemy.orm import Session
 
 from feedsvc.changes import bump_markers
 from feedsvc.countries import RATES_SCOPE
-from feedsvc.models import RateObservation, RateSourceDay
-from feedsvc.rates.guards import JumpGuard, Limits, Stored, confirm_by_others, crosscheck
+from feedsvc.models import RateAnomaly, RateObservation, RateSourceDay
+from feedsvc.rates.guards import JumpGuard, Limits, Stored, Verdict, confirm_by_others, crosscheck, decide
 from feedsvc.rates.served import default_priority, ensure_priority, recompute_days, recompute_range
 from feedsvc.rates.sources.base import Observation, SourceError
 
 BATCH = "feedsvc.rates.batch"  # session.info: (day, currency) whose served values wait for the batch's end
-__all__ = ["Limits", "StoreResult", "batch", "mark_day", "store_observations", "validate_observations"]
+__all__ = ["Limits", "StoreResult", "batch", "decide_by_hand", "mark_day", "store_observations",
+           "validate_observations"]
 
 
 @dataclass(frozen=True)
@@ -144,3 +145,12 @@ def mark_day(session: Session, source: str, day: date, status: str, now: datetim
         session.add(RateSourceDay(source=source, date=day, status=status, checked_at=now))
     else:
         row.status, row.checked_at = status, now
+
+
+def decide_by_hand(session: Session, source: str, day: date, currency: str, verdict: Verdict, who: str,
+                   now: datetime, priority: tuple[str, ...] | None = None) -> RateAnomaly:
+    """Accept or refuse one value by hand (guards.decide) and recompute its served value; not committed."""
+    anomaly = decide(session, source, day, currency, verdict, who, now)
+    recompute_days(session, default_priority() if priority is None else priority, day, [currency])
+    bump_markers(session, [RATES_SCOPE], now)
+    return anomaly

@@ -199,19 +199,24 @@ def select_latest(session: Session, pairs: tuple[Pair, ...], sources: tuple[str,
     return latest
 
 
+ANOMALIES_LISTED = 50  # /rates/sources.json lists a source's newest anomalies; ``rates review`` lists all
+
+
 @dataclass(frozen=True)
 class SourceStatus:
-    """What is stored and recorded for one source: dates, runs and held-back observations."""
+    """What is stored and recorded for one source: dates, runs, held-back values and other anomalies."""
 
     first_date: date | None
     last_date: date | None
     last_success: datetime | None
     last_error: RateRun | None
     held_back: list[RateAnomaly]
+    anomaly_counts: dict[str, int]  # status -> how many
+    anomalies: list[RateAnomaly]  # the newest ANOMALIES_LISTED, by date
 
 
 def select_source_status(session: Session, name: str) -> SourceStatus:
-    """Stored date range, last good run, last failed run and held-back values of source ``name``."""
+    """Stored date range, last good run, last failed run, held-back values and anomalies of ``name``."""
     obs = RateObservation
     first, last = session.execute(
         select(func.min(obs.date), func.max(obs.date)).where(obs.source == name)
@@ -223,11 +228,14 @@ def select_source_status(session: Session, name: str) -> SourceStatus:
         select(RateRun).where(RateRun.source == name, RateRun.error.is_not(None))
         .order_by(RateRun.started_at.desc(), RateRun.id.desc()).limit(1)
     ).first()
-    held = session.scalars(
-        select(RateAnomaly).where(RateAnomaly.source == name, RateAnomaly.status == HELD)
-        .order_by(RateAnomaly.date.desc(), RateAnomaly.currency)
-    ).all()
-    return SourceStatus(first, last, success, error, list(held))
+    newest = (select(RateAnomaly).where(RateAnomaly.source == name)
+              .order_by(RateAnomaly.date.desc(), RateAnomaly.currency, RateAnomaly.reason))
+    held = session.scalars(newest.where(RateAnomaly.status == HELD)).all()
+    counts = session.execute(select(RateAnomaly.status, func.count()).where(RateAnomaly.source == name)
+                             .group_by(RateAnomaly.status))
+    anomalies = session.scalars(newest.limit(ANOMALIES_LISTED)).all()
+    by_status = {status: count for status, count in counts}
+    return SourceStatus(first, last, success, error, list(held), by_status, list(anomalies))
 
 
 def last_update_success(session: Session, constant: Iterable[str]) -> datetime | None:

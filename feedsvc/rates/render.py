@@ -8,10 +8,13 @@ import itertools
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Context, Decimal
 from typing import Any, TypeVar
 
+from feedsvc.models import RateAnomaly
+from feedsvc.rates.constants import ANOMALY_STATUSES
+from feedsvc.rates.coverage import Coverage
 from feedsvc.rates.params import Pair, RateQuery
 from feedsvc.rates.periods import SeriesRow, ServedRow
 from feedsvc.rates.query import RateRow, SourceStatus
@@ -34,6 +37,9 @@ class SourceInfo:
     currencies: list[str]
     attribution: str
     terms: str
+    schedule: str  # the UTC crontab of its update job
+    publishes_on: list[str]  # weekday names, from the schedule
+    missing_days_url: str
 
 
 def format_rate(rate: Decimal, digits: int) -> str:
@@ -106,19 +112,21 @@ def _drain(buffer: io.StringIO) -> str:
     return text
 
 
-def row_to_json(row: RateRow, first: str = "date") -> dict[str, Any]:
-    """One row as a JSON object: ``rate`` a string (exact), ``change_pct`` a number or null."""
-    fields = {
-        "date": row.date.isoformat(),
+def latest_to_json(row: RateRow, stale: bool) -> dict[str, Any]:
+    """One row of /rates/latest.json: ``rate`` a string (exact), ``change_pct`` a number or null.
+
+    ``stale``: no newer value for RATES_STALE_PUBLISHING_DAYS of its sources' publishing days.
+    """
+    return {
         "pair": str(row.pair),
+        "date": row.date.isoformat(),
         "rate": format_rate(row.rate, row.digits),
         # Two decimals survive a float exactly enough: repr() gives back the same two decimals.
         "change_pct": None if row.change_pct is None else float(row.change_pct),
+        "prev_date": row.prev_date.isoformat() if row.prev_date else None,
+        "stale": stale,
         "source": row.source,
     }
-    if first == "pair":
-        return {"pair": fields.pop("pair"), **fields}
-    return fields
 
 
 def series_row_to_json(row: ServedRow, group: str) -> dict[str, Any]:
@@ -129,7 +137,7 @@ def series_row_to_json(row: ServedRow, group: str) -> dict[str, Any]:
         fields |= {"close": _close(row), "count": row.count}  # type: ignore[arg-type,union-attr]
     return {
         **fields,
-        "change_pct": None if row.change_pct is None else float(row.change_pct),  # as in row_to_json
+        "change_pct": None if row.change_pct is None else float(row.change_pct),  # as in latest_to_json
         "prev_date": row.prev_date.isoformat() if row.prev_date else None,
         "source": row.source,
     }
@@ -154,22 +162,40 @@ def render_ndjson(rows: Iterable[ServedRow], query: RateQuery) -> Iterator[str]:
         yield "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in batch)
 
 
-def render_latest(rows: Iterable[RateRow]) -> str:
-    """``{"rates": [{"pair", "date", "rate", "change_pct", "source"}]}``."""
-    return json.dumps({"rates": [row_to_json(row, first="pair") for row in rows]}, ensure_ascii=False)
+def render_latest(rows: Iterable[tuple[RateRow, bool]]) -> str:
+    """``{"rates": [{"pair", "date", "rate", "change_pct", "prev_date", "stale", "source"}]}``."""
+    return json.dumps({"rates": [latest_to_json(row, stale) for row, stale in rows]}, ensure_ascii=False)
 
 
 def _timestamp(value: datetime | None) -> str | None:
     return None if value is None else value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def source_to_json(info: SourceInfo, status: SourceStatus) -> dict[str, Any]:
-    """One source of /rates/sources.json: what it is, what is stored, how its runs went."""
+def anomaly_to_json(anomaly: RateAnomaly) -> dict[str, Any]:
+    """A value a guard refused, held back or flagged, and what became of it."""
+    return {
+        "date": anomaly.date.isoformat(), "currency": anomaly.currency, "value": format(anomaly.value, "f"),
+        "reason": anomaly.reason, "status": anomaly.status, "note": anomaly.note,
+        "reference_source": anomaly.reference_source,
+        "reference_date": anomaly.reference_date.isoformat() if anomaly.reference_date else None,
+        "reference_value": None if anomaly.reference_value is None else format(anomaly.reference_value, "f"),
+        "recorded_at": _timestamp(anomaly.recorded_at),
+        "decided_by": anomaly.decided_by, "decided_at": _timestamp(anomaly.decided_at),
+    }
+
+
+def source_to_json(info: SourceInfo, status: SourceStatus, coverage: Coverage) -> dict[str, Any]:
+    """One source of /rates/sources.json: what it is, what is stored and missing, how its runs went."""
     error = status.last_error
     return {
         **asdict(info),
         "first_date": status.first_date.isoformat() if status.first_date else None,
         "last_date": status.last_date.isoformat() if status.last_date else None,
+        "days_with_data": coverage.days_with_data,
+        "missing_days": coverage.missing_days,
+        # Only an enabled source is expected to bring news.
+        "stale": coverage.stale if info.enabled else None,
+        "publishing_days_since_last": coverage.missed_since_last,
         "last_success": _timestamp(status.last_success),
         "last_error": None if error is None else {
             "at": _timestamp(error.finished_at or error.started_at), "message": error.error},
@@ -179,9 +205,20 @@ def source_to_json(info: SourceInfo, status: SourceStatus) -> dict[str, Any]:
              "reference_value": None if a.reference_value is None else format(a.reference_value, "f")}
             for a in status.held_back
         ],
+        "anomaly_counts": {name: status.anomaly_counts.get(name, 0) for name in ANOMALY_STATUSES},
+        "anomalies": [anomaly_to_json(a) for a in status.anomalies],
     }
 
 
-def render_sources(sources: Iterable[tuple[SourceInfo, SourceStatus]]) -> str:
+def render_sources(sources: Iterable[tuple[SourceInfo, SourceStatus, Coverage]]) -> str:
     """``{"sources": [...]}`` in priority order."""
-    return json.dumps({"sources": [source_to_json(*pair) for pair in sources]}, ensure_ascii=False)
+    return json.dumps({"sources": [source_to_json(*row) for row in sources]}, ensure_ascii=False)
+
+
+def render_missing(days: Iterable[tuple[date, str]]) -> str:
+    """``date,weekday,status`` CSV of a source's missing publishing days."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(["date", "weekday", "status"])
+    writer.writerows([day.isoformat(), f"{day:%a}", status] for day, status in days)
+    return buffer.getvalue()

@@ -1,10 +1,11 @@
-"""Rate routes: /rates.csv, /rates.json, /rates.ndjson, /rates/latest.json, /rates/sources.json."""
+"""Rate routes: /rates.csv, /rates.json, /rates.ndjson, /rates/latest.json, /rates/sources.json and
+/rates/sources/<name>/missing.csv."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 
-from flask import Blueprint, Response, request, stream_with_context
+from flask import Blueprint, Response, abort, request, stream_with_context
 
 from feedsvc.cache import cached_bytes
 from feedsvc.countries import tracked_currencies
@@ -18,6 +19,7 @@ from feedsvc.rates.render import (
     render_csv,
     render_json,
     render_latest,
+    render_missing,
     render_ndjson,
     render_sources,
 )
@@ -107,13 +109,27 @@ def get_latest_rates() -> Response:
     etag, modified = service.rate_validators("latest", query.cache_key())
 
     def render() -> bytes:
-        return render_latest(service.latest_rows(query.pairs, query.source)).encode()
+        return render_latest(service.with_staleness(service.latest_rows(query.pairs, query.source))).encode()
 
     # Rendered once per data revision (the ETag names it); later requests reuse the shared cache's bytes.
     return conditional_response(
         etag, modified, lambda: cached_bytes(f"rates:{etag}", render, ttl=3600), "application/json",
         service.RATES_CACHE, cors=True,
     )
+
+
+@bp.get("/rates/sources/<name>/missing.csv")
+def get_missing_days(name: str) -> Response:
+    """The publishing days missing from a source's stored range: ``date,weekday,status``."""
+    QueryParams(request.args, ()).done()  # no parameters allowed
+    if name not in service.source_names():
+        abort(404, description=f"unknown source {name!r}; see /rates/sources.json")
+    response = Response(render_missing(service.missing_days(name)), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}_missing_days.csv"'
+    response.headers["Cache-Control"] = "public, max-age=60"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.add_etag()
+    return response.make_conditional(request)
 
 
 @bp.get("/rates/sources.json")

@@ -7,7 +7,7 @@ request's session; none of them reaches into queries, ingest or the source class
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from flask import current_app
 
@@ -16,15 +16,19 @@ from feedsvc.countries import RATES_SCOPE, tracked_currencies
 from feedsvc.db import get_session
 from feedsvc.http import make_etag
 from feedsvc.rates import query as queries
+from feedsvc.rates.coverage import Coverage, any_stale, coverage, publishing_weekdays
+from feedsvc.rates.coverage import missing_days as coverage_missing_days
 from feedsvc.rates.params import DEFAULT_DAYS, Pair, RateQuery, default_pairs, resolve_range
 from feedsvc.rates.periods import ServedRow, group_rows
 from feedsvc.rates.query import RateRow, SourceStatus
 from feedsvc.rates.render import SourceInfo
 from feedsvc.rates.sources import all_source_classes
 from feedsvc.rates.ticker import TickerItem, make_ticker_item
+from feedsvc.urls import external_url
 
 # Rates change at most a few times a day: let caches serve a slightly old copy while they revalidate,
 # and keep serving it when we are down.
+WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 RATES_CACHE = "public, max-age=300, stale-while-revalidate=600, stale-if-error=86400"
 
 
@@ -41,7 +45,8 @@ def served_sources(query: RateQuery) -> tuple[str, ...]:
 def rate_validators(*parts: object) -> tuple[str, datetime]:
     """ETag and Last-Modified from the ``rates`` change marker and what determines the answer."""
     marker = read_marker(RATES_SCOPE)
-    etag = make_etag("rates", marker.revision, marker.changed_at, *parts, ",".join(enabled_sources()))
+    today = datetime.now(UTC).date()  # a value turns stale with time alone: a new day, a new ETag
+    etag = make_etag("rates", marker.revision, marker.changed_at, today, *parts, ",".join(enabled_sources()))
     return etag, marker.changed_at
 
 
@@ -71,8 +76,17 @@ def latest_rows(pairs: tuple[Pair, ...], source: str | None = None) -> list[Rate
 
 
 def ticker(pairs: tuple[Pair, ...] | None = None) -> list[TickerItem]:
-    """Ticker items of ``pairs`` (default: each tracked currency against USD), in that order."""
-    return [make_ticker_item(row) for row in latest_rows(pairs or default_pairs(tracked_currencies()))]
+    """Ticker items for ``pairs`` (default: every tracked currency against USD), stale ones marked."""
+    rows = latest_rows(pairs or default_pairs(tracked_currencies()))
+    return [make_ticker_item(row, stale) for row, stale in with_staleness(rows)]
+
+
+def with_staleness(rows: list[RateRow]) -> list[tuple[RateRow, bool]]:
+    """Each row, and True when no newer value came for RATES_STALE_PUBLISHING_DAYS of its sources' days."""
+    today, names = datetime.now(UTC).date(), set(source_names())
+    stale_after = current_app.config["RATES_STALE_PUBLISHING_DAYS"]
+    return [(row, any_stale([publishing_weekdays(source_schedule(name)) for name in row.source.split("+")
+                             if name in names], row.date, today, stale_after)) for row in rows]
 
 
 def attributions(*source_fields: str) -> list[str]:
@@ -83,23 +97,44 @@ def attributions(*source_fields: str) -> list[str]:
     return [classes[name].attribution or name if name in classes else name for name in names]
 
 
-def source_listing() -> list[tuple[SourceInfo, SourceStatus]]:
+def source_names() -> tuple[str, ...]:
+    """Every implemented source, enabled or not."""
+    return tuple(all_source_classes())
+
+
+def source_schedule(name: str) -> str:
+    """The UTC crontab of ``name``'s update job (its override, its own default, or RATES_CRON)."""
+    config = current_app.config
+    return config["SOURCE_CRONS"].get(name) or all_source_classes()[name].default_cron or config["RATES_CRON"]
+
+
+def source_listing() -> list[tuple[SourceInfo, SourceStatus, Coverage]]:
     """Every known source, the enabled ones in priority order, each with what is stored and recorded."""
     enabled = enabled_sources()
     classes = all_source_classes()
     urls = current_app.config["SOURCE_URLS"]
-    session = get_session()
+    session, today = get_session(), datetime.now(UTC).date()
     listing = []
     for name in [*enabled, *(name for name in classes if name not in enabled)]:
-        cls = classes[name]
+        cls, schedule = classes[name], source_schedule(name)
+        weekdays = publishing_weekdays(schedule)
         info = SourceInfo(
             name=name, enabled=name in enabled, priority=enabled.index(name) + 1 if name in enabled else None,
             url=urls.get(name, ""), fallback_url=urls.get(f"{name}-fallback"),
             history_url=urls.get(f"{name}-history"), currencies=list(cls.currencies),
-            attribution=cls.attribution, terms=cls.terms,
+            attribution=cls.attribution, terms=cls.terms, schedule=schedule,
+            publishes_on=[WEEKDAY_NAMES[day] for day in sorted(weekdays)],
+            missing_days_url=external_url("rates.get_missing_days", name=name),
         )
-        listing.append((info, queries.select_source_status(session, name)))
+        stale_after = current_app.config["RATES_STALE_PUBLISHING_DAYS"]
+        listing.append((info, queries.select_source_status(session, name),
+                        coverage(session, name, weekdays, today, stale_after)))
     return listing
+
+
+def missing_days(name: str) -> list[tuple[date, str]]:
+    """The publishing days missing from ``name``'s stored range, each with why (no data, not fetched)."""
+    return coverage_missing_days(get_session(), name, publishing_weekdays(source_schedule(name)))
 
 
 def last_update_success() -> datetime | None:

@@ -19,6 +19,12 @@ class TickerItem:
     direction: str  # up, down or flat (also when there is no previous value)
     arrow: str
     source: str
+    stale: bool = False  # no newer value for a few of its sources' publishing days
+
+    @property
+    def as_of(self) -> str:
+        """What a stale value says of its age: ``as of 2025-05-05``; '' when it is fresh."""
+        return f"as of {self.date}" if self.stale else ""
 
     @property
     def magnitude(self) -> str:
@@ -29,15 +35,17 @@ class TickerItem:
     def label(self) -> str:
         """What a screen reader says: ``KGS/USD 0.0114316, up 0.21%``."""
         words = {"up": f"up {self.magnitude}", "down": f"down {self.magnitude}"}.get(self.direction)
-        return f"{self.pair} {self.rate}, {words or ('unchanged' if self.change else 'no change data')}"
+        said = f"{self.pair} {self.rate}, {words or ('unchanged' if self.change else 'no change data')}"
+        return f"{said}, {self.as_of}" if self.stale else said
 
     @property
     def title(self) -> str:
-        """Where the value comes from: ``Source: nbk, 2025-05-05``."""
-        return f"Source: {self.source}, {self.date}"
+        """Where the value comes from: ``Source: nbk, 2025-05-05``, and whether anything newer came since."""
+        title = f"Source: {self.source}, {self.date}"
+        return f"{title} (nothing newer has come since)" if self.stale else title
 
 
-def make_ticker_item(row: RateRow) -> TickerItem:
+def make_ticker_item(row: RateRow, stale: bool = False) -> TickerItem:
     """Format one latest-rate row for display."""
     change = row.change_pct
     if change is None:
@@ -49,5 +57,5 @@ def make_ticker_item(row: RateRow) -> TickerItem:
     else:
         direction, arrow, text = "flat", "", f"{change}%"
     return TickerItem(str(row.pair), row.date.isoformat(), format_rate(row.rate, row.digits), text,
-                      direction, arrow, row.source)
+                      direction, arrow, row.source, stale)
 

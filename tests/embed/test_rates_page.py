@@ -26,7 +26,8 @@ def test_shows_every_pair_like_latest_json(client, demo_rates):
     assert len(rows) == 5
     for row, rate in zip(rows, latest, strict=True):
         assert row["rate"] == rate["rate"]
-        assert row["title"] == f"Source: {rate['source']}, {rate['date']}"
+        stale = " (nothing newer has come since)" if rate["stale"] else ""
+        assert row["title"] == f"Source: {rate['source']}, {rate['date']}{stale}"
         change = rate["change_pct"]
         expected = "flat" if not change else ("up" if change > 0 else "down")
         assert row["cls"] == expected

@@ -81,5 +81,6 @@ def test_json_is_valid_and_exact() -> None:
     assert body["rates"][0]["change_pct"] is None and body["rates"][0]["prev_date"] is None
     assert body["rates"][2]["prev_date"] == "2000-01-01"
     assert json.loads("".join(render_json([], query)))["rates"] == []
-    latest = json.loads(render_latest(rows(2)[-1:]))
-    assert list(latest["rates"][0]) == ["pair", "date", "rate", "change_pct", "source"]
+    latest = json.loads(render_latest([(rows(2)[-1], True)]))
+    assert list(latest["rates"][0]) == ["pair", "date", "rate", "change_pct", "prev_date", "stale", "source"]
+    assert latest["rates"][0]["stale"] is True and latest["rates"][0]["prev_date"] == "2000-01-01"

@@ -26,8 +26,9 @@ def add_rates(app: Flask, rows: list[tuple[str, str, str, str]], held: list[tupl
                                         units_per_usd=Decimal(value), fetched_at=NOW))
         for source, day, currency, value in held:
             session.add(RateAnomaly(source=source, date=date.fromisoformat(day), currency=currency,
-                                    value=Decimal(value), reason="disagree", status="held", reference_source="currency-api",
-                                    reference_value=Decimal("1"), recorded_at=NOW))
+                                    value=Decimal(value), reason="disagree", status="held",
+                                    reference_source="currency-api", reference_value=Decimal("1"),
+                                    recorded_at=NOW))
         recompute_all(session, app.config["RATES_SOURCES"])  # inserted directly: materialise as ingest does
         bump_markers(session, ["rates"], NOW)
 
@@ -137,11 +138,13 @@ def test_body_is_streamed_and_an_abandoned_stream_frees_its_connection(rates_app
 
 def test_latest(rates_app: Flask) -> None:
     body = rates_app.test_client().get("/rates/latest.json?pairs=KZT/USD,KGS/USD,UZS/USD").get_json()
+    old = {"prev_date": "2025-05-02", "stale": True}  # nothing newer than 2025-05-05 has come since
     assert body == {"rates": [
-        {"pair": "KZT/USD", "date": "2025-05-05", "rate": "0.00193798", "change_pct": -0.19, "source": "nbk"},
-        {"pair": "KGS/USD", "date": "2025-05-05", "rate": "0.0114316", "change_pct": 0.0,
+        {"pair": "KZT/USD", "date": "2025-05-05", "rate": "0.00193798", "change_pct": -0.19, **old,
+         "source": "nbk"},
+        {"pair": "KGS/USD", "date": "2025-05-05", "rate": "0.0114316", "change_pct": 0.0, **old,
          "source": "currency-api"},
-        {"pair": "UZS/USD", "date": "2025-05-05", "rate": "0.0000771992", "change_pct": -0.03,
+        {"pair": "UZS/USD", "date": "2025-05-05", "rate": "0.0000771992", "change_pct": -0.03, **old,
          "source": "currency-api"},
     ]}
 

@@ -16,7 +16,7 @@
     "--line:#30363d;--up:#3fb950;--down:#f85149}}",
     "ul{list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;gap:.35rem 1.25rem}",
     "li{white-space:nowrap}.pair{font-weight:600}.rate{font-variant-numeric:tabular-nums}",
-    ".up{color:var(--up)}.down{color:var(--down)}.flat,.note{color:var(--muted)}",
+    ".up{color:var(--up)}.down{color:var(--down)}.flat,.note,.stale{color:var(--muted)}",
     ".note{margin:0;font-size:.85em}"
   ].join("");
 
@@ -70,13 +70,19 @@
   function item(rate) {
     var pair = String(rate.pair), value = String(rate.rate), delta = change(rate.change_pct);
     var li = el("li");
-    li.setAttribute("aria-label", pair + " " + value + ", " + delta.words);
+    // A stale value (nothing newer for a few of its source's publishing days) says how old it is.
+    var asOf = rate.stale === true && rate.date ? "as of " + String(rate.date) : "";
+    li.setAttribute("aria-label", pair + " " + value + ", " + delta.words + (asOf ? ", " + asOf : ""));
     li.title = "Source: " + String(rate.source || "unknown") + (rate.date ? ", " + String(rate.date) : "");
     li.appendChild(el("span", pair, "pair"));
     li.appendChild(document.createTextNode(" = "));
     li.appendChild(el("span", value, "rate"));
     li.appendChild(document.createTextNode(" "));
     li.appendChild(el("span", delta.text, "chg " + delta.cls));
+    if (asOf) {
+      li.appendChild(document.createTextNode(" "));
+      li.appendChild(el("span", asOf, "stale"));
+    }
     return li;
   }
 
