@@ -19,7 +19,10 @@ from feedsvc.models import RateObservation, RateSourceDay
 
 ONE_DAY = timedelta(days=1)
 EVERY_DAY = frozenset(range(7))
-NO_DATA, NOT_FETCHED = "no data", "not fetched"  # why a publishing day is missing
+# Why a publishing day is missing: the source had nothing (a 404, a holiday), the guards refused every
+# value it had, or it was never asked (a gap in a backfill, or a run that failed).
+NO_DATA, REFUSED, NOT_FETCHED = "no data", "refused", "not fetched"
+_WHY = {"none": NO_DATA, "ok": REFUSED}  # RateSourceDay.status -> why
 
 
 @lru_cache(maxsize=64)
@@ -62,15 +65,16 @@ def missing_days(session: Session, source: str, weekdays: frozenset[int],
         return []
     have = set(dates)
     missing = [day for day in publishing_days(dates[0], dates[-1], weekdays) if day not in have]
-    answered = _no_data_days(session, source, dates[0], dates[-1])
-    return [(day, NO_DATA if day in answered else NOT_FETCHED) for day in missing]
+    answers = _answers(session, source, dates[0], dates[-1])
+    return [(day, _WHY.get(answers.get(day, ""), NOT_FETCHED)) for day in missing]
 
 
-def _no_data_days(session: Session, source: str, first: date, last: date) -> set[date]:
-    """Days the source was asked for and had nothing (a 404, a holiday)."""
+def _answers(session: Session, source: str, first: date, last: date) -> dict[date, str]:
+    """What the source answered per day of ``first``..``last`` (``ok`` or ``none``)."""
     day = RateSourceDay
-    return set(session.scalars(select(day.date).where(
-        day.source == source, day.date.between(first, last), day.status == "none")))
+    rows = session.execute(select(day.date, day.status)
+                           .where(day.source == source, day.date.between(first, last)))
+    return {when: status for when, status in rows}
 
 
 def missed_since(last: date | None, today: date, weekdays: frozenset[int]) -> int:
