@@ -98,3 +98,29 @@ def test_0002_fills_rate_served_from_the_stored_observations(tmp_path) -> None:
         assert priority == "nbk,nbkr,nbt,cbu,cbt,peg,currency-api"
     finally:
         engine.dispose()
+
+
+def test_0003_gives_each_anomaly_the_status_its_reason_meant(tmp_path) -> None:
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    try:
+        with engine.begin() as connection:
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "0002")
+            for currency, reason in [("KGS", "disagree"), ("UZS", "jump")]:
+                connection.execute(text(
+                    "INSERT INTO rate_anomalies (source, date, currency, value, reason, recorded_at) "
+                    "VALUES ('cbu', '2026-04-01', :currency, '95', :reason, '2026-04-02 06:00:00')"),
+                    {"currency": currency, "reason": reason})
+        upgrade_database(engine, config.TestConfig().COUNTRIES)
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT currency, status, decided_by FROM rate_anomalies "
+                                           "ORDER BY currency")).all()
+        # held back stays held back, a refused jump stays refused and open for review
+        assert [tuple(row) for row in rows] == [("KGS", "held", None), ("UZS", "refused", None)]
+    finally:
+        engine.dispose()
