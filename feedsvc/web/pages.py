@@ -9,6 +9,7 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from werkzeug.exceptions import NotFound
 
 from config import CountryConfig
+from feedsvc.articles.authors import split_author
 from feedsvc.articles.store import Page, count_by_country, get_article, list_articles, list_country_articles
 from feedsvc.cache import cached_bytes
 from feedsvc.changes import read_marker
@@ -26,6 +27,13 @@ bp = Blueprint("web", __name__, template_folder="templates", static_folder="stat
 PAGE_CACHE = "public, max-age=60"
 PAGE_TTL = 300  # bounds how long anything not covered by the change marker (base.html) can be stale
 FEED_NAMES = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}
+
+
+@bp.app_template_filter("byline")
+def byline(author: str | None) -> str:
+    """The name to show for a stored author: ``Economy desk <economy@example.org>`` → ``Economy desk``."""
+    split = split_author(author)
+    return split.name if split else ""
 
 
 def feed_links(country: Any = None) -> list[dict[str, str]]:
