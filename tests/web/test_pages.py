@@ -89,14 +89,15 @@ def test_home_lists_countries_with_counts_feeds_and_headlines(client, add_articl
 
 
 def test_article_page_and_slug_redirects(client, add_articles):
-    (article_id,) = add_articles(1, title="Water & power <b>deal</b>", author="Desk <desk@example.org>",
+    (article_id,) = add_articles(1, title="Water & power <b>deal</b>", author="Desk & Co <desk@example.org>",
                                  content_html="<p>Full <em>text</em></p>", tags=["energy"])
     url = f"/articles/{article_id}/water-power-deal-1"
     page = client.get(url)
     assert page.status_code == 200
     text = page.get_data(as_text=True)
     assert "<p>Full <em>text</em></p>" in text  # sanitised at write time, rendered as HTML
-    assert "Desk &lt;desk@example.org&gt;" in text  # everything else escaped
+    assert '<span class="author">Desk &amp; Co</span>' in text  # the name alone, escaped
+    assert "desk@example.org" not in text
     for wrong in (f"/articles/{article_id}/old-slug", f"/articles/{article_id}"):
         response = client.get(wrong)
         assert response.status_code == 301 and response.headers["Location"] == url
