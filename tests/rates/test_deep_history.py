@@ -240,3 +240,17 @@ def run_on_a_terminal(command: list[str], env: dict[str, str]) -> str:
     os.close(main)
     assert process.wait(timeout=60) == 0, b"".join(chunks)
     return b"".join(chunks).decode()
+
+
+def test_days_of_an_unusable_range_chunk_still_move_the_progress_on(bank_app, mirror) -> None:
+    start, end = date(2005, 6, 1), date(2005, 6, 30)
+    url = urlsplit(mirror.template("nbkr-history").format(start=start, end=end))
+    mirror.server.expect_request(url.path, query_string=url.query).respond_with_data(
+        "<html><body>Service unavailable</body></html>", content_type="text/html")
+    app = bank_app()
+    progressed: list[date] = []
+    with app.app_context():
+        summary = jobs.backfill("nbkr", start, end, on_day=progressed.append)
+    assert progressed == [start + timedelta(days=n) for n in range(30)]
+    assert (summary.rows_written, summary.days_done) == (0, 0)
+    assert summary.error.startswith("2005-06-01: SourceError")
