@@ -71,7 +71,10 @@ def update_command(today: date | None, names: tuple[str, ...]) -> None:
               help="Print each source's pending days, requests and estimated duration; fetch nothing.")
 @with_appcontext
 def backfill_command(first: date | None, last: date | None, names: tuple[str, ...], plan_only: bool) -> None:
-    """Fetch every day from --from to --to not fetched yet; rerun to resume after an interrupt."""
+    """Fetch each source's history (from its documented start, or --from, to --to) not fetched yet.
+
+    Rerun the same command to resume after an interrupt; --plan first to see how long it takes.
+    """
     last = last or jobs.utcnow().date()
     if first is not None and first > last:
         raise click.BadParameter("--from is after --to", param_hint="--from")
