@@ -184,6 +184,8 @@ class Config:
     RATES_GAP_DAYS = 14
     RATES_STALE_HOURS = 48
     RATES_STALE_PUBLISHING_DAYS = 2  # a source (or a served value) is stale after this many days without news
+    # Seconds between two requests to one source; None: each source's own polite min_interval.
+    RATES_MIN_INTERVAL: float | None = None
     HTTP_CONNECT_TIMEOUT = 5.0
     HTTP_READ_TIMEOUT = 20.0
     HTTP_RETRIES = 3
@@ -250,6 +252,7 @@ class TestConfig(Config):
     """Settings for the test suite: no scheduler, and a database chosen by the test."""
 
     TESTING = True
+    RATES_MIN_INTERVAL = 0.0  # the local test server needs no politeness; tests of the pause set None
     # The limits are checked on every request of the suite, but only tests of them set them low.
     GENEROUS = "100000/minute"
 

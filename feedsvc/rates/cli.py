@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import sys
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -13,7 +14,7 @@ from flask.cli import with_appcontext
 from feedsvc.db import new_session
 from feedsvc.models import RateAnomaly
 from feedsvc.params import parse_day
-from feedsvc.rates import jobs
+from feedsvc.rates import history, jobs
 from feedsvc.rates.guards import DecisionError, Verdict, open_anomalies
 from feedsvc.rates.ingest import decide_by_hand
 from feedsvc.rates.sources import all_source_classes
@@ -65,31 +66,77 @@ def update_command(today: date | None, names: tuple[str, ...]) -> None:
 
 
 @rates_group.command("backfill")
-@click.option("--from", "first", required=True, type=Day(), help="First day.")
-@click.option("--to", "last", required=True, type=Day(), help="Last day.")
+@click.option("--from", "first", type=Day(), default=None,
+              help="First day (default: each source's documented history start; an earlier day is moved "
+                   "to it, or refused with a single --source).")
+@click.option("--to", "last", type=Day(), default=None, help="Last day (default: today, UTC).")
 @click.option("--source", "names", multiple=True, type=click.Choice(sorted(all_source_classes())),
               help="Only this source (repeatable; default: every enabled source).")
+@click.option("--plan", "plan_only", is_flag=True,
+              help="Print each source's pending days, requests and estimated duration; fetch nothing.")
 @with_appcontext
-def backfill_command(first: date, last: date, names: tuple[str, ...]) -> None:
-    """Fetch every day from --from to --to not fetched yet; rerun to resume after an interrupt."""
-    if first > last:
+def backfill_command(first: date | None, last: date | None, names: tuple[str, ...], plan_only: bool) -> None:
+    """Fetch each source's history (from its documented start, or --from, to --to) not fetched yet.
+
+    Rerun the same command to resume after an interrupt; --plan first to see how long it takes.
+    """
+    last = last or jobs.utcnow().date()
+    if first is not None and first > last:
         raise click.BadParameter("--from is after --to", param_hint="--from")
+    spans = _spans(names or tuple(jobs.enabled_sources()), first, last, strict=len(names) == 1)
+    if plan_only:
+        _print_plan([history.plan_backfill(span) for span in spans])
+        return
     ok = True
-    for name in names or jobs.enabled_sources():
-        ok = _backfill_one(name, first, last) and ok
+    for span in spans:
+        ok = _backfill_one(span) and ok
     if not ok:
         raise SystemExit(1)
 
 
-def _backfill_one(name: str, first: date, last: date) -> bool:
-    with new_session() as session:
-        pending = len(jobs.pending_backfill_days(session, name, first, last))
-    total = (last - first).days + 1
-    label = f"{name}: {total - pending} of {total} days done"
-    with click.progressbar(length=pending, label=label, file=sys.stderr) as bar:
-        summary = jobs.backfill(name, first, last, on_day=lambda _day: bar.update(1))
-    return _report(summary)
+def _spans(names: Iterable[str], first: date | None, last: date, strict: bool) -> list[history.Span]:
+    """Each source's days to backfill, noting a --from moved to its history start (refused if ``strict``)."""
+    spans = []
+    for name in names:
+        try:
+            span = history.source_span(name, first, last)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--from") from None
+        if span.clamped_from and strict:
+            # One source asked for by name: days it cannot have are more likely a typo than a wish.
+            raise click.BadParameter(f"{name}'s history starts {span.start}: give that day or later, or "
+                                     "leave --from out", param_hint="--from")
+        if not span.days:
+            click.echo(f"{name}: nothing to fetch, its history starts {span.start} (after {last})")
+            continue
+        if span.clamped_from:
+            click.echo(f"{name}: its history starts {span.start}, so it starts there (not {first})")
+        spans.append(span)
+    return spans
 
+
+def _print_plan(plans: list[history.Plan]) -> None:
+    """One line per source: its span, days pending, requests, pause and estimated duration."""
+    click.echo(f"{'source':<13} {'from':<10}  {'to':<10}  {'days':>6}  {'pending':>7}  {'requests':>8}  "
+               f"{'pause':>5}  estimate")
+    for plan in plans:
+        span = plan.span
+        click.echo(f"{span.source:<13} {span.start}  {span.end}  {span.days:>6}  {plan.pending_days:>7}  "
+                   f"{plan.requests:>8}  {plan.pause:>4g}s  {history.format_duration(plan.seconds)}")
+    total = history.format_duration(sum(plan.seconds for plan in plans))
+    click.echo(f"total: about {total}, one source after another (estimate: {history.REQUEST_SECONDS:g} s "
+               "assumed per request, plus the pause between requests)")
+
+
+def _backfill_one(span: history.Span) -> bool:
+    """Backfill one source's span under a progress bar (days done of total, then position and ETA)."""
+    plan = history.plan_backfill(span)
+    label = f"{span.source}: {span.days - plan.pending_days} of {span.days} days done"
+    with click.progressbar(length=plan.pending_days, label=label, show_eta=True, show_pos=True,
+                           file=sys.stderr) as bar:
+        # on_day comes once per day, range chunks included, so the ETA follows the real pace.
+        summary = jobs.backfill(span.source, span.start, span.end, on_day=lambda _day: bar.update(1))
+    return _report(summary)
 
 
 def _login_name() -> str:

@@ -154,16 +154,19 @@ def _run_days(session: Session, source: Source, days: list[date], summary: RunSu
     limits = configured_limits(config)
     timeout = http_timeout(config)
     errors: list[str] = []
+    pause = request_pause(source)
     with make_http_session(config) as http:
         for number, batch in enumerate(plan_batches(source, days, today)):
-            if number and source.min_interval:
-                time.sleep(source.min_interval)  # the upstream drops clients that ask too fast
+            if number and pause:
+                time.sleep(pause)  # the upstream drops clients that ask too fast
             try:
                 fetched = fetch_batch(source, batch, http, timeout)
             except DAY_FAILURES as exc:
                 errors.append(f"{batch.days[0]}: {_describe(exc)}")
                 if isinstance(exc, requests.RequestException):
                     break  # the upstream is down or overloaded: stop, the next run resumes here
+                for day in batch.days:  # handled, if not answered: the progress (and the lease) move on
+                    on_day(day)
                 continue  # one unusable payload must not hold back the days after it
             for day in batch.days:
                 written = _store_day(session, source, day, fetched[day], limits, errors)
@@ -174,6 +177,12 @@ def _run_days(session: Session, source: Source, days: list[date], summary: RunSu
     if errors:
         summary.error = "; ".join(errors[:5]) + (f" (+{len(errors) - 5} more)" if len(errors) > 5 else "")
         log.warning("rates: %s: %s", source.name, summary.error)
+
+
+def request_pause(source: Source) -> float:
+    """Seconds between two requests to ``source``: its min_interval unless RATES_MIN_INTERVAL is set."""
+    override = current_app.config.get("RATES_MIN_INTERVAL")
+    return source.min_interval if override is None else override
 
 
 def plan_batches(source: Source, days: list[date], today: date | None = None) -> list[Batch]:

@@ -90,9 +90,10 @@ def test_backfill_every_enabled_source_by_default(cli_app: Flask) -> None:
 @pytest.mark.parametrize(
     "args",
     [["--from", "2025-12-28", "--to", "2025-12-20"], ["--from", "28.12.2025", "--to", "2025-12-28"],
-     ["--from", "2025-12-20", "--to", "2025-12-28", "--source", "nope"], ["--to", "2025-12-28"],
+     ["--from", "2025-12-20", "--to", "2025-12-28", "--source", "nope"],
+     ["--from", "2024-03-01", "--to", "2025-12-28", "--source", "currency-api"],
      ["--from", "0001-01-01", "--to", "2025-12-28"], ["--from", "2025-12-20", "--to", "9999-12-31"]],
-    ids=["from after to", "bad date", "unknown source", "missing from", "year 1", "year 9999"],
+    ids=["from after to", "bad date", "unknown source", "one source before its start", "year 1", "year 9999"],
 )
 def test_backfill_rejects_bad_arguments(cli_app: Flask, args: list[str]) -> None:
     result = cli_app.test_cli_runner().invoke(args=["rates", "backfill", *args])

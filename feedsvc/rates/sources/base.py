@@ -54,6 +54,9 @@ class Source:
     user_agent: ClassVar[str | None] = None  # None: the session's feedsvc User-Agent
     constant: ClassVar[bool] = False  # True: no upstream is asked, so a success says nothing of freshness
     min_interval: ClassVar[float] = 0.0  # seconds the jobs wait between two requests to this source
+    # The first day the upstream documents data for: a backfill starts here by default, never earlier.
+    # None: no documented start (a backfill then needs an explicit first day).
+    history_start: ClassVar[date | None] = None
     max_range_days: ClassVar[int] = 0  # > 0: the source also serves ranges (fetch_range / parse_range)
     # A value further than RATES_CROSSCHECK_PCT from this source's value that day is held back.
     crosscheck_reference: ClassVar[str | None] = None

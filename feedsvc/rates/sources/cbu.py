@@ -14,6 +14,7 @@ class CBU(OfficialSource):
 
     name = "cbu"
     currencies = ("UZS",)
+    history_start = date(1994, 7, 1)  # the documented start of the archive: the sum's first day
     default_url = "https://cbu.uz/en/arkhiv-kursov-valyut/json/all/{date:%Y-%m-%d}/"
     default_cron = "50 1,6,11 * * mon-fri"  # Tashkent is UTC+5: 06:50, 11:50, 16:50 on working days
     attribution = "Central Bank of the Republic of Uzbekistan, cbu.uz"

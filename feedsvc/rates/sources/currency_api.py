@@ -16,6 +16,10 @@ class CurrencyApi(Source):
 
     name = "currency-api"
     currencies = ("KZT", "KGS", "TJS", "TMT", "UZS")
+    history_start = date(2024, 3, 2)  # the dataset's first published day
+    # jsDelivr is a CDN made for heavy traffic, but each day is its own npm version that it may have to
+    # fetch from the registry first: two requests a second stay modest.
+    min_interval = 0.5
     default_url = (
         "https://cdn.jsdelivr.net/npm/@fawazahmed0/currency-api@{date:%Y-%m-%d}/v1/currencies/usd.json"
     )

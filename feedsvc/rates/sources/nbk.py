@@ -13,6 +13,7 @@ class NBK(OfficialSource):
 
     name = "nbk"
     currencies = ("KZT",)
+    history_start = date(2000, 1, 1)  # the documented start of the bank's daily files (issue 11)
     default_url = "https://nationalbank.kz/rss/get_rates.cfm?fdate={date:%d.%m.%Y}"
     # Almaty is UTC+5: 06:20, 11:20, 16:20 local on working days.
     default_cron = "20 1,6,11 * * mon-fri"

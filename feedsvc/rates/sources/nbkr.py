@@ -32,6 +32,7 @@ class NBKR(OfficialSource):
 
     name = "nbkr"
     currencies = ("KGS",)
+    history_start = date(1999, 1, 1)  # the documented start of the history page (issue 11)
     default_url = "https://www.nbkr.kg/XML/daily.xml"
     default_history_url = (
         "https://www.nbkr.kg/index1.jsp?item=1562&lang=ENG&valuta_id=15"

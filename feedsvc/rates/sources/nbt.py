@@ -13,6 +13,9 @@ class NBT(OfficialSource):
 
     name = "nbt"
     currencies = ("TJS",)
+    # The documented start (issue 11). Before it NBT silently answers today's file, which parse refuses:
+    # its Date is not the day asked for.
+    history_start = date(2001, 1, 1)
     default_url = "https://www.nbt.tj/en/kurs/export_xml.php?date={date:%Y-%m-%d}&export=xmlout"
     default_cron = "40 2,7,12 * * *"  # Dushanbe is UTC+5; the bank publishes every day, weekends included
     attribution = "www.nbt.tj (National Bank of Tajikistan)"

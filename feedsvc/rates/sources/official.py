@@ -26,6 +26,9 @@ class OfficialSource(Source):
     # (CBU's file of 2026-04-01 prices TMT at 4037.68 UZS, the next day's at 3469.17) than a real move,
     # so it waits for a human.
     crosscheck_reference = "currency-api"
+    # The banks' servers are small and made for people reading one day at a time; a deep backfill asks
+    # for thousands of days, so at most one request a second (NBKR, which drops bursts, waits 2 s).
+    min_interval = 1.0
 
     def observe(self, day: date, value: str | None, nominal: str | None, comma: bool = False) -> Observation:
         """The observation of this source's own currency from its USD line's value and nominal."""

@@ -18,6 +18,7 @@ class Peg(Source):
 
     name = "peg"
     currencies = ("TMT",)
+    history_start = PEG_SINCE
     attribution = "Central Bank of Turkmenistan official rate (fixed since 2015-01-01)"
     terms = "a fixed official rate; no upstream is contacted"
     constant = True
