@@ -19,7 +19,7 @@ from apscheduler.triggers.cron import CronTrigger
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from feedsvc.rates.sources import build_sources
+from feedsvc.rates.sources import build_sources, source_schedule
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +38,8 @@ def schedule_jobs(app: Flask, scheduler: BaseScheduler) -> None:
     """Add the rate update jobs to ``scheduler``, grouped by cron expression."""
     config = app.config
     by_cron: dict[str, list[str]] = {}
-    for name, source in build_sources(config).items():
-        cron = config["SOURCE_CRONS"].get(name) or source.default_cron or config["RATES_CRON"]
-        by_cron.setdefault(cron, []).append(name)
+    for name in build_sources(config):
+        by_cron.setdefault(source_schedule(name, config), []).append(name)
     for cron, names in by_cron.items():
         scheduler.add_job(
             run_update_job,

@@ -99,7 +99,11 @@ def days_to_update(session: Session, source: str, today: date, gap_days: int) ->
 
 
 def pending_backfill_days(session: Session, source: str, start: date, end: date) -> list[date]:
-    """The days of ``start``..``end`` the source has not answered yet (``ok`` and ``none`` are done)."""
+    """The days of ``start``..``end`` the source has not answered yet (``ok`` and ``none`` are done).
+
+    Every calendar day, also for a bank that publishes on weekdays today: history had Saturday rates
+    (NBKR's 2005 page lists them), and a day asked for in vain is recorded once, as no data.
+    """
     answered = _answered_days(session, source, start, end)
     days = (start + timedelta(days=n) for n in range((end - start).days + 1))
     return [day for day in days if day not in answered]

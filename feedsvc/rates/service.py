@@ -16,6 +16,7 @@ from feedsvc.countries import RATES_SCOPE, tracked_currencies
 from feedsvc.db import get_session
 from feedsvc.http import make_etag
 from feedsvc.rates import query as queries
+from feedsvc.rates import sources
 from feedsvc.rates.coverage import Coverage, any_stale, coverage, publishing_weekdays
 from feedsvc.rates.coverage import missing_days as coverage_missing_days
 from feedsvc.rates.params import DEFAULT_DAYS, Pair, RateQuery, default_pairs, resolve_range
@@ -104,8 +105,7 @@ def source_names() -> tuple[str, ...]:
 
 def source_schedule(name: str) -> str:
     """The UTC crontab of ``name``'s update job (its override, its own default, or RATES_CRON)."""
-    config = current_app.config
-    return config["SOURCE_CRONS"].get(name) or all_source_classes()[name].default_cron or config["RATES_CRON"]
+    return sources.source_schedule(name, current_app.config)
 
 
 def source_listing() -> list[tuple[SourceInfo, SourceStatus, Coverage]]:

@@ -66,6 +66,12 @@ def _check_names(settings: Mapping[str, str], known: Mapping[str, object], suffi
             raise ConfigError(f"{source_variable(setting, suffix)}: no such source; known: {allowed}")
 
 
+def source_schedule(name: str, config: Mapping[str, Any]) -> str:
+    """The UTC crontab of ``name``'s update job: its override, its own default, else RATES_CRON."""
+    return (config.get("SOURCE_CRONS") or {}).get(name) or all_source_classes()[name].default_cron \
+        or config["RATES_CRON"]
+
+
 def build_sources(config: Mapping[str, Any]) -> dict[str, Source]:
     """The enabled sources in priority order, on their configured (else default) URL templates."""
     classes = all_source_classes()
