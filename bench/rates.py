@@ -21,6 +21,7 @@ import argparse
 import os
 import platform
 import re
+import socket
 import statistics
 import subprocess
 import sys
@@ -85,13 +86,23 @@ def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
          "wsgi_bench:app"], env=env, cwd=ROOT,
     )
     for _ in range(200):
+        if server.poll() is not None:  # e.g. the port is taken: never measure someone else's server
+            raise RuntimeError(f"gunicorn exited with {server.returncode}")
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read()  # noqa: S310
-            return server
+            if server.poll() is None:
+                return server
         except OSError:
             time.sleep(0.1)
     server.kill()
     raise RuntimeError("gunicorn did not start")
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on now (other benches may run on the same machine)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def worker_peak_kib(server: subprocess.Popen[bytes]) -> int:
@@ -178,8 +189,9 @@ def main() -> None:
     parser.add_argument("--years", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--port", type=int, help="default: a free one")
     args = parser.parse_args()
+    args.port = args.port or free_port()
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"rates_{args.years}y.sqlite3"
     rows = fill(path, args.years)
