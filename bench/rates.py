@@ -1,9 +1,18 @@
-"""/rates.csv over 20 years x 5 currencies: time against `sqlite3 -csv`, and worker memory vs range.
+"""/rates.csv: throughput vs a no-op route, 20 years x 5 currencies vs `sqlite3 -csv`, memory vs range.
 
-Usage: .venv/bin/python bench/rates.py [--years 20] [--rounds 3]
-Needs the `sqlite3` shell (Debian: apt-get install sqlite3). The database is a SQLite file under
-bench/out/ (kept between runs). The server is gunicorn with one sync worker; the worker's peak memory is
-its VmHWM from /proc after the request, measured on a fresh server for each range so peaks don't carry over.
+Usage: .venv/bin/python bench/rates.py [--years 20] [--rounds 5] [--duration 5]
+Needs `wrk` and the `sqlite3` shell (Debian: apt-get install wrk sqlite3). The database is a SQLite file
+under bench/out/ (kept between runs). The server is gunicorn with one sync worker on bench/wsgi_bench.py
+(the real app plus the no-op route /_bench/floor). Four aims, printed side by side at the end:
+ (a) the default 30-day /rates.csv, warm (a byte-cache hit), in req/s >= 0.6 x the no-op floor (wrk);
+ (b) the full history by day, cold, <= 3 x the time `sqlite3 -csv` takes to dump the same rows. It is
+     over routes.CACHE_MAX_ROWS, so it is streamed and never comes from the byte cache;
+ (c) the worker's peak memory (VmHWM from /proc) grows < 5 MiB for 1, 5 and 20 years, each measured on a
+     fresh server so peaks don't carry over;
+ (d) the full history by month, cold, <= 1.5 x (b). It is small enough to be cached, so the bench bumps
+     the rates revision (the change marker, as every rate write does) before each request: a new ETag,
+     a byte-cache miss.
+Rounds are interleaved (ours, then sqlite3's; floor, then rates): the machine may be shared.
 """
 
 from __future__ import annotations
@@ -11,6 +20,8 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
+import socket
 import statistics
 import subprocess
 import sys
@@ -27,6 +38,8 @@ from sqlalchemy import func, insert, select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from config import Config  # noqa: E402
+from feedsvc.changes import bump_markers  # noqa: E402
+from feedsvc.countries import RATES_SCOPE  # noqa: E402
 from feedsvc.db import make_engine, upgrade_database  # noqa: E402
 from feedsvc.models import RateObservation  # noqa: E402
 from feedsvc.rates.served import default_priority, recompute_all  # noqa: E402
@@ -35,6 +48,7 @@ OUT = ROOT / "bench" / "out"
 CURRENCIES = {"KZT": "450.123456", "KGS": "87.4766", "TJS": "10.9123", "TMT": "3.5", "UZS": "12194.21"}
 END = date(2025, 12, 31)
 DUMP_SQL = "SELECT date, currency, units_per_usd, source FROM rate_served ORDER BY date, currency;"
+AIMS = {"a": 0.6, "b": 3.0, "c": 5.0, "d": 1.5}
 
 
 def fill(path: Path, years: int) -> int:
@@ -62,20 +76,33 @@ def fill(path: Path, years: int) -> int:
 
 def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
     """gunicorn, one sync worker, on the bench database; wait until it answers."""
-    env = {**os.environ, "FEEDSVC_DATABASE_URL": url, "FEEDSVC_SCHEDULER": "off"}
+    # The rate limit stays on (its hooks cost what they cost in production), too high for wrk to reach.
+    env = {**os.environ, "FEEDSVC_DATABASE_URL": url, "FEEDSVC_SCHEDULER": "off",
+           "FEEDSVC_LIMIT_RATES": "100000000/minute"}
     env.pop("FEEDSVC_CACHE_URL", None)
     server = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "gunicorn"), "--workers", "1", "--bind", f"127.0.0.1:{port}",
-         "--timeout", "300", "--log-level", "warning", "wsgi:app"], env=env, cwd=ROOT,
+         "--timeout", "300", "--log-level", "warning", "--pythonpath", f"{ROOT},{ROOT / 'bench'}",
+         "wsgi_bench:app"], env=env, cwd=ROOT,
     )
     for _ in range(200):
+        if server.poll() is not None:  # e.g. the port is taken: never measure someone else's server
+            raise RuntimeError(f"gunicorn exited with {server.returncode}")
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read()  # noqa: S310
-            return server
+            if server.poll() is None:
+                return server
         except OSError:
             time.sleep(0.1)
     server.kill()
     raise RuntimeError("gunicorn did not start")
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on now (other benches may run on the same machine)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def worker_peak_kib(server: subprocess.Popen[bytes]) -> int:
@@ -85,13 +112,30 @@ def worker_peak_kib(server: subprocess.Popen[bytes]) -> int:
     return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM")))
 
 
-def fetch(port: int, start: date, end: date) -> tuple[float, int]:
+def fetch(port: int, start: date, end: date, extra: str = "") -> tuple[float, int]:
     """Seconds and bytes of one /rates.csv download of every currency over [start, end]."""
-    url = f"http://127.0.0.1:{port}/rates.csv?from={start}&to={end}"
+    url = f"http://127.0.0.1:{port}/rates.csv?from={start}&to={end}{extra}"
     began = time.perf_counter()
     with urllib.request.urlopen(url, timeout=300) as response:  # noqa: S310
         size = sum(len(chunk) for chunk in iter(lambda: response.read(1 << 16), b""))
     return time.perf_counter() - began, size
+
+
+def bump_revision(path: Path) -> None:
+    """Advance the rates change marker, as a rate write does: every cached answer is stale."""
+    engine = make_engine(f"sqlite:///{path}")
+    with Session(engine) as session, session.begin():
+        bump_markers(session, [RATES_SCOPE], datetime.now(UTC))
+    engine.dispose()
+
+
+def run_wrk(url: str, duration: int) -> float:
+    """Requests/s of one wrk run (1 thread, 8 connections); fails on any error answer."""
+    command = ["wrk", "-t1", "-c8", f"-d{duration}s", url]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    if re.search(r"Non-2xx or 3xx responses: \d+", output):
+        raise SystemExit(f"errors while loading {url}:\n{output}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
 
 
 def time_sqlite(path: Path) -> tuple[float, int]:
@@ -140,34 +184,53 @@ def machine() -> str:
 
 
 def main() -> None:
-    """Fill, then time the full range and measure memory at 1, 5 and 20 years."""
+    """Fill, then measure (a) to (d) and print them side by side."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--years", type=int, default=20)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
+    parser.add_argument("--port", type=int, help="default: a free one")
     args = parser.parse_args()
+    args.port = args.port or free_port()
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"rates_{args.years}y.sqlite3"
     rows = fill(path, args.years)
     first = END - timedelta(days=365 * args.years + args.years // 4 - 1)
     print(f"machine: {machine()}")
-    print(f"database: {path.relative_to(ROOT)}, {rows} observations ({args.years} years x 5 currencies)")
+    print(f"rerun: .venv/bin/python bench/rates.py --years {args.years} --rounds {args.rounds} "
+          f"--duration {args.duration}")
+    print(f"database: {path.relative_to(ROOT)}, {rows} observations ({args.years} years x 5 currencies); "
+          f"gunicorn 1 sync worker; medians of {args.rounds} interleaved rounds")
 
     server = start_server(f"sqlite:///{path}", args.port)
+    base = f"http://127.0.0.1:{args.port}"
     try:
-        fetch(args.port, END - timedelta(days=29), END)  # warm-up: imports, first connection
-        ours = [fetch(args.port, first, END) for _ in range(args.rounds)]
+        fetch(args.port, END - timedelta(days=29), END)  # warm-up: imports, first connection, the cache
+        floor, warm = [], []
+        for _ in range(args.rounds):
+            floor.append(run_wrk(f"{base}/_bench/floor", args.duration))
+            warm.append(run_wrk(f"{base}/rates.csv", args.duration))
+        ours, theirs, monthly = [], [], []
+        for _ in range(args.rounds):
+            ours.append(fetch(args.port, first, END))
+            theirs.append(time_sqlite(path))
+            bump_revision(path)
+            monthly.append(fetch(args.port, first, END, "&group=month"))
     finally:
         server.terminate()
         server.wait()
-    theirs = [time_sqlite(path) for _ in range(args.rounds)]
+    floor_rps, warm_rps = statistics.median(floor), statistics.median(warm)
     ours_s, theirs_s = statistics.median(t for t, _ in ours), statistics.median(t for t, _ in theirs)
-    print(f"/rates.csv full range: median {ours_s:.2f} s, {ours[0][1] / 1e6:.1f} MB "
-          f"({ours[0][1] / 1e6 / ours_s:.1f} MB/s)")
-    print(f"sqlite3 -csv same rows: median {theirs_s:.2f} s, {theirs[0][1] / 1e6:.1f} MB")
-    print(f"ratio /rates.csv : sqlite3 -csv = {ours_s / theirs_s:.1f}x")
+    month_s = statistics.median(t for t, _ in monthly)
+    print(f"(a) no-op floor {floor_rps:.0f} req/s; default 30-day /rates.csv, warm: {warm_rps:.0f} req/s")
+    print(f"(b) /rates.csv full range by day, cold: {ours_s:.3f} s, {ours[0][1] / 1e6:.1f} MB "
+          f"({ours[0][1] / 1e6 / ours_s:.1f} MB/s); sqlite3 -csv same rows: {theirs_s:.3f} s, "
+          f"{theirs[0][1] / 1e6:.1f} MB")
+    print(f"(d) /rates.csv full range by month, cold (revision bumped): {month_s:.3f} s, "
+          f"{monthly[0][1] / 1e3:.0f} kB")
 
-    print("worker peak memory (VmHWM) after one download, fresh server per range:")
+    print("(c) worker peak memory (VmHWM) after one download, fresh server per range:")
+    growth = []
     for years in (1, 5, args.years):
         server = start_server(f"sqlite:///{path}", args.port)
         try:
@@ -178,6 +241,7 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait()
+        growth.append((after - before) / 1024)
         print(f"  {years:>2} years: {size / 1e6:6.1f} MB in {seconds:5.2f} s; peak {before / 1024:.1f} MiB "
               f"after warm-up -> {after / 1024:.1f} MiB (+{(after - before) / 1024:.1f})")
 
@@ -187,6 +251,20 @@ def main() -> None:
         default, capped = child_rss_delta(path, start, None), child_rss_delta(path, start, 20)
         print(f"  {years:>2} years: +{default / 1024:.1f} MiB; with SQLite's page cache capped at 20 pages "
               f"+{capped / 1024:.1f} MiB")
+
+    print("aims, side by side:")
+    verdicts = [
+        ("a", "warm 30-day /rates.csv : floor (req/s)", warm_rps / floor_rps, f">= {AIMS['a']}x",
+         warm_rps / floor_rps >= AIMS["a"]),
+        ("b", "full history cold : sqlite3 -csv (time)", ours_s / theirs_s, f"<= {AIMS['b']}x",
+         ours_s / theirs_s <= AIMS["b"]),
+        ("c", "peak memory growth, largest (MiB)", max(growth), f"< +{AIMS['c']} MiB",
+         max(growth) < AIMS["c"]),
+        ("d", "by month cold : (b) by day (time)", month_s / ours_s, f"<= {AIMS['d']}x",
+         month_s / ours_s <= AIMS["d"]),
+    ]
+    for key, name, value, aim, met in verdicts:
+        print(f"  ({key}) {name:<42} {value:6.2f}   aim {aim:<10} {'ok' if met else 'MISSED'}")
 
 
 if __name__ == "__main__":

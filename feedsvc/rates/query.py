@@ -7,6 +7,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Context, Decimal
+from operator import itemgetter
+from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, FromClause, Select, func, select
 from sqlalchemy.orm import Session
@@ -22,11 +24,12 @@ _ONE = Decimal(1)
 CHANGE_DAYS = 7  # a change is shown against an observation at most this many days older
 
 
-@dataclass(frozen=True)
-class RateRow:
+class RateRow(NamedTuple):
     """One served rate: 1 base = ``rate`` quote on ``date``; ``digits`` significant digits to show.
 
     ``prev_date`` is the date of the observation ``change_pct`` compares with (None without one).
+    A named tuple, not a frozen dataclass: a long series makes one per row, and a frozen dataclass's
+    ``__init__`` cost a few microseconds of the ~20 a row took (bench/rates.py).
     """
 
     date: date
@@ -96,7 +99,7 @@ def _served_rows(session: Session, rows: FromClause, currencies: tuple[str, ...]
             .where(rows.c.currency.in_(currencies), *where)
             .order_by(rows.c.date, rows.c.currency)
             .execution_options(yield_per=STREAM_ROWS))
-    for day, group in itertools.groupby(session.execute(stmt), key=lambda row: row[0]):
+    for day, group in itertools.groupby(session.execute(stmt), key=itemgetter(0)):
         yield day, {currency: (value, source) for _, currency, value, source in group}
 
 
@@ -115,18 +118,32 @@ def _served_on(session: Session, rows: FromClause, currencies: tuple[str, ...],
     return dict(_served_rows(session, rows, currencies, rows.c.date.in_(wanted))) if wanted else {}
 
 
+def significant_digits(value: Decimal) -> int:
+    """The number of digits of ``value``'s coefficient: ``len(value.as_tuple().digits)``, faster."""
+    # as_tuple() builds a tuple of digits, a microsecond per row of a long series; str() is plain
+    # notation ("0.0025", "512.00") except for tiny or huge values, which take the slow way.
+    digits = str(value).replace(".", "").lstrip("-0")
+    return len(digits) if digits.isdigit() else len(value.as_tuple().digits)
+
+
 def derive_rate(pair: Pair, served: Served) -> tuple[Decimal, int, str] | None:
     """The pair's rate, significant digits and source from one day's values, or None."""
-    values = [served.get(c) for c in pair.currencies]
-    if None in values:
-        return None
-    base = served[pair.base][0] if pair.base != USD else _ONE
-    quote = served[pair.quote][0] if pair.quote != USD else _ONE
+    if USD in (pair.base, pair.quote):  # the inverse of a stored value, or the value itself
+        found = served.get(pair.currencies[0])
+        if found is None:
+            return None
+        value, source = found
+        digits = significant_digits(value)
+        base, quote = (value, _ONE) if pair.quote == USD else (_ONE, value)
+    else:  # a cross rate through USD
+        base_found, quote_found = served.get(pair.base), served.get(pair.quote)
+        if base_found is None or quote_found is None:
+            return None
+        (base, base_source), (quote, quote_source) = base_found, quote_found
+        digits = max(significant_digits(base), significant_digits(quote))
+        source = base_source if base_source == quote_source else f"{base_source}+{quote_source}"
     # Never fewer digits than the source published, never fewer than six.
-    digits = max(MIN_DIGITS, *(len(value.as_tuple().digits) for value, _ in values))
-    sources = [source for _, source in values]
-    source = sources[0] if len(sources) == 1 or sources[0] == sources[1] else "+".join(sources)
-    return _DIVISION.divide(quote, base), digits, source
+    return _DIVISION.divide(quote, base), max(MIN_DIGITS, digits), source
 
 
 Previous = tuple[Decimal, date]  # a pair's earlier rate and its date

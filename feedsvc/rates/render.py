@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import itertools
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
-from decimal import Context, Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import Any, TypeVar
 
 from feedsvc.models import RateAnomaly
@@ -20,7 +21,8 @@ from feedsvc.rates.periods import SeriesRow, ServedRow
 from feedsvc.rates.query import RateRow, SourceStatus
 
 CHUNK_ROWS = 500  # rows per yielded chunk: big enough to be fast, small enough to stay flat in memory
-_QUANTIZE = Context(prec=60)
+# One encoder for every row: json.dumps(..., ensure_ascii=False) builds a new one per call.
+_JSON = json.JSONEncoder(ensure_ascii=False)
 T = TypeVar("T")
 
 
@@ -44,11 +46,15 @@ class SourceInfo:
 
 def format_rate(rate: Decimal, digits: int) -> str:
     """``rate`` rounded to ``digits`` significant digits, in plain notation (never ``8.2E-5``)."""
-    exponent = rate.adjusted() - (digits - 1)
-    rounded = rate.quantize(Decimal(1).scaleb(exponent), context=_QUANTIZE)
-    if rounded.adjusted() > rate.adjusted():  # 0.9999996 became 1.000000: one digit too many
-        rounded = rate.quantize(Decimal(1).scaleb(exponent + 1), context=_QUANTIZE)
-    return format(rounded, "f")
+    rounded = _significant(digits).plus(rate)  # rounds half to even; 0.9999996 becomes 1.00000
+    places = digits - 1 - rounded.adjusted()
+    # Pad to ``digits`` digits (3.5 -> 3.50000): rounded has no more, so nothing is rounded twice.
+    return format(rounded, f".{places}f" if places > 0 else "f")
+
+
+@functools.cache
+def _significant(digits: int) -> Context:
+    return Context(prec=digits, rounding=ROUND_HALF_EVEN)
 
 
 def format_change(change: Decimal | None) -> str:
@@ -151,7 +157,7 @@ def render_json(rows: Iterable[ServedRow], query: RateQuery) -> Iterator[str]:
     yield json.dumps(head, ensure_ascii=False)[:-1] + ', "rates": ['
     separator = ""
     for batch in _batched(series_row_to_json(row, query.group) for row in rows):
-        yield separator + ", ".join(json.dumps(item, ensure_ascii=False) for item in batch)
+        yield separator + _JSON.encode(batch)[1:-1]  # a list's items, ", "-separated as by json.dumps
         separator = ", "
     yield "]}\n"
 
@@ -159,7 +165,7 @@ def render_json(rows: Iterable[ServedRow], query: RateQuery) -> Iterator[str]:
 def render_ndjson(rows: Iterable[ServedRow], query: RateQuery) -> Iterator[str]:
     """One JSON row per line (as in /rates.json's ``rates``), in chunks."""
     for batch in _batched(series_row_to_json(row, query.group) for row in rows):
-        yield "".join(json.dumps(item, ensure_ascii=False) + "\n" for item in batch)
+        yield "".join(_JSON.encode(item) + "\n" for item in batch)
 
 
 def render_latest(rows: Iterable[tuple[RateRow, bool]]) -> str:

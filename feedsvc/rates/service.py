@@ -31,6 +31,7 @@ from feedsvc.urls import external_url
 # and keep serving it when we are down.
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 RATES_CACHE = "public, max-age=300, stale-while-revalidate=600, stale-if-error=86400"
+NEWEST_DATES = "feedsvc.rates.newest_dates"  # app.extensions: (rates revision, {query key: newest date})
 
 
 def enabled_sources() -> tuple[str, ...]:
@@ -55,8 +56,24 @@ def resolve_query(query: RateQuery, days: int = DEFAULT_DAYS) -> RateQuery:
     """The query with its missing dates filled in: ``days`` days up to the newest stored date."""
     if query.start and query.end:
         return query
-    newest = queries.newest_date(get_session(), query.currencies, served_sources(query))
+    newest = newest_date(query.currencies, served_sources(query))
     return resolve_range(query, newest, datetime.now(UTC).date(), days)
+
+
+def newest_date(currencies: tuple[str, ...], sources: tuple[str, ...]) -> date | None:
+    """The newest date with a served value of ``currencies``, queried once per rates revision."""
+    # Every request of the default range needs it before its ETag; on a warm answer (a byte-cache hit)
+    # building and running this query cost more than the rest of the view (bench/rates.py, aim a).
+    # Writes to rate_served bump the marker in the same transaction, as the ETags already rely on.
+    marker = read_marker(RATES_SCOPE)
+    revision = (marker.revision, marker.changed_at)
+    known = current_app.extensions.get(NEWEST_DATES)
+    if known is None or known[0] != revision:
+        known = current_app.extensions[NEWEST_DATES] = (revision, {})
+    key = (currencies, sources)
+    if key not in known[1]:
+        known[1][key] = queries.newest_date(get_session(), currencies, sources)
+    return known[1][key]
 
 
 def series(query: RateQuery) -> Iterator[RateRow]:

@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import pytest
 from flask import Flask
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from feedsvc.models import RateAnomaly, RateObservation
@@ -19,6 +21,7 @@ from feedsvc.rates.query import (
     previous_pair_date,
     select_latest,
     select_series,
+    significant_digits,
 )
 from feedsvc.rates.served import recompute_all
 
@@ -103,3 +106,9 @@ def test_long_series_crosses_query_windows_without_gaps(app: Flask) -> None:
         rows = list(select_series(session, query, SOURCES))
     assert [row.rate for row in rows] == [Decimal(501 + i) for i in range(399)]
     assert all(row.change_pct is not None and row.change_pct > 0 for row in rows)
+
+
+@given(st.decimals(allow_nan=True, allow_infinity=True) | st.decimals(places=8, min_value=0, max_value=10**6))
+@settings(max_examples=500, deadline=None)
+def test_significant_digits_counts_as_as_tuple_does(value: Decimal) -> None:
+    assert significant_digits(value) == len(value.as_tuple().digits)

@@ -6,9 +6,11 @@ import csv
 import io
 import json
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import Context, Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from feedsvc.rates import render
 from feedsvc.rates.params import Pair, RateQuery
@@ -84,3 +86,32 @@ def test_json_is_valid_and_exact() -> None:
     latest = json.loads(render_latest([(rows(2)[-1], True)]))
     assert list(latest["rates"][0]) == ["pair", "date", "rate", "change_pct", "prev_date", "stale", "source"]
     assert latest["rates"][0]["stale"] is True and latest["rates"][0]["prev_date"] == "2000-01-01"
+
+
+def reference_format_rate(rate: Decimal, digits: int) -> str:
+    """format_rate as first written (quantize to the last wanted digit): the fast one must agree."""
+    context = Context(prec=60)
+    exponent = rate.adjusted() - (digits - 1)
+    rounded = rate.quantize(Decimal(1).scaleb(exponent), context=context)
+    if rounded.adjusted() > rate.adjusted():
+        rounded = rate.quantize(Decimal(1).scaleb(exponent + 1), context=context)
+    return format(rounded, "f")
+
+
+# Stored values (up to 20 digits, any scale) and the 40-digit quotients pairs are derived as.
+stored = st.builds(lambda coefficient, exponent: Decimal(coefficient).scaleb(exponent),
+                   st.integers(1, 10**20 - 1), st.integers(-25, 8))
+
+
+@given(value=stored, other=stored, digits=st.integers(1, 25), divide=st.booleans())
+@settings(max_examples=1000, deadline=None)
+def test_format_rate_matches_the_reference(value: Decimal, other: Decimal, digits: int, divide: bool) -> None:
+    rate = Context(prec=40).divide(value, other) if divide else value
+    assert format_rate(rate, digits) == reference_format_rate(rate, digits)
+
+
+@pytest.mark.parametrize("rate", ["0.99999949", "0.9999995", "9.9999995", "999999.5", "99999950", "1E+7",
+                                  "1.2E+5", "0.0000001", "12194.21", "5E-13"])
+@pytest.mark.parametrize("digits", [1, 6, 7, 8])
+def test_format_rate_edges_match_the_reference(rate: str, digits: int) -> None:
+    assert format_rate(Decimal(rate), digits) == reference_format_rate(Decimal(rate), digits)

@@ -124,6 +124,14 @@ def test_default_range_and_pairs(rates_app: Flask) -> None:
     assert len(body["rates"]) == 15
 
 
+def test_default_range_follows_a_new_day_at_once(rates_app: Flask) -> None:
+    client = rates_app.test_client()
+    assert client.get("/rates.json?pairs=KZT/USD").get_json()["to"] == "2025-05-05"
+    add_rates(rates_app, [("currency-api", "2025-05-06", "KZT", "518")])  # a write bumps the revision
+    body = client.get("/rates.json?pairs=KZT/USD").get_json()
+    assert (body["from"], body["to"], body["rates"][-1]["rate"]) == ("2025-04-07", "2025-05-06", "0.00193050")
+
+
 @pytest.mark.parametrize("path", ["/rates.csv", "/rates.json"])
 def test_body_is_streamed_and_an_abandoned_stream_frees_its_connection(rates_app: Flask, path: str) -> None:
     engine = rates_app.extensions["feedsvc.engine"]
