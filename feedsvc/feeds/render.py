@@ -167,9 +167,9 @@ def _add_entry(fg: FeedGenerator, article: Article, url: str) -> None:
 def _hex_references(document: bytes) -> bytes:
     """Spell ``&``, ``<`` and ``>`` in character data as hexadecimal references (RSS Best Practices Profile).
 
-    Still escaped exactly once; readers that guess whether an RSS title is HTML read these as plain text,
-    and the W3C validator takes them as the sign of a publisher following the profile. lxml writes these
-    three only as escapes (we never use CDATA), so the replacement is exact.
+    Still escaped exactly once; the profile found this the form most aggregators read as plain text, and
+    the W3C validator takes it as the sign of a publisher following the profile. lxml writes these three
+    only as escapes (we never use CDATA), so the replacement is exact.
     """
     return document.replace(b"&amp;", b"&#x26;").replace(b"&lt;", b"&#x3C;").replace(b"&gt;", b"&#x3E;")
 
