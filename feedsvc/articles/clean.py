@@ -23,6 +23,10 @@ _ILLEGAL = re.compile(
     + "]"
 )
 _SPACE = re.compile(r"\s+")
+# An escaped "<" that would open a tag, element, end tag, comment or declaration, and the "&gt;" closing it.
+_TAG_LIKE = re.compile(r"&lt;(?=[A-Za-z/!?])((?:(?!&lt;|&gt;).)*)(&gt;)?", re.DOTALL)
+_LT, _GT = "\x00", "\x01"  # placeholders: remove_illegal has taken these out of the text already
+_ANGLE_ADDRESS = re.compile(r"(<[^<>\s@]+@[^<>\s@]+>)")
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "em", "figcaption",
@@ -52,15 +56,34 @@ def has_illegal(text: str) -> bool:
 
 
 def clean_text(value: str) -> str:
-    """Plain text: markup removed, entities decoded, illegal characters dropped, spaces collapsed."""
+    """Plain text: markup removed, entities decoded once (not those that would open a tag), spaces collapsed.
+
+    An editor who types ``&lt;script&gt;`` means those characters, not a tag: decoded, they would be
+    markup in every reader that takes an RSS title for HTML, so such an ``&lt;`` (and the ``&gt;``
+    closing it) stays as typed. Everything else decodes (``&amp;`` → ``&``, ``&#8217;`` → ``’``), so
+    WordPress-style titles read right and outputs escape them exactly once.
+    """
     stripped = nh3.clean(remove_illegal(value), tags=set(), attributes={})
-    # nh3 re-escapes what it keeps (& → &amp;), so one unescape decodes the input's entities once.
-    return _SPACE.sub(" ", remove_illegal(html.unescape(stripped))).strip()
+    # nh3 re-escapes the text it keeps (& < >). A "<" followed by a tag's first character can only come
+    # from an entity: raw, the parser would have taken it for a tag and removed it.
+    kept = _TAG_LIKE.sub(lambda m: f"{_LT}{m[1]}{_GT if m[2] else ''}", stripped)
+    decoded = html.unescape(kept).replace(_LT, "&lt;").replace(_GT, "&gt;")
+    return _SPACE.sub(" ", remove_illegal(decoded)).strip()
 
 
 def clean_author(value: str) -> str:
-    """Authors are kept as given (``Staff <desk@example.org>``), less illegal characters."""
-    return " ".join(remove_illegal(value).split())
+    """Plain text as :func:`clean_text`, but an address in angle brackets (`Ann <ann@example.org>`) kept."""
+    parts = _ANGLE_ADDRESS.split(remove_illegal(value))
+    # re.split with a group: the odd items are the addresses, kept as given; the rest is text.
+    text = "".join(part if index % 2 else _plain_segment(part) for index, part in enumerate(parts))
+    return " ".join(text.split())
+
+
+def _plain_segment(text: str) -> str:
+    # clean_text strips the ends; keep a space there so "Name <addr>" stays two words.
+    lead = " " if text[:1].isspace() else ""
+    trail = " " if text[-1:].isspace() else ""
+    return f"{lead}{clean_text(text)}{trail}"
 
 
 def clean_html(value: str, base_url: str | None) -> str:

@@ -317,3 +317,12 @@ DEMO_ARTICLES: list[dict] = [
         "published_at": "2025-04-25T12:00:00Z",
     },
 ]
+
+# The last edit of the stories the desk corrected or followed up after publishing; every other demo
+# article was last edited when it was published. Feeds give each entry its own edit time, never "now".
+DEMO_EDITS: dict[str, str] = {
+    "demo-004": "2025-03-10T14:25:00Z",  # the licensing office's address added
+    "demo-009": "2025-03-22T06:40:00Z",  # the next day's forecast bulletin added
+    "demo-013": "2025-04-02T09:05:00Z",  # export volume corrected
+    "demo-017": "2025-04-15T08:30:00Z",  # the number of weekly trains corrected
+}

@@ -7,14 +7,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from feedsvc.articles.authors import split_author
 from feedsvc.feeds.render import ArticleUrl, FeedInfo
 from feedsvc.models import Article
 
 VERSION = "https://jsonfeed.org/version/1.1"
 
 
-def _rfc3339(value: datetime) -> str:
-    return value.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+def _rfc3339(value: datetime, *, exact: bool = False) -> str:
+    # Exact: an edit time to the microsecond, as in Atom's <updated>; published times are whole seconds.
+    return (value if exact else value.replace(microsecond=0)).isoformat().replace("+00:00", "Z")
 
 
 def json_feed_item(article: Article, url: str) -> dict[str, Any]:
@@ -26,14 +28,14 @@ def json_feed_item(article: Article, url: str) -> dict[str, Any]:
         "summary": article.summary,
         "content_html": article.content_html,
         "date_published": _rfc3339(article.published_at),
-        "date_modified": _rfc3339(article.updated_at),
-        "tags": [c.slug for c in article.countries] + [t.slug for t in article.tags],
+        "date_modified": _rfc3339(article.updated_at, exact=True),
+        "tags": [c.slug for c in article.countries] + [t.slug for t in article.tags],  # the Atom/RSS terms
         "language": article.language,
     }
     if article.source_url:
         item["external_url"] = article.source_url
-    if article.author:
-        item["authors"] = [{"name": article.author}]
+    if author := split_author(article.author):
+        item["authors"] = [{"name": author.name}]  # JSON Feed authors have no e-mail field
     if article.image_url:
         item["image"] = article.image_url
     return item

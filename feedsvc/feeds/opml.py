@@ -1,4 +1,4 @@
-"""OPML 2.0 subscription list: one outline per country feed, so a reader can subscribe to all at once."""
+"""OPML 2.0 subscription list: one outline per feed, so a reader can subscribe to all at once."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from werkzeug.exceptions import NotFound
 
 from feedsvc.cache import cached_bytes
 from feedsvc.changes import read_marker
-from feedsvc.countries import ALL_NAME, canonical_redirect, find_scope, tracked
+from feedsvc.countries import ALL, ALL_NAME, canonical_redirect, find_scope, tracked
 from feedsvc.db import get_session
 from feedsvc.feeds.build import build_feed, feed_etag
 from feedsvc.feeds.opml import Outline, render_opml
@@ -43,13 +43,16 @@ def get_feed(country: str, fmt: str) -> Response:
 
 @bp.get("/feeds.opml")
 def get_opml() -> Response:
-    """Every country's feed in one OPML 2.0 file, for one-click subscription."""
+    """Every country's feed and the all-countries feed in one OPML 2.0 file, for one-click subscription."""
     QueryParams(request.args, ()).done()  # no parameters allowed
     countries = tracked()
     etag = make_etag("opml", base_url(), *(c.slug for c in countries))
 
     def render() -> bytes:
-        outlines = [
+        # The all-countries feed first (the one most readers want), then each country's.
+        all_feed = external_url("feeds.get_feed", country=ALL, fmt="rss")
+        outlines = [Outline(f"{ALL_NAME}, all countries", all_feed, external_url("web.show_home"))]
+        outlines += [
             Outline(c.name, external_url("feeds.get_feed", country=c.slug, fmt="rss"),
                     external_url("web.show_country", country=c.slug))
             for c in countries

@@ -25,7 +25,8 @@ BASE = "https://news.example.org/2025/04/story.html"
         ("<b>again</b>", "again"),
         ("Tom &amp; Jerry", "Tom & Jerry"),
         ("&amp;amp;", "&amp;"),
-        ("&lt;b&gt;not a tag&lt;/b&gt;", "<b>not a tag</b>"),
+        ("&lt;b&gt;not a tag&lt;/b&gt;", "&lt;b&gt;not a tag&lt;/b&gt;"),  # typed as text, kept as typed
+        ("1 &lt; 2 &gt; 0", "1 < 2 > 0"),
         ("caf&eacute; &#x27;quoted&#39;", "café 'quoted'"),
         ("a&nbsp;b", "a b"),
         ("<script>alert(1)</script>News", "News"),
@@ -63,9 +64,12 @@ def test_legal_characters_are_kept(char: str) -> None:
     assert remove_illegal(char) == char
 
 
-def test_author_is_kept_as_given() -> None:
+def test_author_is_kept_as_given_with_its_address_but_plain_text() -> None:
     assert clean_author("Staff <desk@example.org>") == "Staff <desk@example.org>"
-    assert clean_author("  A.  Writer &amp; B. ") == "A. Writer &amp; B."
+    assert clean_author('"Doe, Jane" <jane@example.org> (desk)') == '"Doe, Jane" <jane@example.org> (desk)'
+    assert clean_author("  A.  Writer &amp; B. ") == "A. Writer & B."
+    assert clean_author("<b>Ann</b> <script>x()</script> <ann@example.org>") == "Ann <ann@example.org>"
+    assert clean_author("&lt;b&gt;Ann&lt;/b&gt;") == "&lt;b&gt;Ann&lt;/b&gt;"
 
 
 def test_script_and_event_handlers_are_removed() -> None:

@@ -5,17 +5,19 @@ from __future__ import annotations
 from lxml import etree
 
 
-def test_opml_lists_every_country_feed_with_absolute_urls(client):
+def test_opml_lists_the_all_countries_feed_and_every_country_feed_with_absolute_urls(client):
     response = client.get("/feeds.opml")
     assert response.status_code == 200
     assert response.content_type == "text/x-opml; charset=utf-8"
     opml = etree.fromstring(response.data)
     assert opml.get("version") == "2.0"
     outlines = opml.findall("body/outline")
-    assert [o.get("text") for o in outlines] == ["Kazakhstan", "Kyrgyzstan", "Tajikistan", "Turkmenistan",
-                                                 "Uzbekistan"]
-    assert outlines[0].get("xmlUrl") == "http://localhost/feeds/kazakhstan.rss"
-    assert outlines[0].get("htmlUrl") == "http://localhost/kazakhstan"
+    assert [o.get("text") for o in outlines] == ["Central Asia, all countries", "Kazakhstan", "Kyrgyzstan",
+                                                 "Tajikistan", "Turkmenistan", "Uzbekistan"]
+    assert outlines[0].get("xmlUrl") == "http://localhost/feeds/all.rss"
+    assert outlines[0].get("htmlUrl") == "http://localhost/"
+    assert outlines[1].get("xmlUrl") == "http://localhost/feeds/kazakhstan.rss"
+    assert outlines[1].get("htmlUrl") == "http://localhost/kazakhstan"
     assert all(o.get("type") == "rss" for o in outlines)
     for outline in outlines:  # every listed feed is really there
         assert client.get(outline.get("xmlUrl").removeprefix("http://localhost")).status_code == 200
