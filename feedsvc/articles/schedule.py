@@ -26,10 +26,9 @@ from feedsvc.models import Article
 
 @dataclass(frozen=True)
 class Schedule:
-    """A scope's publication state as of ``at``: the newest that went live since ``since``, the next due."""
+    """A scope's publication state at ``at``: the newest article gone live since its marker, the next due."""
 
     at: datetime
-    since: datetime
     latest_due: datetime | None
     next_due: datetime | None
 
@@ -47,7 +46,7 @@ def read_schedule(session: Session, country: str | None, since: datetime, now: d
     ahead = select(Article.published_at).where(~visible_at(now)).order_by(Article.published_at)
     if country:
         due, ahead = due.where(in_country(country)), ahead.where(in_country(country))
-    return Schedule(now, since, session.scalar(due.limit(1)), session.scalar(ahead.limit(1)))
+    return Schedule(now, session.scalar(due.limit(1)), session.scalar(ahead.limit(1)))
 
 
 def read_articles_marker(scope: Scope, now: datetime | None = None) -> Marker:
