@@ -65,6 +65,16 @@ def _bearer_token() -> str | None:
     return value.strip()
 
 
+def token_holder() -> bool:
+    """True when the request carries a valid bearer token, False when none; an invalid one is a 401."""
+    presented = _bearer_token()
+    if presented is None:
+        return False
+    if verify_token(get_session(), presented) is None:
+        raise Unauthorized("the bearer token is not valid")
+    return True
+
+
 def token_required(view: Callable[..., Any]) -> Callable[..., Any]:
     """Reject the request with 401 unless it carries a valid ``Authorization: Bearer`` token."""
 

@@ -120,10 +120,15 @@ class Tag(Base):
 
 
 class Article(Base):
-    """A news article; ``uuid`` is assigned once and never changes."""
+    """A news article; ``uuid`` is assigned once and never changes, nor is its ``id`` ever reused.
+
+    ``published_at`` later than now means scheduled: stored, but shown nowhere public until then.
+    """
 
     __tablename__ = "articles"
-    __table_args__ = (Index("ix_articles_published_id", "published_at", "id"),)
+    # AUTOINCREMENT: SQLite would otherwise hand a deleted highest id to the next article (PostgreSQL's
+    # sequence never does); the (published_at, id) index serves listings and the scheduled/due lookups.
+    __table_args__ = (Index("ix_articles_published_id", "published_at", "id"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uuid: Mapped[str] = mapped_column(String(36), unique=True)
@@ -144,6 +149,15 @@ class Article(Base):
     tags: Mapped[list[Tag]] = relationship(
         secondary=article_tags, order_by="Tag.slug", lazy="selectin"
     )
+
+
+class DeletedArticle(Base):
+    """The id of a deleted article (a tombstone), so its URLs answer 410 Gone rather than 404."""
+
+    __tablename__ = "deleted_articles"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    deleted_at: Mapped[datetime]
 
 
 class ApiToken(Base):

@@ -124,3 +124,45 @@ def test_0003_gives_each_anomaly_the_status_its_reason_meant(tmp_path) -> None:
         assert [tuple(row) for row in rows] == [("KGS", "held", None), ("UZS", "refused", None)]
     finally:
         engine.dispose()
+
+
+def test_0004_keeps_articles_and_links_and_stops_sqlite_reusing_ids(tmp_path) -> None:
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")  # foreign keys on, as in production
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    links = "SELECT article_id, country_id FROM article_countries ORDER BY article_id"
+    try:
+        with engine.begin() as connection:
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "0003")
+            connection.execute(text("INSERT INTO countries (id, slug, code, name, currency, position) "
+                                    "VALUES (1, 'kazakhstan', 'kz', 'Kazakhstan', 'KZT', 0)"))
+            connection.execute(text("INSERT INTO tags (id, slug) VALUES (1, 'water')"))
+            for number in (1, 2, 3):
+                connection.execute(text(
+                    "INSERT INTO articles (id, uuid, title, summary, content_html, language, published_at, "
+                    "updated_at) VALUES (:id, :uuid, :title, '', '', 'en', '2025-03-01 08:00:00.000000', "
+                    "'2025-03-01 08:00:00.000000')"),
+                    {"id": number, "uuid": f"00000000-0000-4000-8000-00000000000{number}",
+                     "title": f"Story {number}"})
+                connection.execute(text("INSERT INTO article_countries VALUES (:id, 1)"), {"id": number})
+            connection.execute(text("INSERT INTO article_tags VALUES (3, 1)"))
+        upgrade_database(engine, config.TestConfig().COUNTRIES)
+        with engine.begin() as connection:
+            assert "AUTOINCREMENT" in connection.execute(
+                text("SELECT sql FROM sqlite_master WHERE name = 'articles'")).scalar_one()
+            assert connection.execute(text("SELECT title FROM articles ORDER BY id")).scalars().all() == [
+                "Story 1", "Story 2", "Story 3"]
+            assert [tuple(row) for row in connection.execute(text(links))] == [(1, 1), (2, 1), (3, 1)]
+            assert [tuple(row) for row in connection.execute(text("SELECT * FROM article_tags"))] == [(3, 1)]
+            connection.execute(text("DELETE FROM articles WHERE id = 3"))
+            new_id = connection.execute(text(
+                "INSERT INTO articles (uuid, title, summary, content_html, language, published_at, "
+                "updated_at) VALUES ('00000000-0000-4000-8000-000000000009', 'New', '', '', 'en', "
+                "'2025-03-02 08:00:00.000000', '2025-03-02 08:00:00.000000') RETURNING id")).scalar_one()
+        assert new_id == 4  # not the deleted 3
+    finally:
+        engine.dispose()

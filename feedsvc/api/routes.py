@@ -16,7 +16,7 @@ from marshmallow.fields import Field, List
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from webargs.flaskparser import FlaskParser, is_json_request
-from werkzeug.exceptions import BadRequest, Conflict, NotFound, UnsupportedMediaType
+from werkzeug.exceptions import BadRequest, Conflict, Gone, NotFound, UnsupportedMediaType
 
 from feedsvc.articles import store
 from feedsvc.articles.schemas import (
@@ -30,7 +30,7 @@ from feedsvc.articles.schemas import (
     PublishedAt,
     country_names,
 )
-from feedsvc.auth import token_required
+from feedsvc.auth import token_holder, token_required
 from feedsvc.countries import find_country, tracked
 from feedsvc.db import get_session
 from feedsvc.models import MAX_ID, Article
@@ -95,6 +95,9 @@ class ApiBlueprint(Blueprint):
 
 bp = ApiBlueprint("api", __name__, url_prefix="/api", description="Articles and countries")
 WRITE_DOC = {"security": [{"bearerAuth": []}]}
+# Reads are public; with a valid token they also show scheduled articles (an invalid one is a 401).
+READ_DOC = {"security": [{}, {"bearerAuth": []}]}
+READ_HEADERS = {"Vary": "Authorization"}  # the answer depends on the token: caches must key on it
 
 
 def errors_doc(*statuses: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -112,8 +115,10 @@ WRITE_ERRORS = (400, 401, 409, 413, 415, 422)
 
 
 def load_article(session: Session, article_id: int) -> Article:
-    """The article with this id, or a 404."""
+    """The article with this id (scheduled ones too); 410 when it was deleted, else 404."""
     article = store.get_article(session, article_id) if article_id <= MAX_ID else None
+    if article is None and article_id <= MAX_ID and store.is_deleted(session, article_id):
+        raise Gone(f"article {article_id} was deleted")
     if article is None:
         raise NotFound(f"no article with id {article_id}")
     return article
@@ -140,16 +145,20 @@ def save_or_conflict(session: Session, write: Callable[[], Article]) -> Article:
 class Articles(MethodView):
     """The article collection."""
 
+    @bp.doc(**READ_DOC)
     @bp.arguments(ArticleQuerySchema, location="query", error_status_code=400)
     @bp.response(200, ArticlePageSchema)
-    @errors_doc(400)
-    def get(self, query: dict[str, Any]) -> dict[str, Any]:
-        """List articles, newest first, filtered by country, tag and text."""
+    @errors_doc(400, 401)
+    def get(self, query: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        """List published articles, newest first, filtered by country, tag and text.
+
+        With a valid token, scheduled articles (``status`` ``scheduled``) are listed too.
+        """
         if "country" in query:  # a slug or an ISO code, checked by the schema
             query["country"] = find_country(query["country"]).slug
-        page = store.list_articles(get_session(), **query)
+        page = store.list_articles(get_session(), **query, scheduled=token_holder())
         return {"items": page.items, "page": page.page, "per_page": page.per_page,
-                "total": page.total, "pages": page.pages}
+                "total": page.total, "pages": page.pages}, READ_HEADERS
 
     @bp.doc(**WRITE_DOC)
     @token_required
@@ -168,17 +177,21 @@ class Articles(MethodView):
 class ArticleItem(MethodView):
     """One article."""
 
+    @bp.doc(**READ_DOC)
     @bp.response(200, ArticleOutSchema)
-    @errors_doc(404)
-    def get(self, article_id: int) -> Article:
-        """One article by id."""
-        return load_article(get_session(), article_id)
+    @errors_doc(401, 404, 410)
+    def get(self, article_id: int) -> tuple[Article, dict[str, str]]:
+        """One article by id; a scheduled one only with a valid token (404 otherwise), a deleted one 410."""
+        article = load_article(get_session(), article_id)
+        if store.is_scheduled(article) and not token_holder():
+            raise NotFound(f"no article with id {article_id}")  # its existence is not public yet
+        return article, READ_HEADERS
 
     @bp.doc(**WRITE_DOC)
     @token_required
     @bp.arguments(ArticlePatchSchema)
     @bp.response(200, ArticleOutSchema)
-    @errors_doc(*WRITE_ERRORS, 404)
+    @errors_doc(*WRITE_ERRORS, 404, 410)
     def patch(self, data: dict[str, Any], article_id: int) -> Article:
         """Change some fields of an article (needs a token); its uuid never changes."""
         session = get_session()
@@ -191,7 +204,7 @@ class ArticleItem(MethodView):
     @bp.doc(**WRITE_DOC)
     @token_required
     @bp.response(204)
-    @errors_doc(401, 404)
+    @errors_doc(401, 404, 410)
     def delete(self, article_id: int) -> None:
         """Delete an article (needs a token)."""
         session = get_session()

@@ -21,7 +21,7 @@ from feedsvc.db import new_session
 
 EXPORT_BATCH = 200
 # Output-only fields of an export: accepted on import and ignored (the id and url are ours).
-IGNORED_ON_IMPORT = ("id", "url", "updated_at")
+IGNORED_ON_IMPORT = ("id", "url", "updated_at", "status")
 # Without FEEDSVC_PUBLIC_URL, exported page URLs point at the default `feedsvc run` address.
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
@@ -33,7 +33,7 @@ def export_lines(session: Session) -> Iterator[str]:
     schema = ArticleOutSchema()
     page = 1
     while True:
-        batch = store.list_articles(session, page=page, per_page=EXPORT_BATCH)
+        batch = store.list_articles(session, page=page, per_page=EXPORT_BATCH, scheduled=True)
         for article in batch.items:
             yield json.dumps(schema.dump(article), ensure_ascii=False)
         if page >= batch.pages:

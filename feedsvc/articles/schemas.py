@@ -11,6 +11,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from config import CountryConfig
 from feedsvc.articles.clean import MAX_TITLE, has_illegal
+from feedsvc.articles.store import is_scheduled
 from feedsvc.countries import tracked
 from feedsvc.urls import article_page_url, feed_urls
 
@@ -42,6 +43,12 @@ PUBLISHED_AT_DOC = {
                    "(midnight UTC), from the year 1900 to 2999 once in UTC.",
     "anyOf": [{"format": "date-time"}, {"format": "date"}, {"pattern": f"^{_LOCAL_DATE_TIME}$"}],
 }
+
+
+STATUS_DOC = (
+    "published: public since published_at; scheduled: published_at is still ahead, so the article is "
+    "in no feed, page, listing, search or embed yet and only token holders see it here"
+)
 
 
 def no_illegal_characters(value: str) -> None:
@@ -148,6 +155,7 @@ class ArticleImportSchema(ArticleInSchema):
     id = fields.Raw(load_only=True)
     url = fields.Raw(load_only=True)
     updated_at = fields.Raw(load_only=True)
+    status = fields.Raw(load_only=True)
 
 
 class ArticleOutSchema(Schema):
@@ -168,6 +176,11 @@ class ArticleOutSchema(Schema):
     published_at = fields.DateTime(format="iso")
     updated_at = fields.DateTime(format="iso")
     external_id = fields.String(allow_none=True)
+    status = fields.Function(
+        lambda a: "scheduled" if is_scheduled(a) else "published",
+        metadata={"type": "string", "enum": ["published", "scheduled"],
+                  "description": STATUS_DOC},
+    )
 
 
 class ArticleQuerySchema(Schema):

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from feedsvc.articles.clean import clean_article_fields
 from feedsvc.changes import bump_markers
 from feedsvc.countries import ARTICLES_SCOPE, country_scope, find_country
-from feedsvc.models import Article, Country, Tag, article_countries, article_tags
+from feedsvc.models import Article, Country, DeletedArticle, Tag, article_countries, article_tags
 
 
 @dataclass(frozen=True)
@@ -45,8 +45,26 @@ class Page:
 
 
 def get_article(session: Session, article_id: int) -> Article | None:
-    """The article with this id, or None."""
+    """The article with this id (published or scheduled), or None."""
     return session.get(Article, article_id)
+
+
+def is_deleted(session: Session, article_id: int) -> bool:
+    """True when an article with this id existed and was deleted (its URL is gone, not missing)."""
+    return session.get(DeletedArticle, article_id) is not None
+
+
+def visible_at(now: datetime) -> ColumnElement[bool]:
+    """Articles published at or before ``now``: every public listing, feed and search filters with it.
+
+    An article whose ``published_at`` is later is scheduled: stored, shown only to token holders.
+    """
+    return Article.published_at <= now
+
+
+def is_scheduled(article: Article, now: datetime | None = None) -> bool:
+    """True while the article's ``published_at`` is still ahead."""
+    return article.published_at > (now or datetime.now(UTC))
 
 
 def get_article_by_external_id(session: Session, external_id: str) -> Article | None:
@@ -81,9 +99,15 @@ def with_tag(slug: str) -> ColumnElement[bool]:
 
 
 def filter_articles(
-    stmt: Select[Any], country: str | None = None, tag: str | None = None, q: str | None = None
+    stmt: Select[Any], country: str | None = None, tag: str | None = None, q: str | None = None,
+    now: datetime | None = None,
 ) -> Select[Any]:
-    """Apply the listing filters (country slug, tag slug, text search) to a select of articles."""
+    """Apply the listing filters (country slug, tag slug, text search; visible at ``now``) to a select.
+
+    ``now`` None means every article, scheduled ones included (for token holders and exports).
+    """
+    if now is not None:
+        stmt = stmt.where(visible_at(now))
     if country:
         stmt = stmt.where(in_country(country))
     if tag:
@@ -113,39 +137,46 @@ def list_articles(
     q: str | None = None,
     page: int = 1,
     per_page: int = 20,
+    scheduled: bool = False,
 ) -> Page:
-    """A page of articles matching the filters, newest first."""
-    total = session.scalar(filter_articles(select(func.count(Article.id)), country, tag, q)) or 0
-    stmt = newest_first(filter_articles(select(Article), country, tag, q))
+    """A page of articles matching the filters, newest first; scheduled ones only if ``scheduled``."""
+    now = None if scheduled else datetime.now(UTC)
+    total = session.scalar(filter_articles(select(func.count(Article.id)), country, tag, q, now)) or 0
+    stmt = newest_first(filter_articles(select(Article), country, tag, q, now))
     items = list(session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))
     return Page(items=items, page=page, per_page=per_page, total=total)
 
 
 def newest_articles(session: Session, country: str | None, tag: str | None, limit: int) -> list[Article]:
-    """The newest ``limit`` articles of a country slug (None: every country), optionally with a tag."""
-    stmt = newest_first(filter_articles(select(Article), country, tag)).limit(limit)
+    """The newest ``limit`` published articles of a country slug (None: every country), maybe with a tag."""
+    stmt = newest_first(filter_articles(select(Article), country, tag, now=datetime.now(UTC))).limit(limit)
     return list(session.scalars(stmt))
 
 
 def list_country_articles(session: Session, country: str, page: int, per_page: int) -> Page:
     """One page of a country's articles, newest first, with the total for "1 - 20 of 45"."""
-    # Counting the link table's rows of one country is cheaper than counting filtered articles.
+    # Counting the link table's rows of one country is cheaper than counting filtered articles;
+    # the few scheduled ones are then taken off (an index range scan past now).
+    now = datetime.now(UTC)
     country_id = select(Country.id).where(Country.slug == country).scalar_subquery()
     count = select(func.count()).select_from(article_countries)
-    total = session.scalar(count.where(article_countries.c.country_id == country_id)) or 0
-    stmt = newest_first(filter_articles(select(Article), country))
+    linked = session.scalar(count.where(article_countries.c.country_id == country_id)) or 0
+    scheduled = select(func.count(Article.id)).where(~visible_at(now), in_country(country))
+    total = linked - (session.scalar(scheduled) or 0)
+    stmt = newest_first(filter_articles(select(Article), country, now=now))
     items = list(session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))
     return Page(items=items, page=page, per_page=per_page, total=total)
 
 
 def count_by_country(session: Session) -> dict[str, int]:
-    """Number of articles per country slug."""
-    rows = session.execute(
-        select(Country.slug, func.count(article_countries.c.article_id))
-        .join(article_countries, article_countries.c.country_id == Country.id, isouter=True)
-        .group_by(Country.slug)
-    )
-    return {slug: count for slug, count in rows}
+    """Number of published articles per country slug (the scheduled few are counted apart and taken off)."""
+    linked = (select(Country.slug, func.count(article_countries.c.article_id))
+              .join(article_countries, article_countries.c.country_id == Country.id, isouter=True))
+    scheduled = (linked.join(Article, Article.id == article_countries.c.article_id)
+                 .where(~visible_at(datetime.now(UTC))))
+    ahead: dict[str, int] = dict(session.execute(scheduled.group_by(Country.slug)).all())
+    rows = session.execute(linked.group_by(Country.slug)).all()
+    return {slug: count - ahead.get(slug, 0) for slug, count in rows}
 
 
 def list_countries(session: Session) -> list[Country]:
@@ -247,8 +278,9 @@ def update_article(
 
 
 def delete_article(session: Session, article: Article, *, now: datetime | None = None) -> None:
-    """Delete an article; its feeds see the deletion through the change markers."""
+    """Delete an article and keep a tombstone of its id; its feeds see the deletion through the markers."""
     now = now or datetime.now(UTC)
     bump_markers(session, _scopes(article.countries), now)
+    session.add(DeletedArticle(id=article.id, deleted_at=now))
     session.delete(article)  # the ORM removes its country and tag links
     session.flush()

@@ -6,8 +6,8 @@ from flask import Blueprint, Response, render_template, request
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response as BaseResponse
 
+from feedsvc.articles.schedule import read_articles_marker
 from feedsvc.articles.store import list_articles
-from feedsvc.changes import read_marker
 from feedsvc.countries import ALL, canonical_redirect, find_scope, tracked
 from feedsvc.db import get_session
 from feedsvc.embed.params import parse_builder_query, parse_headlines_query, parse_ticker_query
@@ -79,9 +79,10 @@ def show_headlines_frame(country: str) -> BaseResponse:
     query = parse_headlines_query(request.args)
     if scope.slug != country:  # an ISO code or other spelling: send clients to the canonical URL
         return canonical_redirect("embed.show_headlines_frame", query.params(), country=scope.slug)
-    marker = read_marker(scope.marker)
+    marker = read_articles_marker(scope)
     # Article links are absolute, on FEEDSVC_PUBLIC_URL or else on the host that was asked.
-    etag = make_etag("embed-headlines", scope.slug, marker.revision, query, base_url())
+    etag = make_etag("embed-headlines", scope.slug, marker.revision, marker.changed_at.isoformat(), query,
+                     base_url())
 
     def render() -> str:
         slug = scope.country.slug if scope.country else None

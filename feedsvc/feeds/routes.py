@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 from werkzeug.exceptions import NotFound
 
+from feedsvc.articles.schedule import read_articles_marker
 from feedsvc.cache import cached_bytes
-from feedsvc.changes import read_marker
 from feedsvc.countries import ALL, ALL_NAME, canonical_redirect, find_scope, tracked
 from feedsvc.db import get_session
 from feedsvc.feeds.build import build_feed, feed_etag
@@ -32,7 +32,7 @@ def get_feed(country: str, fmt: str) -> Response:
         response = canonical_redirect("feeds.get_feed", query.params(), country=scope.slug, fmt=fmt)
         response.headers["Access-Control-Allow-Origin"] = "*"  # so a widget's fetch may follow it
         return response
-    marker = read_marker(scope.marker)
+    marker = read_articles_marker(scope)
     etag = feed_etag(marker, fmt, query)
     return conditional_response(
         etag, marker.changed_at,

@@ -6,14 +6,22 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import Gone, NotFound
 
 from config import CountryConfig
 from feedsvc.articles.authors import split_author
-from feedsvc.articles.store import Page, count_by_country, get_article, list_articles, list_country_articles
+from feedsvc.articles.schedule import read_articles_marker
+from feedsvc.articles.store import (
+    Page,
+    count_by_country,
+    get_article,
+    is_deleted,
+    is_scheduled,
+    list_articles,
+    list_country_articles,
+)
 from feedsvc.cache import cached_bytes
-from feedsvc.changes import read_marker
-from feedsvc.countries import ALL, ALL_NAME, canonical_redirect, country_scope, find_country, tracked
+from feedsvc.countries import ALL, ALL_NAME, canonical_redirect, find_country, find_scope, tracked
 from feedsvc.db import get_session
 from feedsvc.http import conditional_response, make_etag
 from feedsvc.models import MAX_ID
@@ -88,7 +96,7 @@ def show_country(country: str) -> Response:
     listing = parse_listing_query(request.args)
     if found.slug != country:
         return canonical_redirect("web.show_country", listing.params(), country=found.slug)
-    marker = read_marker(country_scope(found.slug))
+    marker = read_articles_marker(find_scope(found.slug))
     etag = make_etag("country-page", marker.revision, marker.changed_at.isoformat(), found.slug,
                      listing.page, listing.per_page, base_url())
 
@@ -112,9 +120,16 @@ def render_country(country: CountryConfig, page: Page, listing: ListingQuery) ->
 @bp.get("/articles/<int:article_id>")
 @bp.get("/articles/<int:article_id>/<slug>")
 def show_article(article_id: int, slug: str | None = None) -> Response | str:
-    """One article's page; a missing or outdated slug redirects (301) to the current one."""
-    article = get_article(get_session(), article_id) if article_id <= MAX_ID else None
-    if article is None:
+    """One article's page; a missing or outdated slug redirects (301) to the current one.
+
+    A deleted article's page is gone (410), never a redirect to another story; a scheduled one is not
+    found (404) until its time.
+    """
+    session = get_session()
+    article = get_article(session, article_id) if article_id <= MAX_ID else None
+    if article is None and article_id <= MAX_ID and is_deleted(session, article_id):
+        raise Gone(f"article {article_id} was removed")
+    if article is None or is_scheduled(article):
         raise NotFound(f"no article with id {article_id}")
     right = slugify(article.title)
     if slug != right:

@@ -6,7 +6,7 @@ import json
 import re
 
 import pytest
-from article_helpers import article_body, markers
+from article_helpers import article_body, assert_error, markers
 from openapi_spec_validator import validate
 
 from config import parse_countries
@@ -102,11 +102,13 @@ def test_patch_changes_only_given_fields_and_keeps_uuid(client, auth_headers, cr
     assert patched["updated_at"] > article["updated_at"]
 
 
-def test_delete_answers_204_then_404(client, auth_headers, create) -> None:
+def test_delete_answers_204_then_410(client, auth_headers, create) -> None:
     article = create()
     response = client.delete(f"/api/articles/{article['id']}", headers=auth_headers)
     assert response.status_code == 204 and response.data == b""
-    assert client.get(f"/api/articles/{article['id']}").status_code == 404
+    assert_error(client.get(f"/api/articles/{article['id']}"), 410)
+    assert_error(client.delete(f"/api/articles/{article['id']}", headers=auth_headers), 410)
+    assert_error(client.get(f"/api/articles/{article['id'] + 1}"), 404)  # never existed
 
 
 def test_writes_through_the_api_bump_change_markers(app, client, auth_headers, create) -> None:
@@ -175,7 +177,11 @@ def test_openapi_document_is_valid_and_documents_bearer_auth(client) -> None:
     assert paths["/api/articles"]["post"]["security"] == [{"bearerAuth": []}]
     assert paths["/api/articles/{article_id}"]["patch"]["security"] == [{"bearerAuth": []}]
     assert paths["/api/articles/{article_id}"]["delete"]["security"] == [{"bearerAuth": []}]
-    assert "security" not in paths["/api/articles"]["get"]
+    # Reads are public; a token adds the scheduled articles.
+    assert paths["/api/articles"]["get"]["security"] == [{}, {"bearerAuth": []}]
+    assert paths["/api/articles/{article_id}"]["get"]["security"] == [{}, {"bearerAuth": []}]
+    status = spec["components"]["schemas"]["ArticleOut"]["properties"]["status"]
+    assert status["enum"] == ["published", "scheduled"]
     body = paths["/api/articles"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert body["$ref"].endswith("/ArticleIn")
     assert {"401", "422"} <= set(paths["/api/articles"]["post"]["responses"])

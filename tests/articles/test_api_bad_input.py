@@ -94,6 +94,7 @@ BAD_FIELDS = [
     ("published_at", article_body(published_at=1743465600), "epoch-number"),
     ("published_at", article_body(published_at="0001-01-01T00:00:00+01:00"), "year-1-offset"),
     ("published_at", article_body(published_at="1066-10-14T09:00:00Z"), "too-old"),
+    ("published_at", article_body(published_at="3000-01-01T00:00:00Z"), "beyond-the-documented-2999"),
     ("published_at", article_body(published_at=None), "published-null"),
     ("published_at", article_body(published_at="2025-04-02\n"), "date-trailing-newline"),
     ("published_at", article_body(published_at="2025-04-02T08:30"), "no-seconds"),
