@@ -23,10 +23,11 @@ def create_app(config: Config | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
-    from feedsvc import cache, cli, db, errors, hosts, http, ratelimit
+    from feedsvc import cache, cli, db, errors, hosts, http, ratelimit, websub
 
     hosts.init_app(app)
     db.init_app(app)
+    websub.init_app(app)  # after db: it listens to the app's sessions
     cache.init_app(app)
     http.init_app(app)
     cli.init_app(app)
