@@ -192,6 +192,7 @@ class Config:
     WEBSUB_BACKOFF = 0.5
     WEBSUB_TIMEOUT = 10.0
     SITEMAP_MAX_URLS = 50_000  # per file, the sitemaps.org limit; more make /sitemap.xml an index
+    SITEMAP_NEWS_MAX_URLS = 1000  # Google News reads at most 1,000 articles per news sitemap
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         env = os.environ if environ is None else environ

@@ -1,0 +1,39 @@
+"""Light rows of the visible articles, for sitemaps: ids, titles and times, without loading whole articles."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, func, select
+from sqlalchemy.orm import Session
+
+from feedsvc.models import Article
+
+
+def visible_at(now: datetime) -> ColumnElement[bool]:
+    """Articles readers may see at ``now``: a future ``published_at`` is an embargo."""
+    return Article.published_at <= now
+
+
+def summarise_visible(session: Session, now: datetime) -> tuple[int, datetime | None]:
+    """How many articles are visible at ``now``, and the newest one's publication time."""
+    count, newest = session.execute(
+        select(func.count(Article.id), func.max(Article.published_at)).where(visible_at(now))
+    ).one()
+    return count, newest
+
+
+def select_visible_rows(session: Session, now: datetime, offset: int, limit: int) -> list[Row[Any]]:
+    """(id, title, updated_at) of visible articles in id order, from ``offset``: one sitemap file's share."""
+    stmt = (select(Article.id, Article.title, Article.updated_at).where(visible_at(now))
+            .order_by(Article.id).offset(offset).limit(limit))
+    return list(session.execute(stmt))
+
+
+def select_recent_rows(session: Session, since: datetime, now: datetime, limit: int) -> list[Row[Any]]:
+    """(id, title, published_at, language) of articles published after ``since`` and visible, newest first."""
+    stmt = (select(Article.id, Article.title, Article.published_at, Article.language)
+            .where(Article.published_at > since, visible_at(now))
+            .order_by(Article.published_at.desc(), Article.id.desc()).limit(limit))
+    return list(session.execute(stmt))
