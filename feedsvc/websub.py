@@ -8,6 +8,7 @@ the hub and never fails because of it: a full queue or a hub that stays down onl
 
 from __future__ import annotations
 
+import atexit
 import logging
 import queue
 import threading
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 
 SCOPES_KEY = "feedsvc.websub.scopes"  # in Session.info: the marker scopes bumped since the last commit
 EXTENSION = "feedsvc.websub"
+EXIT_GRACE = 10.0  # seconds queued pings may delay the end of a process
 
 
 def note_changed_scopes(session: Session, scopes: Iterable[str]) -> None:
@@ -89,13 +91,16 @@ class HubNotifier:
         """Block until every queued ping has been sent or given up (for tests and shutdown)."""
         self.queue.join()
 
-    def close(self) -> None:
-        """Send what is queued, then stop the thread."""
+    def close(self, timeout: float | None = None) -> None:
+        """Send what is queued, then stop the thread; give up after ``timeout`` seconds (None: never)."""
         with self.lock:
             thread, self.thread = self.thread, None
         if thread is not None:
-            self.queue.put(None)
-            thread.join()
+            try:
+                self.queue.put(None, timeout=timeout)
+            except queue.Full:
+                return  # a daemon thread: it dies with the process
+            thread.join(timeout)
         self.pool.clear()
 
 
@@ -120,6 +125,8 @@ def init_app(app: Flask) -> None:
     notifier = HubNotifier(hub, app.config["WEBSUB_RETRIES"], app.config["WEBSUB_BACKOFF"],
                            app.config["WEBSUB_TIMEOUT"])
     app.extensions[EXTENSION] = notifier
+    # A CLI import exits right after its last commit: its pings get a few seconds to leave first.
+    atexit.register(notifier.close, EXIT_GRACE)
     sessions = app.extensions["feedsvc.sessions"]
 
     @event.listens_for(sessions, "after_commit")

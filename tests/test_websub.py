@@ -104,6 +104,18 @@ def test_one_commit_of_many_writes_pings_each_feed_once(app, client, httpserver:
     assert published(pings(app, httpserver)) == sorted(self_urls(client, "tajikistan", "all"))
 
 
+def test_a_cli_import_pings_too(app, client, runner, httpserver: HTTPServer, tmp_path) -> None:
+    lines = tmp_path / "articles.ndjson"
+    lines.write_text("".join(json.dumps({"title": f"Imported {n}", "countries": ["uzbekistan"]}) + "\n"
+                             for n in range(3)))
+    result = runner.invoke(args=["articles", "import", str(lines)])
+    assert result.exit_code == 0, result.output
+    # One commit per line: each feed is pinged at least once, and at most once per commit.
+    urls = published(pings(app, httpserver))
+    assert set(urls) == self_urls(client, "uzbekistan", "all")
+    assert len(urls) <= 3 * len(set(urls))
+
+
 def test_a_failing_hub_is_retried_and_never_fails_the_write(app, client, auth_headers,
                                                             httpserver: HTTPServer, caplog) -> None:
     httpserver.clear_all_handlers()
