@@ -70,6 +70,8 @@ class HubNotifier:
                 self.pending.discard(url)  # a change from now on needs a new ping
             try:
                 self.ping(url)
+            except Exception:  # a bug must not stop the thread: later pings and wait() depend on it
+                log.exception("WebSub ping for %s failed", url)
             finally:
                 self.queue.task_done()
         self.queue.task_done()

@@ -16,12 +16,15 @@ def visible_at(now: datetime) -> ColumnElement[bool]:
     return Article.published_at <= now
 
 
-def summarise_visible(session: Session, now: datetime) -> tuple[int, datetime | None]:
-    """How many articles are visible at ``now``, and the newest one's publication time."""
-    count, newest = session.execute(
-        select(func.count(Article.id), func.max(Article.published_at)).where(visible_at(now))
-    ).one()
-    return count, newest
+def count_visible(session: Session, now: datetime) -> int:
+    """How many articles are visible at ``now``."""
+    return session.scalar(select(func.count(Article.id)).where(visible_at(now))) or 0
+
+
+def newest_visible(session: Session, now: datetime) -> datetime | None:
+    """The publication time of the newest article visible at ``now`` (one index seek), or None."""
+    stmt = select(Article.published_at).where(visible_at(now)).order_by(Article.published_at.desc()).limit(1)
+    return session.scalar(stmt)
 
 
 def select_visible_rows(session: Session, now: datetime, offset: int, limit: int) -> list[Row[Any]]:

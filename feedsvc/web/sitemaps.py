@@ -8,23 +8,27 @@ from datetime import UTC, datetime, timedelta
 from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import NotFound
 
-from feedsvc.articles.catalog import select_recent_rows, select_visible_rows, summarise_visible
+from feedsvc.articles.catalog import count_visible, newest_visible, select_recent_rows, select_visible_rows
 from feedsvc.changes import Marker, read_marker
 from feedsvc.countries import ARTICLES_SCOPE, country_scope, tracked
 from feedsvc.db import get_session
 from feedsvc.http import conditional_response, make_etag
 from feedsvc.params import QueryParams
-from feedsvc.urls import article_page_url, base_url, external_url
+from feedsvc.urls import article_page_url, article_page_url_builder, base_url, external_url
 from feedsvc.web.discovery import (
     Location,
     NewsItem,
+    news_language,
     render_news_sitemap,
     render_robots,
     render_sitemap_index,
     render_urlset,
+    w3c_datetime,
 )
 
-bp = Blueprint("sitemaps", __name__)
+bp = Blueprint("sitemaps", __name__, template_folder="templates")
+bp.add_app_template_filter(w3c_datetime, "w3c_datetime")
+bp.add_app_template_filter(news_language, "news_language")
 PUBLICATION = "feedsvc"  # news:name: the publication as Google News lists it
 NEWS_WINDOW = timedelta(days=2)  # Google News reads articles of the last two days
 XML = "application/xml; charset=utf-8"
@@ -58,23 +62,23 @@ def _sitemap_response(number: int | None) -> Response:
     now = datetime.now(UTC)
     size = current_app.config["SITEMAP_MAX_URLS"]
     marker = read_marker(ARTICLES_SCOPE)
-    # The count also changes when an embargoed article becomes visible, which bumps no marker.
-    count, newest = summarise_visible(get_session(), now)
-    fixed = _fixed_pages(marker)
-    files = math.ceil((len(fixed) + count) / size)
-    if number is not None and not (files > 1 and 1 <= number <= files):
-        raise NotFound(f"no sitemap file {number}: /sitemap.xml is the whole sitemap or lists its files")
-    etag = make_etag("sitemap", number, marker.revision, marker.changed_at.isoformat(), count, size,
+    # An embargo that ends bumps no marker, but makes its article the newest visible one.
+    newest = newest_visible(get_session(), now)
+    etag = make_etag("sitemap", number, marker.revision, marker.changed_at.isoformat(), newest, size,
                      base_url())
     modified = max(marker.changed_at, newest.replace(microsecond=0)) if newest else marker.changed_at
+    return conditional_response(etag, modified, lambda: _render_sitemap(number, size, marker, now), XML)
 
-    def render() -> bytes:
-        if number is None and files > 1:
-            return render_sitemap_index(
-                Location(external_url("sitemaps.get_sitemap_file", number=n)) for n in range(1, files + 1))
-        return render_urlset(_file_locations(fixed, number or 1, size, now))
 
-    return conditional_response(etag, modified, render, XML)
+def _render_sitemap(number: int | None, size: int, marker: Marker, now: datetime) -> bytes:
+    fixed = _fixed_pages(marker)
+    files = math.ceil((len(fixed) + count_visible(get_session(), now)) / size)
+    if number is None and files > 1:
+        return render_sitemap_index(
+            Location(external_url("sitemaps.get_sitemap_file", number=n)) for n in range(1, files + 1))
+    if number is not None and not (files > 1 and 1 <= number <= files):
+        raise NotFound(f"no sitemap file {number}: /sitemap.xml is the whole sitemap or lists its files")
+    return render_urlset(_file_locations(fixed, number or 1, size, now))
 
 
 def _fixed_pages(marker: Marker) -> list[Location]:
@@ -92,7 +96,8 @@ def _file_locations(fixed: list[Location], number: int, size: int, now: datetime
     head = fixed[start:end]
     offset = max(start - len(fixed), 0)
     rows = select_visible_rows(get_session(), now, offset, end - start - len(head))
-    return head + [Location(article_page_url(row), row.updated_at) for row in rows]
+    page_url = article_page_url_builder()
+    return head + [Location(page_url(row), row.updated_at) for row in rows]
 
 
 @bp.get("/sitemap-news.xml")
