@@ -190,6 +190,11 @@ class Config:
     HTTP_READ_TIMEOUT = 20.0
     HTTP_RETRIES = 3
     HTTP_BACKOFF = 0.5
+    WEBSUB_RETRIES = 4  # with the backoff: about 6 s before a hub that stays down is given up
+    WEBSUB_BACKOFF = 0.5
+    WEBSUB_TIMEOUT = 10.0
+    SITEMAP_MAX_URLS = 50_000  # per file, the sitemaps.org limit; more make /sitemap.xml an index
+    SITEMAP_NEWS_MAX_URLS = 1000  # Google News reads at most 1,000 articles per news sitemap
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         env = os.environ if environ is None else environ
@@ -200,6 +205,7 @@ class Config:
         self.DATABASE_URL = _parse_database_url(url) if url else None
         public = env.get("FEEDSVC_PUBLIC_URL")
         self.PUBLIC_URL = _parse_url("FEEDSVC_PUBLIC_URL", public, ("http", "https")) if public else None
+        self.WEBSUB_HUB = self._parse_hub(env.get("FEEDSVC_WEBSUB_HUB"))
         self.SECRET_KEY = self._parse_secret(env.get("FEEDSVC_SECRET_KEY"))
         self.SCHEDULER = _parse_on_off("FEEDSVC_SCHEDULER", env.get("FEEDSVC_SCHEDULER", "on"))
         self.RATES_CRON = _parse_cron("FEEDSVC_RATES_CRON", env.get("FEEDSVC_RATES_CRON", "7 * * * *"))
@@ -227,6 +233,17 @@ class Config:
         # How many reverse proxies in front may set X-Forwarded-For/-Proto/-Host/-Port (0: none).
         proxies = env.get("FEEDSVC_TRUSTED_PROXIES", "0")
         self.TRUSTED_PROXIES = _parse_count("FEEDSVC_TRUSTED_PROXIES", proxies, 5)
+
+    def _parse_hub(self, value: str | None) -> str | None:
+        """The WebSub hub's URL, kept as written (a hub's path may end in a slash)."""
+        if not value:
+            return None
+        _parse_url("FEEDSVC_WEBSUB_HUB", value, ("http", "https"))
+        if not self.PUBLIC_URL:
+            # The hub is told feed URLs; taken from a request's Host they could name anyone's site.
+            raise ConfigError("FEEDSVC_WEBSUB_HUB: needs FEEDSVC_PUBLIC_URL, the base of the feed URLs "
+                              "announced to the hub")
+        return value
 
     def _parse_secret(self, value: str | None) -> str:
         if not value:

@@ -23,10 +23,11 @@ def create_app(config: Config | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
-    from feedsvc import cache, cli, db, errors, hosts, http, ratelimit
+    from feedsvc import cache, cli, db, errors, hosts, http, ratelimit, websub
 
     hosts.init_app(app)
     db.init_app(app)
+    websub.init_app(app)  # after db: it listens to the app's sessions
     cache.init_app(app)
     http.init_app(app)
     cli.init_app(app)
@@ -42,13 +43,13 @@ def _register_blueprints(app: Flask) -> None:
     from feedsvc.embed import routes as embed_routes
     from feedsvc.feeds import routes as feed_routes
     from feedsvc.rates import routes as rate_routes
-    from feedsvc.web import pages, rates_page
+    from feedsvc.web import pages, rates_page, sitemaps
 
     api = Api(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.register_blueprint(api_routes.bp)
     for blueprint in (health.bp, feed_routes.bp, rate_routes.bp, embed_routes.bp, pages.bp,
-                      rates_page.bp):
+                      rates_page.bp, sitemaps.bp):
         app.register_blueprint(blueprint)
     ratelimit.limit_writes(app, api_routes.bp)
     # Series over long ranges cost the database and the worker; the latest rates and feeds are cheap.

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from feedsvc.db import get_engine
 from feedsvc.models import ChangeMarker
+from feedsvc.websub import note_changed_scopes
 
 # Used only if a scope has no marker row (seeding creates them): a fixed time keeps bytes stable.
 EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
@@ -49,6 +50,7 @@ def bump_markers(session: Session, scopes: Iterable[str], now: datetime) -> None
         .where(ChangeMarker.scope.in_(scopes))
         .values(revision=ChangeMarker.revision + 1, changed_at=now)
     )
+    note_changed_scopes(session, scopes)  # announced to a WebSub hub once the transaction commits
 
 
 def read_marker(scope: str, session: Session | None = None) -> Marker:

@@ -37,6 +37,14 @@ def country_scope(slug: str) -> str:
     return f"{ARTICLES_SCOPE}:{slug}"
 
 
+def feed_slug_of_marker(scope: str) -> str | None:
+    """The feed slug (a country's, or ``all``) whose articles the marker ``scope`` versions, or None."""
+    if scope == ARTICLES_SCOPE:
+        return ALL
+    prefix = f"{ARTICLES_SCOPE}:"
+    return scope[len(prefix):] if scope.startswith(prefix) else None
+
+
 def tracked() -> tuple[CountryConfig, ...]:
     """The tracked countries, in configured order."""
     return current_app.config["COUNTRIES"]

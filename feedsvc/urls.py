@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -43,6 +43,16 @@ def local_url(endpoint: str, params: Mapping[str, Any], **view_args: Any) -> str
 def article_page_url(article: Any) -> str:
     """The absolute URL of an article's page: /articles/<id>/<slug>."""
     return external_url("web.show_article", article_id=article.id, slug=slugify(article.title))
+
+
+def article_page_url_builder() -> Callable[[Any], str]:
+    """``article_page_url`` for thousands of articles: the route is built once, then only formatted."""
+    # url_for costs ~50 µs, most of a sitemap's time at 50,000 URLs. Ids and slugs need no quoting.
+    sample_id, sample_slug = 987654321, "sample-slug"
+    sample = external_url("web.show_article", article_id=sample_id, slug=sample_slug)
+    head, _, rest = sample.partition(f"/{sample_id}/")
+    _, _, tail = rest.partition(sample_slug)
+    return lambda article: f"{head}/{article.id}/{slugify(article.title)}{tail}"
 
 
 def base_url() -> str:

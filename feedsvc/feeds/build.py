@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from feedsvc.articles.store import newest_articles
@@ -25,7 +26,7 @@ SITE = "feedsvc"
 def feed_etag(marker: Marker, fmt: str, query: FeedQuery) -> str:
     """The ETag of a feed: its scope's revision and time, the format, parameters and base URL."""
     return make_etag("feed", marker.scope, marker.revision, marker.changed_at.isoformat(), fmt,
-                     query.limit, query.tag, base_url())
+                     query.limit, query.tag, base_url(), current_app.config.get("WEBSUB_HUB"))
 
 
 def feed_info(scope: Scope, fmt: str, query: FeedQuery, marker: Marker) -> FeedInfo:
@@ -45,6 +46,11 @@ def feed_info(scope: Scope, fmt: str, query: FeedQuery, marker: Marker) -> FeedI
         self_url=external_url("feeds.get_feed", country=scope.slug, fmt=fmt, **params),
         home_url=home,
         updated=marker.changed_at,
+        hub_url=current_app.config.get("WEBSUB_HUB"),
+        # The site's own images (web/static), served by the app under the feed's base URL.
+        icon_url=external_url("web.static", filename="icon-512.png"),
+        favicon_url=external_url("web.static", filename="favicon-64.png"),
+        logo_url=external_url("web.static", filename="logo-144x72.png"),
     )
 
 

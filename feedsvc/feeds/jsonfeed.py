@@ -41,6 +41,17 @@ def json_feed_item(article: Article, url: str) -> dict[str, Any]:
     return item
 
 
+def _hubs_and_icons(info: FeedInfo) -> dict[str, Any]:
+    extra: dict[str, Any] = {}
+    if info.icon_url:
+        extra["icon"] = info.icon_url
+    if info.favicon_url:
+        extra["favicon"] = info.favicon_url
+    if info.hub_url:
+        extra["hubs"] = [{"type": "WebSub", "url": info.hub_url}]
+    return extra
+
+
 def render_json_feed(info: FeedInfo, articles: Sequence[Article], article_url: ArticleUrl) -> bytes:
     """JSON Feed 1.1 bytes of ``articles`` (already in feed order)."""
     feed = {
@@ -51,6 +62,7 @@ def render_json_feed(info: FeedInfo, articles: Sequence[Article], article_url: A
         "description": info.description,
         "language": info.language,
         "authors": [{"name": info.author}],
+        **_hubs_and_icons(info),
         "items": [json_feed_item(article, article_url(article)) for article in articles],
     }
     return json.dumps(feed, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

@@ -32,6 +32,8 @@ from feedsvc.articles.authors import split_author
 from feedsvc.models import Article
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+ATOM_LINK = "{http://www.w3.org/2005/Atom}link"
+LOGO_SIZE = (144, 72)  # pixels of FeedInfo.logo_url: RSS allows 144 wide at most, Atom wants 2:1
 GENERATOR = "feedsvc"
 
 _patch_lock = threading.Lock()
@@ -50,6 +52,10 @@ class FeedInfo:
     updated: datetime
     language: str = "en"
     author: str = "feedsvc news desk"
+    hub_url: str | None = None  # a WebSub hub
+    icon_url: str | None = None  # square PNG, 512 px (JSON Feed icon)
+    favicon_url: str | None = None  # square PNG, 64 px (Atom icon, JSON Feed favicon)
+    logo_url: str | None = None  # PNG of LOGO_SIZE (RSS image, Atom logo)
 
 
 ArticleUrl = Callable[[Article], str]
@@ -107,6 +113,37 @@ def _categories(article: Article) -> list[tuple[str, str | None]]:
     return [(c.slug, c.name) for c in article.countries] + [(t.slug, None) for t in article.tags]
 
 
+class _HubExtension(BaseExtension):
+    """RSS ``<atom:link rel="hub">`` next to the self link (feedgen writes only rel=self in RSS)."""
+
+    def __init__(self) -> None:
+        self.href: str | None = None
+
+    def extend_rss(self, feed):  # type: ignore[no-untyped-def]
+        if self.href:
+            channel = feed[0]
+            self_link = channel.find(ATOM_LINK)
+            hub = channel.makeelement(ATOM_LINK, {"href": self.href, "rel": "hub"})
+            channel.insert(list(channel).index(self_link) + 1, hub)
+        return feed
+
+
+def _add_images(fg: FeedGenerator, info: FeedInfo) -> None:
+    if info.logo_url:  # feedgen's image() is both the RSS <image> and the Atom <logo>
+        width, height = LOGO_SIZE
+        fg.image(url=info.logo_url, title=info.title, link=info.home_url, width=str(width),
+                 height=str(height))
+    if info.favicon_url:
+        fg.icon(info.favicon_url)
+
+
+def _add_hub(fg: FeedGenerator, info: FeedInfo) -> None:
+    if info.hub_url:
+        fg.link(href=info.hub_url, rel="hub")  # Atom; before the alternate link, which RSS keeps
+        fg.register_extension("feedsvc_hub", _HubExtension, atom=False, rss=True)
+        fg.feedsvc_hub.href = info.hub_url
+
+
 def _format_rfc822(value: datetime) -> str:
     # feedgen's own formatter calls locale.setlocale() around strftime, which races with other threads.
     return email.utils.format_datetime(value)
@@ -131,12 +168,14 @@ def _build(info: FeedInfo, articles: Sequence[Article], article_url: ArticleUrl)
     fg.title(info.title)
     fg.subtitle(info.description)  # also the RSS <description>
     fg.link(href=info.self_url, rel="self")  # first: RSS <link> is the last link given
+    _add_hub(fg, info)
     fg.link(href=info.home_url, rel="alternate", type="text/html")
     fg.language(info.language)
     fg.author({"name": info.author})
     fg.generator(GENERATOR)
     fg.updated(info.updated)
     fg.lastBuildDate(info.updated)
+    _add_images(fg, info)
     for article in articles:
         _add_entry(fg, article, article_url(article))
     return fg

@@ -1,0 +1,115 @@
+"""Crawler routes: /robots.txt, /sitemap.xml (an index of /sitemap-<n>.xml when large), /sitemap-news.xml."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+
+from flask import Blueprint, Response, current_app, request
+from werkzeug.exceptions import NotFound
+
+from feedsvc.articles.catalog import count_visible, newest_visible, select_recent_rows, select_visible_rows
+from feedsvc.changes import Marker, read_marker
+from feedsvc.countries import ARTICLES_SCOPE, country_scope, tracked
+from feedsvc.db import get_session
+from feedsvc.http import conditional_response, make_etag
+from feedsvc.params import QueryParams
+from feedsvc.urls import article_page_url, article_page_url_builder, base_url, external_url
+from feedsvc.web.discovery import (
+    Location,
+    NewsItem,
+    news_language,
+    render_news_sitemap,
+    render_robots,
+    render_sitemap_index,
+    render_urlset,
+    w3c_datetime,
+)
+
+bp = Blueprint("sitemaps", __name__, template_folder="templates")
+bp.add_app_template_filter(w3c_datetime, "w3c_datetime")
+bp.add_app_template_filter(news_language, "news_language")
+PUBLICATION = "feedsvc"  # news:name: the publication as Google News lists it
+NEWS_WINDOW = timedelta(days=2)  # Google News reads articles of the last two days
+XML = "application/xml; charset=utf-8"
+
+
+@bp.get("/robots.txt")
+def get_robots() -> Response:
+    """Crawl rules and the absolute URLs of the sitemaps."""
+    QueryParams(request.args, ()).done()
+    sitemaps = [external_url("sitemaps.get_sitemap"), external_url("sitemaps.get_news_sitemap")]
+    # /search: endless combinations of query strings, each a copy of pages the sitemap lists.
+    body = render_robots(sitemaps, disallow=["/search"])
+    return conditional_response(make_etag("robots", base_url()), None, lambda: body,
+                                "text/plain; charset=utf-8")
+
+
+@bp.get("/sitemap.xml")
+def get_sitemap() -> Response:
+    """Every page as one sitemap, or an index of sitemap files past SITEMAP_MAX_URLS."""
+    return _sitemap_response(None)
+
+
+@bp.get("/sitemap-<int:number>.xml")
+def get_sitemap_file(number: int) -> Response:
+    """File ``number`` (from 1) of a sitemap too large for one file."""
+    return _sitemap_response(number)
+
+
+def _sitemap_response(number: int | None) -> Response:
+    QueryParams(request.args, ()).done()
+    now = datetime.now(UTC)
+    size = current_app.config["SITEMAP_MAX_URLS"]
+    marker = read_marker(ARTICLES_SCOPE)
+    # An embargo that ends bumps no marker, but makes its article the newest visible one.
+    newest = newest_visible(get_session(), now)
+    etag = make_etag("sitemap", number, marker.revision, marker.changed_at.isoformat(), newest, size,
+                     base_url())
+    modified = max(marker.changed_at, newest.replace(microsecond=0)) if newest else marker.changed_at
+    return conditional_response(etag, modified, lambda: _render_sitemap(number, size, marker, now), XML)
+
+
+def _render_sitemap(number: int | None, size: int, marker: Marker, now: datetime) -> bytes:
+    fixed = _fixed_pages(marker)
+    files = math.ceil((len(fixed) + count_visible(get_session(), now)) / size)
+    if number is None and files > 1:
+        return render_sitemap_index(
+            Location(external_url("sitemaps.get_sitemap_file", number=n)) for n in range(1, files + 1))
+    if number is not None and not (files > 1 and 1 <= number <= files):
+        raise NotFound(f"no sitemap file {number}: /sitemap.xml is the whole sitemap or lists its files")
+    return render_urlset(_file_locations(fixed, number or 1, size, now))
+
+
+def _fixed_pages(marker: Marker) -> list[Location]:
+    """Home and the country listings, which change with their articles."""
+    pages = [Location(external_url("web.show_home"), marker.changed_at)]
+    for country in tracked():
+        changed = read_marker(country_scope(country.slug)).changed_at
+        pages.append(Location(external_url("web.show_country", country=country.slug), changed))
+    return pages
+
+
+def _file_locations(fixed: list[Location], number: int, size: int, now: datetime) -> list[Location]:
+    """The URLs of file ``number``: the fixed pages first, then articles in id order."""
+    start, end = (number - 1) * size, number * size
+    head = fixed[start:end]
+    offset = max(start - len(fixed), 0)
+    rows = select_visible_rows(get_session(), now, offset, end - start - len(head))
+    page_url = article_page_url_builder()
+    return head + [Location(page_url(row), row.updated_at) for row in rows]
+
+
+@bp.get("/sitemap-news.xml")
+def get_news_sitemap() -> Response:
+    """Google News sitemap: the articles of the last two days, newest first, at most 1,000."""
+    QueryParams(request.args, ()).done()
+    now = datetime.now(UTC)
+    marker = read_marker(ARTICLES_SCOPE)
+    limit = current_app.config["SITEMAP_NEWS_MAX_URLS"]
+    rows = select_recent_rows(get_session(), now - NEWS_WINDOW, now, limit)
+    # Which articles are in depends on the clock as well as on writes: the ETag names them.
+    etag = make_etag("news-sitemap", marker.revision, marker.changed_at.isoformat(), base_url(),
+                     *(row.id for row in rows))
+    items = [NewsItem(article_page_url(row), row.title, row.published_at, row.language) for row in rows]
+    return conditional_response(etag, None, lambda: render_news_sitemap(items, PUBLICATION), XML)
