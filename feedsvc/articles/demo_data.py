@@ -20,7 +20,7 @@ DEMO_ARTICLES: list[dict] = [
         "countries": ["kazakhstan", "kyrgyzstan"],
         "tags": ["water", "agriculture"],
         "author": "Water desk <water@example.org>",
-        "image_url": "https://picsum.photos/seed/chuwater/800/450",
+        "image_url": "/assets/demo/chu-river.png",
         "published_at": "2025-03-03T07:30:00Z",
     },
     {
@@ -82,7 +82,7 @@ DEMO_ARTICLES: list[dict] = [
         "countries": ["turkmenistan"],
         "tags": ["transport", "roads"],
         "author": "Transport desk",
-        "image_url": "https://picsum.photos/seed/caspianroad/800/450",
+        "image_url": "/assets/demo/caspian-road.png",
         "published_at": "2025-03-12T08:45:00Z",
     },
     {
@@ -145,7 +145,7 @@ DEMO_ARTICLES: list[dict] = [
         "countries": ["tajikistan", "turkmenistan", "uzbekistan"],
         "tags": ["water", "floods"],
         "author": "Water desk <water@example.org>",
-        "image_url": "https://picsum.photos/seed/amudarya/800/450",
+        "image_url": "/assets/demo/amu-darya.png",
         "published_at": "2025-03-21T07:00:00Z",
     },
     {
@@ -237,7 +237,7 @@ DEMO_ARTICLES: list[dict] = [
         "countries": ["kazakhstan"],
         "tags": ["economy", "agriculture"],
         "author": "Economy desk <economy@example.org>",
-        "image_url": "https://picsum.photos/seed/steppegrain/800/450",
+        "image_url": "/assets/demo/steppe-grain.png",
         "published_at": "2025-04-07T07:15:00Z",
     },
     {

@@ -9,7 +9,6 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from werkzeug.exceptions import Gone, NotFound
 
 from config import CountryConfig
-from feedsvc.articles.authors import split_author
 from feedsvc.articles.schedule import read_articles_marker
 from feedsvc.articles.store import (
     Page,
@@ -25,8 +24,11 @@ from feedsvc.countries import ALL, ALL_NAME, canonical_redirect, find_country, f
 from feedsvc.db import get_session
 from feedsvc.http import conditional_response, make_etag
 from feedsvc.models import MAX_ID
+from feedsvc.params import MAX_TAG, TAG
 from feedsvc.rates.service import ticker
 from feedsvc.urls import FEED_TYPES, base_url, feed_urls, local_url, slugify
+from feedsvc.web.formats import byline, time_tag
+from feedsvc.web.meta import article_meta
 from feedsvc.web.page_params import ListingQuery, parse_listing_query, parse_search_query
 
 # Not /static: the app's own (empty) static route is matched first there.
@@ -35,13 +37,8 @@ bp = Blueprint("web", __name__, template_folder="templates", static_folder="stat
 PAGE_CACHE = "public, max-age=60"
 PAGE_TTL = 300  # bounds how long anything not covered by the change marker (base.html) can be stale
 FEED_NAMES = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}
-
-
-@bp.app_template_filter("byline")
-def byline(author: str | None) -> str:
-    """The name to show for a stored author: ``Economy desk <economy@example.org>`` → ``Economy desk``."""
-    split = split_author(author)
-    return split.name if split else ""
+bp.add_app_template_filter(byline, "byline")
+bp.add_app_template_filter(time_tag, "time")
 
 
 def feed_links(country: Any = None) -> list[dict[str, str]]:
@@ -135,7 +132,23 @@ def show_article(article_id: int, slug: str | None = None) -> Response | str:
     if slug != right:
         return redirect(url_for("web.show_article", article_id=article_id, slug=right), 301)
     country = find_country(article.countries[0].slug) if article.countries else None
-    return render_template("article.html", article=article, country=country)
+    return render_template("article.html", article=article, country=country,
+                           meta=article_meta(article, country))
+
+
+@bp.get("/tags/<tag>")
+def show_tag(tag: str) -> Response | str:
+    """Articles with one tag, newest first, paginated like a country listing."""
+    if len(tag) > MAX_TAG or not TAG.fullmatch(tag.lower()):
+        raise NotFound(f"no tag {tag[:64]!r}: tags are slugs (a-z, 0-9 and -, at most {MAX_TAG} characters)")
+    listing = parse_listing_query(request.args)
+    if tag != tag.lower():
+        return redirect(local_url("web.show_tag", listing.params(), tag=tag.lower()), 301)
+    page = list_articles(get_session(), tag=tag, page=listing.page, per_page=listing.per_page)
+    if not page.total:
+        raise NotFound(f"no articles tagged {tag[:64]!r}")
+    _check_page(page)
+    return render_template("tag.html", tag=tag, page=page, page_url=pager("web.show_tag", listing, tag=tag))
 
 
 @bp.get("/search")

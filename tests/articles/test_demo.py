@@ -5,18 +5,19 @@ from __future__ import annotations
 from datetime import timedelta
 
 from feedsvc.articles.clean import clean_html, clean_text
-from feedsvc.articles.demo import load_demo_articles
+from feedsvc.articles.demo import load_demo_articles, with_own_images
 from feedsvc.articles.demo_data import DEMO_ARTICLES
 from feedsvc.articles.schemas import ArticleInSchema
 from feedsvc.db import new_session
 
 COUNTRIES = {"kazakhstan", "kyrgyzstan", "tajikistan", "turkmenistan", "uzbekistan"}
+BASE = "http://127.0.0.1:8000"
 TOPICS = {"media", "economy", "energy", "water", "transport", "rights"}
 
 
 def test_demo_articles_are_varied_and_complete(app) -> None:
     with app.app_context():  # the countries a schema accepts are the app's
-        loaded = [ArticleInSchema().load(item) for item in DEMO_ARTICLES]
+        loaded = [ArticleInSchema().load(with_own_images(item, BASE)) for item in DEMO_ARTICLES]
     assert len(loaded) >= 18
     assert [a["external_id"] for a in loaded] == [f"demo-{n:03d}" for n in range(1, len(loaded) + 1)]
     assert set().union(*(a["countries"] for a in loaded)) == COUNTRIES
@@ -26,7 +27,7 @@ def test_demo_articles_are_varied_and_complete(app) -> None:
     assert all(a["content_html"].count("<p>") >= 2 for a in loaded)
     assert sum("<" in a["author"] for a in loaded) >= 3
     images = [a["image_url"] for a in loaded if a.get("image_url")]
-    assert len(images) >= 3 and all(i.startswith("https://picsum.photos/seed/") for i in images)
+    assert len(images) >= 3 and all(i.startswith(f"{BASE}/assets/demo/") for i in images)
     dates = sorted(a["published_at"] for a in loaded)
     assert dates[-1] - dates[0] >= timedelta(weeks=4)
     assert all(d.year == 2025 and d.tzinfo is not None for d in dates)
@@ -46,6 +47,20 @@ def test_loading_twice_adds_nothing(app) -> None:
         session.commit()
         assert load_demo_articles(session) == 0
         session.commit()
+
+
+def test_demo_images_are_the_apps_own_files(app_factory) -> None:
+    app = app_factory(PUBLIC_URL="https://news.example.org")
+    with app.app_context(), new_session() as session:  # as `feedsvc demo` does, without the rates
+        load_demo_articles(session)
+        session.commit()
+    images = [a["image_url"] for a in app.test_client().get("/api/articles?per_page=100").get_json()["items"]
+              if a["image_url"]]
+    assert len(images) >= 3 and all(i.startswith("https://news.example.org/assets/demo/") for i in images)
+    for image in images:  # no third-party host: each one is served by the app itself
+        with app.test_client().get(image.removeprefix("https://news.example.org")) as response:
+            assert response.status_code == 200 and response.mimetype == "image/png"
+            assert response.data.startswith(b"\x89PNG") and len(response.data) < 40_000
 
 
 def test_demo_articles_are_listed_per_country(app, client, runner) -> None:

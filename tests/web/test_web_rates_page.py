@@ -149,26 +149,35 @@ def test_chart_leaves_long_gaps_open_and_spans_the_asked_range() -> None:
 
 
 class Table(HTMLParser):
-    """The (date, pair, rate) of each row of the page's rates table, and its data links."""
+    """The (date, pair, rate) of each row of the page's rates table, and its data links.
+
+    A date cell is read from its ``<time datetime>``: the text is for people ("1 May 2025").
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self.rows: list[list[str]] = []
         self.cells: list[str] | None = None
         self.links: dict[str, str] = {}
+        self.in_time = False
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
         attrs = dict(attrs)
         if tag == "tr":
             self.cells = []
+        if tag == "time" and self.cells is not None:
+            self.cells.append(attrs["datetime"])
+            self.in_time = True
         if tag == "a" and attrs.get("href", "").startswith("/rates."):
             self.links[attrs["href"].split("?")[0].rsplit(".", 1)[1]] = attrs["href"]
 
     def handle_data(self, data: str) -> None:
-        if self.cells is not None and data.strip():
+        if self.cells is not None and data.strip() and not self.in_time:
             self.cells.append(data.strip())
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "time":
+            self.in_time = False
         if tag == "tr" and self.cells:
             self.rows.append(self.cells[:3])
         if tag == "tr":

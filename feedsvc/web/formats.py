@@ -1,0 +1,49 @@
+"""Template filters shared by every page: the one date format, bylines, article meta for sharing."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+from markupsafe import Markup
+
+from feedsvc.articles.authors import split_author
+
+# Spelled out rather than strftime("%B"): that follows the process locale, and pages are in English.
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December")
+
+
+def long_date(value: date) -> str:
+    """The site's one date format: ``3 December 2026``."""
+    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+
+
+def time_tag(value: date | str) -> Markup:
+    """``<time datetime="ISO">3 December 2026</time>`` for a date, a datetime or an ISO date string."""
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
+    return Markup('<time datetime="{}">{}</time>').format(value.isoformat(), long_date(value))
+
+
+def byline(author: str | None) -> str:
+    """The name to show for a stored author: ``Economy desk <economy@example.org>`` → ``Economy desk``."""
+    split = split_author(author)
+    return split.name if split else ""
+
+
+def json_ld(data: dict[str, Any]) -> Markup:
+    """JSON for a ``<script type="application/ld+json">`` block: ``<``, ``>`` and ``&`` escaped as \\u00XX.
+
+    The escapes keep a title holding ``</script>`` from ending the block; JSON readers decode them.
+    """
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    safe = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(safe)  # noqa: S704 -- JSON with every character that could end the block escaped
+
+
+def iso(value: datetime) -> str:
+    """An RFC 3339 timestamp as in the feeds' JSON (``2025-03-03T07:30:00Z`` for UTC)."""
+    return value.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
