@@ -43,7 +43,10 @@ def json_ld(data: dict[str, Any]) -> Markup:
     return Markup(safe)  # noqa: S704 -- JSON with every character that could end the block escaped
 
 
-def iso(value: datetime) -> str:
-    """An RFC 3339 timestamp as in the feeds' JSON (``2025-03-03T07:30:00Z`` for UTC)."""
-    return value.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+def iso(value: datetime, *, exact: bool = False) -> str:
+    """An RFC 3339 timestamp as in the feeds' JSON (``2025-03-03T07:30:00Z`` for UTC).
+
+    ``exact``: to the microsecond, as the feeds give an edit time; published times are whole seconds.
+    """
+    return (value if exact else value.replace(microsecond=0)).isoformat().replace("+00:00", "Z")
 

@@ -23,7 +23,7 @@ def open_graph(article: Article, url: str, country: CountryConfig | None) -> lis
     tags = [("og:type", "article"), ("og:site_name", SITE_NAME), ("og:title", article.title),
             ("og:url", url),
             ("article:published_time", iso(article.published_at)),
-            ("article:modified_time", iso(article.updated_at))]
+            ("article:modified_time", iso(article.updated_at, exact=True))]
     if article.summary:
         tags.append(("og:description", article.summary))
     if article.image_url:
@@ -50,7 +50,7 @@ def news_article(article: Article, url: str) -> dict[str, Any]:
         "@context": "https://schema.org", "@type": "NewsArticle",
         "mainEntityOfPage": {"@type": "WebPage", "@id": url}, "url": url,
         "headline": article.title, "inLanguage": article.language,
-        "datePublished": iso(article.published_at), "dateModified": iso(article.updated_at),
+        "datePublished": iso(article.published_at), "dateModified": iso(article.updated_at, exact=True),
         "publisher": {"@type": "Organization", "name": SITE, "url": external_url("web.show_home")},
     }
     if article.summary:

@@ -15,7 +15,7 @@ from lxml import html
 
 HOSTILE = "</script><script>window.__xss = 1</script>"
 ARTICLE = {
-    # Markup is stripped at write time; entities are decoded, so this stores HOSTILE as text.
+    # Markup is stripped at write time; a tag typed as entities is kept as typed (never decoded into markup).
     "title": "Dam deal " + HOSTILE.replace("<", "&lt;").replace(">", "&gt;") + " & more",
     "summary": "Both sides \"agree\" on <b>water</b>.", "countries": ["kyrgyzstan", "kazakhstan"],
     "tags": ["water", "energy"], "author": "Desk & Co <desk@example.org>",
@@ -52,7 +52,7 @@ def test_meta_states_the_feeds_facts(client, post_article):
     metas, data, doc = head_of(client, article["url"])
     assert data["@type"] == "NewsArticle" and data["@context"] == "https://schema.org"
     assert data["headline"] == item["title"] == metas["og:title"][0] == metas["twitter:title"][0]
-    assert HOSTILE in data["headline"]  # kept as text, whole
+    assert HOSTILE.replace("<", "&lt;").replace(">", "&gt;") in data["headline"]  # kept as typed, whole
     assert data["description"] == item["summary"] == metas["og:description"][0]
     assert item["summary"] == 'Both sides "agree" on water.'
     assert data["datePublished"] == item["date_published"] == metas["article:published_time"][0]
