@@ -173,7 +173,8 @@ def insert_articles(session: Session, lines: Sequence[PreparedLine]) -> set[str]
     """Insert new articles and their links with one statement per table; return their scopes."""
     if not lines:
         return set()
-    stmt = insert(Article).returning(Article.id, sort_by_parameter_order=True)
+    table = Article.__table__
+    stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
     ids = list(session.scalars(stmt, [line.values for line in lines]))
     tag_ids = tag_ids_for(session, {tag for line in lines for tag in line.tags})
     country_links = [{"article_id": article_id, "country_id": c.id}
