@@ -16,11 +16,14 @@ MAX_BODY = 1024 * 1024
 PLAIN_TEXT_FIELDS = ("title", "summary")
 
 # What XML 1.0 forbids, C1 controls, surrogates (lone ones arrive through JSON escapes)
-# and the noncharacters.
+# and the noncharacters. The astral noncharacters are matched as "a code point from U+1FFFE on" and then
+# checked by a lookbehind: listed inside the first class they made every match 10x slower (a 2 KB body
+# took 0.3 ms, the largest part of an import).
+_ASTRAL_NONCHARACTERS = "".join(f"{chr(plane * 0x10000 + 0xFFFE)}-{chr(plane * 0x10000 + 0xFFFF)}"
+                                for plane in range(1, 17))
 _ILLEGAL = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"
-    + "".join(f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(1, 17))
-    + "]"
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]"
+    f"|[\U0001fffe-\U0010ffff](?<=[{_ASTRAL_NONCHARACTERS}])"
 )
 _SPACE = re.compile(r"\s+")
 # An escaped "<" that would open a tag, element, end tag, comment or declaration, and the "&gt;" closing it.

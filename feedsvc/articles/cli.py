@@ -1,11 +1,16 @@
-"""``feedsvc articles import|export``: NDJSON in the API's schema."""
+"""``feedsvc articles import|export``: NDJSON in the API's schema.
+
+An import writes ``--batch-size`` lines per transaction (feedsvc/articles/upsert.py) and parses and cleans
+the lines of later batches in worker processes meanwhile (feedsvc/articles/lines.py).
+"""
 
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from collections.abc import Iterator
-from typing import IO, Any
+from typing import IO
 
 import click
 from flask import current_app
@@ -15,13 +20,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from feedsvc.articles import store
+from feedsvc.articles.lines import Prepared, describe, parse_line, prepared_batches, read_batches
 from feedsvc.articles.schemas import ArticleImportSchema, ArticleOutSchema
-from feedsvc.articles.upsert import upsert_article
+from feedsvc.articles.upsert import CONFLICT, country_index, upsert_article, write_batch
+from feedsvc.countries import tracked
 from feedsvc.db import new_session
 
 EXPORT_BATCH = 200
-# Output-only fields of an export: accepted on import and ignored (the id and url are ours).
-IGNORED_ON_IMPORT = ("id", "url", "updated_at", "status")
+# Lines per import transaction: larger batches gained little on SQLite (bench/import.py).
+BATCH_SIZE = 1000
+OUTCOMES = ("created", "updated", "unchanged")
 # Without FEEDSVC_PUBLIC_URL, exported page URLs point at the default `feedsvc run` address.
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
@@ -51,45 +59,10 @@ def export_command() -> None:
             click.echo(line)
 
 
-def parse_line(raw: bytes) -> dict[str, Any]:
-    """One NDJSON line validated by the API's input schema (plus ``uuid``)."""
-    try:
-        text = raw.decode("utf-8").removeprefix("\ufeff")  # a BOM some editors write
-    except UnicodeDecodeError:
-        raise ValidationError("not UTF-8") from None
-    try:
-        data = json.loads(text, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as exc:
-        raise ValidationError(f"not valid JSON ({exc})") from None
-    if not isinstance(data, dict):
-        raise ValidationError("expected a JSON object")
-    for key in IGNORED_ON_IMPORT:
-        data.pop(key, None)
-    return ArticleImportSchema().load(data)
-
-
-def _reject_constant(name: str) -> None:
-    raise ValueError(f"{name} is not JSON")
-
-
-def describe(error: ValidationError) -> str:
-    """A one-line reason from a validation error."""
-    messages = error.messages
-    if isinstance(messages, dict):
-        parts = []
-        for field, value in messages.items():
-            text = "; ".join(map(str, value)) if isinstance(value, list) else str(value)
-            parts.append(f"{field}: {text}")
-        reason = ", ".join(parts)
-    else:
-        reason = "; ".join(map(str, messages)) if isinstance(messages, list) else str(messages)
-    return reason.encode("utf-8", "replace").decode("utf-8")  # lone surrogates can't be printed
-
-
-def import_line(session: Session, raw: bytes) -> str:
+def import_line(session: Session, raw: bytes, schema: ArticleImportSchema | None = None) -> str:
     """Validate and write one line in its own transaction; return the outcome."""
     try:
-        outcome = upsert_article(session, parse_line(raw))
+        outcome = upsert_article(session, parse_line(raw, schema))
         session.commit()
     except (ValidationError, IntegrityError):
         session.rollback()
@@ -97,24 +70,58 @@ def import_line(session: Session, raw: bytes) -> str:
     return outcome
 
 
+def import_batch(session: Session, prepared: Prepared) -> list[tuple[int, str]]:
+    """Write a prepared batch in one transaction; each line's outcome or reason, in line order."""
+    outcomes = dict(prepared.errors)
+    try:
+        outcomes.update(write_batch(session, prepared.lines, prepared.now))
+        session.commit()
+    except (ValidationError, IntegrityError):
+        # A conflict the bulk look-ups could not foresee (a concurrent writer): redo the batch line by
+        # line, so that every good line still lands and the bad one is named.
+        session.rollback()
+        raws = dict(prepared.batch)
+        outcomes.update(import_one_by_one(session, [(ln.number, raws[ln.number]) for ln in prepared.lines]))
+    session.expunge_all()  # matched articles are not needed again: memory stays flat over a long file
+    return sorted(outcomes.items())
+
+
+def import_one_by_one(session: Session, lines: list[tuple[int, bytes]]) -> dict[int, str]:
+    """Import lines one transaction each; the outcome (or reason) per line number."""
+    schema = ArticleImportSchema()
+    outcomes = {}
+    for number, raw in lines:
+        try:
+            outcomes[number] = import_line(session, raw, schema)
+        except ValidationError as exc:
+            outcomes[number] = describe(exc)
+        except IntegrityError:
+            outcomes[number] = CONFLICT
+    return outcomes
+
+
 @articles_group.command("import")
+@click.option("--batch-size", type=click.IntRange(1, 10_000), default=BATCH_SIZE, show_default=True,
+              help="Lines per transaction; an interrupted import resumes after its last whole batch.")
+@click.option("--jobs", type=click.IntRange(1, 64), default=None,
+              help="Processes that parse and clean lines  [default: the CPUs available]")
 @click.argument("source", type=click.File("rb"))
 @with_appcontext
-def import_command(source: IO[bytes]) -> None:
-    """Import NDJSON articles from SOURCE (a file, or - for stdin), idempotent by external_id."""
+def import_command(source: IO[bytes], batch_size: int, jobs: int | None) -> None:
+    """Import NDJSON articles from SOURCE (a file, or - for stdin), idempotent by external_id or uuid."""
     counts: Counter[str] = Counter()
+    jobs = jobs or len(os.sched_getaffinity(0))
     with new_session() as session:
-        for number, raw in enumerate(source, start=1):
-            if not raw.strip():
-                continue
-            try:
-                counts[import_line(session, raw)] += 1
-            except ValidationError as exc:
-                counts["bad"] += 1
-                click.echo(f"line {number}: {describe(exc)}", err=True)
-            except IntegrityError:
-                counts["bad"] += 1
-                click.echo(f"line {number}: its uuid or external_id belongs to another article", err=True)
+        countries = country_index(session)
+        session.rollback()  # no transaction stays open while the first batch is parsed
+        batches = prepared_batches(read_batches(source, batch_size), tracked(), countries, jobs)
+        for prepared in batches:
+            for number, outcome in import_batch(session, prepared):
+                if outcome in OUTCOMES:
+                    counts[outcome] += 1
+                else:
+                    counts["bad"] += 1
+                    click.echo(f"line {number}: {outcome}", err=True)
     click.echo(
         f"{counts['created']} created, {counts['updated']} updated, "
         f"{counts['unchanged']} unchanged, {counts['bad']} bad"

@@ -233,6 +233,13 @@ def changed_fields(session: Session, article: Article, data: Mapping[str, Any]) 
     return changed
 
 
+def new_article_values(clean: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """Column values of a new article from cleaned fields (less countries and tags), with the defaults."""
+    defaults = {"summary": "", "content_html": "", "language": "en", "published_at": now}
+    values = {**defaults, **{k: v for k, v in clean.items() if v is not None}}
+    return {**values, "uuid": str(values.pop("uuid", None) or uuid_lib.uuid4()), "updated_at": now}
+
+
 def create_article(
     session: Session, data: Mapping[str, Any], *, base_url: str | None = None,
     now: datetime | None = None,
@@ -242,9 +249,7 @@ def create_article(
     clean = clean_article_fields(data, base_url or data.get("source_url"))
     countries = _resolve_countries(session, clean.pop("countries"))
     tags = _resolve_tags(session, clean.pop("tags", None) or [])
-    defaults = {"summary": "", "content_html": "", "language": "en", "published_at": now}
-    values = {**defaults, **{k: v for k, v in clean.items() if v is not None}}
-    article = Article(uuid=str(values.pop("uuid", None) or uuid_lib.uuid4()), updated_at=now, **values)
+    article = Article(**new_article_values(clean, now))
     article.countries, article.tags = countries, tags
     session.add(article)
     bump_markers(session, _scopes(countries), now)
@@ -258,6 +263,16 @@ def update_article(
 ) -> Article:
     """Apply a partial update; the uuid never changes. The caller commits."""
     now = now or datetime.now(UTC)
+    bump_markers(session, apply_update(session, article, data, base_url=base_url, now=now), now)
+    session.flush()
+    return article
+
+
+def apply_update(
+    session: Session, article: Article, data: Mapping[str, Any], *, base_url: str | None = None,
+    now: datetime,
+) -> set[str]:
+    """Apply a partial update without bumping markers; return the scopes to bump (a batch bumps once)."""
     clean = clean_article_fields(data, base_url or data.get("source_url") or article.source_url)
     clean.pop("uuid", None)
     scopes = _scopes(article.countries)
@@ -272,9 +287,7 @@ def update_article(
             raise ValidationError({key: ["may not be null"]})
         setattr(article, key, value)
     article.updated_at = now
-    bump_markers(session, scopes | _scopes(article.countries), now)
-    session.flush()
-    return article
+    return scopes | _scopes(article.countries)
 
 
 def delete_article(session: Session, article: Article, *, now: datetime | None = None) -> None:

@@ -1,17 +1,35 @@
-"""Idempotent writes for import and demo data: create, update only when something changed, or skip."""
+"""Idempotent writes for import and demo data: create, update only when something changed, or skip.
+
+An import writes many lines per transaction (:func:`write_batch`): the articles already stored are looked
+up in bulk by ``external_id`` and ``uuid``, new ones are inserted with one statement per table, and each
+change-marker scope is bumped once per batch. A batch lands whole or not at all, so an import killed
+half-way is resumed by running it again: what landed is matched and left alone.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import uuid as uuid_lib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from marshmallow import ValidationError
+from sqlalchemy import insert, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from feedsvc.articles import store
-from feedsvc.models import Article
+from feedsvc.articles.clean import clean_article_fields
+from feedsvc.changes import bump_markers
+from feedsvc.countries import ARTICLES_SCOPE, country_scope
+from feedsvc.models import Article, Tag, article_countries, article_tags
 
 Outcome = Literal["created", "updated", "unchanged"]
+CONFLICT = "its uuid or external_id belongs to another article"
+# Lines without external_id or uuid get a uuid derived from the line itself, so that running a file
+# again (after an interruption) matches what landed instead of adding copies.
+LINE_NAMESPACE = uuid_lib.UUID("6f0d5b1e-2b8a-4c43-9a7e-3c1f0e9b5d21")
+NULLABLE = ("source_url", "author", "image_url", "external_id")
 
 
 def find_existing(session: Session, data: Mapping[str, Any]) -> Article | None:
@@ -33,3 +51,149 @@ def upsert_article(session: Session, data: Mapping[str, Any]) -> Outcome:
         return "unchanged"
     store.update_article(session, existing, {k: v for k, v in data.items() if k != "uuid"})
     return "updated"
+
+
+@dataclass(frozen=True)
+class CountryRef:
+    """A stored country, as a batch needs it: its id and slug."""
+
+    id: int
+    slug: str
+
+
+@dataclass(frozen=True)
+class PreparedLine:
+    """One valid import line: its input, and the row and links it becomes if it is new."""
+
+    number: int
+    data: dict[str, Any]  # the validated input (what an update compares and applies)
+    values: dict[str, Any]  # the cleaned column values of a new article
+    countries: tuple[CountryRef, ...]
+    tags: tuple[str, ...]
+
+    @property
+    def keys(self) -> set[str]:
+        """What identifies the article: its external id and its uuid."""
+        ext = self.data.get("external_id")
+        return {f"uuid:{self.values['uuid']}"} | ({f"ext:{ext}"} if ext else set())
+
+
+def country_index(session: Session) -> dict[str, CountryRef]:
+    """Every stored country by slug and by ISO code."""
+    index = {}
+    for country in store.list_countries(session):
+        index[country.slug] = index[country.code] = CountryRef(country.id, country.slug)
+    return index
+
+
+def line_uuid(raw: bytes) -> str:
+    """The uuid of a line that names neither ``external_id`` nor ``uuid``: the same line, the same uuid."""
+    return str(uuid_lib.uuid5(LINE_NAMESPACE, raw.strip().hex()))
+
+
+def prepare_line(
+    number: int, raw: bytes, data: dict[str, Any], countries: Mapping[str, CountryRef], now: datetime
+) -> PreparedLine:
+    """Clean a validated line into the row it would insert; ValidationError for what cleaning refuses."""
+    if not data.get("external_id") and not data.get("uuid"):
+        data = {**data, "uuid": line_uuid(raw)}
+    clean = clean_article_fields(data, data.get("source_url"))
+    names = clean.pop("countries")
+    unknown = [name for name in names if name.lower() not in countries]
+    if unknown:
+        raise ValidationError({"countries": [f"unknown {', '.join(unknown)}"]})
+    chosen = {countries[name.lower()].id: countries[name.lower()] for name in names}
+    tags = tuple(sorted({tag.lower() for tag in clean.pop("tags", None) or []}))
+    values = {**dict.fromkeys(NULLABLE), **store.new_article_values(clean, now)}
+    return PreparedLine(number, data, values, tuple(chosen.values()), tags)
+
+
+def write_batch(session: Session, lines: Sequence[PreparedLine], now: datetime) -> dict[int, str]:
+    """Write prepared lines in the session's transaction; the outcome (or reason) per line number.
+
+    Every scope touched is bumped once. The caller commits, or rolls back on an error.
+    """
+    outcomes: dict[int, str] = {}
+    scopes: set[str] = set()
+    for group in split_on_repeats(lines):
+        outcomes.update(_write_group(session, group, now, scopes))
+    if scopes:
+        bump_markers(session, scopes, now)
+    session.flush()
+    return outcomes
+
+
+def split_on_repeats(lines: Sequence[PreparedLine]) -> Iterator[list[PreparedLine]]:
+    """Runs of lines in which no external id or uuid repeats: a repeat must see the earlier line stored."""
+    group: list[PreparedLine] = []
+    seen: set[str] = set()
+    for line in lines:
+        if line.keys & seen:
+            yield group
+            group, seen = [], set()
+        group.append(line)
+        seen |= line.keys
+    if group:
+        yield group
+
+
+def _existing(session: Session, column: InstrumentedAttribute[Any], keys: set[str]) -> dict[str, Article]:
+    if not keys:
+        return {}
+    return {getattr(a, column.key): a for a in session.scalars(select(Article).where(column.in_(keys)))}
+
+
+def _write_group(
+    session: Session, group: list[PreparedLine], now: datetime, scopes: set[str]
+) -> dict[int, str]:
+    by_ext = _existing(session, Article.external_id, {ln.data["external_id"] for ln in group
+                                                       if ln.data.get("external_id")})
+    by_uuid = _existing(session, Article.uuid, {ln.values["uuid"] for ln in group})
+    outcomes: dict[int, str] = {}
+    new: list[PreparedLine] = []
+    for line in group:
+        ext = line.data.get("external_id")
+        target = by_ext.get(ext) if ext else by_uuid.get(line.values["uuid"])
+        if target is None:
+            conflict = line.values["uuid"] in by_uuid
+            outcomes[line.number] = CONFLICT if conflict else "created"
+            if not conflict:
+                new.append(line)
+        elif not store.changed_fields(session, target, line.data):
+            outcomes[line.number] = "unchanged"
+        else:
+            update = {k: v for k, v in line.data.items() if k != "uuid"}
+            scopes |= store.apply_update(session, target, update, now=now)
+            outcomes[line.number] = "updated"
+    scopes |= insert_articles(session, new)
+    return outcomes
+
+
+def insert_articles(session: Session, lines: Sequence[PreparedLine]) -> set[str]:
+    """Insert new articles and their links with one statement per table; return their scopes."""
+    if not lines:
+        return set()
+    table = Article.__table__
+    stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    ids = list(session.scalars(stmt, [line.values for line in lines]))
+    tag_ids = tag_ids_for(session, {tag for line in lines for tag in line.tags})
+    country_links = [{"article_id": article_id, "country_id": c.id}
+                     for article_id, line in zip(ids, lines, strict=True) for c in line.countries]
+    session.execute(insert(article_countries), country_links)
+    tag_links = [{"article_id": article_id, "tag_id": tag_ids[tag]}
+                 for article_id, line in zip(ids, lines, strict=True) for tag in line.tags]
+    if tag_links:
+        session.execute(insert(article_tags), tag_links)
+    return {ARTICLES_SCOPE} | {country_scope(c.slug) for line in lines for c in line.countries}
+
+
+def tag_ids_for(session: Session, slugs: set[str]) -> dict[str, int]:
+    """The id of every tag in ``slugs``, creating the missing ones in one statement."""
+    if not slugs:
+        return {}
+    found = dict(session.execute(select(Tag.slug, Tag.id).where(Tag.slug.in_(slugs))).all())
+    missing = sorted(slugs - found.keys())
+    if missing:
+        created = session.execute(insert(Tag).returning(Tag.slug, Tag.id), [{"slug": s} for s in missing])
+        found.update(created.all())
+    return found
