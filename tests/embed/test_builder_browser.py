@@ -54,4 +54,9 @@ def test_pasted_snippets_work_on_another_origin(page, host, service, articles, d
     expect(widgets.nth(1).locator("li")).to_have_count(5)
     expect(page.frame_locator("iframe").first.locator("li")).to_have_count(3)
     expect(page.frame_locator("iframe").last.locator("li")).to_have_count(5)
-    assert page.console_errors == []  # type: ignore[attr-defined]
+    # This host's CSP forbids inline styles: the browser ignores (and reports) the snippets'
+    # style="border:0", and frameborder="0" keeps the border off; nothing else may fail.
+    errors = [e for e in page.console_errors if not e.startswith("Applying inline style violates")]  # type: ignore[attr-defined]
+    assert errors == []
+    assert page.locator("iframe").evaluate_all("fs => fs.map(f => getComputedStyle(f).borderTopWidth)") == [
+        "0px", "0px"]
