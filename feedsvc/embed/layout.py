@@ -8,6 +8,7 @@ FRAME_PADDING = 24  # body padding, top + bottom
 HEADLINE_ROW = 71  # 1 border + 2 x 7 padding + 2 x 20 title lines + 16 date line
 TICKER_ROW = 26  # one pair per line: 20 line + 6 gap
 FRAME_WIDTH = 600  # the width an oEmbed answer proposes when the consumer sets none
+WIDGET_MARGIN = 12  # below a script widget
 MAX_FRAME = 1000  # WordPress clamps an embed's height to 200-1000 px
 
 
@@ -19,6 +20,16 @@ def headlines_height(limit: int) -> int:
 def ticker_height(pairs: int) -> int:
     """The height of /embed/rates with ``pairs`` pairs (one per line)."""
     return FRAME_PADDING + TICKER_ROW * pairs - 6
+
+
+def headlines_widget_height(limit: int) -> int:
+    """The height headlines.js takes with ``limit`` headlines and default options (dates, no summaries)."""
+    return 54 + HEADLINE_ROW * limit + WIDGET_MARGIN  # border 2, padding 24, heading 28
+
+
+def ticker_widget_height(pairs: int) -> int:
+    """The height rates.js takes with ``pairs`` pairs (one per line)."""
+    return 14 + TICKER_ROW * pairs - 6 + WIDGET_MARGIN  # border 2, padding 12
 
 
 def fitting_limit(limit: int, max_height: int | None) -> int:

@@ -19,8 +19,8 @@ def test_builder_preview_and_snippets(page, service, articles):
     page.locator("input[name=limit]").fill("2")
     page.locator("select[name=theme]").select_option("dark")
     expect(page.locator("#snippet-script")).to_have_value(
-        f'<script src="{service}/embed/v1/headlines.js" data-country="kazakhstan" data-limit="2" '
-        'data-theme="dark" async></script>')
+        f'<div style="display:flow-root;min-height:208px"><script src="{service}/embed/v1/headlines.js" '
+        'data-country="kazakhstan" data-limit="2" data-theme="dark" async></script></div>')
     expect(page.locator("#preview-script li")).to_have_count(2)
     expect(page.frame_locator("#preview-frame").locator("li")).to_have_count(2)
     assert "limit=2" in page.url

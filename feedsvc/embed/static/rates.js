@@ -6,9 +6,9 @@
 (function () {
   "use strict";
   var NAME = "rates.js";
-  var COLUMN = 250, GAP = 6, DEFAULT_PAIRS = 5;  // DEFAULT_PAIRS: the tracked currencies, by default
-  // One line per pair in a grid whose columns depend only on the width: the widget reserves its
-  // height before the rates arrive, so the host page does not jump.
+  var GAP = 6, DEFAULT_PAIRS = 5;  // DEFAULT_PAIRS: the tracked currencies, by default
+  // One line per pair at any width: the widget's height is known before the rates arrive, so the
+  // host page does not jump (the builder's snippet reserves the same height).
   var CSS = [
     ":host{all:initial;display:block;contain:content;margin:0 0 12px}",
     ".w{--fg:#1b1f24;--muted:#59636e;--bg:#fff;--line:#d0d7de;--up:#1a7f37;--down:#cf222e;--warn:#9a6700;",
@@ -17,8 +17,7 @@
     ".dark{--fg:#e6edf3;--muted:#9198a1;--bg:#0d1117;--line:#30363d;--up:#3fb950;--down:#f85149;--warn:#d29922}",
     "@media (prefers-color-scheme:dark){.auto{--fg:#e6edf3;--muted:#9198a1;--bg:#0d1117;",
     "--line:#30363d;--up:#3fb950;--down:#f85149;--warn:#d29922}}",
-    "ul{list-style:none;margin:0;padding:0;display:grid;gap:" + GAP + "px 16px;",
-    "grid-template-columns:repeat(auto-fill,minmax(" + COLUMN + "px,1fr))}",
+    "ul{list-style:none;margin:0;padding:0;display:grid;row-gap:" + GAP + "px}",
     "li{height:20px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}",
     ".pair{font-weight:600}.rate{font-variant-numeric:tabular-nums}",
     ".up{color:var(--up)}.down{color:var(--down)}.flat,.note,.stale{color:var(--muted)}",
@@ -44,18 +43,15 @@
     }
   }
 
-  function reserve(width, pairs) {
-    // The grid's own rule: as many columns of COLUMN px as fit; border 2 + padding 12 + the rows.
-    var columns = Math.max(1, Math.floor((width - 26 + 16) / (COLUMN + 16)));
-    var rows = Math.ceil(pairs / columns);
-    return ".w{min-height:" + (14 + rows * 20 + (rows - 1) * GAP) + "px}";
+  function reserve(pairs) {
+    return ".w{min-height:" + (14 + pairs * 20 + (pairs - 1) * GAP) + "px}";  // border 2 + padding 12
   }
 
   function mount(script, pairs) {
     var host = el("div", undefined, "feedsvc-embed");
     script.parentNode.insertBefore(host, script);
     var root = host.attachShadow({ mode: "open" });
-    styleRoot(root, reserve(host.getBoundingClientRect().width, pairs));
+    styleRoot(root, reserve(pairs));
     var theme = script.dataset.theme;
     var box = el("section", undefined, "w " + (theme === "dark" || theme === "light" ? theme : "auto"));
     box.setAttribute("aria-label", "Exchange rates");
