@@ -12,6 +12,7 @@ from feedsvc.changes import read_marker
 from feedsvc.countries import ALL, canonical_redirect, find_scope, tracked, tracked_currencies
 from feedsvc.db import get_session
 from feedsvc.embed import oembed
+from feedsvc.embed.layout import headlines_height, ticker_height
 from feedsvc.embed.params import (
     MAX_LIMIT,
     THEMES,
@@ -113,8 +114,10 @@ def show_frame_error(exc: HTTPException) -> Response:
 def show_builder() -> str:
     """The builder: pick a country and options, preview, copy a snippet."""
     query = parse_builder_query(request.args)
+    heights = {"headlines": headlines_height(query.options.limit),
+               "ticker": ticker_height(len(tracked_currencies()))}
     return render_template("embed/builder.html", countries=tracked(), all_slug=ALL, query=query,
-                           snippets=make_snippets(query))
+                           snippets=make_snippets(query), heights=heights)
 
 
 @bp.get("/embed/rates")
