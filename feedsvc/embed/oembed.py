@@ -134,7 +134,7 @@ def oembed_answer(target: Target, query: OembedQuery) -> dict[str, Any]:
     width, height, limit = _size(target, query)
     src = _frame_src(target, limit)
     html = (f'<iframe src="{escape(src)}" title="{escape(target.title)}" width="{width}" height="{height}" '
-            f'style="border:0" loading="lazy"></iframe>'
+            f'style="border:0" frameborder="0" loading="lazy"></iframe>'
             f'<script src="{escape(external_url("embed.get_frame_script"))}" async></script>')
     return {"version": "1.0", "type": "rich", "title": target.title, "provider_name": f"{ALL_NAME} news",
             "provider_url": external_url("web.show_home"), "cache_age": CACHE_AGE, "html": html,

@@ -23,12 +23,19 @@
     else window.parent.postMessage({ type: "feedsvc:height", height: value, href: window.location.href }, "*");
   }
 
-  window.addEventListener("message", function (event) {
-    var data = event.data || {};
-    if (event.source !== window.parent) return;
-    if ((data.message === "ready" && data.secret === secret) || data.type === "feedsvc:ready") send(true);
-  });
-  if (window.ResizeObserver) new ResizeObserver(function () { send(false); }).observe(document.body);
-  else window.addEventListener("resize", function () { send(false); });
-  send(true);
+  function start() {
+    window.addEventListener("message", function (event) {
+      var data = event.data || {};
+      if (event.source !== window.parent) return;
+      if ((data.message === "ready" && data.secret === secret) || data.type === "feedsvc:ready") send(true);
+    });
+    if (window.ResizeObserver) new ResizeObserver(function () { send(false); }).observe(document.body);
+    else window.addEventListener("resize", function () { send(false); });
+    send(true);
+  }
+
+  // Only once the stylesheet has applied: a height measured before it would resize the frame twice,
+  // and each resize moves the host page below the frame.
+  if (document.readyState === "complete") start();
+  else window.addEventListener("load", start);
 })();
