@@ -103,7 +103,8 @@ def show_frame_error(exc: HTTPException) -> Response:
     """A mistake in an iframe's URL, shown inside the frame (which the site's error page may not be)."""
     if request.endpoint not in FRAME_ENDPOINTS or exc.code not in (400, 404):
         return handle_http_exception(exc)
-    page = render_template("embed/mistake.html", message=exc.description, theme="auto")
+    page = render_template("embed/mistake.html", status=exc.code, name=exc.name, message=exc.description,
+                           theme="auto")
     response = Response(page, exc.code, mimetype="text/html")
     response.headers["Content-Security-Policy"] = FRAME_CSP
     response.headers["Cache-Control"] = "no-store"
