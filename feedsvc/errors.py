@@ -9,9 +9,9 @@ from flask import Flask, Response, current_app, jsonify, render_template, reques
 from marshmallow import Schema, ValidationError, fields
 from werkzeug.exceptions import HTTPException, InternalServerError, PreconditionFailed
 
-JSON_PREFIXES = ("/api", "/feeds", "/rates.", "/rates/", "/healthz", "/embed/v1")
+JSON_PREFIXES = ("/api", "/feeds", "/rates.", "/rates/", "/healthz", "/embed/v1", "/oembed")
 # Public read endpoints other sites fetch over CORS: their errors must be readable there too.
-CORS_PREFIXES = ("/feeds", "/rates.", "/rates/", "/embed/v1")
+CORS_PREFIXES = ("/feeds", "/rates.", "/rates/", "/embed/v1", "/oembed")
 
 
 class BadRequestParams(HTTPException):

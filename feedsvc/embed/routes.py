@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request
-from werkzeug.exceptions import NotFound
+from flask import Blueprint, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.exceptions import NotImplemented as FormatNotOffered
 from werkzeug.wrappers import Response as BaseResponse
 
 from feedsvc.articles.schedule import read_articles_marker
 from feedsvc.articles.store import list_articles
-from feedsvc.countries import ALL, canonical_redirect, find_scope, tracked
+from feedsvc.countries import ALL, canonical_redirect, find_scope, tracked, tracked_currencies
 from feedsvc.db import get_session
-from feedsvc.embed.params import parse_builder_query, parse_headlines_query, parse_ticker_query
+from feedsvc.embed import oembed
+from feedsvc.embed.layout import headlines_height, ticker_height
+from feedsvc.embed.params import (
+    MAX_LIMIT,
+    THEMES,
+    parse_builder_query,
+    parse_headlines_query,
+    parse_ticker_query,
+)
 from feedsvc.embed.snippets import make_snippets
+from feedsvc.errors import handle_http_exception
 from feedsvc.http import conditional_response, make_etag
 from feedsvc.rates import service
 from feedsvc.urls import article_page_url, base_url
@@ -19,11 +29,13 @@ from feedsvc.urls import article_page_url, base_url
 bp = Blueprint("embed", __name__, template_folder="templates", static_folder="static",
                static_url_path="/embed/static")
 
-# The iframe pages replace the site-wide CSP: any site may frame them, and they run no script.
+# The iframe pages replace the site-wide CSP: any site may frame them; their only script is our own
+# height reporter (static/height.js).
 FRAME_CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; "
-    "frame-ancestors *"
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors *"
 )
+FRAME_ENDPOINTS = ("embed.show_rates_frame", "embed.show_headlines_frame")
 
 
 def _script_response(name: str) -> Response:
@@ -48,12 +60,65 @@ def get_rates_script() -> Response:
     return _script_response("rates.js")
 
 
+@bp.get("/embed/v1/frame.js")
+def get_frame_script() -> Response:
+    """The host-side loader that sizes our iframes to their content (public, stable URL)."""
+    return _script_response("frame.js")
+
+
+@bp.get("/embed/v1/options.json")
+def get_widget_options() -> Response:
+    """What the widgets' ``data-*`` attributes accept, for their messages about a mistake."""
+    response = jsonify({"countries": [c.slug for c in tracked()] + [ALL],
+                        "currencies": list(tracked_currencies()), "limit": {"min": 1, "max": MAX_LIMIT},
+                        "themes": list(THEMES)})
+    response.headers["Cache-Control"] = "public, max-age=300"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@bp.get("/oembed")
+def get_oembed() -> Response:
+    """The oEmbed provider: ``?url=<our page or embed>&format=json&maxwidth=&maxheight=``."""
+    query = oembed.parse_oembed_query(request.args)
+    if query.format != "json":  # the spec's answer to a format a provider does not offer
+        raise FormatNotOffered(f"format {query.format[:16]!r} is not offered; use format=json")
+    target = oembed.resolve(query.url)
+    if target is None:
+        raise NotFound("not an embeddable page of this site: a country, article or rates page, or /embed/...")
+    response = jsonify(oembed.oembed_answer(target, query))
+    response.headers["Cache-Control"] = f"public, max-age={oembed.CACHE_AGE}"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@bp.app_context_processor
+def inject_oembed_discovery() -> dict[str, object]:
+    """``oembed_discovery()`` for base.html: the discovery link of an embeddable page."""
+    return {"oembed_discovery": oembed.discovery_link}
+
+
+@bp.errorhandler(HTTPException)
+def show_frame_error(exc: HTTPException) -> Response:
+    """A mistake in an iframe's URL, shown inside the frame (which the site's error page may not be)."""
+    if request.endpoint not in FRAME_ENDPOINTS or exc.code not in (400, 404):
+        return handle_http_exception(exc)
+    page = render_template("embed/mistake.html", status=exc.code, name=exc.name, message=exc.description,
+                           theme="auto")
+    response = Response(page, exc.code, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = FRAME_CSP
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.get("/embed")
 def show_builder() -> str:
     """The builder: pick a country and options, preview, copy a snippet."""
     query = parse_builder_query(request.args)
+    heights = {"headlines": headlines_height(query.options.limit),
+               "ticker": ticker_height(len(tracked_currencies()))}
     return render_template("embed/builder.html", countries=tracked(), all_slug=ALL, query=query,
-                           snippets=make_snippets(query))
+                           snippets=make_snippets(query), heights=heights)
 
 
 @bp.get("/embed/rates")
@@ -75,7 +140,8 @@ def show_headlines_frame(country: str) -> BaseResponse:
     """A country's headlines as a frameable page (``all`` for every country)."""
     scope = find_scope(country)
     if scope is None:
-        raise NotFound(f"no country {country[:64]!r}")
+        allowed = ", ".join([c.slug for c in tracked()] + [ALL])
+        raise NotFound(f"country: no country {country[:64]!r}; allowed: {allowed}")
     query = parse_headlines_query(request.args)
     if scope.slug != country:  # an ISO code or other spelling: send clients to the canonical URL
         return canonical_redirect("embed.show_headlines_frame", query.params(), country=scope.slug)

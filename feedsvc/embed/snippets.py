@@ -6,11 +6,15 @@ from dataclasses import dataclass
 
 from markupsafe import escape
 
+from feedsvc.countries import tracked_currencies
+from feedsvc.embed.layout import (
+    headlines_height,
+    headlines_widget_height,
+    ticker_height,
+    ticker_widget_height,
+)
 from feedsvc.embed.params import DEFAULT_LIMIT, BuilderQuery
 from feedsvc.urls import external_url
-
-# Iframes cannot size themselves to their content: a height that fits `limit` one-line headlines.
-ROW_HEIGHT, FRAME_CHROME, MAX_FRAME = 56, 120, 900
 
 
 @dataclass(frozen=True)
@@ -31,9 +35,17 @@ def _script(src: str, data: dict[str, str]) -> str:
     return f"<script{_attrs({'src': src, **data})} async></script>"
 
 
-def _iframe(src: str, title: str, height: int) -> str:
-    attrs = {"src": src, "title": title, "width": "100%", "height": str(height), "loading": "lazy"}
-    return f"<iframe{_attrs(attrs)}></iframe>"
+def _widget(src: str, data: dict[str, str], height: int) -> str:
+    # The script runs after the host page is painted: this box holds its place so nothing below moves.
+    return f'<div style="display:flow-root;min-height:{height}px">{_script(src, data)}</div>'
+
+
+def iframe_snippet(src: str, title: str, height: int) -> str:
+    """An iframe of exactly the height its page will have, plus the loader that keeps it fitting."""
+    # frameborder: the border stays off where a host's CSP ignores the inline style (and says so)
+    attrs = {"src": src, "title": title, "width": "100%", "height": str(height), "style": "border:0",
+             "frameborder": "0", "loading": "lazy"}
+    return f"<iframe{_attrs(attrs)}></iframe>\n" + _script(external_url("embed.get_frame_script"), {})
 
 
 def make_snippets(query: BuilderQuery) -> Snippets:
@@ -45,15 +57,14 @@ def make_snippets(query: BuilderQuery) -> Snippets:
         data["data-tag"] = options.tag
     if options.limit != DEFAULT_LIMIT:
         data["data-limit"] = str(options.limit)
-    args = {"limit": options.limit, "theme": options.theme}
-    if options.tag:
-        args["tag"] = options.tag
-    height = min(FRAME_CHROME + ROW_HEIGHT * options.limit, MAX_FRAME)
+    frame = external_url("embed.show_headlines_frame", country=query.country, limit=options.limit,
+                         theme=options.theme, tag=options.tag)
     return Snippets(
-        script=_script(external_url("embed.get_headlines_script"), {**data, **theme}),
-        iframe=_iframe(external_url("embed.show_headlines_frame", country=query.country, **args), "Headlines",
-                       height),
-        ticker=_script(external_url("embed.get_rates_script"), theme),
-        ticker_iframe=_iframe(external_url("embed.show_rates_frame", theme=options.theme), "Exchange rates",
-                              80),
+        script=_widget(external_url("embed.get_headlines_script"), {**data, **theme},
+                       headlines_widget_height(options.limit)),
+        iframe=iframe_snippet(frame, "Headlines", headlines_height(options.limit)),
+        ticker=_widget(external_url("embed.get_rates_script"), theme,
+                       ticker_widget_height(len(tracked_currencies()))),
+        ticker_iframe=iframe_snippet(external_url("embed.show_rates_frame", theme=options.theme),
+                                     "Exchange rates", ticker_height(len(tracked_currencies()))),
     )

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
+from feedsvc.rates.constants import MIN_DIGITS
 from feedsvc.rates.query import RateRow
 from feedsvc.rates.render import format_rate
+
+# A ticker is read at a glance: six significant digits (11792.2, 0.0000848016), never exponent notation;
+# ``rate`` and the API keep every digit the source published (issue 13).
+READING_DIGITS = MIN_DIGITS
 
 
 @dataclass(frozen=True)
@@ -25,6 +31,11 @@ class TickerItem:
     def as_of(self) -> str:
         """What a stale value says of its age: ``as of 2025-05-05``; '' when it is fresh."""
         return f"as of {self.date}" if self.stale else ""
+
+    @property
+    def shown(self) -> str:
+        """The rate as a ticker shows it: ``READING_DIGITS`` significant digits, plain notation."""
+        return format_rate(Decimal(self.rate), READING_DIGITS)
 
     @property
     def magnitude(self) -> str:

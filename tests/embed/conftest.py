@@ -56,13 +56,17 @@ class HostSite:
     def __init__(self) -> None:
         self.pages: dict[str, tuple[str, str]] = {}
 
-    def add(self, path: str, widgets: str, service: str) -> None:
-        """A page at ``path`` embedding ``widgets`` (``SVC`` stands for the service's origin)."""
+    def add(self, path: str, widgets: str, service: str, inline_styles: bool = False) -> None:
+        """A page at ``path`` embedding ``widgets`` (``SVC`` stands for the service's origin).
+
+        ``inline_styles``: the page allows ``style=""`` attributes, as most sites do (a strict CSP does not).
+        """
         body = ('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Host</title>'
                 '<link rel="stylesheet" href="/host.css"></head><body><h1>A host site</h1>'
                 f'<ul><li id="host-li">host text</li></ul>{widgets.replace("SVC", service)}</body></html>')
+        styles = "'self' 'unsafe-inline'" if inline_styles else "'self'"
         csp = (f"default-src 'none'; script-src {service}; connect-src {service}; frame-src {service}; "
-               "style-src 'self'; img-src 'self'")
+               f"style-src {styles}; img-src 'self'")
         self.pages[path] = (body, csp)
 
     def __call__(self, environ, start_response):
@@ -100,3 +104,22 @@ def page(browser: Browser) -> Iterator[Page]:
 def _keep_error(page: Page, message: ConsoleMessage) -> None:
     if message.type == "error":
         page.console_errors.append(message.text)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def recent_rates(app) -> None:
+    """The demo data's last two days of currency-api rates (enough for a ticker with changes), stored fast."""
+    from datetime import UTC, datetime
+
+    from feedsvc.db import get_session
+    from feedsvc.rates.demo import read_demo_payloads
+    from feedsvc.rates.ingest import batch, store_observations
+    from feedsvc.rates.sources.currency_api import CurrencyApi
+
+    source, now = CurrencyApi(""), datetime.now(UTC).replace(microsecond=0)
+    with app.app_context():
+        session = get_session()
+        with batch(session, now):
+            for day, payload in read_demo_payloads()[-2:]:
+                store_observations(session, source.name, day, source.parse(payload, day), now)
+        session.commit()

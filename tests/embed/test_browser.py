@@ -9,6 +9,7 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+import lxml.html
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -32,6 +33,12 @@ def articles(make_article) -> None:
 def feed_titles(client, country: str, limit: int, tag: str | None = None) -> list[str]:
     query = f"?limit={limit}" + (f"&tag={tag}" if tag else "")
     return [item["title"] for item in client.get(f"/feeds/{country}.json{query}").get_json()["items"]]
+
+
+def frame_rates(client, pairs: str) -> list[str]:
+    """The rates the server-rendered ticker iframe shows for ``pairs``."""
+    page = lxml.html.fromstring(client.get(f"/embed/rates?pairs={pairs}").data)
+    return [span.text_content() for span in page.xpath("//span[@class='rate']")]
 
 
 WIDGETS = """
@@ -94,9 +101,14 @@ def _check_ticker(page: Page, client) -> None:
     expect(page.locator("#t li")).to_have_count(3)
     latest = client.get("/rates/latest.json?pairs=KGS/USD,KZT/USD,USD/UZS").get_json()["rates"]
     assert page.locator("#t .pair").all_text_contents() == ["KGS/USD", "KZT/USD", "USD/UZS"]
-    assert page.locator("#t .rate").all_text_contents() == [rate["rate"] for rate in latest]
-    for item, rate in zip(page.locator("#t li").all(), latest, strict=True):
-        assert item.get_attribute("aria-label").startswith(f"{rate['pair']} {rate['rate']}, ")
+    shown = page.locator("#t .rate").all_text_contents()
+    # six significant digits for reading, as the server-rendered ticker shows them (Decimal, not floats)
+    assert shown == frame_rates(client, "KGS/USD,KZT/USD,USD/UZS")
+    for text, rate in zip(shown, latest, strict=True):
+        assert "e" not in text.lower() and len(text.replace(".", "").lstrip("0")) == 6
+        assert abs(float(text) - float(rate["rate"])) <= abs(float(rate["rate"])) * 1e-5
+    for item, rate, text in zip(page.locator("#t li").all(), latest, shown, strict=True):
+        assert item.get_attribute("aria-label").startswith(f"{rate['pair']} {text}, ")
         assert item.get_attribute("title") == f"Source: {rate['source']}, {rate['date']}"
         change = item.locator(".chg")
         if rate["change_pct"] and rate["change_pct"] > 0:
@@ -153,12 +165,33 @@ def test_service_down_entirely_leaves_the_page_working(page, host, articles):
     assert uncaught == []
 
 
-def test_unknown_country_shows_a_notice(page, host, service):
+MISTAKES = """
+<div id="m1"><script src="SVC/embed/v1/headlines.js" data-country="atlantis" async></script></div>
+<div id="m2"><script src="SVC/embed/v1/headlines.js" data-country="kazakhstan" data-limit="500" async>
+</script></div>
+<div id="m3"><script src="SVC/embed/v1/headlines.js" data-country="kazakhstan" data-tag="Bad Tag" async>
+</script></div>
+<div id="m4"><script src="SVC/embed/v1/rates.js" data-pairs="USD/EUR" async></script></div>
+"""
+
+
+def test_mistakes_are_explained(page, host, service, client):
     site, origin = host
-    site.add("/", '<script src="SVC/embed/v1/headlines.js" data-country="narnia" '
-                  'async></script>', service)
+    site.add("/", MISTAKES, service)
+    warnings = []
+    page.on("console", lambda m: warnings.append(m.text) if m.type == "warning" else None)
     page.goto(origin + "/")
-    expect(page.locator("[role=status]")).to_have_text("Headlines are unavailable right now.")
+    countries = ", ".join(client.get("/embed/v1/options.json").get_json()["countries"])
+    expect(page.locator("#m1 [role=alert]")).to_have_text(
+        f"data-country: no country \u201catlantis\u201d; allowed: {countries}")
+    assert "kazakhstan" in countries and "all" in countries
+    expect(page.locator("#m2 [role=alert]")).to_have_text("data-limit: must be a whole number from 1 to 100")
+    expect(page.locator("#m3 [role=alert]")).to_contain_text("data-tag: ")
+    pairs_error = client.get("/rates/latest.json?pairs=USD/EUR").get_json()["error"]["fields"]["pairs"]
+    expect(page.locator("#m4 [role=alert]")).to_have_text("data-pairs: " + "; ".join(pairs_error))
+    assert "EUR" in pairs_error[0] and "UZS" in pairs_error[0]  # names the mistake and what is allowed
+    assert len(warnings) == 4 and all(w.startswith("feedsvc ") for w in warnings)  # one per widget
+    assert page.locator("[role=status]").count() == 0  # not the outage notice
 
 
 def test_iso_code_country(page, host, service, articles):

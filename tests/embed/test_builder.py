@@ -18,13 +18,19 @@ def test_default_snippets(client):
     response = client.get("/embed")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
+    # each script sits in a box as tall as the widget will be (five headlines; five pairs, one per line)
     assert snippet(page, "script") == (
-        '<script src="http://localhost/embed/v1/headlines.js" data-country="kazakhstan" async></script>'
+        '<div style="display:flow-root;min-height:421px"><script src="http://localhost/embed/v1/headlines.js"'
+        ' data-country="kazakhstan" async></script></div>'
     )
     assert snippet(page, "iframe").startswith(
         '<iframe src="http://localhost/embed/kazakhstan?limit=5&amp;theme=auto" title="Headlines"'
     )
-    assert snippet(page, "ticker") == '<script src="http://localhost/embed/v1/rates.js" async></script>'
+    assert snippet(page, "ticker") == ('<div style="display:flow-root;min-height:150px"><script '
+                                       'src="http://localhost/embed/v1/rates.js" async></script></div>')
+    for key in ("iframe", "ticker_iframe"):
+        assert 'style="border:0"' in snippet(page, key)
+        assert snippet(page, key).endswith('<script src="http://localhost/embed/v1/frame.js" async></script>')
     assert snippet(page, "ticker_iframe").startswith(
         '<iframe src="http://localhost/embed/rates?theme=auto" title="Exchange rates"'
     )
@@ -35,12 +41,12 @@ def test_default_snippets(client):
 def test_form_get_rerenders_snippets(client):
     page = client.get("/embed?country=kyrgyzstan&tag=economy&limit=8&theme=dark").get_data(as_text=True)
     assert snippet(page, "script") == (
-        '<script src="http://localhost/embed/v1/headlines.js" data-country="kyrgyzstan" data-tag="economy"'
-        ' data-limit="8" data-theme="dark" async></script>'
+        '<div style="display:flow-root;min-height:634px"><script src="http://localhost/embed/v1/headlines.js"'
+        ' data-country="kyrgyzstan" data-tag="economy" data-limit="8" data-theme="dark" async></script></div>'
     )
     assert "/embed/kyrgyzstan?limit=8&amp;theme=dark&amp;tag=economy" in snippet(page, "iframe")
-    assert snippet(page, "ticker") == (
-        '<script src="http://localhost/embed/v1/rates.js" data-theme="dark" async></script>'
+    assert snippet(page, "ticker").endswith(
+        '<script src="http://localhost/embed/v1/rates.js" data-theme="dark" async></script></div>'
     )
     assert '<option value="kyrgyzstan" selected>' in page
     assert 'src="/embed/kyrgyzstan?limit=8&amp;theme=dark&amp;tag=economy"' in page  # preview iframe

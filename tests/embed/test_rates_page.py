@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 import pytest
 
@@ -10,7 +11,8 @@ import pytest
 def ticker_rows(page: str) -> list[dict[str, str]]:
     pattern = re.compile(
         r'<li aria-label="(?P<label>[^"]*)" title="(?P<title>[^"]*)"><span class="pair">(?P<pair>[^<]*)'
-        r'</span> =\s*<span class="rate">(?P<rate>[^<]*)</span> <span class="chg (?P<cls>\w+)">(?P<chg>[^<]*)'
+        r'</span> =\s*<span class="rate" title="(?P<exact>[^"]*)">(?P<rate>[^<]*)</span> '
+        r'<span class="chg (?P<cls>\w+)">(?P<chg>[^<]*)'
     )
     return [match.groupdict() for match in pattern.finditer(page)]
 
@@ -25,7 +27,11 @@ def test_shows_every_pair_like_latest_json(client, demo_rates):
     assert [row["pair"] for row in rows] == [rate["pair"] for rate in latest]
     assert len(rows) == 5
     for row, rate in zip(rows, latest, strict=True):
-        assert row["rate"] == rate["rate"]
+        assert row["exact"] == rate["rate"]
+        # shown for reading: six significant digits in plain notation, the nearest to the exact value
+        shown, exact = Decimal(row["rate"]), Decimal(rate["rate"])
+        assert "E" not in row["rate"].upper() and len(shown.as_tuple().digits) == 6
+        assert abs(shown - exact) <= Decimal(1).scaleb(shown.adjusted() - 5) / 2
         stale = " (nothing newer has come since)" if rate["stale"] else ""
         assert row["title"] == f"Source: {rate['source']}, {rate['date']}{stale}"
         change = rate["change_pct"]

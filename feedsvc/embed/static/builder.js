@@ -17,6 +17,11 @@
     script.dataset.theme = data.get("theme");
     if (data.get("tag")) script.dataset.tag = data.get("tag");
     box.replaceChildren(script);
+    var ticker = document.createElement("script");
+    ticker.src = form.dataset.ticker;
+    ticker.async = true;
+    ticker.dataset.theme = data.get("theme");
+    document.getElementById("preview-ticker").replaceChildren(ticker);
   }
 
   function refresh() {
@@ -34,8 +39,12 @@
         var fresh = page.getElementById("snippet-" + key);
         if (fresh) document.getElementById("snippet-" + key).value = fresh.value;
       });
-      var frame = page.getElementById("preview-frame");
-      if (frame) document.getElementById("preview-frame").src = frame.getAttribute("src");
+      ["preview-frame", "preview-ticker-frame"].forEach(function (id) {
+        var fresh = page.getElementById(id), frame = document.getElementById(id);
+        if (!fresh) return;
+        frame.height = fresh.getAttribute("height");
+        if (frame.getAttribute("src") !== fresh.getAttribute("src")) frame.src = fresh.getAttribute("src");
+      });
       history.replaceState(null, "", url);
       showScriptPreview();
     }).catch(function () { status.textContent = "Could not update the preview."; });

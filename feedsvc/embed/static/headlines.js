@@ -7,22 +7,31 @@
 (function () {
   "use strict";
   var NAME = "headlines.js";
+  // Fixed row heights (titles and summaries clamped to two lines): the widget reserves its height
+  // before the data arrives, so the host page does not jump.
   var CSS = [
-    ":host{all:initial;display:block;contain:content;margin:0 0 .75rem}",
-    ".w{--fg:#1b1f24;--muted:#59636e;--bg:#fff;--line:#d0d7de;--link:#0a58ca;",
-    "font:15px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;color:var(--fg);background:var(--bg);",
-    "border:1px solid var(--line);border-radius:8px;padding:.75rem 1rem;box-sizing:border-box}",
-    ".dark{--fg:#e6edf3;--muted:#9198a1;--bg:#0d1117;--line:#30363d;--link:#58a6ff}",
+    ":host{all:initial;display:block;contain:content;margin:0 0 12px}",
+    ".w{--fg:#1b1f24;--muted:#59636e;--bg:#fff;--line:#d0d7de;--link:#0a58ca;--warn:#9a6700;",
+    "font:15px/20px system-ui,-apple-system,'Segoe UI',sans-serif;color:var(--fg);background:var(--bg);",
+    "border:1px solid var(--line);border-radius:8px;padding:12px 16px;box-sizing:border-box}",
+    ".dark{--fg:#e6edf3;--muted:#9198a1;--bg:#0d1117;--line:#30363d;--link:#58a6ff;--warn:#d29922}",
     "@media (prefers-color-scheme:dark){.auto{--fg:#e6edf3;--muted:#9198a1;--bg:#0d1117;",
-    "--line:#30363d;--link:#58a6ff}}",
+    "--line:#30363d;--link:#58a6ff;--warn:#d29922}}",
     "ol{list-style:none;margin:0;padding:0}",
-    "li{padding:.45rem 0;border-top:1px solid var(--line)}li:first-child{border-top:0}",
+    "li{box-sizing:border-box;padding:7px 0;border-top:1px solid var(--line);overflow:hidden}",
+    "li:first-child{border-top-color:transparent}",
     "a{color:var(--link);text-decoration:none;font-weight:600}a:hover,a:focus{text-decoration:underline}",
-    "time,.note{display:block;color:var(--muted);font-size:.8em}",
-    "p{margin:.2rem 0 0;color:var(--fg)}",
-    "h2{margin:0 0 .35rem;font-size:.8em;text-transform:uppercase;letter-spacing:.04em}",
+    "li>a,li>span{display:-webkit-box;-webkit-box-orient:vertical;-webkit-line-clamp:2;height:40px;",
+    "overflow:hidden;overflow-wrap:anywhere}",
+    "time,.note{display:block;color:var(--muted);font-size:12px;line-height:16px;height:16px}",
+    ".note{height:auto;margin:0}.mistake{margin:0;color:var(--warn);font-size:14px;line-height:20px}",
+    ".sum{display:-webkit-box;-webkit-box-orient:vertical;-webkit-line-clamp:2;margin:4px 0 0;",
+    "font-size:13px;line-height:18px;height:36px;overflow:hidden;color:var(--fg)}",
+    "h2{margin:0 0 8px;height:20px;font-size:12px;line-height:20px;text-transform:uppercase;",
+    "letter-spacing:.04em;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}",
     "h2 a{color:var(--muted);font-weight:600}"
   ].join("");
+  var MAX = 100;
 
   function flag(value, fallback) {
     if (value === undefined || value === null || value === "") return fallback;
@@ -39,24 +48,26 @@
     try { return /^https?:$/.test(new URL(url).protocol); } catch (e) { return false; }
   }
 
-  function styleRoot(root) {
+  function styleRoot(root, extra) {
     // A constructed stylesheet is not blocked by a host CSP that forbids inline styles;
     // a <style> element is the fallback for browsers without constructable stylesheets.
     try {
       var sheet = new CSSStyleSheet();
-      sheet.replaceSync(CSS);
+      sheet.replaceSync(CSS + extra);
       root.adoptedStyleSheets = [sheet];
     } catch (e) {
-      root.appendChild(el("style", CSS));
+      root.appendChild(el("style", CSS + extra));
     }
   }
 
-  function mount(script, label) {
+  function mount(script, label, options) {
     var host = el("div");
     host.className = "feedsvc-embed";
     script.parentNode.insertBefore(host, script);
     var root = host.attachShadow({ mode: "open" });
-    styleRoot(root);
+    // border 2 + padding 24 + heading 28, then one fixed-height row per headline asked for
+    var row = 55 + (options.showDate ? 16 : 0) + (options.showSummary ? 40 : 0);
+    styleRoot(root, "li{height:" + row + "px}.w{min-height:" + (54 + row * options.limit) + "px}");
     var box = el("section");
     var theme = script.dataset.theme;
     box.className = "w " + (theme === "dark" || theme === "light" ? theme : "auto");
@@ -92,44 +103,79 @@
       time.dateTime = entry.date_published;
       li.appendChild(time);
     }
-    if (showSummary && entry.summary) li.appendChild(el("p", String(entry.summary)));
+    if (showSummary && entry.summary) li.appendChild(el("p", String(entry.summary))).className = "sum";
     return li;
   }
 
-  function feedUrl(script) {
+  function readOptions(d) {
+    var limit = d.limit === undefined || d.limit === "" ? 5 : Number(d.limit);
+    return { limit: limit, showDate: flag(d.showDate, true), showSummary: flag(d.showSummary, false),
+      badLimit: !(limit >= 1 && limit <= MAX && Math.floor(limit) === limit) };
+  }
+
+  function feedUrl(script, options) {
     var d = script.dataset;
     var country = encodeURIComponent((d.country || "all").trim().toLowerCase());
     // The feed lives beside this script: <base>/embed/v1/headlines.js -> <base>/feeds/...
     var url = new URL("../../feeds/" + country + ".json", script.src);
-    var limit = parseInt(d.limit, 10);
-    url.searchParams.set("limit", String(limit >= 1 && limit <= 100 ? limit : 5));
+    url.searchParams.set("limit", String(options.limit));
     if (d.tag) url.searchParams.set("tag", d.tag.trim().toLowerCase());
     return url.href;
   }
 
+  function mistake(box, text) {
+    // A site owner's typo, not an outage: say which attribute and what it accepts, once in the console too.
+    var note = el("p", text);
+    note.className = "mistake";
+    note.setAttribute("role", "alert");
+    box.replaceChildren(note);
+    console.warn("feedsvc " + NAME + ": " + text);
+  }
+
+  function explain(box, script, response) {
+    // 404: the country is unknown (/embed/v1/options.json lists them); 400: a field names itself.
+    if (response.status === 404) {
+      return fetch(new URL("options.json", script.src).href, { credentials: "omit", mode: "cors" })
+        .then(function (r) { return r.json(); })
+        .then(function (options) {
+          mistake(box, "data-country: no country \u201c" + (script.dataset.country || "") + "\u201d; allowed: " +
+            options.countries.join(", "));
+        });
+    }
+    return response.json().then(function (body) {
+      var fields = (body.error && body.error.fields) || {};
+      var name = Object.keys(fields)[0];
+      mistake(box, name ? "data-" + name + ": " + fields[name].join("; ") : String(body.error.message));
+    });
+  }
+
   function render(script) {
     var d = script.dataset;
-    var box = mount(script, "Headlines");
+    var options = readOptions(d);
+    var box = mount(script, "Headlines", options);
+    if (options.badLimit) return mistake(box, "data-limit: must be a whole number from 1 to " + MAX);
     notice(box, "Loading headlines\u2026");
-    fetch(feedUrl(script), { credentials: "omit", mode: "cors", referrerPolicy: "strict-origin" })
+    fetch(feedUrl(script, options), { credentials: "omit", mode: "cors", referrerPolicy: "strict-origin" })
       .then(function (response) {
+        if (response.status >= 400 && response.status < 500 && response.status !== 429) {
+          return explain(box, script, response);
+        }
         if (!response.ok) throw new Error("HTTP " + response.status);
-        return response.json();
-      })
-      .then(function (feed) {
-        var items = Array.isArray(feed.items) ? feed.items : [];
-        var title = String(feed.title || "Headlines");
-        box.setAttribute("aria-label", title);
-        if (!items.length) return notice(box, "No headlines yet.");
-        var heading = el("h2");
-        heading.appendChild(link(feed.home_page_url, title));
-        var list = el("ol");
-        var showDate = flag(d.showDate, true);
-        var showSummary = flag(d.showSummary, false);
-        items.forEach(function (entry) { list.appendChild(item(entry, showDate, showSummary)); });
-        box.replaceChildren(heading, list);
+        return response.json().then(function (feed) { show(box, feed, options); });
       })
       .catch(function () { notice(box, "Headlines are unavailable right now."); });
+  }
+
+  function show(box, feed, options) {
+    var items = Array.isArray(feed.items) ? feed.items : [];
+    var title = String(feed.title || "Headlines");
+    box.setAttribute("aria-label", title);
+    if (!items.length) return notice(box, "No headlines yet.");
+    var heading = el("h2");
+    heading.appendChild(link(feed.home_page_url, title));
+    var list = el("ol");
+    items.forEach(function (entry) { list.appendChild(item(entry, options.showDate, options.showSummary)); });
+    box.replaceChildren(heading, list);
   }
 
   function start(script) {

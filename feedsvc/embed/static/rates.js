@@ -6,18 +6,22 @@
 (function () {
   "use strict";
   var NAME = "rates.js";
+  var GAP = 6, DEFAULT_PAIRS = 5;  // DEFAULT_PAIRS: the tracked currencies, by default
+  // One line per pair at any width: the widget's height is known before the rates arrive, so the
+  // host page does not jump (the builder's snippet reserves the same height).
   var CSS = [
-    ":host{all:initial;display:block;contain:content;margin:0 0 .75rem}",
-    ".w{--fg:#1b1f24;--muted:#59636e;--bg:#fff;--line:#d0d7de;--up:#1a7f37;--down:#cf222e;",
-    "font:14px/1.4 system-ui,-apple-system,'Segoe UI',sans-serif;color:var(--fg);background:var(--bg);",
-    "border:1px solid var(--line);border-radius:8px;padding:.4rem .75rem;box-sizing:border-box}",
-    ".dark{--fg:#e6edf3;--muted:#9198a1;--bg:#0d1117;--line:#30363d;--up:#3fb950;--down:#f85149}",
+    ":host{all:initial;display:block;contain:content;margin:0 0 12px}",
+    ".w{--fg:#1b1f24;--muted:#59636e;--bg:#fff;--line:#d0d7de;--up:#1a7f37;--down:#cf222e;--warn:#9a6700;",
+    "font:14px/20px system-ui,-apple-system,'Segoe UI',sans-serif;color:var(--fg);background:var(--bg);",
+    "border:1px solid var(--line);border-radius:8px;padding:6px 12px;box-sizing:border-box}",
+    ".dark{--fg:#e6edf3;--muted:#9198a1;--bg:#0d1117;--line:#30363d;--up:#3fb950;--down:#f85149;--warn:#d29922}",
     "@media (prefers-color-scheme:dark){.auto{--fg:#e6edf3;--muted:#9198a1;--bg:#0d1117;",
-    "--line:#30363d;--up:#3fb950;--down:#f85149}}",
-    "ul{list-style:none;margin:0;padding:0;display:flex;flex-wrap:wrap;gap:.35rem 1.25rem}",
-    "li{white-space:nowrap}.pair{font-weight:600}.rate{font-variant-numeric:tabular-nums}",
+    "--line:#30363d;--up:#3fb950;--down:#f85149;--warn:#d29922}}",
+    "ul{list-style:none;margin:0;padding:0;display:grid;row-gap:" + GAP + "px}",
+    "li{height:20px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}",
+    ".pair{font-weight:600}.rate{font-variant-numeric:tabular-nums}",
     ".up{color:var(--up)}.down{color:var(--down)}.flat,.note,.stale{color:var(--muted)}",
-    ".note{margin:0;font-size:.85em}"
+    ".note{margin:0;font-size:12px}.mistake{margin:0;color:var(--warn)}"
   ].join("");
 
   function el(tag, text, cls) {
@@ -27,23 +31,27 @@
     return node;
   }
 
-  function styleRoot(root) {
+  function styleRoot(root, extra) {
     // A constructed stylesheet is not blocked by a host CSP that forbids inline styles;
     // a <style> element is the fallback for browsers without constructable stylesheets.
     try {
       var sheet = new CSSStyleSheet();
-      sheet.replaceSync(CSS);
+      sheet.replaceSync(CSS + extra);
       root.adoptedStyleSheets = [sheet];
     } catch (e) {
-      root.appendChild(el("style", CSS));
+      root.appendChild(el("style", CSS + extra));
     }
   }
 
-  function mount(script) {
+  function reserve(pairs) {
+    return ".w{min-height:" + (14 + pairs * 20 + (pairs - 1) * GAP) + "px}";  // border 2 + padding 12
+  }
+
+  function mount(script, pairs) {
     var host = el("div", undefined, "feedsvc-embed");
     script.parentNode.insertBefore(host, script);
     var root = host.attachShadow({ mode: "open" });
-    styleRoot(root);
+    styleRoot(root, reserve(pairs));
     var theme = script.dataset.theme;
     var box = el("section", undefined, "w " + (theme === "dark" || theme === "light" ? theme : "auto"));
     box.setAttribute("aria-label", "Exchange rates");
@@ -67,11 +75,20 @@
     return { text: shown, cls: "flat", words: "unchanged" };
   }
 
+  function readable(value) {
+    // Six significant digits for reading (11792.2, 0.0000848016), never exponent notation;
+    // the exact value stays in the API.
+    var number = Number(value), shown = number.toPrecision(6);
+    if (!isFinite(number)) return value;
+    if (/e/.test(shown)) return Math.abs(number) >= 1 ? Math.round(number).toString() : value;
+    return shown;
+  }
+
   function item(rate) {
-    var pair = String(rate.pair), value = String(rate.rate), delta = change(rate.change_pct);
+    var pair = String(rate.pair), value = readable(String(rate.rate)), delta = change(rate.change_pct);
     var li = el("li");
     // A stale value (nothing newer for a few of its source's publishing days) says how old it is.
-    var asOf = rate.stale === true && rate.date ? "as of " + String(rate.date) : "";
+    var date = String(rate.date || ""), asOf = rate.stale === true && date ? "as of " + date : "";
     li.setAttribute("aria-label", pair + " " + value + ", " + delta.words + (asOf ? ", " + asOf : ""));
     li.title = "Source: " + String(rate.source || "unknown") + (rate.date ? ", " + String(rate.date) : "");
     li.appendChild(el("span", pair, "pair"));
@@ -81,30 +98,46 @@
     li.appendChild(el("span", delta.text, "chg " + delta.cls));
     if (asOf) {
       li.appendChild(document.createTextNode(" "));
-      li.appendChild(el("span", asOf, "stale"));
+      var stale = li.appendChild(el("span", "as of ", "stale"));
+      stale.appendChild(el("time", date)).dateTime = date;
     }
     return li;
   }
 
+  function mistake(box, text) {
+    // A site owner's typo, not an outage: say which attribute and what it accepts, once in the console too.
+    var note = el("p", text, "mistake");
+    note.setAttribute("role", "alert");
+    box.replaceChildren(note);
+    console.warn("feedsvc " + NAME + ": " + text);
+  }
+
   function render(script) {
-    var box = mount(script);
-    notice(box, "Loading rates\u2026");
     var url = new URL("../../rates/latest.json", script.src);  // beside this script's /embed/v1/
     var pairs = (script.dataset.pairs || "").replace(/\s+/g, "").toUpperCase();
     if (pairs) url.searchParams.set("pairs", pairs);
+    var box = mount(script, pairs ? pairs.split(",").length : DEFAULT_PAIRS);
+    notice(box, "Loading rates\u2026");
     fetch(url.href, { credentials: "omit", mode: "cors", referrerPolicy: "strict-origin" })
       .then(function (response) {
+        if (response.status === 400) {
+          return response.json().then(function (body) {
+            var fields = (body.error && body.error.fields) || {};
+            mistake(box, fields.pairs ? "data-pairs: " + fields.pairs.join("; ") : String(body.error.message));
+          });
+        }
         if (!response.ok) throw new Error("HTTP " + response.status);
-        return response.json();
-      })
-      .then(function (data) {
-        var rates = data && Array.isArray(data.rates) ? data.rates : [];
-        if (!rates.length) return notice(box, "No rates yet.");
-        var list = el("ul");
-        rates.forEach(function (rate) { list.appendChild(item(rate)); });
-        box.replaceChildren(list);
+        return response.json().then(function (data) { show(box, data); });
       })
       .catch(function () { notice(box, "Rates are unavailable right now."); });
+  }
+
+  function show(box, data) {
+    var rates = data && Array.isArray(data.rates) ? data.rates : [];
+    if (!rates.length) return notice(box, "No rates yet.");
+    var list = el("ul");
+    rates.forEach(function (rate) { list.appendChild(item(rate)); });
+    box.replaceChildren(list);
   }
 
   function start(script) {

@@ -1,0 +1,65 @@
+"""The oEmbed provider, read by a real consumer (pyoembed: discovery from the page, then its parser)."""
+
+from __future__ import annotations
+
+import lxml.html
+import pytest
+from pyoembed import oEmbed
+
+from feedsvc.embed.layout import headlines_height
+
+
+@pytest.fixture
+def story(make_article) -> dict:
+    """One Kazakhstan story (its page embeds as its country's headlines)."""
+    return make_article("Astana budget passes", countries=["kazakhstan", "kyrgyzstan"], day=1)
+
+
+def test_consumer_discovers_and_embeds_a_country_page(service, story):
+    data = oEmbed(service + "/kazakhstan", maxwidth=480)
+    assert data["type"] == "rich" and data["version"] == "1.0"
+    assert data["title"] == "Kazakhstan headlines" and data["provider_name"]
+    assert data["width"] == 480 and data["cache_age"] > 0
+    frame = lxml.html.fragment_fromstring(data["html"], create_parent="div").find("iframe")
+    assert frame.get("src") == service + "/embed/kazakhstan?limit=5"
+    assert frame.get("style") == "border:0" and frame.get("title") == data["title"]
+    assert int(frame.get("height")) == data["height"] == headlines_height(5)
+
+
+def test_consumer_embeds_rates_and_article_pages(service, story):
+    rates = oEmbed(service + "/rates")
+    assert rates["title"] == "Exchange rates" and f'src="{service}/embed/rates?pairs=' in rates["html"]
+    article = oEmbed(f"{service}/articles/{story['id']}/astana-budget-passes", maxheight=200)
+    assert f'src="{service}/embed/kazakhstan?limit=2"' in article["html"]  # as many rows as fit in 200 px
+    assert article["height"] <= 200
+
+
+@pytest.mark.parametrize(("url", "status"), [
+    ("http://localhost/atlantis", 404), ("http://elsewhere.example/kazakhstan", 404),
+    ("http://localhost/search?q=a", 404), ("http://localhost/embed/rates?pairs=USD/EUR", 404),
+    ("http://localhost/articles/999999", 404), ("javascript:alert(1)", 404),
+])
+def test_unknown_or_foreign_urls_are_404(client, url, status):
+    response = client.get("/oembed", query_string={"url": url})
+    assert response.status_code == status
+    assert "embeddable" in response.get_json()["error"]["message"]
+
+
+@pytest.mark.parametrize(("query", "status"), [
+    ({"url": "http://localhost/kazakhstan", "format": "xml"}, 501), ({}, 400),
+    ({"url": "http://localhost/kazakhstan", "maxwidth": "wide"}, 400),
+])
+def test_bad_requests(client, query, status):
+    response = client.get("/oembed", query_string=query)
+    assert response.status_code == status
+    assert response.get_json()["error"]["message"]
+
+
+def test_urls_are_built_on_the_public_url(app_factory):
+    client = app_factory(PUBLIC_URL="https://news.example.org").test_client()
+    page = lxml.html.fromstring(client.get("/kyrgyzstan", headers={"Host": "localhost"}).data)
+    link = page.xpath("//head/link[@type='application/json+oembed']/@href")
+    assert link == ["https://news.example.org/oembed?url=https%3A%2F%2Fnews.example.org%2Fkyrgyzstan&format=json"]
+    answer = client.get("/oembed?url=https://news.example.org/embed/all?limit%3D3%26theme%3Ddark").get_json()
+    assert 'src="https://news.example.org/embed/all?limit=3&amp;theme=dark"' in answer["html"]
+    assert client.get("/oembed?url=http://localhost/kyrgyzstan").status_code == 404  # not our public host
