@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config as AlembicConfig
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import Connection, func, inspect, select, text
 from sqlalchemy.orm import Session
 
 import config
@@ -13,12 +15,21 @@ from feedsvc.db import MIGRATIONS, make_engine, upgrade_database
 from feedsvc.models import Base, ChangeMarker, Country
 
 
-def _head() -> str:
-    from alembic.config import Config as AlembicConfig
-
+def _alembic_config() -> AlembicConfig:
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    return ScriptDirectory.from_config(cfg).get_current_head()
+    return cfg
+
+
+def _head() -> str:
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
+def _upgrade_to(connection: Connection, revision: str) -> None:
+    """Migrate the database of ``connection`` to ``revision``: an old schema, to fill before the rest."""
+    cfg = _alembic_config()
+    cfg.attributes["connection"] = connection
+    command.upgrade(cfg, revision)
 
 
 def test_migrations_match_the_models(database_urls, db_name) -> None:
@@ -66,16 +77,10 @@ def test_upgrade_again_on_the_test_database_is_safe(database_urls, db_name) -> N
 
 
 def test_0002_fills_rate_served_from_the_stored_observations(tmp_path) -> None:
-    from alembic import command
-    from alembic.config import Config as AlembicConfig
-
     engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
-    cfg = AlembicConfig()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
     try:
         with engine.begin() as connection:
-            cfg.attributes["connection"] = connection
-            command.upgrade(cfg, "0001")
+            _upgrade_to(connection, "0001")
             observations = [("nbk", "KZT", "471.20"), ("currency-api", "KZT", "470.1"),
                             ("nbkr", "KGS", "95.0000"), ("currency-api", "KGS", "87.45"),  # nbkr held back
                             ("currency-api", "UZS", "12074.40038822"), ("cbu", "TJS", "10.9")]
@@ -101,16 +106,10 @@ def test_0002_fills_rate_served_from_the_stored_observations(tmp_path) -> None:
 
 
 def test_0003_gives_each_anomaly_the_status_its_reason_meant(tmp_path) -> None:
-    from alembic import command
-    from alembic.config import Config as AlembicConfig
-
     engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
-    cfg = AlembicConfig()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
     try:
         with engine.begin() as connection:
-            cfg.attributes["connection"] = connection
-            command.upgrade(cfg, "0002")
+            _upgrade_to(connection, "0002")
             for currency, reason in [("KGS", "disagree"), ("UZS", "jump")]:
                 connection.execute(text(
                     "INSERT INTO rate_anomalies (source, date, currency, value, reason, recorded_at) "
@@ -127,17 +126,11 @@ def test_0003_gives_each_anomaly_the_status_its_reason_meant(tmp_path) -> None:
 
 
 def test_0004_keeps_articles_and_links_and_stops_sqlite_reusing_ids(tmp_path) -> None:
-    from alembic import command
-    from alembic.config import Config as AlembicConfig
-
     engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")  # foreign keys on, as in production
-    cfg = AlembicConfig()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
     links = "SELECT article_id, country_id FROM article_countries ORDER BY article_id"
     try:
         with engine.begin() as connection:
-            cfg.attributes["connection"] = connection
-            command.upgrade(cfg, "0003")
+            _upgrade_to(connection, "0003")
             connection.execute(text("INSERT INTO countries (id, slug, code, name, currency, position) "
                                     "VALUES (1, 'kazakhstan', 'kz', 'Kazakhstan', 'KZT', 0)"))
             connection.execute(text("INSERT INTO tags (id, slug) VALUES (1, 'water')"))
