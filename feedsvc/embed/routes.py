@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from feedsvc.articles.schedule import read_articles_marker
 from feedsvc.articles.store import list_articles
 from feedsvc.countries import ALL, canonical_redirect, find_scope, tracked, tracked_currencies
+from feedsvc.dates import time_tag
 from feedsvc.db import get_session
 from feedsvc.embed import oembed
 from feedsvc.embed.layout import headlines_height, ticker_height
@@ -28,6 +29,7 @@ from feedsvc.urls import article_page_url, base_url
 
 bp = Blueprint("embed", __name__, template_folder="templates", static_folder="static",
                static_url_path="/embed/static")
+bp.add_app_template_filter(time_tag, "time")  # the one date style, as on the pages
 
 # The iframe pages replace the site-wide CSP: any site may frame them; their only script is our own
 # height reporter (static/height.js).

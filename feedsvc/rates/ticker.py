@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
+from feedsvc.dates import long_date
 from feedsvc.rates.constants import MIN_DIGITS
 from feedsvc.rates.query import RateRow
 from feedsvc.rates.render import format_rate
@@ -29,8 +31,8 @@ class TickerItem:
 
     @property
     def as_of(self) -> str:
-        """What a stale value says of its age: ``as of 2025-05-05``; '' when it is fresh."""
-        return f"as of {self.date}" if self.stale else ""
+        """What a stale value says of its age: ``as of 5 May 2025``; '' when it is fresh."""
+        return f"as of {long_date(date.fromisoformat(self.date))}" if self.stale else ""
 
     @property
     def shown(self) -> str:

@@ -1,30 +1,14 @@
-"""Template filters shared by every page: the one date format, bylines, article meta for sharing."""
+"""Template filters of the pages: the one date format (feedsvc/dates.py), bylines, meta for sharing."""
 
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from markupsafe import Markup
 
 from feedsvc.articles.authors import split_author
-
-# Spelled out rather than strftime("%B"): that follows the process locale, and pages are in English.
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December")
-
-
-def long_date(value: date) -> str:
-    """The site's one date format: ``3 December 2026``."""
-    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
-
-
-def time_tag(value: date | str) -> Markup:
-    """``<time datetime="ISO">3 December 2026</time>`` for a date, a datetime or an ISO date string."""
-    if isinstance(value, str):
-        value = date.fromisoformat(value)
-    return Markup('<time datetime="{}">{}</time>').format(value.isoformat(), long_date(value))
 
 
 def byline(author: str | None) -> str:

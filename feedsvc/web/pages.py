@@ -21,13 +21,14 @@ from feedsvc.articles.store import (
 )
 from feedsvc.cache import cached_bytes
 from feedsvc.countries import ALL, ALL_NAME, canonical_redirect, find_country, find_scope, tracked
+from feedsvc.dates import time_tag
 from feedsvc.db import get_session
 from feedsvc.http import conditional_response, make_etag
 from feedsvc.models import MAX_ID
 from feedsvc.params import MAX_TAG, TAG
 from feedsvc.rates.service import ticker
 from feedsvc.urls import FEED_TYPES, base_url, feed_urls, local_url, slugify
-from feedsvc.web.formats import byline, time_tag
+from feedsvc.web.formats import byline
 from feedsvc.web.meta import article_meta
 from feedsvc.web.page_params import ListingQuery, parse_listing_query, parse_search_query
 

@@ -7,6 +7,7 @@ styles: the widgets must work with no inline script, no eval and no inline style
 from __future__ import annotations
 
 import socket
+from datetime import date
 from pathlib import Path
 
 import lxml.html
@@ -17,6 +18,8 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 XSS_TITLE = '<img src=x onerror="window.__xss=1">'
 # Typed as entities, a tag stays text at write time (it is stored and shown exactly as typed).
 XSS_TITLE_INPUT = XSS_TITLE.replace("<", "&lt;").replace(">", "&gt;")
+ENGLISH_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+                  "October", "November", "December")
 
 
 @pytest.fixture
@@ -75,6 +78,9 @@ def test_widgets_on_a_strict_host_page(page, host, service, client, articles, de
         assert link.get_attribute("target") == "_blank" and link.get_attribute("rel") == "noopener"
     expect(page.locator("#w1 time")).to_have_count(3)
     expect(page.locator("#w3 time")).to_have_count(0)
+    for time in page.locator("#w1 time").all():  # the site's one date style, on the feed's UTC day
+        day = date.fromisoformat(time.get_attribute("datetime")[:10])
+        assert time.text_content() == f"{day.day} {ENGLISH_MONTHS[day.month - 1]} {day.year}"
     assert page.locator("#w2 p").all_text_contents() == ["A summary", "Older summary"]
     heading = page.locator("#w1 h2 a")
     expect(heading).to_have_text(client.get("/feeds/kazakhstan.json").get_json()["title"])

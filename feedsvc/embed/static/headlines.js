@@ -94,12 +94,19 @@
     return node;
   }
 
+  // The site's one date style, "3 December 2026", on the UTC day as the pages and iframes show it.
+  var MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December"];
+  function longDate(when) {
+    return when.getUTCDate() + " " + MONTHS[when.getUTCMonth()] + " " + when.getUTCFullYear();
+  }
+
   function item(entry, showDate, showSummary) {
     var li = el("li");
     li.appendChild(link(entry.url, String(entry.title || entry.url || "")));
     var when = new Date(entry.date_published);
     if (showDate && !isNaN(when)) {
-      var time = el("time", when.toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" }));
+      var time = el("time", longDate(when));
       time.dateTime = entry.date_published;
       li.appendChild(time);
     }

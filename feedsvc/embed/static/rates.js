@@ -84,11 +84,21 @@
     return shown;
   }
 
+  // The site's one date style, "3 December 2026", for an ISO date ("" when it is not one).
+  var MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December"];
+  function longDate(iso) {
+    var when = new Date(iso);
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(iso) || isNaN(when)) return "";
+    return when.getUTCDate() + " " + MONTHS[when.getUTCMonth()] + " " + when.getUTCFullYear();
+  }
+
   function item(rate) {
     var pair = String(rate.pair), value = readable(String(rate.rate)), delta = change(rate.change_pct);
     var li = el("li");
     // A stale value (nothing newer for a few of its source's publishing days) says how old it is.
-    var date = String(rate.date || ""), asOf = rate.stale === true && date ? "as of " + date : "";
+    var date = String(rate.date || ""), shown = longDate(date);
+    var asOf = rate.stale === true && shown ? "as of " + shown : "";
     li.setAttribute("aria-label", pair + " " + value + ", " + delta.words + (asOf ? ", " + asOf : ""));
     li.title = "Source: " + String(rate.source || "unknown") + (rate.date ? ", " + String(rate.date) : "");
     li.appendChild(el("span", pair, "pair"));
@@ -99,7 +109,7 @@
     if (asOf) {
       li.appendChild(document.createTextNode(" "));
       var stale = li.appendChild(el("span", "as of ", "stale"));
-      stale.appendChild(el("time", date)).dateTime = date;
+      stale.appendChild(el("time", shown)).dateTime = date;
     }
     return li;
   }
