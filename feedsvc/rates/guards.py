@@ -1,4 +1,4 @@
-"""Guards on every stored rate: the jump rule and its confirmation, the cross-check, decisions by hand.
+"""Guards on every stored rate: the jump rule and its confirmation, and decisions by hand.
 
 Jump rule: a value that moved more than ``max_jump_pct`` since the same source's previous observation is
 refused (recorded as a ``jump``, not stored), but only against an observation at most ``window_days``
@@ -9,10 +9,7 @@ Confirmation: a refused jump is a real move (a devaluation) when the source's ne
 the new level, or when another source agrees within one day; it is then stored and served, ``confirmed``.
 A one-day slip that reverts stays ``refused``, listed by ``feedsvc rates review``.
 
-Cross-check: an official value further than ``crosscheck_pct`` from its reference source's (currency-api)
-on the same day, and from its values of the day before and after if there are any, is stored but ``held``,
-never served; currency-api dates a file by its UTC build day, a bank by its local day, so agreement a day
-off is agreement. Agreement that comes later ``releases`` it.
+The cross-check against the reference source is in feedsvc/rates/crosscheck.py; it records through here.
 
 By hand: ``decide`` accepts or refuses one value, recorded with who and when; the rules never undo a
 decision taken by hand for the same value.
@@ -20,7 +17,6 @@ decision taken by hand for the same value.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -37,14 +33,10 @@ from feedsvc.rates.constants import (
     BLOCKING,
     CONFIRMED,
     GAP,
-    HELD,
-    HELD_BACK,
     JUMP,
     MANUAL,
     REFUSED,
-    RELEASED,
 )
-from feedsvc.rates.sources import all_source_classes
 from feedsvc.rates.sources.base import Observation
 
 ONE_DAY = timedelta(days=1)
@@ -92,7 +84,7 @@ class JumpGuard:
                  limits: Limits) -> None:
         self.session, self.source, self.day, self.now, self.limits = session, source, day, now, limits
         self.references = latest_before(session, source, currencies, day)
-        self.pending = pending_jumps(session, [source], currencies, day - timedelta(days=limits.window_days),
+        self.pending = pending_jumps(session, source, currencies, day - timedelta(days=limits.window_days),
                                      day - ONE_DAY)
         self.confirmed: Stored = set()  # earlier values this guard stored by confirming a refused jump
 
@@ -106,7 +98,7 @@ class JumpGuard:
             confirm(self.session, pending, note, self.now)
             self.confirmed.add((self.source, pending.date, obs.currency))
             return True
-        if reference is None or pct_change(value, reference.value) <= _limit(self.limits.max_jump_pct):
+        if reference is None or pct_change(value, reference.value) <= threshold(self.limits.max_jump_pct):
             return True
         if (obs.date - reference.date).days > self.limits.window_days:
             note = f"no observation of {self.source} in the {self.limits.window_days} days before"
@@ -124,13 +116,14 @@ class JumpGuard:
         return False
 
 
-def _limit(pct: float) -> Decimal:
+def threshold(pct: float) -> Decimal:
+    """A percentage setting as an exact decimal."""
     return Decimal(str(pct))
 
 
 def _at_new_level(value: Decimal, new: Decimal, old: Reference | None, limits: Limits) -> bool:
     """True when ``value`` is within the jump limit of ``new`` and nearer to it than to ``old``."""
-    near_new = pct_change(value, new) <= _limit(limits.max_jump_pct)
+    near_new = pct_change(value, new) <= threshold(limits.max_jump_pct)
     return near_new and (old is None or abs(value - new) < abs(value - old.value))
 
 
@@ -149,15 +142,12 @@ def latest_before(session: Session, source: str, currencies: Iterable[str], day:
     return {currency: Reference(when, value) for currency, when, value in rows}
 
 
-def pending_jumps(session: Session, sources: list[str], currencies: Iterable[str], first: date, last: date,
-                  exclude: bool = False) -> dict[str, RateAnomaly]:
-    """Refused jumps no one has decided on, of ``sources`` (or all others), dated ``first``..``last``.
-
-    Keyed by currency, the latest of each.
-    """
-    source_filter = RateAnomaly.source.not_in(sources) if exclude else RateAnomaly.source.in_(sources)
+def pending_jumps(session: Session, source: str, currencies: Iterable[str], first: date, last: date
+                  ) -> dict[str, RateAnomaly]:
+    """Refused jumps of ``source`` no one decided on, dated ``first``..``last``: the latest per currency."""
     anomalies = session.scalars(select(RateAnomaly).where(
-        source_filter, RateAnomaly.currency.in_(list(currencies)), RateAnomaly.date.between(first, last),
+        RateAnomaly.source == source, RateAnomaly.currency.in_(list(currencies)),
+        RateAnomaly.date.between(first, last),
         RateAnomaly.reason == JUMP, RateAnomaly.status == REFUSED, RateAnomaly.decided_by.is_(None),
     ).order_by(RateAnomaly.date))
     return {anomaly.currency: anomaly for anomaly in anomalies}
@@ -171,7 +161,7 @@ def agreeing_source(session: Session, source: str, obs: Observation, limits: Lim
                              .where(other.source != source, other.currency == obs.currency,
                                     other.date.between(obs.date - ONE_DAY, obs.date + ONE_DAY))
                              .order_by(other.date, other.source))
-    tolerance = _limit(limits.crosscheck_pct)
+    tolerance = threshold(limits.crosscheck_pct)
     return next(((name, when) for name, when, value in others
                  if pct_change(obs.units_per_usd, value) <= tolerance), None)
 
@@ -182,7 +172,7 @@ def confirm_by_others(session: Session, source: str, day: date, values: dict[str
     if not values:
         return set()
     stored: Stored = set()
-    tolerance = _limit(limits.crosscheck_pct)
+    tolerance = threshold(limits.crosscheck_pct)
     anomalies = session.scalars(select(RateAnomaly).where(
         RateAnomaly.source != source, RateAnomaly.currency.in_(list(values)),
         RateAnomaly.date.between(day - ONE_DAY, day + ONE_DAY), RateAnomaly.reason == JUMP,
@@ -220,7 +210,7 @@ def record(session: Session, source: str, obs: Observation, reason: str, status:
     if anomaly is None:
         anomaly = RateAnomaly(**key)
         session.add(anomaly)
-    elif _by_hand(anomaly) and anomaly.value == obs.units_per_usd:
+    elif by_hand(anomaly) and anomaly.value == obs.units_per_usd:
         return anomaly
     anomaly.value, anomaly.status, anomaly.note, anomaly.recorded_at = obs.units_per_usd, status, note, now
     anomaly.reference_source = reference[0]
@@ -229,81 +219,9 @@ def record(session: Session, source: str, obs: Observation, reason: str, status:
     return anomaly
 
 
-def _by_hand(anomaly: RateAnomaly | None) -> bool:
+def by_hand(anomaly: RateAnomaly | None) -> bool:
+    """True when a person decided on ``anomaly`` (not the rules)."""
     return anomaly is not None and anomaly.decided_by not in (None, AUTO)
-
-
-def checked_pairs(source: str) -> dict[str, str]:
-    """Official source → its reference source, for the pairs a write of ``source`` can change."""
-    pairs = {name: cls.crosscheck_reference for name, cls in all_source_classes().items()
-             if cls.crosscheck_reference}
-    if source in pairs:
-        return {source: pairs[source]}
-    return {official: reference for official, reference in pairs.items() if reference == source}
-
-
-def crosscheck(session: Session, source: str, day: date, currencies: list[str], now: datetime,
-               limits: Limits) -> Touched:
-    """Hold back or release the official values of ``currencies`` a write of (``source``, ``day``) bears on.
-
-    Returns the (date, currency) whose hold changed; the caller recomputes their served values.
-    """
-    pairs = checked_pairs(source)
-    if not pairs or not currencies:
-        return set()
-    session.flush()
-    days = [day] if source in pairs else [day - ONE_DAY, day, day + ONE_DAY]
-    values = _values(session, {*pairs, *pairs.values()}, days[0] - ONE_DAY, days[-1] + ONE_DAY, currencies)
-    anomalies = _disagreements(session, set(pairs), days[0], days[-1], currencies)
-    touched: Touched = set()
-    for official, reference in pairs.items():
-        for when, currency in itertools.product(days, currencies):
-            key = (official, when, currency)
-            if key in values and _recheck(session, key, values, reference, anomalies.get(key), now, limits):
-                touched.add((when, currency))
-    return touched
-
-
-def _recheck(session: Session, key: tuple[str, date, str], values: dict[tuple[str, date, str], Decimal],
-             reference: str, anomaly: RateAnomaly | None, now: datetime, limits: Limits) -> bool:
-    """Hold back or release one official value against its reference source; True if its hold changed."""
-    official, when, currency = key
-    value = values[key]
-    if anomaly is not None and _by_hand(anomaly) and anomaly.value == value:
-        return False
-    # The same day's reference must exist to hold a value back; a neighbour's agreement is enough to pass.
-    days = (when, when - ONE_DAY, when + ONE_DAY)
-    near = [Reference(day, values[(reference, day, currency)]) for day in days
-            if (reference, day, currency) in values]
-    tolerance = _limit(limits.crosscheck_pct)
-    if near and near[0].date == when and all(pct_change(value, other.value) > tolerance for other in near):
-        if anomaly is not None and anomaly.status == HELD and anomaly.value == value:
-            return False
-        note = f"differs by more than {limits.crosscheck_pct:g} % from {reference} within a day"
-        record(session, official, Observation(when, currency, value), HELD_BACK, HELD, (reference, near[0]),
-               note, now)
-        return True
-    if anomaly is not None and anomaly.status == HELD:
-        anomaly.status, anomaly.note = RELEASED, f"{reference} agrees within a day"
-        anomaly.decided_by, anomaly.decided_at = AUTO, now
-        return True
-    return False
-
-
-def _values(session: Session, sources: set[str], first: date, last: date, currencies: list[str]
-            ) -> dict[tuple[str, date, str], Decimal]:
-    obs = RateObservation
-    rows = session.execute(select(obs.source, obs.date, obs.currency, obs.units_per_usd).where(
-        obs.date.between(first, last), obs.currency.in_(currencies), obs.source.in_(sources)))
-    return {(name, when, currency): value for name, when, currency, value in rows}
-
-
-def _disagreements(session: Session, sources: set[str], first: date, last: date, currencies: list[str]
-                   ) -> dict[tuple[str, date, str], RateAnomaly]:
-    anomalies = session.scalars(select(RateAnomaly).where(
-        RateAnomaly.date.between(first, last), RateAnomaly.reason == HELD_BACK,
-        RateAnomaly.source.in_(sources), RateAnomaly.currency.in_(currencies)))
-    return {(a.source, a.date, a.currency): a for a in anomalies}
 
 
 def decide(session: Session, source: str, day: date, currency: str, verdict: Verdict, who: str,
