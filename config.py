@@ -168,6 +168,18 @@ def _parse_database_url(value: str) -> str:
     return value
 
 
+# FEEDSVC_<name>: seconds, except HTTP_MAX_BYTES. Each upstream request ends by its total timeout
+# (retries included) and reads at most HTTP_MAX_BYTES; each source's run stops after RATES_JOB_BUDGET and
+# the next run resumes. A database that does not connect or answer in time gives 503s, not hung workers.
+BUDGETS = {
+    "HTTP_TOTAL_TIMEOUT": 30.0,
+    "HTTP_MAX_BYTES": 5 * 1024 * 1024,
+    "RATES_JOB_BUDGET": 1800.0,
+    "DB_CONNECT_TIMEOUT": 5.0,
+    "DB_STATEMENT_TIMEOUT": 30.0,
+}
+
+
 class Config:
     """Settings of one feedsvc process, read from the environment and validated."""
 
@@ -233,6 +245,14 @@ class Config:
         # How many reverse proxies in front may set X-Forwarded-For/-Proto/-Host/-Port (0: none).
         proxies = env.get("FEEDSVC_TRUSTED_PROXIES", "0")
         self.TRUSTED_PROXIES = _parse_count("FEEDSVC_TRUSTED_PROXIES", proxies, 5)
+        self._parse_budgets(env)
+
+    def _parse_budgets(self, env: Mapping[str, str]) -> None:
+        """What an upstream or the database may cost: deadlines, a body cap, a job's wall-clock budget."""
+        for name, default in BUDGETS.items():
+            variable = f"FEEDSVC_{name}"
+            value = _parse_positive(variable, env.get(variable, str(default)))
+            setattr(self, name, int(value) if name == "HTTP_MAX_BYTES" else value)
 
     def _parse_hub(self, value: str | None) -> str | None:
         """The WebSub hub's URL, kept as written (a hub's path may end in a slash)."""
