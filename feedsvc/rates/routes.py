@@ -68,7 +68,7 @@ def series_response(query: RateQuery, fmt: str) -> Response:
 
     def body() -> bytes | Iterator[str]:
         if most_rows(query) <= CACHE_MAX_ROWS:
-            return cached_bytes(f"rates:{etag}", build, ttl=3600)
+            return cached_bytes(f"rates:{etag}", build, ttl=3600, last_known=True)
         return stream_series(render, query)
 
     response = conditional_response(etag, modified, body, mimetype, service.RATES_CACHE, cors=True)
@@ -113,8 +113,8 @@ def get_latest_rates() -> Response:
 
     # Rendered once per data revision (the ETag names it); later requests reuse the shared cache's bytes.
     return conditional_response(
-        etag, modified, lambda: cached_bytes(f"rates:{etag}", render, ttl=3600), "application/json",
-        service.RATES_CACHE, cors=True,
+        etag, modified, lambda: cached_bytes(f"rates:{etag}", render, ttl=3600, last_known=True),
+        "application/json", service.RATES_CACHE, cors=True,
     )
 
 
