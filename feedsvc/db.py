@@ -72,6 +72,8 @@ def init_app(app: Flask) -> None:
 
 
 # A database gone or too slow, as opposed to a bug (a syntax error, a constraint): SQLite's own words.
+# What may be an outage (outage_kind decides): the wrapped and the bare driver errors.
+DRIVER_OUTAGES = (DBAPIError, PoolTimeout, psycopg.OperationalError, sqlite3.OperationalError)
 SQLITE_OUTAGES = {"database is locked": "locked", "database table is locked": "locked",
                   "unable to open database file": "unreachable", "disk I/O error": "unreachable"}
 
@@ -80,14 +82,13 @@ def outage_kind(exc: BaseException) -> str | None:
     """What kind of database outage ``exc`` is (``unreachable``, ``connect timeout``, ...), or None."""
     if isinstance(exc, PoolTimeout):
         return "pool exhausted"
-    if not isinstance(exc, DBAPIError):
-        return None
-    orig = exc.orig
+    # The driver's own error arrives bare from raw connections (the change-marker reader's).
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
     if isinstance(orig, psycopg.errors.QueryCanceled):
         return "statement timeout"
     if isinstance(orig, psycopg.errors.ConnectionTimeout):
         return "connect timeout"
-    if isinstance(orig, psycopg.OperationalError) or exc.connection_invalidated:
+    if isinstance(orig, psycopg.OperationalError) or getattr(exc, "connection_invalidated", False):
         return "unreachable"
     if isinstance(orig, sqlite3.OperationalError):
         return next((kind for text, kind in SQLITE_OUTAGES.items() if str(orig).startswith(text)), None)

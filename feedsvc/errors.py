@@ -10,12 +10,10 @@ from typing import Any
 import flask_smorest
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from marshmallow import Schema, ValidationError, fields
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError, PreconditionFailed, ServiceUnavailable
 
 from feedsvc.cache import last_known_response
-from feedsvc.db import outage_kind
+from feedsvc.db import DRIVER_OUTAGES, outage_kind
 
 RETRY_AFTER = 30  # seconds a client should wait after a 503 for a database outage
 JSON_PREFIXES = ("/api", "/feeds", "/rates.", "/rates/", "/healthz", "/embed/v1", "/oembed")
@@ -215,5 +213,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(ValidationError, handle_validation_error)
     app.register_error_handler(Exception, handle_unexpected)
     app.extensions["feedsvc.outages"] = OutageLog(app.logger)
-    for database_error in (DBAPIError, PoolTimeout):
+    for database_error in DRIVER_OUTAGES:
         app.register_error_handler(database_error, handle_database_outage)
