@@ -107,6 +107,7 @@ class Probe:
         self.lock = threading.Lock()
         self.running: Future[None] | None = None
         self.executor: ThreadPoolExecutor | None = None
+        event.listen(engine, "engine_disposed", lambda _engine: self.close())
 
     def reachable(self, timeout: float) -> bool:
         """True when the database answered ``SELECT 1`` within ``timeout`` seconds."""
@@ -120,6 +121,13 @@ class Probe:
         except (FutureTimeout, SQLAlchemyError):
             return False
         return True
+
+    def close(self) -> None:
+        """Let the probe's thread end (the engine is being disposed)."""
+        with self.lock:
+            if self.executor is not None:
+                self.executor.shutdown(wait=False)
+            self.executor = self.running = None
 
     def _ping(self) -> None:
         with self.engine.connect() as connection:
