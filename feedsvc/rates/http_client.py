@@ -3,11 +3,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import requests
+import urllib3
+import urllib3.connection
 import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 
@@ -55,6 +61,7 @@ class UpstreamSession(requests.Session):
         super().__init__()
         self.budget = budget
         adapter = HTTPAdapter(max_retries=0)
+        adapter.poolmanager.pool_classes_by_scheme = {"http": _WatchedPool, "https": _WatchedHTTPSPool}
         self.mount("http://", adapter)
         self.mount("https://", adapter)
         self.headers["User-Agent"] = USER_AGENT
@@ -113,17 +120,31 @@ def _attempt(http: requests.Session, url: str, timeout: tuple[float, float],
     """One GET: each wait clipped to the deadline, the body read as it comes and capped."""
     remaining = _remaining(url, deadline)
     clipped = (min(timeout[0], remaining), min(timeout[1], remaining))
-    with http.get(url, timeout=clipped, headers=dict(headers or {}), stream=True) as response:
+    with _Watchdog(remaining) as dog:
         try:
-            response.raise_for_status()
-        except requests.HTTPError as exc:
-            if response.status_code in RETRY_STATUSES:
-                raise _RetryStatus(exc) from None
+            with http.get(url, timeout=clipped, headers=dict(headers or {}), stream=True) as response:
+                body = _read_response(response, url, deadline, max_bytes)
+        except (requests.RequestException, _RetryStatus) as exc:
+            if dog.bitten:  # what the cut looks like (a dropped connection) is not what happened
+                raise DeadlineExceeded(f"{url}: deadline reached") from exc
             raise
-        declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > max_bytes:
-            raise BodyTooLarge(f"{url}: {declared} bytes announced, more than the cap of {max_bytes}")
-        return _read_capped(response, url, deadline, max_bytes)
+    if dog.bitten:  # the cut ended the body early: it looks whole, but is not
+        raise DeadlineExceeded(f"{url}: deadline reached")
+    return body
+
+
+def _read_response(response: requests.Response, url: str, deadline: float, max_bytes: int) -> bytes:
+    """The body of a 2xx; HTTPError (or _RetryStatus) otherwise, BodyTooLarge past ``max_bytes``."""
+    try:
+        response.raise_for_status()
+    except requests.HTTPError as exc:
+        if response.status_code in RETRY_STATUSES:
+            raise _RetryStatus(exc) from None
+        raise
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise BodyTooLarge(f"{url}: {declared} bytes announced, more than the cap of {max_bytes}")
+    return _read_capped(response, url, deadline, max_bytes)
 
 
 def _read_capped(response: requests.Response, url: str, deadline: float, max_bytes: int) -> bytes:
@@ -142,6 +163,74 @@ def _read_capped(response: requests.Response, url: str, deadline: float, max_byt
     except urllib3.exceptions.DecodeError as exc:
         raise requests.exceptions.ContentDecodingError(exc) from exc
     return bytes(body)
+
+
+class _Watched:
+    """A connection that shows its socket to the watchdog of the request running on this thread."""
+
+    sock: socket.socket | None
+
+    def connect(self) -> None:
+        """Connect, then show the socket."""
+        super().connect()  # type: ignore[misc]
+        _show(self.sock)
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        """Show the socket (a reused connection's), then send the request."""
+        _show(self.sock)
+        super().request(*args, **kwargs)  # type: ignore[misc]
+
+
+class _WatchedConnection(_Watched, urllib3.connection.HTTPConnection):
+    pass
+
+
+class _WatchedHTTPSConnection(_Watched, urllib3.connection.HTTPSConnection):
+    pass
+
+
+class _WatchedPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _WatchedConnection
+
+
+class _WatchedHTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _WatchedHTTPSConnection
+
+
+_watched = threading.local()
+
+
+def _show(sock: socket.socket | None) -> None:
+    holder = getattr(_watched, "holder", None)
+    if holder is not None and sock is not None:
+        holder.append(sock)
+
+
+class _Watchdog:
+    """Shuts the request's socket down after its time: a reply trickled byte by byte (its headers too)
+    never times out a single read, so only this ends it."""
+
+    def __init__(self, seconds: float) -> None:
+        self.sockets: list[socket.socket] = []
+        self.bitten = False
+        self.timer = threading.Timer(seconds, self.bite)
+        self.timer.daemon = True
+
+    def __enter__(self) -> _Watchdog:
+        _watched.holder = self.sockets
+        self.timer.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.timer.cancel()
+        _watched.holder = None
+
+    def bite(self) -> None:
+        """Wake the blocked read: it sees the end of the stream."""
+        self.bitten = True
+        for sock in self.sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
 
 def _remaining(url: str, deadline: float) -> float:
