@@ -11,7 +11,7 @@ import math
 import time
 from collections.abc import Collection
 
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, g, request
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
@@ -63,15 +63,24 @@ def limit_writes(app: Flask, *blueprints: Blueprint) -> None:
                                  deduct_when=lambda response: response.status_code == 401)(blueprint)
 
 
+def answered_from_cache() -> None:
+    """Say that this request's answer came from the byte cache: it ran no query, so it spends no limit."""
+    g.limit_free = True
+
+
 def limit_expensive(app: Flask, endpoints: Collection[str], *blueprints: Blueprint) -> None:
-    """Limit full answers (200s, not 304s) of ``endpoints`` of ``blueprints`` per client."""
+    """Limit built answers (200s; not 304s nor byte-cache hits) of ``endpoints`` of ``blueprints``."""
     limiter, value = app.extensions[LIMITER], app.config["LIMIT_RATES"]
     if not value:
         return
     for blueprint in blueprints:
         _hook(app, blueprint)
         limiter.shared_limit(value, "expensive", exempt_when=lambda: request.endpoint not in endpoints,
-                             deduct_when=lambda response: response.status_code == 200)(blueprint)
+                             deduct_when=_spends_limit)(blueprint)
+
+
+def _spends_limit(response: Response) -> bool:
+    return response.status_code == 200 and not g.get("limit_free")
 
 
 def _too_many_requests(exc: RateLimitExceeded) -> Response:

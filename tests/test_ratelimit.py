@@ -80,6 +80,15 @@ def test_full_rate_series_are_limited_but_revalidations_are_free(app_factory) ->
     assert client_at(app, "192.0.2.21").get("/rates.csv").status_code == 200
 
 
+def test_answers_from_the_byte_cache_spend_no_limit(app_factory) -> None:
+    app = app_factory(LIMIT_RATES="2/minute")
+    analyst = client_at(app, "192.0.2.22")
+    for _ in range(10):  # built once, then the same bytes: no query runs, nothing is counted
+        assert analyst.get("/rates.csv?pairs=KZT/USD").status_code == 200
+    assert analyst.get("/rates.csv?pairs=KGS/USD").status_code == 200  # built: the second counted
+    assert_too_many(analyst.get("/rates.csv?pairs=TJS/USD"))
+
+
 def test_feeds_and_pages_are_never_limited(app_factory) -> None:
     app = app_factory(LIMIT_WRITES="1/minute", LIMIT_AUTH_FAILURES="1/minute", LIMIT_RATES="1/minute")
     reader = client_at(app, "192.0.2.30")
