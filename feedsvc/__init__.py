@@ -52,7 +52,5 @@ def _register_blueprints(app: Flask) -> None:
                       rates_page.bp, sitemaps.bp):
         app.register_blueprint(blueprint)
     ratelimit.limit_writes(app, api_routes.bp)
-    # Series over long ranges cost the database and the worker; the latest rates and feeds are cheap.
-    series = {"rates.get_rates_csv", "rates.get_rates_json", "rates.get_rates_ndjson",
-              "rates_page.show_rates"}
-    ratelimit.limit_expensive(app, series, rate_routes.bp, rates_page.bp)
+    # Series over long ranges cost the database and the worker: their views spend this limit.
+    ratelimit.limit_expensive(app)

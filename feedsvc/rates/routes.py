@@ -11,6 +11,7 @@ from feedsvc.cache import cached_bytes
 from feedsvc.countries import tracked_currencies
 from feedsvc.http import conditional_response
 from feedsvc.params import QueryParams
+from feedsvc.ratelimit import spend_expensive
 from feedsvc.rates import service
 from feedsvc.rates.params import RateQuery, parse_csv_query, parse_json_query, parse_latest_query
 from feedsvc.rates.periods import ServedRow
@@ -64,11 +65,13 @@ def series_response(query: RateQuery, fmt: str) -> Response:
     etag, modified = service.rate_validators(fmt, query.cache_key())
 
     def build() -> bytes:
+        spend_expensive()
         return "".join(render(service.series_rows(query), query)).encode()
 
     def body() -> bytes | Iterator[str]:
         if most_rows(query) <= CACHE_MAX_ROWS:
             return cached_bytes(f"rates:{etag}", build, ttl=3600, last_known=True)
+        spend_expensive()
         return stream_series(render, query)
 
     response = conditional_response(etag, modified, body, mimetype, service.RATES_CACHE, cors=True)

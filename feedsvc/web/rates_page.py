@@ -8,6 +8,7 @@ from flask import Blueprint, Response, render_template, request, url_for
 
 from feedsvc.countries import tracked_currencies
 from feedsvc.http import conditional_response
+from feedsvc.ratelimit import spend_expensive
 from feedsvc.rates import service
 from feedsvc.rates.constants import USD
 from feedsvc.rates.params import Pair, RateQuery, parse_chart_query
@@ -69,6 +70,7 @@ def describe(rows: Sequence[RateRow], pairs: Sequence[Pair]) -> str:
 
 def render_rates_page(query: RateQuery) -> str:
     """Query the series and the ticker, draw the chart, render the template."""
+    spend_expensive()
     rows = list(service.series(query))
     names = ", ".join(map(str, query.pairs))
     title = f"{names} from {query.start} to {query.end}"
