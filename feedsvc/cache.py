@@ -9,7 +9,9 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Protocol
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context
+
+from feedsvc import hosts
 
 
 class ByteCache(Protocol):
@@ -95,7 +97,9 @@ def get_cache() -> ByteCache:
 
 
 def cached_bytes(key: str, build: Callable[[], bytes], ttl: int = 86400) -> bytes:
-    """The bytes cached under ``key``, built and stored on a miss."""
+    """The bytes cached under ``key``, built and stored on a miss; built uncached past the hosts' bound."""
+    if has_request_context() and not hosts.may_cache():
+        return build()
     cache = get_cache()
     value = cache.get(key)
     if value is None:
