@@ -11,7 +11,7 @@ from typing import Protocol
 
 from flask import Flask, current_app, has_request_context
 
-from feedsvc import hosts
+from feedsvc import hosts, metrics
 
 
 class ByteCache(Protocol):
@@ -102,6 +102,7 @@ def cached_bytes(key: str, build: Callable[[], bytes], ttl: int = 86400) -> byte
         return build()
     cache = get_cache()
     value = cache.get(key)
+    metrics.count_cache_lookup(value is not None)
     if value is None:
         value = build()
         cache.set(key, value, ttl)
