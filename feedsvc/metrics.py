@@ -45,6 +45,18 @@ class Instruments:
         lookups = Counter("feedsvc_byte_cache_lookups", "Byte-cache lookups by result (hit or miss)",
                           ["result"], registry=registry)
         self.hit, self.miss = lookups.labels("hit"), lookups.labels("miss")
+        # labels() checks and locks on every call; the children of a few dozen endpoints are kept here.
+        self.children: dict[tuple[str, int], tuple[Any, Any]] = {}
+
+    def observe(self, endpoint: str, status: int, seconds: float | None) -> None:
+        """Count one answer of ``endpoint`` and, when known, how long it took."""
+        children = self.children.get((endpoint, status))
+        if children is None:
+            children = self.requests.labels(endpoint, str(status)), self.latency.labels(endpoint)
+            self.children[(endpoint, status)] = children
+        children[0].inc()
+        if seconds is not None:
+            children[1].observe(seconds)
 
 
 class RatesCollector:
@@ -86,12 +98,10 @@ def start_timer() -> None:
 
 def observe(response: Response) -> Response:
     """Count the answer and its latency under its endpoint (``unmatched`` when no route matched)."""
-    instruments: Instruments = current_app.extensions[EXTENSION]
     endpoint = request.url_rule.endpoint if request.url_rule is not None else "unmatched"
-    instruments.requests.labels(endpoint, str(response.status_code)).inc()
     started = request.environ.get(STARTED)
-    if started is not None:
-        instruments.latency.labels(endpoint).observe(time.perf_counter() - started)
+    seconds = time.perf_counter() - started if started is not None else None
+    current_app.extensions[EXTENSION].observe(endpoint, response.status_code, seconds)
     return response
 
 
