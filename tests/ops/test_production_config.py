@@ -168,6 +168,7 @@ def test_systemd_units_run_the_web_and_exactly_one_scheduler() -> None:
         # The venv of the README's recipe, /srv/feedsvc/.venv, holds the scripts pyproject installs.
         assert program.startswith("/srv/feedsvc/.venv/bin/"), program
         assert Path(program).name in {"gunicorn", "feedsvc"}
+        assert (Path(sys.executable).parent / Path(program).name).is_file()  # what `pip install` puts there
         for arg in args:
             if arg.startswith("/srv/feedsvc/"):  # every file it names is one the repository ships
                 assert (ROOT / arg.removeprefix("/srv/feedsvc/")).parent.is_dir(), arg
