@@ -177,9 +177,11 @@ def fetch(url: str, token: str | None = None) -> tuple[int, str]:
 
 
 @pytest.fixture
-def gunicorn(app_factory, database_urls, db_name, token, tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """gunicorn wsgi:app with two workers and PROMETHEUS_MULTIPROC_DIR, on a free port; stopped after."""
-    app_factory()  # empty tables (the token fixture's app made the token in them)
+def gunicorn(database_urls, db_name, token, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """gunicorn wsgi:app with two workers and PROMETHEUS_MULTIPROC_DIR, on a free port; stopped after.
+
+    ``token`` comes first: its app empties the tables, then stores the token gunicorn's workers check.
+    """
     metrics_dir = tmp_path / "metrics"
     metrics_dir.mkdir()
     port = free_port()
