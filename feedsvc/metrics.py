@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
@@ -141,7 +142,10 @@ def show_metrics() -> Response:
 
 def child_exit(server: Any, worker: Any) -> None:
     """gunicorn's child_exit hook: forget a dead worker's live gauges (its counters stay summed)."""
-    mark_process_dead(worker.pid)
+    # Runs in gunicorn's arbiter, where there is no app and no config: the variable is prometheus_client's.
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if path:  # without it gunicorn serves single-process metrics per worker, and there is nothing to do
+        mark_process_dead(worker.pid, path)
 
 
 def init_app(app: Flask, rates_figures: RatesFigures) -> None:

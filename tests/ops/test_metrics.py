@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import yaml
@@ -28,6 +29,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.orm import Session
 
 from config import Config, ConfigError
+from feedsvc.metrics import child_exit
 from feedsvc.models import RateAnomaly, RateObservation, RateRun
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -263,3 +265,14 @@ def test_gunicorn_workers_are_summed_in_one_scrape(gunicorn, token) -> None:
         assert fetch(origin + "/robots.txt")[0] == 200
         sent += 1
     assert robots_count(origin, token) == sent
+
+
+def test_child_exit_without_a_multiprocess_directory_does_nothing(monkeypatch, tmp_path: Path) -> None:
+    """gunicorn.conf.py calls it whether or not PROMETHEUS_MULTIPROC_DIR is set."""
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    child_exit(None, SimpleNamespace(pid=12345))  # no error
+    live = tmp_path / "gauge_livesum_12345.db"
+    live.write_bytes(b"")
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    child_exit(None, SimpleNamespace(pid=12345))
+    assert not live.exists()
