@@ -9,6 +9,7 @@ the samples live in the process. /metrics answers a valid API token or an addres
 from __future__ import annotations
 
 import ipaddress
+import logging
 import math
 import os
 import time
@@ -21,12 +22,14 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound
 
 from feedsvc.auth import has_valid_token
 from feedsvc.db import get_session
 
+log = logging.getLogger(__name__)
 EXTENSION = "feedsvc.metrics"
 STARTED = "feedsvc.started"  # environ key: when the request reached the app (time.perf_counter)
 # Most answers take milliseconds (304s, cached bytes); long rate series and sitemaps take seconds.
@@ -67,8 +70,22 @@ class RatesCollector:
         self.figures = figures
 
     def collect(self) -> Iterator[Metric]:
-        """The rates' metric families, from one snapshot."""
-        snapshot = self.figures(get_session(), current_app.config)
+        """The rates' metric families, from one snapshot; only ``feedsvc_rate_figures_ok 0`` without one."""
+        ok = GaugeMetricFamily("feedsvc_rate_figures_ok", "1 when the rates were read from the database")
+        try:
+            snapshot = self.figures(get_session(), current_app.config)
+        except SQLAlchemyError as exc:
+            # A database outage must not hide the request metrics, which are what shows it.
+            log.warning("metrics: the rates' figures could not be read: %s", type(exc).__name__)
+            ok.add_metric([], 0)
+            yield ok
+            return
+        ok.add_metric([], 1)
+        yield ok
+        yield from self._families(snapshot)
+
+    @staticmethod
+    def _families(snapshot: Any) -> Iterator[Metric]:
         now = datetime.now(UTC)
         age = GaugeMetricFamily("feedsvc_rate_last_observation_age_seconds",
                                 "Seconds since the start (UTC) of the newest observed day; +Inf: none yet",

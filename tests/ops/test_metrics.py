@@ -28,7 +28,9 @@ from flask import Flask
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.orm import Session
 
+import config
 from config import Config, ConfigError
+from feedsvc import create_app
 from feedsvc.metrics import child_exit
 from feedsvc.models import RateAnomaly, RateObservation, RateRun
 
@@ -102,6 +104,7 @@ def test_rates_are_read_from_the_database_when_scraped(app_factory) -> None:
     today = datetime.now(UTC).date()
     add_rates(app, today)
     metrics = scrape(app.test_client())
+    assert value(metrics, "feedsvc_rate_figures_ok") == 1
     midnight = datetime(today.year, today.month, today.day, tzinfo=UTC)
     for source, days in (("currency-api", 1), ("nbk", 20)):
         age = value(metrics, "feedsvc_rate_last_observation_age_seconds", source=source)
@@ -276,3 +279,16 @@ def test_child_exit_without_a_multiprocess_directory_does_nothing(monkeypatch, t
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     child_exit(None, SimpleNamespace(pid=12345))
     assert not live.exists()
+
+
+def test_a_database_outage_leaves_the_request_metrics(caplog) -> None:
+    """Nothing listens on port 1: the rates can't be read, the scrape still answers."""
+    broken = create_app(config.TestConfig(DATABASE_URL="postgresql://postgres@127.0.0.1:1/none",
+                                   METRICS_ALLOW=LOOPBACK))
+    client = broken.test_client()
+    client.get("/robots.txt")
+    metrics = scrape(client)
+    assert value(metrics, "feedsvc_rate_figures_ok") == 0
+    assert value(metrics, "feedsvc_http_requests_total", endpoint="sitemaps.get_robots", status="200") == 1
+    assert "the rates' figures could not be read: OperationalError" in caplog.text
+    broken.extensions["feedsvc.engine"].dispose()
