@@ -23,9 +23,11 @@ def create_app(config: Config | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
-    from feedsvc import cache, cli, db, errors, hosts, http, ratelimit, websub
+    from feedsvc import cache, cli, db, errors, hosts, http, metrics, ratelimit, websub
+    from feedsvc.rates.monitor import rates_snapshot
 
     hosts.init_app(app)
+    metrics.init_app(app, rates_snapshot)  # after hosts: its timer starts before the origin check
     db.init_app(app)
     websub.init_app(app)  # after db: it listens to the app's sessions
     cache.init_app(app)

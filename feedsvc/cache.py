@@ -11,8 +11,9 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Protocol
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, g, has_request_context, request
 
+from feedsvc import hosts, metrics
 from feedsvc.urls import base_url
 
 # A last known answer is kept this long: an outage longer than a week is not hidden by old bytes.
@@ -105,13 +106,16 @@ def get_cache() -> ByteCache:
 
 
 def cached_bytes(key: str, build: Callable[[], bytes], ttl: int = 86400, last_known: bool = False) -> bytes:
-    """The bytes cached under ``key``, built and stored on a miss.
+    """The bytes cached under ``key``, built and stored on a miss; built uncached past the hosts' bound.
 
     ``last_known``: the response these bytes become is also kept as the request's last known answer,
     which is served while the database is down (see ``last_known_response``).
     """
+    if has_request_context() and not hosts.may_cache():
+        return build()
     cache = get_cache()
     value = cache.get(key)
+    metrics.count_cache_lookup(value is not None)
     if value is None:
         value = build()
         cache.set(key, value, ttl)

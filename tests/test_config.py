@@ -123,7 +123,7 @@ def test_the_registry_fills_in_the_sources_and_their_urls() -> None:
 
 def test_production_requires_a_secret_key() -> None:
     with pytest.raises(ConfigError, match="FEEDSVC_SECRET_KEY"):
-        Config({"FEEDSVC_ENV": "production"})
+        Config({"FEEDSVC_ENV": "production", "FEEDSVC_PUBLIC_URL": "https://news.example.org"})
 
 
 def test_countries_are_checked_against_iso_tables() -> None:
