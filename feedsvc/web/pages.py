@@ -23,7 +23,7 @@ from feedsvc.cache import cached_bytes
 from feedsvc.countries import ALL, ALL_NAME, canonical_redirect, find_country, find_scope, tracked
 from feedsvc.dates import time_tag
 from feedsvc.db import get_session
-from feedsvc.http import conditional_response, make_etag
+from feedsvc.http import conditional_response, make_etag, public_cache
 from feedsvc.models import MAX_ID
 from feedsvc.params import MAX_TAG, TAG
 from feedsvc.rates.service import ticker
@@ -35,7 +35,7 @@ from feedsvc.web.page_params import ListingQuery, parse_listing_query, parse_sea
 # Not /static: the app's own (empty) static route is matched first there.
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
                static_url_path="/assets")
-PAGE_CACHE = "public, max-age=60"
+PAGE_CACHE = public_cache(60)
 PAGE_TTL = 300  # bounds how long anything not covered by the change marker (base.html) can be stale
 FEED_NAMES = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}
 bp.add_app_template_filter(byline, "byline")
