@@ -1,0 +1,163 @@
+"""Two gunicorn nodes on one PostgreSQL and Redis, behind nginx with the shipped deploy/ configs.
+
+The processes are real (tests/ops/cluster.py): a write through node A shows through node B and through
+nginx's cache within the shared-cache lifetime, nginx answers 304s, ignores a client's Host, refuses big
+bodies and bursts itself, and keeps serving from node B once node A is killed.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from cluster import HOST, Answer, Cluster, LoopbackHTTPS, fetch, free_port, node_env, tls_context
+
+from feedsvc.http import SHARED_MAX_AGE
+
+pytestmark = pytest.mark.skipif(not shutil.which("nginx") or not shutil.which("openssl"),
+                                reason="needs Debian's nginx and openssl (scripts/test installs nginx-light)")
+FEED = "/feeds/all.atom"
+
+
+@pytest.fixture(scope="module")
+def cluster(database_urls: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """Nodes A and B (two workers each) and nginx in front of both; everything killed afterwards."""
+    if "postgresql" not in os.environ.get("FEEDSVC_TEST_DATABASES", "sqlite,postgresql"):
+        pytest.skip("the scale-out test runs on PostgreSQL (FEEDSVC_TEST_DATABASES names no postgresql)")
+    directory = tmp_path_factory.mktemp("cluster")
+    prefix = f"scale-test-{uuid.uuid4().hex[:12]}:"
+    # No FEEDSVC_PUBLIC_URL: nginx alone must keep a client's Host out of URLs and cache keys.
+    extra = {"FEEDSVC_LIMIT_WRITES": "100000/minute", "FEEDSVC_LIMIT_RATES": "100000/minute"}
+    running = Cluster(directory)
+    try:
+        for name in ("A", "B"):
+            port = free_port()
+            running.start_node(name, node_env(database_urls["postgresql"], prefix, port, 2, extra), port)
+        running.start_nginx()
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def token(cluster: Cluster, database_urls: dict[str, str]) -> str:
+    """An API token made by ``feedsvc token create``, as an operator would."""
+    env = node_env(database_urls["postgresql"], "unused:", 0, 1, {})
+    feedsvc = str(Path(sys.executable).with_name("feedsvc"))
+    result = subprocess.run([feedsvc, "token", "create", f"scale-{uuid.uuid4().hex[:8]}"], env=env,
+                            capture_output=True, text=True, timeout=60, check=True)
+    return result.stdout.strip()
+
+
+def via_nginx(cluster: Cluster, method: str, path: str, headers: dict[str, str] | None = None,
+              body: bytes | None = None) -> Answer:
+    """A request to nginx over TLS, for the shipped host name."""
+    conn = LoopbackHTTPS(HOST, cluster.https_port, tls_context(cluster.cert))
+    return fetch(conn, method, path, {"Host": HOST, **(headers or {})}, body)
+
+
+def via_node(cluster: Cluster, name: str, method: str, path: str, headers: dict[str, str] | None = None,
+             body: bytes | None = None) -> Answer:
+    """A request straight to one gunicorn node, as nginx would send it."""
+    conn = http.client.HTTPConnection("127.0.0.1", cluster.nodes[name][0], timeout=10)
+    return fetch(conn, method, path, {"Host": HOST, "X-Forwarded-Proto": "https", **(headers or {})}, body)
+
+
+def post_article(send: Callable[..., Answer], token: str, title: str) -> Answer:
+    """Create an article in Kazakhstan's feed."""
+    body = json.dumps({"title": title, "countries": ["kazakhstan"]}).encode()
+    return send("POST", "/api/articles", {"Authorization": f"Bearer {token}",
+                                          "Content-Type": "application/json"}, body)
+
+
+def poll_etag(cluster: Cluster, path: str, old: str) -> tuple[Answer, float]:
+    """Poll nginx until ``path`` has an ETag other than ``old``, within the shared-cache lifetime + 2 s."""
+    started = time.monotonic()
+    deadline = started + SHARED_MAX_AGE + 2
+    while True:
+        answer = via_nginx(cluster, "GET", path)
+        if answer.headers["ETag"] != old or time.monotonic() > deadline:
+            return answer, time.monotonic() - started
+        time.sleep(0.05)
+
+
+def test_write_through_a_is_seen_through_b_and_nginx(cluster, token):
+    first = via_nginx(cluster, "GET", FEED)
+    cached = via_nginx(cluster, "GET", FEED)
+    assert first.status == cached.status == 200
+    assert cached.headers["X-Cache-Status"] == "HIT"  # nginx honours s-maxage: the copy is kept
+    assert cached.headers["Strict-Transport-Security"] == "max-age=31536000"
+    old = cached.headers["ETag"]
+    assert via_node(cluster, "B", "GET", FEED).headers["ETag"] == old
+
+    title = f"Scale-out write {uuid.uuid4().hex[:8]}"
+    created = post_article(lambda *a: via_node(cluster, "A", *a), token, title)
+    assert created.status == 201, created.body
+
+    on_b = via_node(cluster, "B", "GET", FEED)
+    assert on_b.headers["ETag"] != old and title.encode() in on_b.body  # at once: the marker is shared
+    fresh, waited = poll_etag(cluster, FEED, old)
+    assert fresh.headers["ETag"] == on_b.headers["ETag"], f"nginx served the old feed {waited:.1f} s"
+    assert title.encode() in fresh.body
+
+
+def test_nginx_answers_304_for_a_current_etag(cluster):
+    etag = via_nginx(cluster, "GET", FEED).headers["ETag"]
+    answer = via_nginx(cluster, "GET", FEED, {"If-None-Match": etag})
+    assert answer.status == 304 and answer.body == b""
+    assert answer.headers["ETag"] == etag
+
+
+def test_the_cache_key_and_the_app_never_see_the_clients_host(cluster):
+    path = "/feeds/kazakhstan.rss?limit=7"  # a fresh entry: the hostile request fills it
+    hostile = via_nginx(cluster, "GET", path, {"Host": "evil.example", "X-Forwarded-Host": "evil.example",
+                                               "X-Forwarded-Proto": "http"})
+    assert hostile.status == 200 and hostile.headers["X-Cache-Status"] == "MISS"
+    assert b"evil.example" not in hostile.body
+    assert f"https://{HOST}/".encode() in hostile.body
+    canonical = via_nginx(cluster, "GET", path)
+    assert canonical.headers["X-Cache-Status"] == "HIT"  # one entry, whatever Host filled it
+    assert canonical.headers["ETag"] == hostile.headers["ETag"] and canonical.body == hostile.body
+
+
+def test_plain_http_redirects_to_the_canonical_host(cluster):
+    conn = http.client.HTTPConnection("127.0.0.1", cluster.http_port, timeout=10)
+    answer = fetch(conn, "GET", FEED, {"Host": "evil.example"})
+    assert answer.status == 301
+    assert answer.headers["Location"] == f"https://{HOST}{FEED}"
+
+
+def test_a_body_over_one_mib_is_refused_by_nginx(cluster, token):
+    body = b'{"title": "' + b"x" * (1024 * 1024) + b'"}'
+    answer = via_nginx(cluster, "POST", "/api/articles", {"Authorization": f"Bearer {token}",
+                                                         "Content-Type": "application/json"}, body)
+    assert answer.status == 413
+    assert json.loads(answer.body)["error"]["message"] == "the request body is larger than 1 MiB"
+
+
+def test_a_burst_of_rate_queries_is_limited_by_nginx(cluster):
+    answers = [via_nginx(cluster, "GET", f"/rates.csv?from=2020-01-0{1 + i % 9}") for i in range(30)]
+    statuses = [answer.status for answer in answers]
+    assert statuses[0] != 429 and 429 in statuses, statuses
+    limited = next(answer for answer in answers if answer.status == 429)
+    assert limited.headers["Retry-After"] == "1"
+    assert json.loads(limited.body)["error"]["status"] == 429
+
+
+def test_killing_node_a_leaves_nginx_serving_from_b(cluster, token):
+    cluster.kill_node("A")
+    statuses = [via_nginx(cluster, "GET", f"/api/articles?per_page={n}").status for n in range(1, 11)]
+    assert statuses == [200] * 10  # the API is never cached: each of these reached a node
+    title = f"Written with node A dead {uuid.uuid4().hex[:8]}"
+    created = post_article(lambda *a: via_nginx(cluster, *a), token, title)
+    assert created.status == 201, created.body
+    assert title.encode() in via_node(cluster, "B", "GET", FEED).body
