@@ -73,16 +73,18 @@ def _check_page(page: Page) -> None:
 
 
 @bp.get("/")
-def show_home() -> str:
+def show_home() -> Response:
     """Countries with article counts and feed links, and the latest headlines."""
     session = get_session()
-    return render_template(
+    page = render_template(
         "home.html",
         countries=tracked(),
         counts=count_by_country(session),
         latest=list_articles(session, per_page=10).items,
         ticker=ticker(),
     )
+    # No ETag here: browsers ask again each time (max-age=0), a shared cache keeps it a second.
+    return Response(page, mimetype="text/html", headers={"Cache-Control": public_cache(0)})
 
 
 @bp.get("/<country>")
@@ -138,7 +140,7 @@ def show_article(article_id: int, slug: str | None = None) -> Response | str:
 
 
 @bp.get("/tags/<tag>")
-def show_tag(tag: str) -> Response | str:
+def show_tag(tag: str) -> Response:
     """Articles with one tag, newest first, paginated like a country listing."""
     if len(tag) > MAX_TAG or not TAG.fullmatch(tag.lower()):
         raise NotFound(f"no tag {tag[:64]!r}: tags are slugs (a-z, 0-9 and -, at most {MAX_TAG} characters)")
@@ -149,7 +151,8 @@ def show_tag(tag: str) -> Response | str:
     if not page.total:
         raise NotFound(f"no articles tagged {tag[:64]!r}")
     _check_page(page)
-    return render_template("tag.html", tag=tag, page=page, page_url=pager("web.show_tag", listing, tag=tag))
+    html = render_template("tag.html", tag=tag, page=page, page_url=pager("web.show_tag", listing, tag=tag))
+    return Response(html, mimetype="text/html", headers={"Cache-Control": public_cache(0)})
 
 
 @bp.get("/search")
