@@ -153,10 +153,20 @@ def test_a_burst_of_rate_queries_is_limited_by_nginx(cluster):
     assert json.loads(limited.body)["error"]["status"] == 429
 
 
+def test_api_reads_with_a_token_never_come_from_the_cache(cluster, token):
+    path = "/api/articles?country=kazakhstan&per_page=3"
+    via_nginx(cluster, "GET", path)
+    assert via_nginx(cluster, "GET", path).headers["X-Cache-Status"] == "HIT"  # anonymous: kept 1 s
+    editor = via_nginx(cluster, "GET", path, {"Authorization": f"Bearer {token}"})
+    assert editor.status == 200 and editor.headers["X-Cache-Status"] == "BYPASS"
+    assert editor.headers["Cache-Control"] == "private, no-store"
+
+
 def test_killing_node_a_leaves_nginx_serving_from_b(cluster, token):
     cluster.kill_node("A")
-    statuses = [via_nginx(cluster, "GET", f"/api/articles?per_page={n}").status for n in range(1, 11)]
-    assert statuses == [200] * 10  # the API is never cached: each of these reached a node
+    answers = [via_nginx(cluster, "GET", f"/api/articles?per_page={n}") for n in range(1, 11)]
+    # Each URL is new to the cache: each answer came from a node, and node A is gone.
+    assert [(a.status, a.headers["X-Cache-Status"]) for a in answers] == [(200, "MISS")] * 10
     title = f"Written with node A dead {uuid.uuid4().hex[:8]}"
     created = post_article(lambda *a: via_nginx(cluster, *a), token, title)
     assert created.status == 201, created.body
