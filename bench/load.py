@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "ops"))
 
-from cluster import HOST, Cluster, LoopbackHTTPS, fetch, free_port, node_env, tls_context  # noqa: E402
+from cluster import HOST, Cluster, LoopbackHTTPS, drop_keys, fetch, free_port, node_env, tls_context  # noqa: E402
 
 BIN = Path(sys.executable).parent
 # The read mix, by weight. Series queries (/rates.csv, .json, .ndjson, the /rates page) are left out: the
@@ -168,7 +168,8 @@ def run(args: argparse.Namespace, directory: Path) -> None:
     """Start the node, load the demo data, run the mix direct and through nginx, print the table."""
     port = free_port()
     extra = {"FEEDSVC_LIMIT_WRITES": "100000/minute"}  # one address writes 10/s; the proxy's limit stays
-    env = node_env(args.database_url, f"load-{uuid.uuid4().hex[:8]}:", port, args.workers, extra)
+    prefix = f"load-{uuid.uuid4().hex[:8]}:"
+    env = node_env(args.database_url, prefix, port, args.workers, extra)
     if not args.workers:
         env.pop("WEB_CONCURRENCY")  # gunicorn.conf.py picks workers from the cores, as deployed
     cli(env, "db", "upgrade")
@@ -192,6 +193,7 @@ def run(args: argparse.Namespace, directory: Path) -> None:
             results.append(measure(name, url, connect, script, token, port, args))
     finally:
         cluster.stop()
+        drop_keys(prefix)
     report(*results)
 
 

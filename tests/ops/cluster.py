@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SITE = ROOT / "deploy" / "nginx" / "feedsvc.conf"
 GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
 HOST = "feeds.example.org"  # the shipped site's server_name, kept as shipped
+REDIS_URL = "redis://127.0.0.1:6379/0"
 START_TIMEOUT = 40.0  # seconds for a node or nginx to answer on a busy 2-core machine
 
 
@@ -72,9 +73,21 @@ def node_env(database_url: str, prefix: str, port: int, workers: int,
              extra: dict[str, str]) -> dict[str, str]:
     """The environment of one gunicorn node: the shared database and Redis, behind one proxy."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("FEEDSVC_")}
-    return {**env, "FEEDSVC_DATABASE_URL": database_url, "FEEDSVC_CACHE_URL": "redis://127.0.0.1:6379/0",
+    return {**env, "FEEDSVC_DATABASE_URL": database_url, "FEEDSVC_CACHE_URL": REDIS_URL,
             "FEEDSVC_CACHE_PREFIX": prefix, "FEEDSVC_TRUSTED_PROXIES": "1", "FEEDSVC_SCHEDULER": "off",
             "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": str(workers), **extra}
+
+
+def drop_keys(prefix: str, url: str = REDIS_URL) -> None:
+    """Delete the Redis keys a run left under its own prefix (byte cache, rate-limit counters)."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_timeout=5)
+    try:
+        for key in client.scan_iter(match=f"{prefix}*", count=1000):
+            client.delete(key)
+    finally:
+        client.close()
 
 
 def make_certificate(directory: Path) -> tuple[Path, Path]:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from cluster import HOST, Answer, Cluster, LoopbackHTTPS, fetch, free_port, node_env, tls_context
+from cluster import HOST, Answer, Cluster, LoopbackHTTPS, drop_keys, fetch, free_port, node_env, tls_context
 
 from feedsvc.http import SHARED_MAX_AGE
 
@@ -46,6 +46,7 @@ def cluster(database_urls: dict[str, str], tmp_path_factory: pytest.TempPathFact
         yield running
     finally:
         running.stop()
+        drop_keys(prefix)
 
 
 @pytest.fixture(scope="module")
