@@ -145,6 +145,15 @@ def test_a_body_over_one_mib_is_refused_by_nginx(cluster, token):
     assert json.loads(answer.body)["error"]["message"] == "the request body is larger than 1 MiB"
 
 
+def test_the_cache_keeps_one_variant_per_accept_header(cluster):
+    path = "/rates.json?from=2021-01-01&to=2021-01-31"
+    as_json = [via_nginx(cluster, "GET", path, {"Accept": "application/json"}) for _ in range(2)]
+    as_csv = via_nginx(cluster, "GET", path, {"Accept": "text/csv"})
+    assert [a.headers["Content-Type"].split(";")[0] for a in (*as_json, as_csv)] == [
+        "application/json", "application/json", "text/csv"]
+    assert as_json[1].headers["X-Cache-Status"] == "HIT" and as_csv.headers["X-Cache-Status"] != "HIT"
+
+
 def test_a_burst_of_rate_queries_is_limited_by_nginx(cluster):
     answers = [via_nginx(cluster, "GET", f"/rates.csv?from=2020-01-0{1 + i % 9}") for i in range(30)]
     statuses = [answer.status for answer in answers]
