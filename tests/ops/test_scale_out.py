@@ -2,7 +2,8 @@
 
 The processes are real (tests/ops/cluster.py): a write through node A shows through node B and through
 nginx's cache within the shared-cache lifetime, nginx answers 304s, ignores a client's Host, refuses big
-bodies and bursts itself, and keeps serving from node B once node A is killed.
+bodies and bursts itself, keeps serving from node B once node A is killed, and serves its last copies
+once both are.
 """
 
 from __future__ import annotations
@@ -182,3 +183,15 @@ def test_killing_node_a_leaves_nginx_serving_from_b(cluster, token):
     created = post_article(lambda *a: via_nginx(cluster, *a), token, title)
     assert created.status == 201, created.body
     assert title.encode() in via_node(cluster, "B", "GET", FEED).body
+
+
+def test_with_every_node_dead_nginx_serves_its_last_copy(cluster):
+    assert via_nginx(cluster, "GET", FEED).status == 200  # a copy from node B
+    cluster.kill_node("B")
+    deadline = time.monotonic() + SHARED_MAX_AGE + 3
+    answer = via_nginx(cluster, "GET", FEED)
+    while answer.headers["X-Cache-Status"] != "STALE" and time.monotonic() < deadline:
+        time.sleep(0.1)  # within s-maxage nginx answers HIT without asking a node
+        answer = via_nginx(cluster, "GET", FEED)
+    assert (answer.status, answer.headers["X-Cache-Status"]) == (200, "STALE")
+    assert via_nginx(cluster, "GET", "/feeds/all.atom?limit=3").status == 502  # nothing to fall back on
