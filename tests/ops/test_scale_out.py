@@ -11,6 +11,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import runpy
 import shutil
 import subprocess
 import sys
@@ -20,7 +21,18 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from cluster import HOST, Answer, Cluster, LoopbackHTTPS, drop_keys, fetch, free_port, node_env, tls_context
+from cluster import (
+    GUNICORN_CONF,
+    HOST,
+    Answer,
+    Cluster,
+    LoopbackHTTPS,
+    drop_keys,
+    fetch,
+    free_port,
+    node_env,
+    tls_context,
+)
 
 from feedsvc.http import SHARED_MAX_AGE
 
@@ -59,6 +71,30 @@ def token(cluster: Cluster, database_urls: dict[str, str]) -> str:
     result = subprocess.run([feedsvc, "token", "create", f"scale-{uuid.uuid4().hex[:8]}"], env=env,
                             capture_output=True, text=True, timeout=60, check=True)
     return result.stdout.strip()
+
+
+def read_gunicorn_conf(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict[str, object]:
+    """The settings deploy/gunicorn.conf.py defines under ``env`` (gunicorn runs the file the same way)."""
+    for name in ("GUNICORN_BIND", "WEB_CONCURRENCY", "FORWARDED_ALLOW_IPS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(str(GUNICORN_CONF))
+
+
+def test_gunicorn_conf_defaults(monkeypatch):
+    conf = read_gunicorn_conf(monkeypatch)
+    cores = len(os.sched_getaffinity(0))
+    assert conf["workers"] == min(2 * cores + 1, conf["MAX_WORKERS"]) and conf["worker_class"] == "sync"
+    assert conf["bind"] == "127.0.0.1:8000" and conf["forwarded_allow_ips"] == "127.0.0.1"
+    assert (conf["timeout"], conf["graceful_timeout"], conf["keepalive"]) == (30, 30, 5)
+    assert conf["access_log_format"].endswith("%(M)sms")
+
+
+def test_gunicorn_conf_takes_the_environment(monkeypatch):
+    conf = read_gunicorn_conf(monkeypatch, GUNICORN_BIND="127.0.0.1:8001", WEB_CONCURRENCY="3",
+                              FORWARDED_ALLOW_IPS="10.0.0.2")
+    assert (conf["bind"], conf["workers"], conf["forwarded_allow_ips"]) == ("127.0.0.1:8001", 3, "10.0.0.2")
 
 
 def via_nginx(cluster: Cluster, method: str, path: str, headers: dict[str, str] | None = None,
