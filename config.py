@@ -170,6 +170,13 @@ def _parse_directory(name: str, value: str | None) -> str | None:
     return value or None
 
 
+def _parse_prefix(value: str) -> str:
+    """The Redis key prefix: lets several deployments (or test runs) share one Redis."""
+    if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", value):
+        raise ConfigError(f"FEEDSVC_CACHE_PREFIX: expected 1-64 letters, digits or _.:-, got {value!r}")
+    return value
+
+
 def _parse_database_url(value: str) -> str:
     scheme = value.split(":", 1)[0]
     try:
@@ -257,6 +264,7 @@ class Config:
         )
         cache = env.get("FEEDSVC_CACHE_URL")
         self.CACHE_URL = _parse_url("FEEDSVC_CACHE_URL", cache, ("redis", "rediss")) if cache else None
+        self.CACHE_KEY_PREFIX = _parse_prefix(env.get("FEEDSVC_CACHE_PREFIX", "feedsvc:"))
         self.COUNTRIES = parse_countries(env.get("FEEDSVC_COUNTRIES", DEFAULT_COUNTRIES))
         self.LIMIT_WRITES = _parse_limit("FEEDSVC_LIMIT_WRITES", env.get("FEEDSVC_LIMIT_WRITES", "60/minute"))
         self.LIMIT_AUTH_FAILURES = _parse_limit(

@@ -31,7 +31,7 @@ def init_app(app: Flask) -> Limiter:
     known = [list(hooks.get(None, [])) for hooks in lists]
     limiter = app.extensions[LIMITER] = Limiter(
         get_remote_address, app=app, storage_uri=app.config.get("CACHE_URL") or "memory://",
-        key_prefix="feedsvc-limits",
+        key_prefix=app.config.get("CACHE_KEY_PREFIX", "feedsvc:") + "limits",  # one Redis, many deployments
         # A limit store that is down must not take the service down with it.
         swallow_errors=True, in_memory_fallback_enabled=True,
     )

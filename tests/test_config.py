@@ -21,7 +21,7 @@ def test_defaults() -> None:
     config = Config({})
     assert config.ENV == "development" and config.DATABASE_URL is None and config.PUBLIC_URL is None
     assert config.SCHEDULER is True and config.RATES_SOURCES is None  # the registry's order, below
-    assert config.SOURCE_URLS == {} and config.CACHE_URL is None
+    assert config.SOURCE_URLS == {} and config.CACHE_URL is None and config.CACHE_KEY_PREFIX == "feedsvc:"
     assert [c.slug for c in config.COUNTRIES] == [
         "kazakhstan", "kyrgyzstan", "tajikistan", "turkmenistan", "uzbekistan",
     ]
@@ -78,6 +78,8 @@ BAD = [
     ("FEEDSVC_RATES_CROSSCHECK_PCT", "-5"),
     ("FEEDSVC_RATES_CROSSCHECK_PCT", "five"),
     ("FEEDSVC_CACHE_URL", "memcached://127.0.0.1"),
+    ("FEEDSVC_CACHE_PREFIX", ""),
+    ("FEEDSVC_CACHE_PREFIX", "two words"),
     ("FEEDSVC_COUNTRIES", "xx:KZT"),
     ("FEEDSVC_COUNTRIES", "kz:XYZ"),
     ("FEEDSVC_COUNTRIES", "kz:KZT,kz:KZT"),

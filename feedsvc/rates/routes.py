@@ -9,7 +9,7 @@ from flask import Blueprint, Response, abort, request, stream_with_context
 
 from feedsvc.cache import cached_bytes
 from feedsvc.countries import tracked_currencies
-from feedsvc.http import conditional_response
+from feedsvc.http import conditional_response, public_cache
 from feedsvc.params import QueryParams
 from feedsvc.ratelimit import spend_expensive
 from feedsvc.rates import service
@@ -129,7 +129,7 @@ def get_missing_days(name: str) -> Response:
         abort(404, description=f"unknown source {name!r}; see /rates/sources.json")
     response = Response(render_missing(service.missing_days(name)), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}_missing_days.csv"'
-    response.headers["Cache-Control"] = "public, max-age=60"
+    response.headers["Cache-Control"] = public_cache(60)
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.add_etag()
     return response.make_conditional(request)
@@ -141,7 +141,7 @@ def get_rate_sources() -> Response:
     QueryParams(request.args, ()).done()  # no parameters allowed
     # Runs change this document without touching the rates marker: the ETag comes from the bytes.
     response = Response(render_sources(service.source_listing()), mimetype="application/json")
-    response.headers["Cache-Control"] = "public, max-age=60"
+    response.headers["Cache-Control"] = public_cache(60)
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.add_etag()
     return response.make_conditional(request)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from flask import Blueprint, Response, render_template, request, url_for
 
 from feedsvc.countries import tracked_currencies
-from feedsvc.http import conditional_response
+from feedsvc.http import conditional_response, public_cache
 from feedsvc.ratelimit import spend_expensive
 from feedsvc.rates import service
 from feedsvc.rates.constants import USD
@@ -92,5 +92,5 @@ def show_rates() -> Response:
     query = service.resolve_query(parse_chart_query(request.args, tracked_currencies()), DEFAULT_DAYS)
     etag, modified = service.rate_validators("page", query.cache_key())
     return conditional_response(
-        etag, modified, lambda: render_rates_page(query), "text/html", "public, max-age=300"
+        etag, modified, lambda: render_rates_page(query), "text/html", public_cache(300)
     )

@@ -1,7 +1,7 @@
 """/metrics: counts that follow real requests, the rates read from the database, who may scrape, gunicorn.
 
-The multiprocess test starts a real gunicorn with two workers (its own small config calls child_exit)
-and shows one scrape summing what every worker counted, also a worker that has gone.
+The multiprocess test starts a real gunicorn with two workers (deploy/gunicorn.conf.py, whose hook calls
+child_exit) and shows one scrape summing what every worker counted, also a worker that has gone.
 """
 
 from __future__ import annotations
@@ -190,10 +190,9 @@ def gunicorn(database_urls, db_name, token, tmp_path: Path) -> Iterator[tuple[st
     metrics_dir = tmp_path / "metrics"
     metrics_dir.mkdir()
     port = free_port()
-    conf = tmp_path / "gunicorn.conf.py"
-    conf.write_text(f'bind = "127.0.0.1:{port}"\nworkers = 2\ntimeout = 30\n'
-                    "from feedsvc.metrics import child_exit  # noqa: E402,F401\n")
+    conf = ROOT / "deploy" / "gunicorn.conf.py"  # the shipped settings, with their child_exit hook
     env = {**os.environ, "FEEDSVC_DATABASE_URL": database_urls[db_name], "FEEDSVC_SCHEDULER": "off",
+           "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2",
            "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir), "FEEDSVC_LIMIT_RATES": "off",
            "FEEDSVC_LIMIT_WRITES": "off", "FEEDSVC_LIMIT_AUTH_FAILURES": "off"}
     env.pop("FEEDSVC_METRICS_ALLOW", None)
