@@ -58,16 +58,19 @@ def test_importing_the_scheduler_starts_nothing() -> None:
     assert out.stdout.strip() == "1"
 
 
-def test_the_foreground_command_lists_its_jobs_and_stops_on_ctrl_c(database_urls, db_name, app) -> None:
+def test_the_foreground_command_lists_its_jobs_and_stops_on_sigterm(database_urls, db_name, app) -> None:
     env = {**os.environ, "FEEDSVC_DATABASE_URL": database_urls[db_name], "FEEDSVC_RATES_SOURCES": "peg",
            "FEEDSVC_RATES_CRON": "0 4 * * *"}
     process = subprocess.Popen([FEEDSVC, "scheduler"], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         first_line = process.stdout.readline()
-    finally:
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signal.SIGTERM)  # what systemd sends; never rely on SIGINT reaching it
         out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
     assert first_line.startswith("scheduled: rates update (peg), cron cron[")
     assert "hour='4'" in first_line
     assert process.returncode == 0, err
