@@ -40,8 +40,9 @@ def run_command(host: str, port: int) -> None:
     scheduler = None
     raise_on_sigterm()  # like Ctrl-C: a running rate job closes its run as interrupted
     if app.config["SCHEDULER"]:
-        from feedsvc.scheduler import start_background_scheduler
+        from feedsvc.scheduler import log_to_stderr, start_background_scheduler
 
+        log_to_stderr()
         scheduler = start_background_scheduler(app)  # its catch-up updates stale sources at once
     try:
         run_simple(host, port, app, threaded=True, use_reloader=False)

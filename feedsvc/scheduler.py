@@ -25,7 +25,7 @@ from flask.cli import with_appcontext
 
 from feedsvc.db import new_session
 from feedsvc.rates.sources import build_sources, source_schedule
-from feedsvc.stop import request_stop, stop_on_signals, stop_requested
+from feedsvc.stop import Terminated, request_stop, stop_on_signals, stop_requested
 
 log = logging.getLogger(__name__)
 LOOKBACK_LIMIT = timedelta(days=400)  # every crontab fires at least once a year
@@ -43,9 +43,17 @@ def run_update_job(app: Flask, names: tuple[str, ...], trigger: CronTrigger | No
     if scheduled_at is None and trigger is not None:
         scheduled_at = last_fire_time(trigger, datetime.now(UTC))
     with app.app_context():
-        for summary in jobs.update(names, scheduled_at=scheduled_at):
-            log.info("rates update %s: %s rows, error=%s, skipped=%s", summary.source,
-                     summary.rows_written, summary.error, summary.skipped)
+        try:
+            summaries = jobs.update(names, scheduled_at=scheduled_at)
+        except Terminated:  # the run is closed as interrupted; APScheduler would log a traceback
+            log.info("rates update %s: stopped by a stop signal", ", ".join(names))
+            return
+    for summary in summaries:
+        if summary.skipped:
+            log.info("rates update %s: skipped, %s holds it", summary.source, summary.holder)
+        else:
+            log.info("rates update %s: %s rows, error=%s", summary.source, summary.rows_written,
+                     summary.error)
 
 
 def last_fire_time(trigger: CronTrigger, now: datetime) -> datetime | None:
@@ -129,6 +137,12 @@ def start_background_scheduler(app: Flask) -> BackgroundScheduler:
     return scheduler  # type: ignore[return-value]
 
 
+def log_to_stderr() -> None:
+    """INFO and above on stderr with a timestamp (journald keeps it), unless logging is set up."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
 def stop_scheduler(scheduler: BaseScheduler) -> None:
     """Ask running jobs to stop at their next day (closed as interrupted), and wait for them."""
     request_stop()
@@ -141,6 +155,7 @@ def stop_scheduler(scheduler: BaseScheduler) -> None:
 def scheduler_command() -> None:
     """Run the rate jobs on their schedule, in the foreground (UTC cron; SIGTERM or Ctrl-C stops)."""
     stop_on_signals()  # before anything is printed: a supervisor may stop us as soon as it reads
+    log_to_stderr()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     scheduler = make_scheduler(app, BackgroundScheduler)
     for job in scheduler.get_jobs():

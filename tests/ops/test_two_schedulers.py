@@ -1,0 +1,114 @@
+"""Two real `feedsvc scheduler` processes on one PostgreSQL database: each trigger runs once, and
+killing the one that holds the lease lets the other take over within one lease period."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask import Flask
+from scheduler_procs import Processes, SlowUpstream, feedsvc_env, kill_group, serve_upstream, wait_for
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from feedsvc.models import JobLease, JobTrigger, RateRun, RateSourceDay
+
+GRID = 3  # seconds between two triggers (FEEDSVC_SCHEDULER_SECONDS)
+LEASE = 5  # FEEDSVC_LEASE_SECONDS
+
+
+@pytest.fixture
+def processes(tmp_path) -> Iterator[Processes]:
+    started = Processes(tmp_path)
+    try:
+        yield started
+    finally:
+        started.kill_all()
+
+
+def mark_old_days_answered(app: Flask) -> None:
+    """Days before yesterday answered for good: each run then asks for yesterday and today only."""
+    now = datetime.now(UTC)
+    with Session(app.extensions["feedsvc.engine"]) as session, session.begin():
+        for back in range(2, 15):
+            session.add(RateSourceDay(source="currency-api", date=now.date() - timedelta(days=back),
+                                      status="none", checked_at=now))
+
+
+def triggers(app: Flask) -> list[tuple[datetime, int]]:
+    """(scheduled time, holder's pid) of every claimed trigger."""
+    with Session(app.extensions["feedsvc.engine"]) as session:
+        rows = session.execute(select(JobTrigger.scheduled_at, JobTrigger.holder)
+                               .order_by(JobTrigger.scheduled_at))
+        return [(at, int(holder.rsplit(":", 2)[1])) for at, holder in rows]
+
+
+def lease_holder(app: Flask) -> int | None:
+    with Session(app.extensions["feedsvc.engine"]) as session:
+        holder = session.scalar(select(JobLease.holder))
+    return int(holder.rsplit(":", 2)[1]) if holder else None
+
+
+def scheduled_runs(app: Flask) -> list[tuple[datetime, str | None]]:
+    with Session(app.extensions["feedsvc.engine"]) as session:
+        rows = session.execute(select(RateRun.scheduled_at, RateRun.error)
+                               .where(RateRun.scheduled_at.is_not(None)).order_by(RateRun.id))
+        return [tuple(row) for row in rows]
+
+
+def test_two_schedulers_run_each_trigger_once_and_survive_a_kill(app_factory, database_urls, db_name,
+                                                                 processes) -> None:
+    if db_name != "postgresql":
+        pytest.skip("two scheduler processes share a PostgreSQL database in production")
+    app = app_factory()
+    mark_old_days_answered(app)
+    upstream = SlowUpstream(delay=0.05)
+    with serve_upstream(upstream) as origin:
+        env = feedsvc_env(database_urls[db_name], origin, FEEDSVC_SCHEDULER_SECONDS=str(GRID),
+                          FEEDSVC_LEASE_SECONDS=str(LEASE))
+        by_pid = {p.pid: p for p in (processes.start(["scheduler"], env, name) for name in "ab")}
+        wait_for(lambda: all("Scheduler started" in processes.output(name)[1] for name in "ab"), 60,
+                 "both schedulers to start")
+        # Each start's catch-up runs the missed trigger at once; a trigger that fires while a run of the
+        # source is still going is not run again. From the next one on, every trigger runs.
+        steady = datetime.now(UTC) + timedelta(seconds=2 * GRID)
+        wait_for(lambda: len(triggers(app)) >= 4, 60, "four triggers run")
+        victim = by_pid[wait_for(lambda: lease_holder(app), 30, "a scheduler holding the lease")]
+        [survivor] = [p for p in by_pid.values() if p is not victim]
+        killed_at, killed = datetime.now(UTC), time.monotonic()
+        kill_group(victim)
+        # The survivor's next trigger takes the dead holder's lease: within one lease period.
+        wait_for(lambda: any(pid == survivor.pid and at > killed_at for at, pid in triggers(app)),
+                 LEASE, "the survivor to take over")
+        taken_over = time.monotonic() - killed
+        wait_for(lambda: sum(at > killed_at for at, _pid in triggers(app)) >= 3, 30, "three more triggers")
+        survivor.send_signal(signal.SIGTERM)
+        assert survivor.wait(timeout=30) == 0, processes.output("ab"[list(by_pid).index(survivor.pid)])
+    logs = processes.output("a")[1] + processes.output("b")[1]
+    assert "rates update currency-api: no success since the trigger at " in logs  # the catch-up at start
+    assert f"its holder {socket.gethostname()}:{victim.pid}:" in logs and "is gone; taken over" in logs
+    assert "Traceback" not in logs
+
+    claimed, runs = triggers(app), scheduled_runs(app)
+    times = [at for at, _pid in claimed]
+    assert taken_over <= LEASE
+    assert {pid for _at, pid in claimed} == set(by_pid)  # both worked, neither twice on one trigger
+    assert all(at.second % GRID == 0 and at.microsecond == 0 for at in times)
+    # Each trigger claimed is run once (rate_runs); once both run steadily, every trigger is there.
+    assert Counter(at for at, _error in runs) == Counter(times) and len(set(times)) == len(times)
+    later = [at for at in times if at >= steady]
+    assert len(later) >= 4
+    assert later == [later[0] + timedelta(seconds=GRID * n) for n in range(len(later))]
+    errors = Counter(error for _at, error in runs)
+    assert errors[None] == len(times) - errors["abandoned"] - errors["interrupted"]
+    assert errors["abandoned"] <= 1  # the victim's run, closed by the survivor's next one
+    today = datetime.now(UTC).date()
+    asked = upstream.count(str(today)) + upstream.count(str(today - timedelta(days=1)))
+    assert asked <= 2 * len(times)  # no trigger fetched twice
+    with Session(app.extensions["feedsvc.engine"]) as session:
+        assert session.scalars(select(JobLease)).all() == []  # the survivor released it on SIGTERM
