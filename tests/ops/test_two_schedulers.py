@@ -1,11 +1,14 @@
-"""Two real `feedsvc scheduler` processes on one PostgreSQL database: each trigger runs once, and
-killing the one that holds the lease lets the other take over within one lease period."""
+"""Real schedulers: two `feedsvc scheduler` processes on one PostgreSQL database run each trigger once,
+and killing the one that holds the lease lets the other take over within one lease period; `feedsvc run`
+updates stale rates at start instead of waiting for the next cron."""
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import time
+import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -112,3 +115,37 @@ def test_two_schedulers_run_each_trigger_once_and_survive_a_kill(app_factory, da
     assert asked <= 2 * len(times)  # no trigger fetched twice
     with Session(app.extensions["feedsvc.engine"]) as session:
         assert session.scalars(select(JobLease)).all() == []  # the survivor released it on SIGTERM
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_feedsvc_run_updates_at_once_when_the_rates_are_older_than_their_schedule(
+        app_factory, database_urls, db_name, processes) -> None:
+    app = app_factory()
+    mark_old_days_answered(app)
+    port = free_port()
+    with serve_upstream(SlowUpstream()) as origin:
+        env = feedsvc_env(database_urls[db_name], origin, FEEDSVC_SCHEDULER="on",
+                          FEEDSVC_RATES_CRON="0 4 1 1 *")  # once a year: only the catch-up can run now
+        server = processes.start(["run", "--port", str(port)], env, "run")
+
+        def health() -> dict | None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as answer:
+                    body = json.load(answer)
+            except OSError:
+                return None
+            return body if not body["rates"]["stale"] else None
+
+        assert wait_for(health, 60, "fresh rates", step=0.2)["status"] == "ok"
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=30) == 128 + signal.SIGTERM
+    out, err = processes.output("run")
+    assert "rates update currency-api: no success since the trigger at " in err, (out, err)
+    with Session(app.extensions["feedsvc.engine"]) as session:
+        [run] = session.scalars(select(RateRun)).all()
+    assert (run.error, run.scheduled_at.strftime("%m-%d %H:%M")) == (None, "01-01 04:00")
