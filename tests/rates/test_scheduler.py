@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -104,12 +106,14 @@ def test_the_last_fire_time_is_the_same_wherever_it_is_computed() -> None:
         datetime(2026, 12, 4, 6, 20, 6, tzinfo=UTC)
 
 
-def test_a_start_catches_up_the_missed_trigger_once(app_factory) -> None:
+def test_a_start_catches_up_the_missed_trigger_once(app_factory, caplog) -> None:
     app = app_factory(RATES_SOURCES=("peg",), RATES_CRON="0 4 * * *", RATES_GAP_DAYS=2)
     missed = last_fire_time(CronTrigger.from_crontab("0 4 * * *", timezone="UTC"), datetime.now(UTC))
     catch_up(app)
     catch_up(app)  # the update succeeded after the trigger: nothing to catch up any more
+    caplog.set_level(logging.INFO, "feedsvc")
     run_update_job(app, ("peg",), scheduled_at=missed)  # a second scheduler firing the same trigger
+    assert f"trigger rates:peg at {missed.isoformat()} already run by {socket.gethostname()}:" in caplog.text
     with Session(app.extensions["feedsvc.engine"]) as session:
         runs = session.scalars(select(RateRun)).all()
         claimed = session.execute(select(JobTrigger.job, JobTrigger.scheduled_at)).all()
