@@ -107,10 +107,11 @@ def catch_up(app: Flask) -> None:
 def schedule_jobs(app: Flask, scheduler: BaseScheduler) -> None:
     """Add the rate update jobs to ``scheduler``, one per cron expression, and the start's catch-up."""
     for cron, names in job_groups(app).items():
+        trigger = job_trigger(cron, app)
         scheduler.add_job(
             run_update_job,
-            job_trigger(cron, app),
-            args=(app, names, job_trigger(cron, app)),
+            trigger,
+            args=(app, names, trigger),  # the job names its run by the trigger's latest fire time
             id=f"rates-update:{','.join(names)}",
             name=f"rates update ({', '.join(names)})",
             max_instances=1,
