@@ -51,16 +51,26 @@ def triggers(app: Flask) -> list[tuple[datetime, int]]:
         return [(at, int(holder.rsplit(":", 2)[1])) for at, holder in rows]
 
 
-def lease_holder(app: Flask) -> int | None:
+def running_holder(app: Flask) -> int | None:
+    """The pid of the scheduler holding the lease once its run is open (its trigger claimed), or None."""
     with Session(app.extensions["feedsvc.engine"]) as session:
         holder = session.scalar(select(JobLease.holder))
-    return int(holder.rsplit(":", 2)[1]) if holder else None
+        running = session.scalar(select(RateRun.id).where(RateRun.finished_at.is_(None)))
+    return int(holder.rsplit(":", 2)[1]) if holder and running else None
 
 
 def scheduled_runs(app: Flask) -> list[tuple[datetime, str | None]]:
     with Session(app.extensions["feedsvc.engine"]) as session:
         rows = session.execute(select(RateRun.scheduled_at, RateRun.error)
                                .where(RateRun.scheduled_at.is_not(None)).order_by(RateRun.id))
+        return [tuple(row) for row in rows]
+
+
+def run_spans(app: Flask) -> list[tuple[datetime, datetime]]:
+    """(started, finished) of every finished run, whole seconds."""
+    with Session(app.extensions["feedsvc.engine"]) as session:
+        rows = session.execute(select(RateRun.started_at, RateRun.finished_at)
+                               .where(RateRun.finished_at.is_not(None)))
         return [tuple(row) for row in rows]
 
 
@@ -81,7 +91,7 @@ def test_two_schedulers_run_each_trigger_once_and_survive_a_kill(app_factory, da
         # source is still going is not run again. From the next one on, every trigger runs.
         steady = datetime.now(UTC) + timedelta(seconds=2 * GRID)
         wait_for(lambda: len(triggers(app)) >= 4, 60, "four triggers run")
-        victim = by_pid[wait_for(lambda: lease_holder(app), 30, "a scheduler holding the lease")]
+        victim = by_pid[wait_for(lambda: running_holder(app), 30, "a scheduler running a trigger")]
         [survivor] = [p for p in by_pid.values() if p is not victim]
         killed_at, killed = datetime.now(UTC), time.monotonic()
         kill_group(victim)
@@ -102,14 +112,18 @@ def test_two_schedulers_run_each_trigger_once_and_survive_a_kill(app_factory, da
     assert taken_over <= LEASE
     assert {pid for _at, pid in claimed} == set(by_pid)  # both worked, neither twice on one trigger
     assert all(at.second % GRID == 0 and at.microsecond == 0 for at in times)
-    # Each trigger claimed is run once (rate_runs); once both run steadily, every trigger is there.
+    # Each trigger claimed is run once (rate_runs). Once both run steadily, every trigger is there but
+    # one that fired while a run of the source was still going (on a loaded machine a run can be slow).
     assert Counter(at for at, _error in runs) == Counter(times) and len(set(times)) == len(times)
     later = [at for at in times if at >= steady]
     assert len(later) >= 4
-    assert later == [later[0] + timedelta(seconds=GRID * n) for n in range(len(later))]
+    grid = [later[0] + timedelta(seconds=GRID * n) for n in range((later[-1] - later[0]).seconds // GRID + 1)]
+    busy = run_spans(app)
+    for missing in sorted(set(grid) - set(later)):
+        assert any(start <= missing <= end + timedelta(seconds=1) for start, end in busy), (missing, busy)
     errors = Counter(error for _at, error in runs)
     assert errors[None] == len(times) - errors["abandoned"] - errors["interrupted"]
-    assert errors["abandoned"] <= 1  # the victim's run, closed by the survivor's next one
+    assert errors["abandoned"] <= 1  # the victim's run (unless it just ended), closed by the survivor
     today = datetime.now(UTC).date()
     asked = upstream.count(str(today)) + upstream.count(str(today - timedelta(days=1)))
     assert asked <= 2 * len(times)  # no trigger fetched twice
