@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
@@ -153,6 +154,29 @@ def source_variable(setting: str, suffix: str) -> str:
     return f"FEEDSVC_SOURCE_{setting.upper().replace('-', '_')}_{suffix}"
 
 
+def _parse_networks(name: str, value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Comma-separated addresses or networks (``127.0.0.1, 10.0.0.0/8, ::1``)."""
+    try:
+        return tuple(ipaddress.ip_network(part.strip(), strict=False)
+                     for part in value.split(",") if part.strip())
+    except ValueError:
+        raise ConfigError(f"{name}: expected IP addresses or networks separated by commas, "
+                          f"got {value!r}") from None
+
+
+def _parse_directory(name: str, value: str | None) -> str | None:
+    if value and not os.path.isdir(value):
+        raise ConfigError(f"{name}: {value!r} is not a directory")
+    return value or None
+
+
+def _parse_prefix(value: str) -> str:
+    """The Redis key prefix: lets several deployments (or test runs) share one Redis."""
+    if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", value):
+        raise ConfigError(f"FEEDSVC_CACHE_PREFIX: expected 1-64 letters, digits or _.:-, got {value!r}")
+    return value
+
+
 def _parse_database_url(value: str) -> str:
     scheme = value.split(":", 1)[0]
     try:
@@ -166,6 +190,18 @@ def _parse_database_url(value: str) -> str:
             f"FEEDSVC_DATABASE_URL: expected sqlite:///path or postgresql://user@host:port/db, got {value!r}"
         )
     return value
+
+
+# FEEDSVC_<name>: seconds, except HTTP_MAX_BYTES. Each upstream request ends by its total timeout
+# (retries included) and reads at most HTTP_MAX_BYTES; each source's run stops after RATES_JOB_BUDGET and
+# the next run resumes. A database that does not connect or answer in time gives 503s, not hung workers.
+BUDGETS = {
+    "HTTP_TOTAL_TIMEOUT": 30.0,
+    "HTTP_MAX_BYTES": 5 * 1024 * 1024,
+    "RATES_JOB_BUDGET": 1800.0,
+    "DB_CONNECT_TIMEOUT": 5.0,
+    "DB_STATEMENT_TIMEOUT": 30.0,
+}
 
 
 class Config:
@@ -206,6 +242,10 @@ class Config:
         self.DATABASE_URL = _parse_database_url(url) if url else None
         public = env.get("FEEDSVC_PUBLIC_URL")
         self.PUBLIC_URL = _parse_url("FEEDSVC_PUBLIC_URL", public, ("http", "https")) if public else None
+        if self.ENV == "production" and not self.PUBLIC_URL:
+            # Without it every URL, ETag and cache key would be built from whatever Host a client sends.
+            raise ConfigError("FEEDSVC_PUBLIC_URL: required when FEEDSVC_ENV=production "
+                              "(e.g. https://news.example.org)")
         self.WEBSUB_HUB = self._parse_hub(env.get("FEEDSVC_WEBSUB_HUB"))
         self.SECRET_KEY = self._parse_secret(env.get("FEEDSVC_SECRET_KEY"))
         self.SCHEDULER = _parse_on_off("FEEDSVC_SCHEDULER", env.get("FEEDSVC_SCHEDULER", "on"))
@@ -230,6 +270,7 @@ class Config:
         )
         cache = env.get("FEEDSVC_CACHE_URL")
         self.CACHE_URL = _parse_url("FEEDSVC_CACHE_URL", cache, ("redis", "rediss")) if cache else None
+        self.CACHE_KEY_PREFIX = _parse_prefix(env.get("FEEDSVC_CACHE_PREFIX", "feedsvc:"))
         self.COUNTRIES = parse_countries(env.get("FEEDSVC_COUNTRIES", DEFAULT_COUNTRIES))
         self.LIMIT_WRITES = _parse_limit("FEEDSVC_LIMIT_WRITES", env.get("FEEDSVC_LIMIT_WRITES", "60/minute"))
         self.LIMIT_AUTH_FAILURES = _parse_limit(
@@ -239,6 +280,20 @@ class Config:
         # How many reverse proxies in front may set X-Forwarded-For/-Proto/-Host/-Port (0: none).
         proxies = env.get("FEEDSVC_TRUSTED_PROXIES", "0")
         self.TRUSTED_PROXIES = _parse_count("FEEDSVC_TRUSTED_PROXIES", proxies, 5)
+        # Client addresses that may read /metrics without a token (after FEEDSVC_TRUSTED_PROXIES).
+        self.METRICS_ALLOW = _parse_networks("FEEDSVC_METRICS_ALLOW", env.get("FEEDSVC_METRICS_ALLOW", ""))
+        # prometheus_client's own variable: set under gunicorn, each worker writes its samples there.
+        self.METRICS_MULTIPROC_DIR = _parse_directory(
+            "PROMETHEUS_MULTIPROC_DIR", env.get("PROMETHEUS_MULTIPROC_DIR")
+        )
+        self._parse_budgets(env)
+
+    def _parse_budgets(self, env: Mapping[str, str]) -> None:
+        """What an upstream or the database may cost: deadlines, a body cap, a job's wall-clock budget."""
+        for name, default in BUDGETS.items():
+            variable = f"FEEDSVC_{name}"
+            value = _parse_positive(variable, env.get(variable, str(default)))
+            setattr(self, name, int(value) if name == "HTTP_MAX_BYTES" else value)
 
     def _parse_hub(self, value: str | None) -> str | None:
         """The WebSub hub's URL, kept as written (a hub's path may end in a slash)."""

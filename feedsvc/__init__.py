@@ -23,9 +23,11 @@ def create_app(config: Config | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
-    from feedsvc import cache, cli, db, errors, hosts, http, ratelimit, websub
+    from feedsvc import cache, cli, db, errors, hosts, http, metrics, ratelimit, websub
+    from feedsvc.rates.monitor import rates_snapshot
 
     hosts.init_app(app)
+    metrics.init_app(app, rates_snapshot)  # after hosts: its timer starts before the origin check
     db.init_app(app)
     websub.init_app(app)  # after db: it listens to the app's sessions
     cache.init_app(app)
@@ -52,7 +54,5 @@ def _register_blueprints(app: Flask) -> None:
                       rates_page.bp, sitemaps.bp):
         app.register_blueprint(blueprint)
     ratelimit.limit_writes(app, api_routes.bp)
-    # Series over long ranges cost the database and the worker; the latest rates and feeds are cheap.
-    series = {"rates.get_rates_csv", "rates.get_rates_json", "rates.get_rates_ndjson",
-              "rates_page.show_rates"}
-    ratelimit.limit_expensive(app, series, rate_routes.bp, rates_page.bp)
+    # Series over long ranges cost the database and the worker: their views spend this limit.
+    ratelimit.limit_expensive(app)

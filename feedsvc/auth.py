@@ -75,6 +75,12 @@ def token_holder() -> bool:
     return True
 
 
+def has_valid_token() -> bool:
+    """True when the request carries a valid bearer token; a missing or invalid one is simply False."""
+    presented = _bearer_token()
+    return presented is not None and verify_token(get_session(), presented) is not None
+
+
 def token_required(view: Callable[..., Any]) -> Callable[..., Any]:
     """Reject the request with 401 unless it carries a valid ``Authorization: Bearer`` token."""
 

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Protocol
 
-from flask import Flask, current_app
+from flask import Flask, Response, current_app, g, has_request_context, request
+
+from feedsvc import hosts, metrics
+from feedsvc.urls import base_url
+
+# A last known answer is kept this long: an outage longer than a week is not hidden by old bytes.
+LAST_KNOWN_TTL = 7 * 86400
+KEPT_HEADERS = {"Content-Type", "Content-Disposition", "ETag", "Last-Modified", "Cache-Control", "Vary",
+                "Access-Control-Allow-Origin"}
 
 
 class ByteCache(Protocol):
@@ -87,6 +97,7 @@ def init_app(app: Flask) -> None:
     url = app.config.get("CACHE_URL")
     prefix = app.config.get("CACHE_KEY_PREFIX", "feedsvc:")
     app.extensions["feedsvc.cache"] = RedisCache(url, prefix) if url else MemoryCache()
+    app.after_request(keep_last_known)
 
 
 def get_cache() -> ByteCache:
@@ -94,11 +105,48 @@ def get_cache() -> ByteCache:
     return current_app.extensions["feedsvc.cache"]
 
 
-def cached_bytes(key: str, build: Callable[[], bytes], ttl: int = 86400) -> bytes:
-    """The bytes cached under ``key``, built and stored on a miss."""
+def cached_bytes(key: str, build: Callable[[], bytes], ttl: int = 86400, last_known: bool = False) -> bytes:
+    """The bytes cached under ``key``, built and stored on a miss; built uncached past the hosts' bound.
+
+    ``last_known``: the response these bytes become is also kept as the request's last known answer,
+    which is served while the database is down (see ``last_known_response``).
+    """
+    if has_request_context() and not hosts.may_cache():
+        return build()
     cache = get_cache()
     value = cache.get(key)
+    metrics.count_cache_lookup(value is not None)
     if value is None:
         value = build()
         cache.set(key, value, ttl)
+        if last_known:
+            g.feedsvc_keep_last_known = True
     return value
+
+
+def _last_known_key() -> str:
+    # The request itself names the answer, not the change markers: those need the database.
+    what = "\x1f".join(("GET", base_url(), request.full_path))
+    return "last:" + hashlib.sha256(what.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def keep_last_known(response: Response) -> Response:
+    """After a request: keep the 200 whose bytes were just built as this URL's last known answer."""
+    if g.pop("feedsvc_keep_last_known", False) and request.method == "GET" and response.status_code == 200 \
+            and not response.is_streamed:
+        headers = {name: value for name, value in response.headers.items() if name in KEPT_HEADERS}
+        envelope = json.dumps(headers).encode() + b"\n" + response.get_data()
+        get_cache().set(_last_known_key(), envelope, LAST_KNOWN_TTL)
+    return response
+
+
+def last_known_response() -> Response | None:
+    """This URL's last known answer (a 200, or a 304 for a client that has it), or None."""
+    if request.method not in {"GET", "HEAD"}:
+        return None
+    envelope = get_cache().get(_last_known_key())
+    if envelope is None:
+        return None
+    headers, _, body = envelope.partition(b"\n")
+    response = Response(body, 200, headers=json.loads(headers))
+    return response.make_conditional(request)

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psycopg
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app, g
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Engine, create_engine, event, select, text
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import CountryConfig
@@ -27,30 +34,109 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
-    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
+def _sqlite_pragmas(busy_ms: int) -> Callable[[object, object], None]:
+    def set_pragmas(dbapi_connection: object, _record: object) -> None:
+        cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+        cursor.close()
+
+    return set_pragmas
 
 
-def make_engine(url: str) -> Engine:
-    """Create an engine; SQLite gets WAL, foreign keys and a busy timeout."""
+def make_engine(url: str, connect_timeout: float = 5.0, statement_timeout: float = 30.0) -> Engine:
+    """Create an engine that fails in time: connect and statement timeouts (SQLite: its busy timeout).
+
+    SQLite also gets WAL and foreign keys.
+    """
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 10})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        engine = create_engine(url, connect_args={"timeout": statement_timeout})
+        event.listen(engine, "connect", _sqlite_pragmas(int(statement_timeout * 1000)))
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # libpq rounds connect_timeout down to whole seconds, and up to at least 2.
+    options = {"connect_timeout": max(2, int(connect_timeout)),
+               "options": f"-c statement_timeout={int(statement_timeout * 1000)}"}
+    return create_engine(url, pool_pre_ping=True, pool_timeout=connect_timeout, connect_args=options)
 
 
 def init_app(app: Flask) -> None:
     """Attach an engine and a session factory to the app; close the session after each request."""
-    engine = make_engine(app.config["DATABASE_URL"])
+    config = app.config
+    engine = make_engine(config["DATABASE_URL"], config["DB_CONNECT_TIMEOUT"], config["DB_STATEMENT_TIMEOUT"])
     app.extensions["feedsvc.engine"] = engine
     app.extensions["feedsvc.sessions"] = sessionmaker(engine, expire_on_commit=False)
+    app.extensions["feedsvc.probe"] = Probe(engine)
     app.teardown_appcontext(_close_session)
+
+
+# A database gone or too slow, as opposed to a bug (a syntax error, a constraint): SQLite's own words.
+# What may be an outage (outage_kind decides): the wrapped and the bare driver errors.
+DRIVER_OUTAGES = (DBAPIError, PoolTimeout, psycopg.OperationalError, sqlite3.OperationalError)
+SQLITE_OUTAGES = {"database is locked": "locked", "database table is locked": "locked",
+                  "unable to open database file": "unreachable", "disk I/O error": "unreachable"}
+
+
+def outage_kind(exc: BaseException) -> str | None:
+    """What kind of database outage ``exc`` is (``unreachable``, ``connect timeout``, ...), or None."""
+    if isinstance(exc, PoolTimeout):
+        return "pool exhausted"
+    # The driver's own error arrives bare from raw connections (the change-marker reader's).
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    if isinstance(orig, psycopg.errors.QueryCanceled):
+        return "statement timeout"
+    if isinstance(orig, psycopg.errors.ConnectionTimeout):
+        return "connect timeout"
+    if isinstance(orig, psycopg.OperationalError) or getattr(exc, "connection_invalidated", False):
+        return "unreachable"
+    if isinstance(orig, sqlite3.OperationalError):
+        return next((kind for text, kind in SQLITE_OUTAGES.items() if str(orig).startswith(text)), None)
+    return None
+
+
+class Probe:
+    """``SELECT 1`` with an answer in bounded time, whatever the database does (for /healthz).
+
+    libpq waits at least 2 s to connect and a hung server never ends a query, so the check runs in one
+    background thread; callers wait for it at most their timeout, and share it while it runs.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.lock = threading.Lock()
+        self.running: Future[None] | None = None
+        self.executor: ThreadPoolExecutor | None = None
+        event.listen(engine, "engine_disposed", lambda _engine: self.close())
+
+    def reachable(self, timeout: float) -> bool:
+        """True when the database answered ``SELECT 1`` within ``timeout`` seconds."""
+        with self.lock:
+            if self.running is None or self.running.done():
+                self.executor = self.executor or ThreadPoolExecutor(1, thread_name_prefix="db-probe")
+                self.running = self.executor.submit(self._ping)
+            running = self.running
+        try:
+            running.result(timeout)
+        except (FutureTimeout, SQLAlchemyError):
+            return False
+        return True
+
+    def close(self) -> None:
+        """Let the probe's thread end (the engine is being disposed)."""
+        with self.lock:
+            if self.executor is not None:
+                self.executor.shutdown(wait=False)
+            self.executor = self.running = None
+
+    def _ping(self) -> None:
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+
+def probe_database(timeout: float) -> bool:
+    """True when the current app's database answers within ``timeout`` seconds."""
+    return current_app.extensions["feedsvc.probe"].reachable(timeout)
 
 
 def get_engine() -> Engine:
@@ -81,6 +167,8 @@ def upgrade_database(engine: Engine, countries: Iterable[CountryConfig]) -> None
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":  # a migration may rewrite a big table: no time limit
+            connection.execute(text("SET LOCAL statement_timeout = 0"))
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")
     with Session(engine) as session, session.begin():

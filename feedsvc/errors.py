@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from typing import Any
 
 import flask_smorest
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from marshmallow import Schema, ValidationError, fields
-from werkzeug.exceptions import HTTPException, InternalServerError, PreconditionFailed
+from werkzeug.exceptions import HTTPException, InternalServerError, PreconditionFailed, ServiceUnavailable
 
+from feedsvc.cache import last_known_response
+from feedsvc.db import DRIVER_OUTAGES, outage_kind
+
+RETRY_AFTER = 30  # seconds a client should wait after a 503 for a database outage
 JSON_PREFIXES = ("/api", "/feeds", "/rates.", "/rates/", "/healthz", "/embed/v1", "/oembed")
 # Public read endpoints other sites fetch over CORS: their errors must be readable there too.
 CORS_PREFIXES = ("/feeds", "/rates.", "/rates/", "/embed/v1", "/oembed")
@@ -150,6 +157,42 @@ def handle_unexpected(exc: Exception) -> Response:
     return handle_http_exception(InternalServerError())
 
 
+def handle_database_outage(exc: Exception) -> Response:
+    """The database is down or too slow: the last known bytes of a feed or rates URL, else 503."""
+    kind = outage_kind(exc)
+    if kind is None:  # a bug, not an outage
+        return handle_unexpected(exc)
+    current_app.extensions["feedsvc.outages"].note(kind, exc)
+    stale = last_known_response()
+    if stale is not None:
+        return stale
+    message = "the database is unavailable; try again shortly"
+    return handle_http_exception(ServiceUnavailable(message, retry_after=RETRY_AFTER))
+
+
+class OutageLog:
+    """One log line per kind of database outage per minute, with the count of the requests in between."""
+
+    def __init__(self, logger: logging.Logger, interval: float = 60.0) -> None:
+        self.logger, self.interval = logger, interval
+        self.lock = threading.Lock()
+        self.seen: dict[str, tuple[float, int]] = {}  # kind -> (last logged, failures since)
+
+    def note(self, kind: str, exc: Exception) -> None:
+        """Count one failure of ``kind``; log it if none was logged within the interval."""
+        now = time.monotonic()
+        with self.lock:
+            logged, since = self.seen.get(kind, (-self.interval, 0))
+            if now - logged < self.interval:
+                self.seen[kind] = (logged, since + 1)
+                return
+            self.seen[kind] = (now, 0)
+        # The driver's first line only: it names host and port, never the password; no traceback.
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:300]
+        more = f" ({since} more since the last line)" if since else ""
+        self.logger.error("database unavailable (%s): %s%s", kind, detail, more)
+
+
 def replace_bare_412(response: Response) -> Response:
     """A 412 in the error shape of its endpoint, instead of the whole resource werkzeug leaves as its body.
 
@@ -169,3 +212,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(ValidationError, handle_validation_error)
     app.register_error_handler(Exception, handle_unexpected)
+    app.extensions["feedsvc.outages"] = OutageLog(app.logger)
+    for database_error in DRIVER_OUTAGES:
+        app.register_error_handler(database_error, handle_database_outage)

@@ -3,6 +3,9 @@
 A malformed Host (or forwarded host, scheme or client address) is a 400 before routing, so no URL, cache
 key or error page is ever built from it. With ``FEEDSVC_TRUSTED_PROXIES=N`` the last N proxies'
 X-Forwarded-For, -Proto, -Host and -Port are applied (werkzeug's ProxyFix) and then checked the same way.
+With ``FEEDSVC_PUBLIC_URL`` every request is then seen with the public host and scheme, so nothing
+(url_for, werkzeug's own redirects, error pages, ETags, cache keys) can be built from the client's Host.
+Without it (development) any valid Host is served, but only the first few a process sees get cached bytes.
 """
 
 from __future__ import annotations
@@ -10,10 +13,12 @@ from __future__ import annotations
 import functools
 import ipaddress
 import re
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from werkzeug.exceptions import BadRequest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -23,6 +28,10 @@ _HOST = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::([1-9][0-9]{0,4}))?"
 PROBLEM = "feedsvc.origin_problem"  # environ key: why the request's origin was refused
 # What the request is routed with once its own Host was refused: the error page needs some host.
 STAND_IN_HOST = "localhost"
+# Without FEEDSVC_PUBLIC_URL, a process caches the bytes of at most this many distinct hosts: every Host
+# value is part of the cache keys, and a client looping over random ones must not fill Redis.
+MAX_CACHED_HOSTS = 8
+CACHED_HOSTS = "feedsvc.cached_hosts"  # app.extensions: (lock, set of hosts that get cached bytes)
 
 Environ = dict[str, Any]
 WSGIApp = Callable[[Environ, Callable[..., Any]], Iterable[bytes]]
@@ -93,6 +102,38 @@ class OriginGuard:
         return self.app(environ, start_response)
 
 
+class PublicOrigin:
+    """WSGI middleware: every request is seen with FEEDSVC_PUBLIC_URL's scheme and host."""
+
+    def __init__(self, app: WSGIApp, public_url: str) -> None:
+        self.app = app
+        parts = urlsplit(public_url)
+        self.scheme, self.host, self.name = parts.scheme, parts.netloc, parts.hostname or ""
+        self.port = str(parts.port or (443 if parts.scheme == "https" else 80))
+
+    def __call__(self, environ: Environ, start_response: Callable[..., Any]) -> Iterable[bytes]:
+        """Replace the request's host and scheme with the public ones, then call the app."""
+        environ["HTTP_HOST"] = self.host
+        environ["SERVER_NAME"], environ["SERVER_PORT"] = self.name, self.port
+        environ["wsgi.url_scheme"] = self.scheme
+        return self.app(environ, start_response)
+
+
+def may_cache() -> bool:
+    """True when the request's bytes may be cached: always with FEEDSVC_PUBLIC_URL, else for few hosts."""
+    if current_app.config.get("PUBLIC_URL"):
+        return True
+    lock, hosts = current_app.extensions[CACHED_HOSTS]
+    host = request.host
+    if host in hosts:
+        return True
+    with lock:
+        if len(hosts) < MAX_CACHED_HOSTS:
+            hosts.add(host)
+            return True
+    return False
+
+
 def refuse_bad_origin() -> None:
     """400 for a request whose origin OriginGuard refused."""
     problem = request.environ.get(PROBLEM)
@@ -102,6 +143,10 @@ def refuse_bad_origin() -> None:
 
 def init_app(app: Flask) -> None:
     """Check every request's origin before routing; apply X-Forwarded-* of trusted proxies first."""
+    public = app.config.get("PUBLIC_URL")
+    if public:
+        app.wsgi_app = PublicOrigin(app.wsgi_app, public)  # type: ignore[method-assign]
+    app.extensions[CACHED_HOSTS] = (threading.Lock(), set())
     app.wsgi_app = OriginGuard(app.wsgi_app)  # type: ignore[method-assign]
     proxies = app.config.get("TRUSTED_PROXIES", 0)
     if proxies:

@@ -14,7 +14,20 @@ from werkzeug.http import http_date, is_resource_modified, quote_etag
 
 PACKAGE = Path(__file__).parent
 RENDER_SUFFIXES = {".py", ".html", ".css", ".js"}
-FEED_CACHE = "public, max-age=300"
+# Shared caches (our nginx) keep a public answer 1 s, then revalidate it by ETag (a cheap 304 from the
+# app), so a write is served through the proxy within a second; browsers keep their own max-age. A proxy
+# may serve its last copy for a day while the app fails (stale-if-error). README "Caching" says why.
+SHARED_MAX_AGE = 1
+STALE_IF_ERROR = 86400
+
+
+def public_cache(max_age: int, *extra: str) -> str:
+    """A public Cache-Control: ``max_age`` s for browsers, SHARED_MAX_AGE s for shared caches."""
+    return ", ".join(("public", f"max-age={max_age}", f"s-maxage={SHARED_MAX_AGE}", *extra,
+                      f"stale-if-error={STALE_IF_ERROR}"))
+
+
+FEED_CACHE = public_cache(300)
 CSP = (
     "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'"

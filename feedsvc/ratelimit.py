@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Collection
 
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
+from limits import parse_many
+from redis.exceptions import RedisError
+from werkzeug.exceptions import TooManyRequests
 
 from feedsvc.errors import handle_http_exception
 
 WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"]
 LIMITER = "feedsvc.limiter"
 HOOKS = "feedsvc.limiter_hooks"
+EXPENSIVE = "feedsvc.expensive_limits"
 
 
 def init_app(app: Flask) -> Limiter:
@@ -28,7 +31,7 @@ def init_app(app: Flask) -> Limiter:
     known = [list(hooks.get(None, [])) for hooks in lists]
     limiter = app.extensions[LIMITER] = Limiter(
         get_remote_address, app=app, storage_uri=app.config.get("CACHE_URL") or "memory://",
-        key_prefix="feedsvc-limits",
+        key_prefix=app.config.get("CACHE_KEY_PREFIX", "feedsvc:") + "limits",  # one Redis, many deployments
         # A limit store that is down must not take the service down with it.
         swallow_errors=True, in_memory_fallback_enabled=True,
     )
@@ -40,6 +43,12 @@ def init_app(app: Flask) -> Limiter:
         hooks[None] = before
     app.register_error_handler(RateLimitExceeded, _too_many_requests)
     return limiter
+
+
+def limit_expensive(app: Flask) -> None:
+    """Parse ``LIMIT_RATES`` once for :func:`spend_expensive` (no limit when it is off)."""
+    value = app.config["LIMIT_RATES"]
+    app.extensions[EXPENSIVE] = parse_many(value) if value else []
 
 
 def _hook(app: Flask, blueprint: Blueprint) -> None:
@@ -63,15 +72,24 @@ def limit_writes(app: Flask, *blueprints: Blueprint) -> None:
                                  deduct_when=lambda response: response.status_code == 401)(blueprint)
 
 
-def limit_expensive(app: Flask, endpoints: Collection[str], *blueprints: Blueprint) -> None:
-    """Limit full answers (200s, not 304s) of ``endpoints`` of ``blueprints`` per client."""
-    limiter, value = app.extensions[LIMITER], app.config["LIMIT_RATES"]
-    if not value:
-        return
-    for blueprint in blueprints:
-        _hook(app, blueprint)
-        limiter.shared_limit(value, "expensive", exempt_when=lambda: request.endpoint not in endpoints,
-                             deduct_when=lambda response: response.status_code == 200)(blueprint)
+def spend_expensive() -> None:
+    """Count one answer that runs a series query against the client's ``LIMIT_RATES``; 429 past it.
+
+    The views call this just before they query: 304s, bad requests and answers from the byte cache
+    cost no query, so they spend nothing — and skip the limiter's bookkeeping altogether.
+    """
+    items = current_app.extensions[EXPENSIVE]
+    strategy, client = current_app.extensions[LIMITER].limiter, get_remote_address()
+    for item in items:
+        try:
+            if strategy.hit(item, "expensive", client):
+                continue
+            reset_at, _remaining = strategy.get_window_stats(item, "expensive", client)
+        except RedisError:  # a limit store that is down must not take the service down with it
+            return
+        wait = min(max(1, math.ceil(reset_at - time.time())), item.get_expiry())
+        raise TooManyRequests(f"too many requests: at most {item} per client; retry in {wait} s",
+                              retry_after=wait)
 
 
 def _too_many_requests(exc: RateLimitExceeded) -> Response:

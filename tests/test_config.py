@@ -21,7 +21,7 @@ def test_defaults() -> None:
     config = Config({})
     assert config.ENV == "development" and config.DATABASE_URL is None and config.PUBLIC_URL is None
     assert config.SCHEDULER is True and config.RATES_SOURCES is None  # the registry's order, below
-    assert config.SOURCE_URLS == {} and config.CACHE_URL is None
+    assert config.SOURCE_URLS == {} and config.CACHE_URL is None and config.CACHE_KEY_PREFIX == "feedsvc:"
     assert [c.slug for c in config.COUNTRIES] == [
         "kazakhstan", "kyrgyzstan", "tajikistan", "turkmenistan", "uzbekistan",
     ]
@@ -78,6 +78,8 @@ BAD = [
     ("FEEDSVC_RATES_CROSSCHECK_PCT", "-5"),
     ("FEEDSVC_RATES_CROSSCHECK_PCT", "five"),
     ("FEEDSVC_CACHE_URL", "memcached://127.0.0.1"),
+    ("FEEDSVC_CACHE_PREFIX", ""),
+    ("FEEDSVC_CACHE_PREFIX", "two words"),
     ("FEEDSVC_COUNTRIES", "xx:KZT"),
     ("FEEDSVC_COUNTRIES", "kz:XYZ"),
     ("FEEDSVC_COUNTRIES", "kz:KZT,kz:KZT"),
@@ -123,7 +125,7 @@ def test_the_registry_fills_in_the_sources_and_their_urls() -> None:
 
 def test_production_requires_a_secret_key() -> None:
     with pytest.raises(ConfigError, match="FEEDSVC_SECRET_KEY"):
-        Config({"FEEDSVC_ENV": "production"})
+        Config({"FEEDSVC_ENV": "production", "FEEDSVC_PUBLIC_URL": "https://news.example.org"})
 
 
 def test_countries_are_checked_against_iso_tables() -> None:

@@ -80,6 +80,15 @@ def test_full_rate_series_are_limited_but_revalidations_are_free(app_factory) ->
     assert client_at(app, "192.0.2.21").get("/rates.csv").status_code == 200
 
 
+def test_answers_from_the_byte_cache_spend_no_limit(app_factory) -> None:
+    app = app_factory(LIMIT_RATES="2/minute")
+    analyst = client_at(app, "192.0.2.22")
+    for _ in range(10):  # built once, then the same bytes: no query runs, nothing is counted
+        assert analyst.get("/rates.csv?pairs=KZT/USD").status_code == 200
+    assert analyst.get("/rates.csv?pairs=KGS/USD").status_code == 200  # built: the second counted
+    assert_too_many(analyst.get("/rates.csv?pairs=TJS/USD"))
+
+
 def test_feeds_and_pages_are_never_limited(app_factory) -> None:
     app = app_factory(LIMIT_WRITES="1/minute", LIMIT_AUTH_FAILURES="1/minute", LIMIT_RATES="1/minute")
     reader = client_at(app, "192.0.2.30")
@@ -96,6 +105,19 @@ def test_limits_are_shared_through_redis(app_factory, token: str) -> None:
     assert client_at(node_a, address).post("/api/articles", json=ARTICLE, headers=auth).status_code == 201
     assert client_at(node_b, address).post("/api/articles", json=ARTICLE, headers=auth).status_code == 201
     assert_too_many(client_at(node_a, address).post("/api/articles", json=ARTICLE, headers=auth))
+
+
+def test_the_series_limit_is_shared_through_redis_and_survives_its_loss(app_factory) -> None:
+    prefix = f"test-{secrets.token_hex(4)}:"  # a byte cache of our own: earlier runs' bytes would be hits
+    nodes = [app_factory(LIMIT_RATES="2/minute", CACHE_URL=url, CACHE_KEY_PREFIX=prefix)
+             for url in (REDIS_URL, REDIS_URL, "redis://127.0.0.1:1/0")]
+    address = fresh_address()
+    assert client_at(nodes[0], address).get("/rates.csv?pairs=KZT/USD").status_code == 200
+    assert client_at(nodes[1], address).get("/rates.csv?pairs=KGS/USD").status_code == 200
+    assert_too_many(client_at(nodes[0], address).get("/rates.csv?pairs=TJS/USD"))
+    assert client_at(nodes[1], address).get("/rates.csv?pairs=KZT/USD").status_code == 200  # cached
+    for pair in ("KZT", "KGS", "TJS"):  # the store is down: the series are served, not limited
+        assert client_at(nodes[2], address).get(f"/rates.csv?pairs={pair}/USD").status_code == 200
 
 
 def test_an_unreachable_limit_store_does_not_stop_writes(app_factory, token: str) -> None:
@@ -120,11 +142,11 @@ def test_behind_a_trusted_proxy_clients_are_told_apart(app_factory, trusted: int
 
 
 def test_the_limiter_runs_only_where_there_are_limits(app: Flask) -> None:
-    # flask-limiter would check every request; a feed's 304 should not pay for it.
+    # flask-limiter would check every request; a feed's 304 should not pay for it. The rate series
+    # spend their limit from the view, only when they query (spend_expensive).
     before, after, teardown = app.extensions[HOOKS]
     assert before and after and teardown
     for hooks, ours in ((app.before_request_funcs, before), (app.after_request_funcs, after),
                         (app.teardown_request_funcs, teardown)):
         assert not set(hooks.get(None, [])) & set(ours)
-        assert {name for name, funcs in hooks.items() if set(ours) <= set(funcs)} == {"api", "rates",
-                                                                                      "rates_page"}
+        assert {name for name, funcs in hooks.items() if set(ours) <= set(funcs)} == {"api"}

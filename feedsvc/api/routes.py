@@ -8,7 +8,7 @@ from http import HTTPStatus
 from typing import Any
 
 from apispec import APISpec
-from flask import Flask, Request
+from flask import Flask, Request, request
 from flask.views import MethodView
 from flask_smorest import Api, Blueprint
 from marshmallow import Schema
@@ -33,6 +33,7 @@ from feedsvc.articles.schemas import (
 from feedsvc.auth import token_holder, token_required
 from feedsvc.countries import find_country, tracked
 from feedsvc.db import get_session
+from feedsvc.http import public_cache
 from feedsvc.models import MAX_ID, Article
 from feedsvc.params import QueryParams
 from feedsvc.urls import external_url
@@ -97,7 +98,16 @@ bp = ApiBlueprint("api", __name__, url_prefix="/api", description="Articles and 
 WRITE_DOC = {"security": [{"bearerAuth": []}]}
 # Reads are public; with a valid token they also show scheduled articles (an invalid one is a 401).
 READ_DOC = {"security": [{}, {"bearerAuth": []}]}
-READ_HEADERS = {"Vary": "Authorization"}  # the answer depends on the token: caches must key on it
+
+
+def read_headers() -> dict[str, str]:
+    """Caching of a read: anonymous ones may sit a second in a shared cache, a token holder's never.
+
+    The answer depends on the token (scheduled articles), so caches key on Authorization too.
+    """
+    if "Authorization" in request.headers:
+        return {"Vary": "Authorization", "Cache-Control": "private, no-store"}
+    return {"Vary": "Authorization", "Cache-Control": public_cache(0)}
 
 
 def errors_doc(*statuses: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -158,7 +168,7 @@ class Articles(MethodView):
             query["country"] = find_country(query["country"]).slug
         page = store.list_articles(get_session(), **query, scheduled=token_holder())
         return {"items": page.items, "page": page.page, "per_page": page.per_page,
-                "total": page.total, "pages": page.pages}, READ_HEADERS
+                "total": page.total, "pages": page.pages}, read_headers()
 
     @bp.doc(**WRITE_DOC)
     @token_required
@@ -185,7 +195,7 @@ class ArticleItem(MethodView):
         article = load_article(get_session(), article_id)
         if store.is_scheduled(article) and not token_holder():
             raise NotFound(f"no article with id {article_id}")  # its existence is not public yet
-        return article, READ_HEADERS
+        return article, read_headers()
 
     @bp.doc(**WRITE_DOC)
     @token_required
@@ -217,6 +227,6 @@ class Countries(MethodView):
     """The tracked countries."""
 
     @bp.response(200, CountryListSchema)
-    def get(self) -> dict[str, Any]:
+    def get(self) -> tuple[dict[str, Any], dict[str, str]]:
         """Every tracked country with its feed URLs."""
-        return {"items": tracked()}
+        return {"items": tracked()}, read_headers()

@@ -6,7 +6,7 @@ import html
 import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import nh3
 from marshmallow import ValidationError
@@ -45,7 +45,6 @@ ALLOWED_ATTRIBUTES = {
     "th": {"colspan", "rowspan", "scope"},
     "ol": {"start"},
 }
-URL_ATTRIBUTES = {("a", "href"), ("img", "src")}
 
 
 def remove_illegal(text: str) -> str:
@@ -66,6 +65,8 @@ def clean_text(value: str) -> str:
     closing it) stays as typed. Everything else decodes (``&amp;`` → ``&``, ``&#8217;`` → ``’``), so
     WordPress-style titles read right and outputs escape them exactly once.
     """
+    if "<" not in value and "&" not in value:  # no markup and no entity: nothing for nh3 to do
+        return _SPACE.sub(" ", remove_illegal(value)).strip()
     stripped = nh3.clean(remove_illegal(value), tags=set(), attributes={})
     # nh3 re-escapes the text it keeps (& < >). A "<" followed by a tag's first character can only come
     # from an entity: raw, the parser would have taken it for a tag and removed it.
@@ -95,21 +96,15 @@ def clean_html(value: str, base_url: str | None) -> str:
     Without a base, relative links and images are dropped: feed readers would resolve them
     against the feed's own URL and break them.
     """
-
-    def absolutise(tag: str, attribute: str, url: str) -> str | None:
-        if (tag, attribute) not in URL_ATTRIBUTES:
-            return url
-        if urlsplit(url).scheme:
-            return url
-        return urljoin(base_url, url) if base_url else None
-
+    # nh3 rewrites relative URLs itself (in Rust): a Python filter per attribute cost a third of the time.
+    relative = ("rewrite_with_base", base_url) if base_url and is_http_url(base_url) else "deny"
     return nh3.clean(
         remove_illegal(value),
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer",
-        attribute_filter=absolutise,
+        url_relative=relative,
     ).strip()
 
 

@@ -34,13 +34,16 @@ BCP47 = FullMatch(
 )
 HTTP_URL = {"schemes": {"http", "https"}, "require_tld": False}
 MAX_URL = 2048
+# The W3C Feed Validator warns "implausible date" before 1990; the desk's countries date from 1991.
+EARLIEST_PUBLISHED = 1990
 _DATE_ONLY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # An RFC 3339 date-time whose offset may be left out (then it is UTC); marshmallow alone takes more.
 _LOCAL_DATE_TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"
 _DATE_TIME = re.compile(_LOCAL_DATE_TIME + r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})?")
 PUBLISHED_AT_DOC = {
     "description": "An RFC 3339 date-time (without an offset it is UTC) or a plain date YYYY-MM-DD "
-                   "(midnight UTC), from the year 1900 to 2999 once in UTC.",
+                   "(midnight UTC), from 1990-01-01 to the year 2999 once in UTC (feed validators call "
+                   "earlier dates implausible; later ones are scheduled posts).",
     "anyOf": [{"format": "date-time"}, {"format": "date"}, {"pattern": f"^{_LOCAL_DATE_TIME}$"}],
 }
 
@@ -75,8 +78,8 @@ class PublishedAt(fields.AwareDateTime):
             parsed = parsed.astimezone(UTC)
         except OverflowError:  # year 1 or 9999 with an offset
             raise self.make_error("invalid", input=value, obj_type=self.OBJ_TYPE) from None
-        if not 1900 <= parsed.year <= 2999:
-            raise ValidationError("must be between the years 1900 and 2999")
+        if not EARLIEST_PUBLISHED <= parsed.year <= 2999:
+            raise ValidationError(f"must be between the years {EARLIEST_PUBLISHED} and 2999")
         return parsed
 
 

@@ -23,7 +23,7 @@ from feedsvc.embed.params import (
 )
 from feedsvc.embed.snippets import make_snippets
 from feedsvc.errors import handle_http_exception
-from feedsvc.http import conditional_response, make_etag
+from feedsvc.http import conditional_response, make_etag, public_cache
 from feedsvc.rates import service
 from feedsvc.urls import article_page_url, base_url
 
@@ -74,7 +74,7 @@ def get_widget_options() -> Response:
     response = jsonify({"countries": [c.slug for c in tracked()] + [ALL],
                         "currencies": list(tracked_currencies()), "limit": {"min": 1, "max": MAX_LIMIT},
                         "themes": list(THEMES)})
-    response.headers["Cache-Control"] = "public, max-age=300"
+    response.headers["Cache-Control"] = public_cache(300)
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 
@@ -89,7 +89,7 @@ def get_oembed() -> Response:
     if target is None:
         raise NotFound("not an embeddable page of this site: a country, article or rates page, or /embed/...")
     response = jsonify(oembed.oembed_answer(target, query))
-    response.headers["Cache-Control"] = f"public, max-age={oembed.CACHE_AGE}"
+    response.headers["Cache-Control"] = public_cache(oembed.CACHE_AGE)
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 

@@ -36,7 +36,8 @@ def get_feed(country: str, fmt: str) -> Response:
     etag = feed_etag(marker, fmt, query)
     return conditional_response(
         etag, marker.changed_at,
-        lambda: cached_bytes(f"feed:{etag}", lambda: build_feed(get_session(), scope, fmt, query, marker)),
+        lambda: cached_bytes(f"feed:{etag}", lambda: build_feed(get_session(), scope, fmt, query, marker),
+                             last_known=True),
         f"{FEED_TYPES[fmt]}; charset=utf-8", cors=fmt == "json",
     )
 

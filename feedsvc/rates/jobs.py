@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from feedsvc.db import get_engine, new_session
 from feedsvc.models import RateRun, RateSourceDay
 from feedsvc.rates.guards import Limits, configured_limits
-from feedsvc.rates.http_client import http_timeout, make_http_session
+from feedsvc.rates.http_client import DeadlineExceeded, http_timeout, make_http_session
 from feedsvc.rates.ingest import mark_day, store_observations
 from feedsvc.rates.lease import Lease, LeaseLost
 from feedsvc.rates.runs import claim_trigger, close_abandoned_runs
@@ -187,14 +187,22 @@ def _run_days(session: Session, source: Source, days: list[date], summary: RunSu
     timeout = http_timeout(config)
     errors: list[str] = []
     pause = request_pause(source)
-    with make_http_session(config) as http:
+    budget = config["RATES_JOB_BUDGET"]
+    deadline = time.monotonic() + budget  # every request is cut at it too (http_client)
+    with make_http_session(config, deadline) as http:
         for number, batch in enumerate(plan_batches(source, days, today)):
-            if number and pause:
-                time.sleep(pause)  # the upstream drops clients that ask too fast
+            wait = pause if number else 0.0
+            if time.monotonic() + wait >= deadline:  # stop cleanly; the days left stay pending
+                errors.append(_budget_spent(batch.days[0], budget))
+                break
+            if wait:
+                time.sleep(wait)  # the upstream drops clients that ask too fast
             try:
                 fetched = fetch_batch(source, batch, http, timeout)
             except DAY_FAILURES as exc:
-                errors.append(f"{batch.days[0]}: {_describe(exc)}")
+                spent = isinstance(exc, DeadlineExceeded) and time.monotonic() >= deadline
+                day = batch.days[0]
+                errors.append(_budget_spent(day, budget) if spent else f"{day}: {_describe(exc)}")
                 if isinstance(exc, requests.RequestException):
                     break  # the upstream is down or overloaded: stop, the next run resumes here
                 for day in batch.days:  # handled, if not answered: the progress (and the lease) move on
@@ -291,6 +299,10 @@ def _with_checks(lease: Lease, on_day: DayHook | None) -> DayHook:
             on_day(day)
 
     return hook
+
+
+def _budget_spent(day: date, budget: float) -> str:
+    return f"{day}: budget of {budget:g} s spent; the next run resumes here"
 
 
 def _describe(exc: Exception) -> str:

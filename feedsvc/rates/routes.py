@@ -9,8 +9,9 @@ from flask import Blueprint, Response, abort, request, stream_with_context
 
 from feedsvc.cache import cached_bytes
 from feedsvc.countries import tracked_currencies
-from feedsvc.http import conditional_response
+from feedsvc.http import conditional_response, public_cache
 from feedsvc.params import QueryParams
+from feedsvc.ratelimit import spend_expensive
 from feedsvc.rates import service
 from feedsvc.rates.params import RateQuery, parse_csv_query, parse_json_query, parse_latest_query
 from feedsvc.rates.periods import ServedRow
@@ -64,11 +65,13 @@ def series_response(query: RateQuery, fmt: str) -> Response:
     etag, modified = service.rate_validators(fmt, query.cache_key())
 
     def build() -> bytes:
+        spend_expensive()
         return "".join(render(service.series_rows(query), query)).encode()
 
     def body() -> bytes | Iterator[str]:
         if most_rows(query) <= CACHE_MAX_ROWS:
-            return cached_bytes(f"rates:{etag}", build, ttl=3600)
+            return cached_bytes(f"rates:{etag}", build, ttl=3600, last_known=True)
+        spend_expensive()
         return stream_series(render, query)
 
     response = conditional_response(etag, modified, body, mimetype, service.RATES_CACHE, cors=True)
@@ -113,8 +116,8 @@ def get_latest_rates() -> Response:
 
     # Rendered once per data revision (the ETag names it); later requests reuse the shared cache's bytes.
     return conditional_response(
-        etag, modified, lambda: cached_bytes(f"rates:{etag}", render, ttl=3600), "application/json",
-        service.RATES_CACHE, cors=True,
+        etag, modified, lambda: cached_bytes(f"rates:{etag}", render, ttl=3600, last_known=True),
+        "application/json", service.RATES_CACHE, cors=True,
     )
 
 
@@ -126,7 +129,7 @@ def get_missing_days(name: str) -> Response:
         abort(404, description=f"unknown source {name!r}; see /rates/sources.json")
     response = Response(render_missing(service.missing_days(name)), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}_missing_days.csv"'
-    response.headers["Cache-Control"] = "public, max-age=60"
+    response.headers["Cache-Control"] = public_cache(60)
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.add_etag()
     return response.make_conditional(request)
@@ -138,7 +141,7 @@ def get_rate_sources() -> Response:
     QueryParams(request.args, ()).done()  # no parameters allowed
     # Runs change this document without touching the rates marker: the ETag comes from the bytes.
     response = Response(render_sources(service.source_listing()), mimetype="application/json")
-    response.headers["Cache-Control"] = "public, max-age=60"
+    response.headers["Cache-Control"] = public_cache(60)
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.add_etag()
     return response.make_conditional(request)

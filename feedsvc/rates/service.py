@@ -14,7 +14,7 @@ from flask import current_app
 from feedsvc.changes import read_marker
 from feedsvc.countries import RATES_SCOPE, tracked_currencies
 from feedsvc.db import get_session
-from feedsvc.http import make_etag
+from feedsvc.http import make_etag, public_cache
 from feedsvc.rates import query as queries
 from feedsvc.rates import sources
 from feedsvc.rates.coverage import Coverage, any_stale, coverage, publishing_weekdays
@@ -30,7 +30,7 @@ from feedsvc.urls import external_url
 # Rates change at most a few times a day: let caches serve a slightly old copy while they revalidate,
 # and keep serving it when we are down.
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-RATES_CACHE = "public, max-age=300, stale-while-revalidate=600, stale-if-error=86400"
+RATES_CACHE = public_cache(300, "stale-while-revalidate=600")
 NEWEST_DATES = "feedsvc.rates.newest_dates"  # app.extensions: (rates revision, {query key: newest date})
 
 

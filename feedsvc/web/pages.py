@@ -23,7 +23,7 @@ from feedsvc.cache import cached_bytes
 from feedsvc.countries import ALL, ALL_NAME, canonical_redirect, find_country, find_scope, tracked
 from feedsvc.dates import time_tag
 from feedsvc.db import get_session
-from feedsvc.http import conditional_response, make_etag
+from feedsvc.http import conditional_response, make_etag, public_cache
 from feedsvc.models import MAX_ID
 from feedsvc.params import MAX_TAG, TAG
 from feedsvc.rates.service import ticker
@@ -35,7 +35,7 @@ from feedsvc.web.page_params import ListingQuery, parse_listing_query, parse_sea
 # Not /static: the app's own (empty) static route is matched first there.
 bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
                static_url_path="/assets")
-PAGE_CACHE = "public, max-age=60"
+PAGE_CACHE = public_cache(60)
 PAGE_TTL = 300  # bounds how long anything not covered by the change marker (base.html) can be stale
 FEED_NAMES = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}
 bp.add_app_template_filter(byline, "byline")
@@ -73,16 +73,18 @@ def _check_page(page: Page) -> None:
 
 
 @bp.get("/")
-def show_home() -> str:
+def show_home() -> Response:
     """Countries with article counts and feed links, and the latest headlines."""
     session = get_session()
-    return render_template(
+    page = render_template(
         "home.html",
         countries=tracked(),
         counts=count_by_country(session),
         latest=list_articles(session, per_page=10).items,
         ticker=ticker(),
     )
+    # No ETag here: browsers ask again each time (max-age=0), a shared cache keeps it a second.
+    return Response(page, mimetype="text/html", headers={"Cache-Control": public_cache(0)})
 
 
 @bp.get("/<country>")
@@ -138,7 +140,7 @@ def show_article(article_id: int, slug: str | None = None) -> Response | str:
 
 
 @bp.get("/tags/<tag>")
-def show_tag(tag: str) -> Response | str:
+def show_tag(tag: str) -> Response:
     """Articles with one tag, newest first, paginated like a country listing."""
     if len(tag) > MAX_TAG or not TAG.fullmatch(tag.lower()):
         raise NotFound(f"no tag {tag[:64]!r}: tags are slugs (a-z, 0-9 and -, at most {MAX_TAG} characters)")
@@ -149,7 +151,8 @@ def show_tag(tag: str) -> Response | str:
     if not page.total:
         raise NotFound(f"no articles tagged {tag[:64]!r}")
     _check_page(page)
-    return render_template("tag.html", tag=tag, page=page, page_url=pager("web.show_tag", listing, tag=tag))
+    html = render_template("tag.html", tag=tag, page=page, page_url=pager("web.show_tag", listing, tag=tag))
+    return Response(html, mimetype="text/html", headers={"Cache-Control": public_cache(0)})
 
 
 @bp.get("/search")

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from flask import Blueprint, Response, render_template, request, url_for
 
 from feedsvc.countries import tracked_currencies
-from feedsvc.http import conditional_response
+from feedsvc.http import conditional_response, public_cache
+from feedsvc.ratelimit import spend_expensive
 from feedsvc.rates import service
 from feedsvc.rates.constants import USD
 from feedsvc.rates.params import Pair, RateQuery, parse_chart_query
@@ -69,6 +70,7 @@ def describe(rows: Sequence[RateRow], pairs: Sequence[Pair]) -> str:
 
 def render_rates_page(query: RateQuery) -> str:
     """Query the series and the ticker, draw the chart, render the template."""
+    spend_expensive()
     rows = list(service.series(query))
     names = ", ".join(map(str, query.pairs))
     title = f"{names} from {query.start} to {query.end}"
@@ -90,5 +92,5 @@ def show_rates() -> Response:
     query = service.resolve_query(parse_chart_query(request.args, tracked_currencies()), DEFAULT_DAYS)
     etag, modified = service.rate_validators("page", query.cache_key())
     return conditional_response(
-        etag, modified, lambda: render_rates_page(query), "text/html", "public, max-age=300"
+        etag, modified, lambda: render_rates_page(query), "text/html", public_cache(300)
     )

@@ -107,6 +107,18 @@ def test_relative_urls_are_dropped_without_a_base() -> None:
     assert html == '<a rel="noopener noreferrer">a</a><img alt="chart">'
 
 
+def test_relative_urls_are_joined_as_browsers_join_them() -> None:
+    # WHATWG URL joining: a query-only link replaces the base's query; what a URL can't hold is escaped.
+    html = clean_html('<a href="?page=2">a</a><a href="a b/ü">b</a>', "https://x.example/list?page=1")
+    assert 'href="https://x.example/list?page=2"' in html
+    assert 'href="https://x.example/a%20b/%C3%BC"' in html
+
+
+@pytest.mark.parametrize("base", ["https://", "not a url", "/relative"])
+def test_relative_urls_are_dropped_against_a_base_that_is_no_http_url(base: str) -> None:
+    assert clean_html('<a href="/about">a</a>', base) == '<a rel="noopener noreferrer">a</a>'
+
+
 def test_absolute_urls_are_kept_and_links_get_rel() -> None:
     html = clean_html('<a href="https://example.org/x?a=1&amp;b=2">x</a>', None)
     assert html == '<a href="https://example.org/x?a=1&amp;b=2" rel="noopener noreferrer">x</a>'

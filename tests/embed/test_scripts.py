@@ -19,7 +19,7 @@ def test_script_headers(client, path):
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "application/javascript; charset=utf-8"
     assert response.headers["Access-Control-Allow-Origin"] == "*"
-    assert response.headers["Cache-Control"] == "public, max-age=300"
+    assert response.headers["Cache-Control"] == "public, max-age=300, s-maxage=1, stale-if-error=86400"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["ETag"]
     assert b"use strict" in response.data

@@ -9,6 +9,8 @@ from typing import ClassVar
 
 import requests
 
+from feedsvc.rates.http_client import get_body
+
 
 class NoData(Exception):
     """The source has no observation for the requested day (a 404, a Sunday, a stale file)."""
@@ -30,13 +32,14 @@ class Observation:
 def http_get(
     http: requests.Session, url: str, timeout: tuple[float, float], user_agent: str | None = None
 ) -> bytes:
-    """GET ``url`` and return the body; NoData on 404, requests errors (after retries) otherwise."""
+    """GET ``url`` within the session's budget (http_client); NoData on 404, requests errors otherwise."""
     headers = {"User-Agent": user_agent} if user_agent else None
-    response = http.get(url, timeout=timeout, headers=headers)
-    if response.status_code == 404:
-        raise NoData(f"404 from {url}")
-    response.raise_for_status()
-    return response.content
+    try:
+        return get_body(http, url, timeout, headers)
+    except requests.HTTPError as exc:
+        if exc.response is not None and exc.response.status_code == 404:
+            raise NoData(f"404 from {url}") from None
+        raise
 
 
 class Source:
