@@ -231,6 +231,7 @@ class Config:
     WEBSUB_TIMEOUT = 10.0
     SITEMAP_MAX_URLS = 50_000  # per file, the sitemaps.org limit; more make /sitemap.xml an index
     SITEMAP_NEWS_MAX_URLS = 1000  # Google News reads at most 1,000 articles per news sitemap
+    RATES_CATCH_UP = True  # a scheduler's start updates the sources whose last trigger has no success
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         env = os.environ if environ is None else environ
@@ -249,6 +250,11 @@ class Config:
         self.SECRET_KEY = self._parse_secret(env.get("FEEDSVC_SECRET_KEY"))
         self.SCHEDULER = _parse_on_off("FEEDSVC_SCHEDULER", env.get("FEEDSVC_SCHEDULER", "on"))
         self.RATES_CRON = _parse_cron("FEEDSVC_RATES_CRON", env.get("FEEDSVC_RATES_CRON", "7 * * * *"))
+        # A job's lease lasts this long without a heartbeat: how soon a holder that died elsewhere frees it.
+        self.LEASE_SECONDS = _parse_positive("FEEDSVC_LEASE_SECONDS", env.get("FEEDSVC_LEASE_SECONDS", "30"))
+        # For tests: every job fires each N seconds (second=*/N) instead of on its crontab; 0: crontabs.
+        seconds = env.get("FEEDSVC_SCHEDULER_SECONDS", "0")
+        self.SCHEDULER_SECONDS = _parse_count("FEEDSVC_SCHEDULER_SECONDS", seconds, 59)
         self.RATES_SOURCES = self._parse_sources(env.get("FEEDSVC_RATES_SOURCES"))
         # Overrides only: feedsvc.rates.sources checks the names and fills in each source's defaults.
         self.SOURCE_URLS = {
@@ -325,6 +331,7 @@ class TestConfig(Config):
 
     TESTING = True
     RATES_MIN_INTERVAL = 0.0  # the local test server needs no politeness; tests of the pause set None
+    RATES_CATCH_UP = False  # an in-process scheduler of a test must not reach the real upstreams
     # The limits are checked on every request of the suite, but only tests of them set them low.
     GENEROUS = "100000/minute"
 

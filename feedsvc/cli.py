@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from feedsvc import auth
 from feedsvc.countries import ALL_NAME
 from feedsvc.db import get_engine, new_session, upgrade_database
+from feedsvc.stop import raise_on_sigterm
 
 TOKEN_NAME = re.compile(r"[A-Za-z0-9._@-]{1,100}")
 
@@ -37,15 +38,19 @@ def run_command(host: str, port: int) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     _upgrade_database()
     scheduler = None
+    raise_on_sigterm()  # like Ctrl-C: a running rate job closes its run as interrupted
     if app.config["SCHEDULER"]:
-        from feedsvc.scheduler import start_background_scheduler
+        from feedsvc.scheduler import log_to_stderr, start_background_scheduler
 
-        scheduler = start_background_scheduler(app)
+        log_to_stderr()
+        scheduler = start_background_scheduler(app)  # its catch-up updates stale sources at once
     try:
         run_simple(host, port, app, threaded=True, use_reloader=False)
     finally:
         if scheduler is not None:
-            scheduler.shutdown(wait=False)
+            from feedsvc.scheduler import stop_scheduler
+
+            stop_scheduler(scheduler)
 
 
 @click.group("db")

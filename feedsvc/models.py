@@ -251,6 +251,7 @@ class RateRun(Base):
     finished_at: Mapped[datetime | None]
     rows_written: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
+    scheduled_at: Mapped[datetime | None]  # the scheduler's trigger this run answers; None: by hand
 
 
 class RateAnomaly(Base):
@@ -289,3 +290,14 @@ class JobLease(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str] = mapped_column(String(128))
     expires_at: Mapped[datetime]
+
+
+class JobTrigger(Base):
+    """A scheduled fire time of a job, claimed by the one process that runs it (never run twice)."""
+
+    __tablename__ = "job_triggers"
+
+    job: Mapped[str] = mapped_column(String(64), primary_key=True)
+    scheduled_at: Mapped[datetime] = mapped_column(primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))
+    claimed_at: Mapped[datetime]

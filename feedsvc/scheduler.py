@@ -3,48 +3,115 @@
 Each enabled source runs ``rates.jobs.update`` on its own UTC crontab: ``SOURCE_CRONS[name]``
 (``FEEDSVC_SOURCE_<NAME>_CRON``) if set, else the source's ``default_cron`` (a central bank's local
 working days and publishing hours), else ``RATES_CRON``; sources sharing a crontab share a job.
-``max_instances=1`` and ``coalesce=True`` keep one process from overlapping itself;
-the per-source database leases keep two processes apart.
+``max_instances=1`` and ``coalesce=True`` keep one process from overlapping itself; the per-source
+database leases keep two processes apart, and each trigger's scheduled time (the latest fire time of its
+crontab, the same in every process) is claimed once per source (``job_triggers``), so two schedulers never
+run one trigger twice. At start, a source whose newest successful update is older than its crontab's
+previous fire time is updated at once, as that trigger (the one it missed).
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from datetime import UTC, datetime, timedelta
 
 import click
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
-from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from feedsvc.db import new_session
 from feedsvc.rates.sources import build_sources, source_schedule
+from feedsvc.stop import Terminated, request_stop, stop_on_signals, stop_requested
 
 log = logging.getLogger(__name__)
+LOOKBACK_LIMIT = timedelta(days=400)  # every crontab fires at least once a year
+STOP_POLL_SECONDS = 0.2
 
 
-def run_update_job(app: Flask, names: tuple[str, ...]) -> None:
-    """The scheduled job: update ``names`` inside an app context."""
+def run_update_job(app: Flask, names: tuple[str, ...], trigger: CronTrigger | None = None,
+                   scheduled_at: datetime | None = None) -> None:
+    """Update ``names`` inside an app context, as the trigger fired at ``scheduled_at`` (if any).
+
+    Run by a ``trigger`` without ``scheduled_at``, the trigger's latest fire time is the one.
+    """
     from feedsvc.rates import jobs
 
+    if scheduled_at is None and trigger is not None:
+        scheduled_at = last_fire_time(trigger, datetime.now(UTC))
     with app.app_context():
-        for summary in jobs.update(names):
-            log.info("rates update %s: %s rows, error=%s, skipped=%s", summary.source,
-                     summary.rows_written, summary.error, summary.skipped)
+        try:
+            summaries = jobs.update(names, scheduled_at=scheduled_at)
+        except Terminated:  # the run is closed as interrupted; APScheduler would log a traceback
+            log.info("rates update %s: stopped by a stop signal", ", ".join(names))
+            return
+    for summary in summaries:
+        if summary.skipped:
+            log.info("rates update %s: skipped, %s holds it", summary.source, summary.holder)
+        else:
+            log.info("rates update %s: %s rows, error=%s", summary.source, summary.rows_written,
+                     summary.error)
+
+
+def last_fire_time(trigger: CronTrigger, now: datetime) -> datetime | None:
+    """The latest time ``trigger`` fired at or before ``now`` (within LOOKBACK_LIMIT), or None."""
+    lookback = timedelta(seconds=1)
+    while lookback <= LOOKBACK_LIMIT:
+        fire = trigger.get_next_fire_time(None, now - lookback)
+        if fire is not None and fire <= now:
+            while (following := trigger.get_next_fire_time(fire, fire)) is not None and following <= now:
+                fire = following
+            return fire.astimezone(UTC)
+        lookback *= 2
+    return None
+
+
+def job_trigger(cron: str, app: Flask) -> CronTrigger:
+    """The UTC trigger of ``cron``, or every FEEDSVC_SCHEDULER_SECONDS seconds when that is set (tests)."""
+    seconds = app.config.get("SCHEDULER_SECONDS")
+    if seconds:
+        return CronTrigger(second=f"*/{seconds}", timezone="UTC")
+    return CronTrigger.from_crontab(cron, timezone="UTC")
+
+
+def job_groups(app: Flask) -> dict[str, tuple[str, ...]]:
+    """The enabled sources grouped by crontab."""
+    by_cron: dict[str, list[str]] = {}
+    for name in build_sources(app.config):
+        by_cron.setdefault(source_schedule(name, app.config), []).append(name)
+    return {cron: tuple(names) for cron, names in by_cron.items()}
+
+
+def catch_up(app: Flask) -> None:
+    """Update at once the sources whose newest successful update is older than their last trigger."""
+    from feedsvc.rates.runs import last_success
+
+    now = datetime.now(UTC)
+    for cron, names in job_groups(app).items():
+        missed = last_fire_time(job_trigger(cron, app), now)
+        if missed is None:
+            continue
+        with app.app_context(), new_session() as session:
+            # A run of the trigger at T starts at T (whole seconds): only an older success is stale.
+            stale = tuple(name for name in names
+                          if (success := last_success(session, name)) is None or success < missed)
+        if stale:
+            log.info("rates update %s: no success since the trigger at %s; updating now", ", ".join(stale),
+                     missed.isoformat())
+            run_update_job(app, stale, scheduled_at=missed)
 
 
 def schedule_jobs(app: Flask, scheduler: BaseScheduler) -> None:
-    """Add the rate update jobs to ``scheduler``, grouped by cron expression."""
-    config = app.config
-    by_cron: dict[str, list[str]] = {}
-    for name in build_sources(config):
-        by_cron.setdefault(source_schedule(name, config), []).append(name)
-    for cron, names in by_cron.items():
+    """Add the rate update jobs to ``scheduler``, one per cron expression, and the start's catch-up."""
+    for cron, names in job_groups(app).items():
+        trigger = job_trigger(cron, app)
         scheduler.add_job(
             run_update_job,
-            CronTrigger.from_crontab(cron, timezone="UTC"),
-            args=(app, tuple(names)),
+            trigger,
+            args=(app, names, trigger),  # the job names its run by the trigger's latest fire time
             id=f"rates-update:{','.join(names)}",
             name=f"rates update ({', '.join(names)})",
             max_instances=1,
@@ -52,6 +119,9 @@ def schedule_jobs(app: Flask, scheduler: BaseScheduler) -> None:
             misfire_grace_time=600,
             replace_existing=True,
         )
+    if app.config.get("RATES_CATCH_UP"):
+        scheduler.add_job(catch_up, args=(app,), id="rates-catch-up", name="rates catch-up at start",
+                          misfire_grace_time=None)
 
 
 def make_scheduler(app: Flask, scheduler_class: type[BaseScheduler]) -> BaseScheduler:
@@ -68,17 +138,34 @@ def start_background_scheduler(app: Flask) -> BackgroundScheduler:
     return scheduler  # type: ignore[return-value]
 
 
+def log_to_stderr() -> None:
+    """INFO and above on stderr with a timestamp (journald keeps it), unless logging is set up."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def stop_scheduler(scheduler: BaseScheduler) -> None:
+    """Ask running jobs to stop at their next day (closed as interrupted), and wait for them."""
+    request_stop()
+    if scheduler.running:
+        scheduler.shutdown(wait=True)
+
+
 @click.command("scheduler")
 @with_appcontext
 def scheduler_command() -> None:
-    """Run the rate jobs on their schedule, in the foreground (UTC cron; Ctrl-C stops)."""
+    """Run the rate jobs on their schedule, in the foreground (UTC cron; SIGTERM or Ctrl-C stops)."""
+    stop_on_signals()  # before anything is printed: a supervisor may stop us as soon as it reads
+    log_to_stderr()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    scheduler = make_scheduler(app, BlockingScheduler)
-    try:
-        for job in scheduler.get_jobs():
+    scheduler = make_scheduler(app, BackgroundScheduler)
+    for job in scheduler.get_jobs():
+        if job.id != "rates-catch-up":
             click.echo(f"scheduled: {job.name}, cron {job.trigger}")
-        scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
-        if scheduler.running:
-            scheduler.shutdown(wait=False)
-        click.echo("scheduler stopped")
+    scheduler.start()
+    try:
+        while not stop_requested():
+            time.sleep(STOP_POLL_SECONDS)
+    finally:
+        stop_scheduler(scheduler)
+    click.echo("scheduler stopped")

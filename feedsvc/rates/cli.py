@@ -1,4 +1,8 @@
-"""``feedsvc rates update|backfill|review|accept|refuse``."""
+"""``feedsvc rates update|backfill|review|accept|refuse``.
+
+update and backfill exit 0 when every source succeeded, 1 when one failed, 75 (EX_TEMPFAIL) when none
+failed but one was skipped (another process holds it), 143 on SIGTERM (the run closed as interrupted).
+"""
 
 from __future__ import annotations
 
@@ -18,7 +22,10 @@ from feedsvc.rates import history, jobs
 from feedsvc.rates.guards import DecisionError, Verdict, open_anomalies
 from feedsvc.rates.ingest import decide_by_hand
 from feedsvc.rates.sources import all_source_classes
+from feedsvc.stop import raise_on_sigterm
 
+# sysexits.h: a temporary failure, try again later (a source busy in another process).
+EX_TEMPFAIL = 75
 rates_group = click.Group("rates", help="Exchange-rate updates and backfills.")
 
 
@@ -37,15 +44,25 @@ class Day(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
-def _report(summary: jobs.RunSummary) -> bool:
-    """Print one source's outcome; True when it succeeded (or was busy elsewhere)."""
+def _report(summary: jobs.RunSummary) -> jobs.RunSummary:
+    """Print one source's outcome."""
     if summary.skipped:
-        click.echo(f"{summary.source}: skipped, another process is working on it")
+        until = f" until {summary.held_until:%Y-%m-%d %H:%M:%S} UTC" if summary.held_until else ""
+        click.echo(f"{summary.source}: skipped, another process holds it: {summary.holder}{until} "
+                   "(renewed while it works)", err=True)
     elif summary.error:
         click.echo(f"{summary.source}: failed after {summary.rows_written} rows: {summary.error}", err=True)
     else:
         click.echo(f"{summary.source}: {summary.rows_written} rows written, {summary.days_done} days checked")
-    return summary.error is None
+    return summary
+
+
+def _exit(summaries: list[jobs.RunSummary]) -> None:
+    """Exit 1 if a source failed, else EX_TEMPFAIL (75) if one was busy elsewhere."""
+    if any(summary.error for summary in summaries):
+        raise SystemExit(1)
+    if any(summary.skipped for summary in summaries):
+        raise SystemExit(EX_TEMPFAIL)
 
 
 @rates_group.command("update")
@@ -60,9 +77,8 @@ def update_command(today: date | None, names: tuple[str, ...]) -> None:
     if disabled:
         raise click.BadParameter(f"not enabled in FEEDSVC_RATES_SOURCES: {', '.join(disabled)}",
                                  param_hint="--source")
-    results = [_report(summary) for summary in jobs.update(names or None, today=today)]
-    if not all(results):
-        raise SystemExit(1)
+    raise_on_sigterm()
+    _exit([_report(summary) for summary in jobs.update(names or None, today=today)])
 
 
 @rates_group.command("backfill")
@@ -87,11 +103,8 @@ def backfill_command(first: date | None, last: date | None, names: tuple[str, ..
     if plan_only:
         _print_plan([history.plan_backfill(span) for span in spans])
         return
-    ok = True
-    for span in spans:
-        ok = _backfill_one(span) and ok
-    if not ok:
-        raise SystemExit(1)
+    raise_on_sigterm()
+    _exit([_backfill_one(span) for span in spans])
 
 
 def _spans(names: Iterable[str], first: date | None, last: date, strict: bool) -> list[history.Span]:
@@ -128,7 +141,7 @@ def _print_plan(plans: list[history.Plan]) -> None:
                "assumed per request, plus the pause between requests)")
 
 
-def _backfill_one(span: history.Span) -> bool:
+def _backfill_one(span: history.Span) -> jobs.RunSummary:
     """Backfill one source's span under a progress bar (days done of total, then position and ETA)."""
     plan = history.plan_backfill(span)
     label = f"{span.source}: {span.days - plan.pending_days} of {span.days} days done"

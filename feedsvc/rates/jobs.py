@@ -1,11 +1,13 @@
 """Rate jobs: ``update`` (newest day + repair recent gaps) and ``backfill`` (a date range).
 
-Each source runs under its own database lease (``rates:<name>``), so two processes never work on
-the same source at once, and inside its own ``RateRun`` record. Every day is committed on its own:
-an interrupted job keeps what it finished, and the next run skips days already answered. An upstream
-that does not answer (timeouts, 5xx, refused connections, after retries) ends that source's run; an
-unusable payload (HTML, truncated, invalid values) skips that day only. Either is recorded as the run's
-error and the day is asked again next time; the other sources always run.
+Each source runs under its own database lease (``rates:<name>``), so two processes never work on the
+same source at once, and inside its own ``RateRun`` record, closed however the run ends (``interrupted``
+by Ctrl-C or SIGTERM), or as ``abandoned`` by the next run when its process was killed outright. Every
+day is committed on its own: an interrupted job keeps what it finished, and the next run skips days
+already answered. An upstream that does not answer (timeouts, 5xx, refused connections, after retries)
+ends that source's run; an unusable payload (HTML, truncated, invalid values) skips that day only.
+Either is recorded as the run's error and the day is asked again next time; the other sources always
+run.
 """
 
 from __future__ import annotations
@@ -26,9 +28,11 @@ from feedsvc.models import RateRun, RateSourceDay
 from feedsvc.rates.guards import Limits, configured_limits
 from feedsvc.rates.http_client import DeadlineExceeded, http_timeout, make_http_session
 from feedsvc.rates.ingest import mark_day, store_observations
-from feedsvc.rates.lease import Lease, LeaseLost, hold_lease
+from feedsvc.rates.lease import Lease, LeaseLost
+from feedsvc.rates.runs import claim_trigger, close_abandoned_runs
 from feedsvc.rates.sources import Source, all_source_classes, build_sources
 from feedsvc.rates.sources.base import NoData, Observation, SourceError
+from feedsvc.stop import check_stop
 
 log = logging.getLogger(__name__)
 # What an upstream can do to one day: fail to answer, or answer something unusable.
@@ -46,7 +50,9 @@ class RunSummary:
     rows_written: int = 0
     days_done: int = 0
     error: str | None = None
-    skipped: bool = False  # another process holds this source's lease
+    skipped: bool = False  # another process holds this source's lease, or ran this trigger
+    holder: str | None = None  # that process
+    held_until: datetime | None = None  # its lease's expiry (renewed while it works)
 
 
 DayHook = Callable[[date], None]
@@ -79,15 +85,18 @@ def get_source(name: str) -> Source:
 
 
 def update(names: Iterable[str] | None = None, today: date | None = None,
-           on_day: DayHook | None = None) -> list[RunSummary]:
-    """For each enabled source: fetch the newest day and repair gaps over the last RATES_GAP_DAYS."""
+           on_day: DayHook | None = None, scheduled_at: datetime | None = None) -> list[RunSummary]:
+    """For each enabled source: fetch the newest day and repair gaps over the last RATES_GAP_DAYS.
+
+    ``scheduled_at``: the scheduler's trigger time, run at most once per source across processes.
+    """
     today = today or utcnow().date()
     gap_days = current_app.config["RATES_GAP_DAYS"]
     summaries = []
     for source in enabled_sources(names).values():
         with new_session() as session:
             days = days_to_update(session, source.name, today, gap_days)
-        summaries.append(run_source(source, "update", days, on_day, today))
+        summaries.append(run_source(source, "update", days, on_day, today, scheduled_at))
     return summaries
 
 
@@ -118,38 +127,57 @@ def backfill(name: str, start: date, end: date, on_day: DayHook | None = None) -
 
 
 def run_source(source: Source, job: str, days: list[date], on_day: DayHook | None = None,
-               today: date | None = None) -> RunSummary:
-    """Run ``days`` of one source under its lease, recorded as one RateRun; never raises.
+               today: date | None = None, scheduled_at: datetime | None = None) -> RunSummary:
+    """Run ``days`` of one source under its lease, recorded as one RateRun; never raises but to stop.
 
     ``today`` (update only) is fetched on its own even from a range source: its daily file is the
-    authoritative newest value.
+    authoritative newest value. ``scheduled_at`` (the scheduler's trigger) is run once across processes.
     """
     summary = RunSummary(source.name, job)
-    with hold_lease(get_engine(), f"rates:{source.name}") as lease:
-        if lease is None:
-            summary.skipped = True
-            return summary
-        with new_session() as session:
-            run = RateRun(source=source.name, job=job, started_at=utcnow(), rows_written=0)
-            session.add(run)
-            session.commit()
-            try:
-                _run_days(session, source, days, summary, _with_renewal(lease, on_day), today)
-            except LeaseLost as exc:
-                session.rollback()
-                summary.error = str(exc)
-            except Exception as exc:  # a bug or a database error must not stop the other sources
-                log.exception("rates %s: %s failed", job, source.name)
-                session.rollback()
-                summary.error = f"internal error: {exc!r}"
-            except BaseException:  # Ctrl-C or a stop signal: close the record as interrupted, then go on
-                session.rollback()
-                run.finished_at, run.rows_written, run.error = utcnow(), summary.rows_written, "interrupted"
-                session.commit()
-                raise
-            run.finished_at, run.rows_written, run.error = utcnow(), summary.rows_written, summary.error
-            session.commit()
+    ttl = timedelta(seconds=current_app.config["LEASE_SECONDS"])
+    lease = Lease(get_engine(), f"rates:{source.name}", ttl)
+    if not lease.acquire():
+        summary.skipped, (summary.holder, summary.held_until) = True, lease.busy or ("", None)
+        return summary
+    lease.start_heartbeat()
+    try:
+        if scheduled_at is not None:
+            other = claim_trigger(get_engine(), lease.name, scheduled_at, lease.holder, utcnow())
+            if other is not None:
+                log.info("trigger %s at %s already run by %s", lease.name, scheduled_at.isoformat(), other)
+                summary.skipped, summary.holder = True, other
+                return summary
+        _run_recorded(source, summary, days, lease, on_day, today, scheduled_at)
+    finally:
+        lease.release()
     return summary
+
+
+def _run_recorded(source: Source, summary: RunSummary, days: list[date], lease: Lease,
+                  on_day: DayHook | None, today: date | None, scheduled_at: datetime | None) -> None:
+    """Close abandoned runs, then run ``days`` inside a new RateRun record (closed however it ends)."""
+    with new_session() as session:
+        close_abandoned_runs(session, source.name)
+        run = RateRun(source=source.name, job=summary.job, started_at=utcnow(), rows_written=0,
+                      scheduled_at=scheduled_at)
+        session.add(run)
+        session.commit()
+        try:
+            _run_days(session, source, days, summary, _with_checks(lease, on_day), today)
+        except LeaseLost as exc:
+            session.rollback()
+            summary.error = str(exc)
+        except Exception as exc:  # a bug or a database error must not stop the other sources
+            log.exception("rates %s: %s failed", summary.job, source.name)
+            session.rollback()
+            summary.error = f"internal error: {exc!r}"
+        except BaseException:  # Ctrl-C or SIGTERM (feedsvc.stop): close the record as interrupted, go on
+            session.rollback()
+            run.finished_at, run.rows_written, run.error = utcnow(), summary.rows_written, "interrupted"
+            session.commit()
+            raise
+        run.finished_at, run.rows_written, run.error = utcnow(), summary.rows_written, summary.error
+        session.commit()
 
 
 def _run_days(session: Session, source: Source, days: list[date], summary: RunSummary,
@@ -263,9 +291,10 @@ def _is_final(row: RateSourceDay | None, day: date) -> bool:
     return row.status == "ok" or row.checked_at.date() >= day + NONE_IS_FINAL_AFTER
 
 
-def _with_renewal(lease: Lease, on_day: DayHook | None) -> DayHook:
+def _with_checks(lease: Lease, on_day: DayHook | None) -> DayHook:
     def hook(day: date) -> None:
-        lease.renew()
+        check_stop()  # SIGTERM seen by a scheduler's worker thread
+        lease.check()  # the heartbeat thread renews it; this only learns whether it was lost
         if on_day is not None:
             on_day(day)
 

@@ -1,27 +1,33 @@
 """Database leases: at most one process works on a named job (one rate source) at a time.
 
-A lease row (``job_leases``) names its holder and an expiry. Taking it is one conditional UPDATE
-(free, expired or already ours) or, for a first use, one INSERT that the primary key lets only one
-process win — atomic on SQLite (writers are serialised) and PostgreSQL (the UPDATE re-checks its
-WHERE on the row it waited for). The expiry frees the lease of a process that died; a holder renews
-it while it works.
+A lease row (``job_leases``) names its holder (``host:pid:suffix``) and an expiry. Taking it is one
+conditional UPDATE (free, expired or already ours) or, for a first use, one INSERT that the primary key
+lets only one process win — atomic on SQLite (writers are serialised) and PostgreSQL (the UPDATE
+re-checks its WHERE on the row it waited for). The TTL is short (``FEEDSVC_LEASE_SECONDS``, 30 s): a
+heartbeat thread renews it every third of it while the holder works, so a slow upstream request never
+loses it, and a holder that died on another host frees it within one TTL. A holder on this host whose
+process is gone frees it at once.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from sqlalchemy import Engine, delete, insert, or_, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import ColumnElement, Engine, delete, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from feedsvc.models import JobLease
 
-DEFAULT_TTL = timedelta(minutes=10)
+DEFAULT_TTL = timedelta(seconds=30)
+log = logging.getLogger(__name__)
 
 
 class LeaseLost(RuntimeError):
@@ -33,25 +39,93 @@ def new_holder() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+def holder_is_gone(holder: str) -> bool:
+    """True when ``holder`` names a process of this host that no longer runs (or is a zombie)."""
+    host, pid_text, _suffix = (holder.rsplit(":", 2) + ["", ""])[:3]
+    if host != socket.gethostname() or not pid_text.isdigit() or int(pid_text) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # another user's live process
+        return False
+    try:  # killed but not yet reaped by its parent: it will never write again
+        return Path(f"/proc/{pid_text}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
+
+
 class Lease:
-    """One process's claim on the job ``name``."""
+    """One process's claim on the job ``name``; ``busy`` names the other holder after a refusal."""
 
     def __init__(self, engine: Engine, name: str, ttl: timedelta = DEFAULT_TTL) -> None:
         self.engine, self.name, self.ttl = engine, name, ttl
         self.holder = new_holder()
+        self.busy: tuple[str, datetime] | None = None  # (holder, expires_at) of the lease we did not get
+        self._lost, self._stop = threading.Event(), threading.Event()
+        self._heartbeat: threading.Thread | None = None
 
     def acquire(self) -> bool:
-        """Take the lease if it is free, expired or ours (renewing it); False if someone holds it."""
+        """Take the lease if it is free, expired, ours or held by a dead local process; else False."""
         now = datetime.now(UTC)
-        with self.engine.begin() as conn:
-            taken = conn.execute(
-                update(JobLease)
-                .where(JobLease.name == self.name)
-                .where(or_(JobLease.holder == self.holder, JobLease.expires_at < now))
-                .values(holder=self.holder, expires_at=now + self.ttl)
-            ).rowcount
-        if taken:
+        if self._take(now, or_(JobLease.holder == self.holder, JobLease.expires_at < now)):
             return True
+        if self._insert(now):
+            return True
+        with self.engine.connect() as conn:
+            row = conn.execute(select(JobLease.holder, JobLease.expires_at)
+                               .where(JobLease.name == self.name)).first()
+        if row is None:  # released meanwhile
+            return self._insert(now)
+        if holder_is_gone(row.holder) and self._take(now, JobLease.holder == row.holder):
+            log.warning("lease %s: its holder %s is gone; taken over", self.name, row.holder)
+            return True
+        self.busy = (row.holder, row.expires_at)
+        return False
+
+    def renew(self) -> None:
+        """Extend the lease; raise LeaseLost if another process has taken it over meanwhile."""
+        if self._lost.is_set() or not self._take(datetime.now(UTC), JobLease.holder == self.holder):
+            self._lost.set()
+            raise LeaseLost(f"lease {self.name!r} was taken over after it expired")
+
+    def check(self) -> None:
+        """Raise LeaseLost if the heartbeat found the lease taken over; no database round trip."""
+        if self._lost.is_set():
+            raise LeaseLost(f"lease {self.name!r} was taken over after it expired")
+
+    def start_heartbeat(self) -> None:
+        """Renew the lease every third of its TTL from a daemon thread until release()."""
+        self._heartbeat = threading.Thread(target=self._beat, name=f"lease {self.name}", daemon=True)
+        self._heartbeat.start()
+
+    def release(self) -> None:
+        """Stop the heartbeat and give the lease up (only if still ours)."""
+        self._stop.set()
+        if self._heartbeat is not None:
+            self._heartbeat.join(timeout=self.ttl.total_seconds())
+        with self.engine.begin() as conn:
+            conn.execute(delete(JobLease).where(JobLease.name == self.name, JobLease.holder == self.holder))
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.ttl.total_seconds() / 3):
+            try:
+                self.renew()
+            except LeaseLost:
+                log.error("lease %s: taken over by another process; its holder stops", self.name)
+                return
+            except SQLAlchemyError as exc:  # a database hiccup: try again at the next beat
+                log.warning("lease %s: renewal failed: %s", self.name, exc.__class__.__name__)
+
+    def _take(self, now: datetime, condition: ColumnElement[bool]) -> bool:
+        with self.engine.begin() as conn:
+            return bool(conn.execute(
+                update(JobLease).where(JobLease.name == self.name).where(condition)
+                .values(holder=self.holder, expires_at=now + self.ttl)
+            ).rowcount)
+
+    def _insert(self, now: datetime) -> bool:
         try:
             with self.engine.begin() as conn:
                 conn.execute(
@@ -61,24 +135,15 @@ class Lease:
             return False
         return True
 
-    def renew(self) -> None:
-        """Extend the lease; raise LeaseLost if another process has taken it over meanwhile."""
-        if not self.acquire():
-            raise LeaseLost(f"lease {self.name!r} was taken over after it expired")
-
-    def release(self) -> None:
-        """Give the lease up (only if still ours)."""
-        with self.engine.begin() as conn:
-            conn.execute(delete(JobLease).where(JobLease.name == self.name, JobLease.holder == self.holder))
-
 
 @contextmanager
 def hold_lease(engine: Engine, name: str, ttl: timedelta = DEFAULT_TTL) -> Iterator[Lease | None]:
-    """Yield the lease while held, or None when another process holds it; release on exit."""
+    """Yield the lease (heartbeat running) while held, or None when another process holds it."""
     lease = Lease(engine, name, ttl)
     if not lease.acquire():
         yield None
         return
+    lease.start_heartbeat()
     try:
         yield lease
     finally:

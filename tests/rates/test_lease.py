@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
+import socket
 import subprocess
 import sys
 import threading
+import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -16,7 +19,7 @@ from sqlalchemy.orm import Session
 from werkzeug import Response
 
 from feedsvc.models import JobLease, RateObservation
-from feedsvc.rates.lease import Lease, LeaseLost, hold_lease
+from feedsvc.rates.lease import Lease, LeaseLost, hold_lease, holder_is_gone
 
 FEEDSVC = str(Path(sys.executable).parent / "feedsvc")
 SERVED = [date(2025, 12, 24), date(2025, 12, 25), date(2025, 12, 26), date(2025, 12, 27), date(2025, 12, 28)]
@@ -57,6 +60,35 @@ def test_hold_lease_releases_on_exit_and_yields_none_when_busy(engine) -> None:
         assert session.scalars(select(JobLease)).all() == []
 
 
+def test_the_heartbeat_keeps_a_short_lease_while_its_holder_works(engine) -> None:
+    with hold_lease(engine, "rates:x", ttl=timedelta(seconds=1.5)) as held:
+        time.sleep(3)  # twice the TTL: without the heartbeat the lease would have expired
+        assert not Lease(engine, "rates:x").acquire()
+        held.check()  # still ours
+    assert Lease(engine, "rates:x").acquire()  # released on exit
+
+
+def test_a_lease_of_a_holder_that_died_elsewhere_expires_within_its_ttl(engine) -> None:
+    elsewhere = Lease(engine, "rates:x", ttl=timedelta(seconds=2))
+    elsewhere.holder = "another-host:1:abcdef12"  # no pid of ours to check: only the expiry frees it
+    assert elsewhere.acquire()
+    successor = Lease(engine, "rates:x")
+    assert not successor.acquire()
+    assert successor.busy is not None and successor.busy[0] == "another-host:1:abcdef12"
+    time.sleep(2.5)
+    assert successor.acquire()
+
+
+def test_a_lease_of_a_dead_local_process_is_free_at_once(engine) -> None:
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True)
+    dead = Lease(engine, "rates:x", ttl=timedelta(minutes=10))
+    dead.holder = f"{socket.gethostname()}:{gone.stdout.strip()}:abcdef12"
+    assert dead.acquire()
+    assert holder_is_gone(dead.holder) and not holder_is_gone(Lease(engine, "rates:y").holder)
+    assert Lease(engine, "rates:x").acquire()  # 10 minutes left, but its process has ended
+
+
 def run_update(env: dict[str, str], **kwargs) -> subprocess.CompletedProcess | subprocess.Popen:
     args = [FEEDSVC, "rates", "update", "--date", "2025-12-28"]
     if kwargs.pop("background", False):
@@ -90,8 +122,10 @@ def test_two_processes_never_run_the_same_source_at_once(app, database_urls, db_
     finally:
         release.set()
         out, err = first.communicate(timeout=120)
-    assert second.returncode == 0, second.stderr
-    assert "currency-api: skipped, another process is working on it" in second.stdout
+    assert second.returncode == 75, second.stderr  # EX_TEMPFAIL: try again later
+    holder = f"{socket.gethostname()}:{first.pid}:"
+    assert re.search(rf"currency-api: skipped, another process holds it: {re.escape(holder)}\w+ until "
+                     r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", second.stderr), second.stderr
     assert first.returncode == 0, err
     assert "currency-api: 25 rows written, 14 days checked" in out
     primaries = [p for p in mirror.requested() if p.startswith("/cdn.jsdelivr.net/")]

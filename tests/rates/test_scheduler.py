@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -14,8 +17,14 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from feedsvc.models import RateObservation, RateRun
-from feedsvc.scheduler import make_scheduler, run_update_job, start_background_scheduler
+from feedsvc.models import JobTrigger, RateObservation, RateRun
+from feedsvc.scheduler import (
+    catch_up,
+    last_fire_time,
+    make_scheduler,
+    run_update_job,
+    start_background_scheduler,
+)
 
 FEEDSVC = str(Path(sys.executable).parent / "feedsvc")
 
@@ -58,16 +67,19 @@ def test_importing_the_scheduler_starts_nothing() -> None:
     assert out.stdout.strip() == "1"
 
 
-def test_the_foreground_command_lists_its_jobs_and_stops_on_ctrl_c(database_urls, db_name, app) -> None:
+def test_the_foreground_command_lists_its_jobs_and_stops_on_sigterm(database_urls, db_name, app) -> None:
     env = {**os.environ, "FEEDSVC_DATABASE_URL": database_urls[db_name], "FEEDSVC_RATES_SOURCES": "peg",
            "FEEDSVC_RATES_CRON": "0 4 * * *"}
     process = subprocess.Popen([FEEDSVC, "scheduler"], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+                               stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         first_line = process.stdout.readline()
-    finally:
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signal.SIGTERM)  # what systemd sends; never rely on SIGINT reaching it
         out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
     assert first_line.startswith("scheduled: rates update (peg), cron cron[")
     assert "hour='4'" in first_line
     assert process.returncode == 0, err
@@ -80,3 +92,30 @@ def test_the_gunicorn_entry_point_starts_no_scheduler(database_urls, db_name) ->
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env,
                          cwd=Path(__file__).parents[2])
     assert out.stdout.split() == ["feedsvc", "1"]
+
+
+def test_the_last_fire_time_is_the_same_wherever_it_is_computed() -> None:
+    weekdays = CronTrigger.from_crontab("20 1,6,11 * * mon-fri", timezone="UTC")
+    saturday = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
+    assert last_fire_time(weekdays, saturday) == datetime(2026, 12, 4, 11, 20, tzinfo=UTC)
+    at_fire = datetime(2026, 12, 4, 6, 20, tzinfo=UTC)
+    assert last_fire_time(weekdays, at_fire) == at_fire
+    assert last_fire_time(weekdays, at_fire + timedelta(microseconds=999_999)) == at_fire
+    every_3 = CronTrigger(second="*/3", timezone="UTC")
+    assert last_fire_time(every_3, datetime(2026, 12, 4, 6, 20, 7, 500_000, tzinfo=UTC)) == \
+        datetime(2026, 12, 4, 6, 20, 6, tzinfo=UTC)
+
+
+def test_a_start_catches_up_the_missed_trigger_once(app_factory, caplog) -> None:
+    app = app_factory(RATES_SOURCES=("peg",), RATES_CRON="0 4 * * *", RATES_GAP_DAYS=2)
+    missed = last_fire_time(CronTrigger.from_crontab("0 4 * * *", timezone="UTC"), datetime.now(UTC))
+    catch_up(app)
+    catch_up(app)  # the update succeeded after the trigger: nothing to catch up any more
+    caplog.set_level(logging.INFO, "feedsvc")
+    run_update_job(app, ("peg",), scheduled_at=missed)  # a second scheduler firing the same trigger
+    assert f"trigger rates:peg at {missed.isoformat()} already run by {socket.gethostname()}:" in caplog.text
+    with Session(app.extensions["feedsvc.engine"]) as session:
+        runs = session.scalars(select(RateRun)).all()
+        claimed = session.execute(select(JobTrigger.job, JobTrigger.scheduled_at)).all()
+    assert [(run.source, run.scheduled_at, run.error) for run in runs] == [("peg", missed, None)]
+    assert claimed == [("rates:peg", missed)]

@@ -1,0 +1,112 @@
+"""A real `feedsvc rates backfill` killed half-way: kill -9 then a rerun, SIGTERM, and a busy lease."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from scheduler_procs import Processes, SlowUpstream, feedsvc_env, kill_group, serve_upstream, wait_for
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from feedsvc.models import JobLease, RateObservation, RateRun
+from feedsvc.rates.lease import Lease
+
+DAYS = ["2025-12-24", "2025-12-25", "2025-12-26", "2025-12-27", "2025-12-28"]  # 5 currencies each
+BACKFILL = ["rates", "backfill", "--source", "currency-api", "--from", DAYS[0], "--to", DAYS[-1]]
+
+
+@pytest.fixture
+def upstream() -> SlowUpstream:
+    return SlowUpstream(delay=0.8)
+
+
+@pytest.fixture
+def origin(upstream: SlowUpstream) -> Iterator[str]:
+    with serve_upstream(upstream) as url:
+        yield url
+
+
+@pytest.fixture
+def processes(tmp_path) -> Iterator[Processes]:
+    started = Processes(tmp_path)
+    try:
+        yield started
+    finally:
+        started.kill_all()
+
+
+def landed(app: Flask) -> int:
+    with Session(app.extensions["feedsvc.engine"]) as session:
+        return session.scalar(select(func.count()).select_from(RateObservation))
+
+
+def runs(app: Flask) -> list[tuple[int, str | None, bool]]:
+    with Session(app.extensions["feedsvc.engine"]) as session:
+        return [(run.rows_written, run.error, run.finished_at is not None)
+                for run in session.scalars(select(RateRun).order_by(RateRun.id))]
+
+
+def leases(app: Flask) -> list[str]:
+    with Session(app.extensions["feedsvc.engine"]) as session:
+        return list(session.scalars(select(JobLease.holder)))
+
+
+def test_kill_9_then_a_rerun_resumes_at_once_and_closes_the_run_as_abandoned(
+        app, database_urls, db_name, upstream, origin, processes) -> None:
+    env = feedsvc_env(database_urls[db_name], origin)
+    first = processes.start(BACKFILL, env, "first")
+    wait_for(lambda: landed(app) >= 10, 60, "two days to land")
+    kill_group(first)
+    before = landed(app)
+    assert 10 <= before < 25
+    [holder] = leases(app)  # left behind by the killed process
+    assert holder.startswith(f"{socket.gethostname()}:{first.pid}:")
+    assert runs(app) == [(0, None, False)]  # open, counting nothing: as kill -9 leaves it
+
+    upstream.delay = 0
+    started = time.monotonic()
+    rerun = processes.start(BACKFILL, env, "rerun")
+    assert rerun.wait(timeout=60) == 0, processes.output("rerun")
+    assert time.monotonic() - started < 20  # the dead holder's lease (30 s) did not hold it up
+    assert runs(app) == [(before, "abandoned", True), (25 - before, None, True)]
+    assert landed(app) == 25 and leases(app) == []
+    for day in DAYS[:before // 5]:  # what landed before the kill was not asked again
+        assert upstream.count(day) == 1, (day, upstream.requested)
+    assert all(1 <= upstream.count(day) <= 2 for day in DAYS)
+
+
+def test_sigterm_closes_the_run_as_interrupted_with_its_rows(app, database_urls, db_name, origin,
+                                                              processes) -> None:
+    backfill = processes.start(BACKFILL, feedsvc_env(database_urls[db_name], origin), "backfill")
+    wait_for(lambda: landed(app) >= 5, 60, "a day to land")
+    backfill.send_signal(signal.SIGTERM)
+    assert backfill.wait(timeout=30) == 128 + signal.SIGTERM, processes.output("backfill")
+    rows = landed(app)
+    assert 5 <= rows < 25
+    assert runs(app) == [(rows, "interrupted", True)]
+    assert leases(app) == []  # released on the way out
+
+
+@pytest.mark.parametrize("command", [BACKFILL, ["rates", "update", "--source", "currency-api"]])
+def test_a_source_busy_elsewhere_exits_75_naming_the_holder_and_its_expiry(
+        app, database_urls, db_name, origin, processes, command) -> None:
+    lease = Lease(app.extensions["feedsvc.engine"], "rates:currency-api", timedelta(seconds=60))
+    assert lease.acquire()  # held by this (live) test process
+    try:
+        busy = processes.start(command, feedsvc_env(database_urls[db_name], origin), "busy")
+        assert busy.wait(timeout=60) == 75
+        with Session(app.extensions["feedsvc.engine"]) as session:
+            until = session.scalars(select(JobLease.expires_at)).one()
+    finally:
+        lease.release()
+    out, err = processes.output("busy")
+    with Session(app.extensions["feedsvc.engine"]) as session:
+        assert session.scalars(select(RateRun)).all() == []
+    assert f"currency-api: skipped, another process holds it: {lease.holder} until " in err, (out, err)
+    assert f" until {until:%Y-%m-%d %H:%M:%S} UTC (renewed while it works)" in err
