@@ -13,13 +13,13 @@ from collections.abc import Callable, Iterator
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import text
+from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
 from config import TestConfig
 from feedsvc import create_app
-from feedsvc.db import make_engine, seed_countries, upgrade_database
+from feedsvc.db import make_engine, normalise_url, seed_countries, upgrade_database
 from feedsvc.models import Base
 
 POSTGRES_URL = os.environ.get(
@@ -32,12 +32,30 @@ DATABASES = [
 ]
 
 
+def worker_postgres_url(url: str) -> str:
+    """This pytest-xdist worker's own PostgreSQL database (``test_gw1``, created once), else ``url``.
+
+    Each test empties the tables it uses: two workers on one database would empty each other's.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = create_engine(normalise_url(url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}) is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def database_urls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """One migrated database per kind, for the whole session."""
+    """One migrated database per kind, for the whole session (per worker under pytest-xdist)."""
     urls = {
         "sqlite": f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}",
-        "postgresql": POSTGRES_URL,
+        "postgresql": worker_postgres_url(POSTGRES_URL) if "postgresql" in DATABASES else POSTGRES_URL,
     }
     countries = TestConfig().COUNTRIES
     for name in DATABASES:
