@@ -22,6 +22,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from flask.logging import default_handler
 
 from feedsvc.db import new_session
 from feedsvc.rates.sources import build_sources, source_schedule
@@ -142,6 +143,8 @@ def log_to_stderr() -> None:
     """INFO and above on stderr with a timestamp (journald keeps it), unless logging is set up."""
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        # The app logger "feedsvc" is the parent of ours: its Flask handler would write each line twice.
+        current_app.logger.removeHandler(default_handler)
 
 
 def stop_scheduler(scheduler: BaseScheduler) -> None:
