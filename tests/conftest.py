@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
+import redis
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import create_engine, make_url, text
@@ -22,6 +24,7 @@ from feedsvc import create_app
 from feedsvc.db import make_engine, normalise_url, seed_countries, upgrade_database
 from feedsvc.models import Base
 
+REDIS_URL = "redis://127.0.0.1:6379/0"  # the machine's Redis, shared: tests use key prefixes of their own
 POSTGRES_URL = os.environ.get(
     "FEEDSVC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
@@ -174,3 +177,14 @@ def _serve(app: Callable) -> Iterator[str]:
 def serve_wsgi() -> Callable[[Callable], Iterator[str]]:
     """A generator function serving a WSGI app for real on loopback: ``yield from serve_wsgi(app)``."""
     return _serve
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    """A unique key prefix in the real Redis (CACHE_KEY_PREFIX), its keys removed afterwards."""
+    prefix = f"test-{uuid.uuid4().hex}:"
+    yield prefix
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(match=prefix + "*"):
+        client.delete(key)
+    client.close()

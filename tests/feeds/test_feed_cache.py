@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
-import pytest
 import redis
 
 from feedsvc.cache import MemoryCache
@@ -23,17 +20,6 @@ def test_a_hot_feed_is_served_from_the_cache(app, client, add_article):
     add_article(title="Newer")  # a new marker revision: a new key, never a stale feed
     assert b"Newer" in client.get("/feeds/kazakhstan.atom").data
     assert first.status_code == 200
-
-
-@pytest.fixture
-def redis_prefix():
-    """A unique key prefix in the real Redis, removed afterwards."""
-    prefix = f"test-h2-{uuid.uuid4().hex}:"
-    yield prefix
-    client = redis.Redis.from_url(REDIS_URL)
-    for key in client.scan_iter(match=prefix + "*"):
-        client.delete(key)
-    client.close()
 
 
 def test_redis_cache_is_shared_by_every_worker(app_factory, add_article, redis_prefix):

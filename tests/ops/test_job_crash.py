@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 from flask import Flask
-from scheduler_procs import Processes, SlowUpstream, feedsvc_env, kill_group, serve_upstream, wait_for
+from scheduler_procs import SlowUpstream, feedsvc_env, kill_group, serve_upstream, wait_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -30,15 +30,6 @@ def upstream() -> SlowUpstream:
 def origin(upstream: SlowUpstream) -> Iterator[str]:
     with serve_upstream(upstream) as url:
         yield url
-
-
-@pytest.fixture
-def processes(tmp_path) -> Iterator[Processes]:
-    started = Processes(tmp_path)
-    try:
-        yield started
-    finally:
-        started.kill_all()
 
 
 def landed(app: Flask) -> int:

@@ -62,17 +62,6 @@ def get(origin: str, path: str, host: str, method: str = "GET") -> tuple[int, di
         connection.close()
 
 
-@pytest.fixture
-def redis_prefix() -> Iterator[str]:
-    """A unique key prefix in the real Redis, removed afterwards."""
-    prefix = f"test-deploy-{uuid.uuid4().hex}:"
-    yield prefix
-    client = redis.Redis.from_url(REDIS_URL)
-    for key in client.scan_iter(match=prefix + "*"):
-        client.delete(key)
-    client.close()
-
-
 def count_keys(prefix: str) -> int:
     """How many keys the cache made under ``prefix``."""
     client = redis.Redis.from_url(REDIS_URL)

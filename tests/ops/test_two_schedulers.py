@@ -10,12 +10,11 @@ import socket
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
-from scheduler_procs import Processes, SlowUpstream, feedsvc_env, kill_group, serve_upstream, wait_for
+from scheduler_procs import SlowUpstream, feedsvc_env, kill_group, serve_upstream, wait_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -23,15 +22,6 @@ from feedsvc.models import JobLease, JobTrigger, RateRun, RateSourceDay
 
 GRID = 3  # seconds between two triggers (FEEDSVC_SCHEDULER_SECONDS)
 LEASE = 5  # FEEDSVC_LEASE_SECONDS
-
-
-@pytest.fixture
-def processes(tmp_path) -> Iterator[Processes]:
-    started = Processes(tmp_path)
-    try:
-        yield started
-    finally:
-        started.kill_all()
 
 
 def mark_old_days_answered(app: Flask) -> None:
