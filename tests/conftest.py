@@ -7,7 +7,6 @@ Every database-backed test runs once per database named in FEEDSVC_TEST_DATABASE
 from __future__ import annotations
 
 import os
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -15,9 +14,9 @@ import pytest
 import redis
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from servers import serve
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.orm import Session
-from werkzeug.serving import make_server
 
 from config import TestConfig
 from feedsvc import create_app
@@ -160,23 +159,10 @@ def browser() -> Iterator:
         chromium.close()
 
 
-def _serve(app: Callable) -> Iterator[str]:
-    """Serve a WSGI app on a free port of 127.0.0.1 in a thread; yield its origin."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
-
-
 @pytest.fixture(scope="session")
 def serve_wsgi() -> Callable[[Callable], Iterator[str]]:
     """A generator function serving a WSGI app for real on loopback: ``yield from serve_wsgi(app)``."""
-    return _serve
+    return serve
 
 
 @pytest.fixture

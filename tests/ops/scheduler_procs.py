@@ -20,7 +20,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from werkzeug.serving import make_server
+from servers import serve
 
 FEEDSVC = str(Path(sys.executable).parent / "feedsvc")
 PAYLOADS = Path(__file__).parents[1] / "fixtures" / "upstream" / "currency-api"
@@ -58,15 +58,7 @@ class SlowUpstream:
 @contextmanager
 def serve_upstream(upstream: SlowUpstream) -> Iterator[str]:
     """Serve ``upstream`` on a free port of 127.0.0.1; yield its origin."""
-    server = make_server("127.0.0.1", 0, upstream, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    yield from serve(upstream)
 
 
 def feedsvc_env(database_url: str, origin: str, **settings: str) -> dict[str, str]:
