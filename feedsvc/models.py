@@ -209,7 +209,8 @@ class RateServed(Base):
     Recomputed in the same transaction as every write that can change it (feedsvc/rates/served.py);
     the primary key (date, currency) makes a series one ordered index range scan. ``usd_rate``,
     ``usd_change`` and ``usd_csv`` are the X/USD rate, change and long CSV line exactly as the formats
-    show them (feedsvc/rates/rendered.py).
+    show them; ``usd_exact`` and ``usd_digits`` the unrounded quotient and its digits, which periods
+    sum (feedsvc/rates/rendered.py).
     """
 
     __tablename__ = "rate_served"
@@ -221,6 +222,8 @@ class RateServed(Base):
     usd_rate: Mapped[str | None] = mapped_column(Text)
     usd_change: Mapped[str | None] = mapped_column(Text)
     usd_csv: Mapped[str | None] = mapped_column(Text)
+    usd_exact: Mapped[str | None] = mapped_column(Text)
+    usd_digits: Mapped[int | None]
 
 
 class RateServedPriority(Base):

@@ -1,12 +1,13 @@
 """The X/USD rows as the formats show them, materialised in ``rate_served`` on write, streamed as CSV lines.
 
 Each served row keeps its X/USD rate and change as the exact strings CSV and JSON show (``usd_rate``,
-``usd_change``) and its whole long CSV line (``usd_csv``), computed with the read path's own functions
-(``derive_rate``, ``compare``, ``format_rate``, ``format_change``), so the default long CSV is one column
-read in one range scan, with no Python arithmetic per row (issue 11, point 8, aim b; the database
-concatenating the line instead cost about as much as the rest of the read). Every write to
-``rate_served`` refreshes the rows it touched and the next served row of each currency after them,
-whose change compares with them.
+``usd_change``), its whole long CSV line (``usd_csv``), and the unrounded quotient with its digits
+(``usd_exact``, ``usd_digits``: what group=week|month|year sums, feedsvc/rates/usd_periods.py), all
+computed with the read path's own functions (``derive_rate``, ``compare``, ``format_rate``,
+``format_change``). So the default long CSV is one column read in one range scan, with no Python
+arithmetic per row (issue 11, point 8, aim b; the database concatenating the line instead cost about
+as much as the rest of the read). Every write to ``rate_served`` refreshes the rows it touched and the
+next served row of each currency after them, whose change compares with them.
 """
 
 from __future__ import annotations
@@ -76,13 +77,15 @@ def _derive(currency: str, value: Decimal, source: str) -> tuple[Decimal, int, s
 
 
 def _shown(currency: str, day: date, value: Decimal, source: str,
-           previous: Previous | None) -> tuple[dict[str, str | None], Previous]:
-    """The columns of one row as shown (usd_rate, usd_change, usd_csv), and the row as the next previous."""
+           previous: Previous | None) -> tuple[dict[str, str | int | None], Previous]:
+    """The X/USD columns of one row, and the row as the next one's previous."""
     rate, digits, _source = _derive(currency, value, source)
     change, _prev_date = compare(rate, day, previous)
     shown, change_text = format_rate(rate, digits), format_change(change)
     line = _csv_line([day.isoformat(), f"{currency}/{USD}", shown, change_text, source])
-    return {"usd_rate": shown, "usd_change": change_text or None, "usd_csv": line}, (rate, day)
+    # str() of a Decimal reads back to the same coefficient and exponent: usd_exact is the quotient itself.
+    return {"usd_rate": shown, "usd_change": change_text or None, "usd_csv": line, "usd_exact": str(rate),
+            "usd_digits": digits}, (rate, day)
 
 
 def _csv_line(fields: list[str]) -> str:
@@ -92,11 +95,15 @@ def _csv_line(fields: list[str]) -> str:
     return buffer.getvalue()
 
 
+def usd_only(query: RateQuery, sources: tuple[str, ...]) -> bool:
+    """True when ``query`` reads only X/USD pairs of rate_served (the materialised columns serve it)."""
+    # One source (source=NAME, or a single enabled one) reads that source's observations, not rate_served.
+    return query.source is None and len(sources) != 1 and all(pair.quote == USD for pair in query.pairs)
+
+
 def fits_usd_csv(query: RateQuery, sources: tuple[str, ...]) -> bool:
     """True when ``query``'s CSV is the materialised X/USD lines: long day rows of served X/USD pairs."""
-    # One source (source=NAME, or a single enabled one) reads that source's observations, not rate_served.
-    return (query.layout == "long" and query.group == "day" and query.source is None and len(sources) != 1
-            and all(pair.quote == USD for pair in query.pairs))
+    return query.layout == "long" and query.group == "day" and usd_only(query, sources)
 
 
 def stream_usd_csv(session: Session, query: RateQuery) -> Iterator[str]:
@@ -108,11 +115,11 @@ def stream_usd_csv(session: Session, query: RateQuery) -> Iterator[str]:
             # The pairs' order within a day, as the slow path yields them.
             .order_by(SERVED.c.date, case({c: i for i, c in enumerate(currencies)}, value=SERVED.c.currency)))
     yield CSV_HEADER
-    for lines in _fetch_raw(session, stmt):
+    for lines in fetch_raw(session, stmt):
         yield "".join([line for (line,) in lines])
 
 
-def _fetch_raw(session: Session, stmt: Select) -> Iterator[list[tuple[str]]]:
+def fetch_raw(session: Session, stmt: Select) -> Iterator[list[tuple[str]]]:
     """The rows of ``stmt`` in batches, read straight from a DBAPI cursor.
 
     SQLAlchemy's row objects cost more than the rest of this read (bench/rates.py); its own cursor
@@ -125,7 +132,7 @@ def _fetch_raw(session: Session, stmt: Select) -> Iterator[list[tuple[str]]]:
     assert raw is not None, "an open connection"
     # A server-side cursor on PostgreSQL keeps memory flat; SQLite's steps through the rows as read.
     named = connection.dialect.name == "postgresql"
-    cursor = raw.cursor(name="rates_usd_csv") if named else raw.cursor()  # type: ignore[call-arg]
+    cursor = raw.cursor(name="rates_served_scan") if named else raw.cursor()  # type: ignore[call-arg]
     try:
         cursor.execute(sql)
         while rows := cursor.fetchmany(STREAM_ROWS):

@@ -25,6 +25,7 @@ from feedsvc.rates.query import RateRow, SourceStatus
 from feedsvc.rates.render import SourceInfo
 from feedsvc.rates.sources import all_source_classes
 from feedsvc.rates.ticker import TickerItem, make_ticker_item
+from feedsvc.rates.usd_periods import usd_period_rows
 from feedsvc.urls import external_url
 
 # Rates change at most a few times a day: let caches serve a slightly old copy while they revalidate,
@@ -83,6 +84,8 @@ def series(query: RateQuery) -> Iterator[RateRow]:
 
 def series_rows(query: RateQuery) -> Iterator[ServedRow]:
     """What the formats serve: the day rows, or one row per period and pair (``group``)."""
+    if query.group != "day" and rendered.usd_only(query, served_sources(query)):
+        return usd_period_rows(get_session(), query)
     if query.group != "day":
         return group_rows(series(query), query.pairs, query.group)
     return series(query)

@@ -1,9 +1,10 @@
-"""The X/USD rows materialised in rate_served (usd_rate, usd_change, usd_csv): the fast CSV is byte for byte
-the slow path's on a random history, and every kind of write keeps the columns right."""
+"""The X/USD rows materialised in rate_served (usd_*): the fast CSV and the periods summed from the stored
+quotients are byte for byte the slow path's on a random history; every kind of write keeps them right."""
 
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -18,11 +19,13 @@ from feedsvc.models import RateServed
 from feedsvc.rates.constants import USD
 from feedsvc.rates.ingest import batch, decide_by_hand, store_observations
 from feedsvc.rates.params import Pair, RateQuery
+from feedsvc.rates.periods import group_rows
 from feedsvc.rates.query import select_series
-from feedsvc.rates.render import render_csv
+from feedsvc.rates.render import render_csv, render_json
 from feedsvc.rates.rendered import fits_usd_csv, stream_usd_csv
 from feedsvc.rates.served import recompute_all
 from feedsvc.rates.sources.base import Observation
+from feedsvc.rates.usd_periods import usd_period_rows
 
 NOW = datetime(2026, 12, 3, 6, tzinfo=UTC)
 PRIORITY = ("nbk", "cbu", "peg", "currency-api")
@@ -109,9 +112,18 @@ def test_the_stored_lines_are_the_slow_paths_csv_byte_for_byte(app: Flask, sessi
         wanted = query(start, end, pairs)
         expected = slow_csv(session, wanted)
         assert fast_csv(session, wanted) == expected
+        for group in ("week", "month", "year"):  # periods summed from the stored quotients
+            grouped = replace(wanted, group=group)
+            slow_rows = group_rows(select_series(session, grouped, PRIORITY), grouped.pairs, group)
+            assert "".join(render_json(usd_period_rows(session, grouped), grouped)) == "".join(
+                render_json(slow_rows, grouped))
         names = ",".join(f"{c}/USD" for c in pairs)
         answer = client.get(f"/rates.csv?from={start}&to={end}&pairs={names}")
         assert answer.status_code == 200 and answer.text == expected
+        monthly = replace(wanted, group="month")
+        answer = client.get(f"/rates.csv?from={start}&to={end}&pairs={names}&group=month")
+        assert answer.text == "".join(render_csv(group_rows(select_series(session, monthly, PRIORITY),
+                                                            monthly.pairs, "month"), monthly))
     assert_columns_right(session)
     # A new priority recomputes the whole table, the stored lines with it.
     reordered = ("currency-api", "peg", "cbu", "nbk")

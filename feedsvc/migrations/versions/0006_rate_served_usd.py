@@ -1,4 +1,4 @@
-"""rate_served.usd_rate, usd_change, usd_csv: the X/USD rate, change and CSV line as shown, filled
+"""rate_served.usd_*: the X/USD rate, change and CSV line as shown, the exact quotient; filled
 
 Revision ID: 0006
 Revises: 0005
@@ -17,11 +17,13 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Add the three columns and fill them for every served row."""
+    """Add the columns and fill them for every served row."""
     with op.batch_alter_table("rate_served", schema=None) as batch_op:
         batch_op.add_column(sa.Column("usd_rate", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("usd_change", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("usd_csv", sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column("usd_exact", sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column("usd_digits", sa.Integer(), nullable=True))
     # Unlike 0002, this calls the app's code on purpose: the columns are the read path's own output
     # (format_rate, compare), and must match it byte for byte.
     bind = op.get_bind()
@@ -31,6 +33,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Revert this revision."""
     with op.batch_alter_table("rate_served", schema=None) as batch_op:
+        batch_op.drop_column("usd_digits")
+        batch_op.drop_column("usd_exact")
         batch_op.drop_column("usd_csv")
         batch_op.drop_column("usd_change")
         batch_op.drop_column("usd_rate")
