@@ -2,9 +2,9 @@
 value no guard holds back or refuses, in ``rate_served``.
 
 Every write that can change a served value (ingest's upsert, a hold-back or a release) recomputes the
-(date, currency) it touched in the same transaction, with its X/USD rate and change as shown
-(feedsvc/rates/rendered.py), so readers scan one table in date order and never
-resolve priority themselves. The table remembers the priority it was computed with; when the configured
+(date, currency) it touched in the same transaction, with its X/USD columns as shown and those of the
+next row (feedsvc/rates/rendered.py), so readers scan one table in date order and never resolve
+priority themselves. The table remembers the priority it was computed with; when the configured
 one differs (FEEDSVC_RATES_SOURCES changed between deployments), ``ensure_priority`` recomputes it whole:
 ``feedsvc db upgrade`` / ``run`` / ``demo`` call it, and so does every ingest before it writes.
 """
