@@ -207,7 +207,10 @@ class RateServed(Base):
     """The served value of ``currency`` on ``date``: the first source by priority not held back.
 
     Recomputed in the same transaction as every write that can change it (feedsvc/rates/served.py);
-    the primary key (date, currency) makes a series one ordered index range scan.
+    the primary key (date, currency) makes a series one ordered index range scan. ``usd_rate``,
+    ``usd_change`` and ``usd_csv`` are the X/USD rate, change and long CSV line exactly as the formats
+    show them; ``usd_exact`` and ``usd_digits`` the unrounded quotient and its digits, which periods
+    sum (feedsvc/rates/rendered.py).
     """
 
     __tablename__ = "rate_served"
@@ -216,6 +219,11 @@ class RateServed(Base):
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     source: Mapped[str] = mapped_column(String(32))
     units_per_usd: Mapped[Decimal]
+    usd_rate: Mapped[str | None] = mapped_column(Text)
+    usd_change: Mapped[str | None] = mapped_column(Text)
+    usd_csv: Mapped[str | None] = mapped_column(Text)
+    usd_exact: Mapped[str | None] = mapped_column(Text)
+    usd_digits: Mapped[int | None]
 
 
 class RateServedPriority(Base):

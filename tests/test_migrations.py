@@ -105,6 +105,27 @@ def test_0002_fills_rate_served_from_the_stored_observations(tmp_path) -> None:
         engine.dispose()
 
 
+def test_0006_fills_the_x_usd_columns_of_the_served_rows(tmp_path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    try:
+        with engine.begin() as connection:
+            _upgrade_to(connection, "0005")
+            for day, value in (("2026-04-01", "470.00"), ("2026-04-02", "471.20"), ("2026-04-20", "480")):
+                connection.execute(text("INSERT INTO rate_served (date, currency, source, units_per_usd) "
+                                        "VALUES (:day, 'KZT', 'nbk', :value)"), {"day": day, "value": value})
+        upgrade_database(engine, config.TestConfig().COUNTRIES)
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT usd_rate, usd_change, usd_csv, usd_digits "
+                                           "FROM rate_served "
+                                           "ORDER BY date")).all()
+        assert [tuple(row) for row in rows] == [
+            ("0.00212766", None, "2026-04-01,KZT/USD,0.00212766,,nbk\r\n", 6),
+            ("0.00212224", "-0.25", "2026-04-02,KZT/USD,0.00212224,-0.25,nbk\r\n", 6),
+            ("0.00208333", None, "2026-04-20,KZT/USD,0.00208333,,nbk\r\n", 6)]  # over a week later
+    finally:
+        engine.dispose()
+
+
 def test_0003_gives_each_anomaly_the_status_its_reason_meant(tmp_path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
     try:

@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_EVEN, Context, Decimal
 from feedsvc.rates.params import Pair
 from feedsvc.rates.query import RateRow
 
-_EXACT = Context(prec=60)  # sums and means of 40-digit quotients, without rounding that shows
+EXACT = Context(prec=60)  # sums and means of 40-digit quotients, without rounding that shows
 _HUNDREDTH = Decimal("0.01")
 
 
@@ -49,7 +49,7 @@ def period_start(day: date, group: str) -> date:
 
 
 @dataclass
-class _Period:
+class Period:
     """The rows of one pair in one period, being summed."""
 
     start: date
@@ -59,34 +59,35 @@ class _Period:
     close: Decimal = Decimal(0)
     sources: dict[str, None] = field(default_factory=dict)  # in order of first appearance
 
-    def add(self, row: RateRow) -> None:
+    def add(self, rate: Decimal, digits: int, source: str) -> None:
         """Count one observation."""
-        self.total = _EXACT.add(self.total, row.rate)
+        self.total = EXACT.add(self.total, rate)
         self.count += 1
-        self.digits = max(self.digits, row.digits)
-        self.close = row.rate
-        self.sources[row.source] = None
+        self.digits = max(self.digits, digits)
+        self.close = rate
+        self.sources[source] = None
 
     @property
     def mean(self) -> Decimal:
         """The arithmetic mean of the observations."""
-        return _EXACT.divide(self.total, self.count)
+        return EXACT.divide(self.total, self.count)
 
 
 def group_rows(rows: Iterable[RateRow], pairs: tuple[Pair, ...], group: str) -> Iterator[SeriesRow]:
     """One row per period and pair, by period then pair order; rows come by date, so periods are runs."""
-    open_periods: dict[Pair, _Period] = {}
+    open_periods: dict[Pair, Period] = {}
     previous: dict[Pair, tuple[date, Decimal]] = {}  # pair -> (its previous period, that period's mean)
     for row in rows:
         start = period_start(row.date, group)
         if open_periods and next(iter(open_periods.values())).start != start:
-            yield from _close(open_periods, pairs, previous)
-        open_periods.setdefault(row.pair, _Period(start)).add(row)
-    yield from _close(open_periods, pairs, previous)
+            yield from close_periods(open_periods, pairs, previous)
+        open_periods.setdefault(row.pair, Period(start)).add(row.rate, row.digits, row.source)
+    yield from close_periods(open_periods, pairs, previous)
 
 
-def _close(open_periods: dict[Pair, _Period], pairs: tuple[Pair, ...],
-           previous: dict[Pair, tuple[date, Decimal]]) -> Iterator[SeriesRow]:
+def close_periods(open_periods: dict[Pair, Period], pairs: tuple[Pair, ...],
+                  previous: dict[Pair, tuple[date, Decimal]]) -> Iterator[SeriesRow]:
+    """The rows of the open periods in pair order, each compared with the pair's previous period; clears."""
     for pair in (p for p in pairs if p in open_periods):
         period = open_periods[pair]
         mean = period.mean
@@ -99,5 +100,5 @@ def _close(open_periods: dict[Pair, _Period], pairs: tuple[Pair, ...],
 
 
 def _change_pct(value: Decimal, previous: Decimal) -> Decimal:
-    change = (_EXACT.divide(value, previous) - 1) * 100
+    change = (EXACT.divide(value, previous) - 1) * 100
     return change.quantize(_HUNDREDTH, rounding=ROUND_HALF_EVEN) + 0  # + 0 turns -0.00 into 0.00

@@ -10,13 +10,12 @@ from decimal import ROUND_HALF_EVEN, Context, Decimal
 from operator import itemgetter
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, FromClause, Select, func, select
+from sqlalchemy import ColumnElement, FromClause, Select, exists, func, select
 from sqlalchemy.orm import Session
 
 from feedsvc.models import RateAnomaly, RateObservation, RateRun, RateServed
-from feedsvc.rates.constants import HELD, MIN_DIGITS, USD
+from feedsvc.rates.constants import BLOCKING, HELD, MIN_DIGITS, USD
 from feedsvc.rates.params import Pair, RateQuery
-from feedsvc.rates.served import not_held_back
 
 _DIVISION = Context(prec=40)  # far more digits than any source publishes
 _HUNDREDTH = Decimal("0.01")
@@ -43,6 +42,20 @@ class RateRow(NamedTuple):
 
 Served = dict[str, tuple[Decimal, str]]  # currency -> (units per USD, source)
 STREAM_ROWS = 500  # rows fetched per round trip of a streamed series; memory stays flat however long
+
+
+def not_held_back(obs: type[RateObservation]) -> ColumnElement[bool]:
+    """True for an observation no ``held`` or ``refused`` anomaly names, with exactly its value.
+
+    The value matters: an upstream correction is a new value, which the guards judge afresh.
+    """
+    return ~exists().where(
+        RateAnomaly.status.in_(BLOCKING),
+        RateAnomaly.source == obs.source,
+        RateAnomaly.date == obs.date,
+        RateAnomaly.currency == obs.currency,
+        RateAnomaly.value == obs.units_per_usd,
+    )
 
 
 def served_table(sources: tuple[str, ...]) -> FromClause:

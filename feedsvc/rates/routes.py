@@ -41,13 +41,19 @@ CACHE_MAX_ROWS = 4000
 PERIOD_DAYS = {"day": 1, "week": 7, "month": 28, "year": 365}  # each group's shortest period
 
 
-def stream_series(render: Renderer, query: RateQuery) -> Iterator[str]:
+def series_text(fmt: str, query: RateQuery) -> Iterator[str]:
+    """The answer's text in chunks: the materialised X/USD lines when they fit (CSV), else rendered rows."""
+    lines = service.usd_csv_lines(query) if fmt == "csv" else None
+    return FORMATS[fmt][1](service.series_rows(query), query) if lines is None else lines
+
+
+def stream_series(fmt: str, query: RateQuery) -> Iterator[str]:
     """Render the series lazily, in a session opened (and closed) while the response streams."""
 
     # The request's own session is closed when the view returns, before the body is sent.
     @stream_with_context
     def generate() -> Iterator[str]:
-        yield from render(service.series_rows(query), query)
+        yield from series_text(fmt, query)
 
     return generate()
 
@@ -61,18 +67,18 @@ def most_rows(query: RateQuery) -> int:
 
 def series_response(query: RateQuery, fmt: str) -> Response:
     """A 304, the cached bytes of a bounded answer, or a long answer streamed; in format ``fmt``."""
-    mimetype, render = FORMATS[fmt]
+    mimetype = FORMATS[fmt][0]
     etag, modified = service.rate_validators(fmt, query.cache_key())
 
     def build() -> bytes:
         spend_expensive()
-        return "".join(render(service.series_rows(query), query)).encode()
+        return "".join(series_text(fmt, query)).encode()
 
     def body() -> bytes | Iterator[str]:
         if most_rows(query) <= CACHE_MAX_ROWS:
             return cached_bytes(f"rates:{etag}", build, ttl=3600, last_known=True)
         spend_expensive()
-        return stream_series(render, query)
+        return stream_series(fmt, query)
 
     response = conditional_response(etag, modified, body, mimetype, service.RATES_CACHE, cors=True)
     if fmt == "csv":

@@ -2,8 +2,9 @@
 value no guard holds back or refuses, in ``rate_served``.
 
 Every write that can change a served value (ingest's upsert, a hold-back or a release) recomputes the
-(date, currency) it touched in the same transaction, so readers scan one table in date order and never
-resolve priority themselves. The table remembers the priority it was computed with; when the configured
+(date, currency) it touched in the same transaction, with its X/USD columns as shown and those of the
+next row (feedsvc/rates/rendered.py), so readers scan one table in date order and never resolve
+priority themselves. The table remembers the priority it was computed with; when the configured
 one differs (FEEDSVC_RATES_SOURCES changed between deployments), ``ensure_priority`` recomputes it whole:
 ``feedsvc db upgrade`` / ``run`` / ``demo`` call it, and so does every ingest before it writes.
 """
@@ -14,13 +15,14 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 from flask import current_app, has_app_context
-from sqlalchemy import ColumnElement, case, delete, exists, func, insert, select
+from sqlalchemy import ColumnElement, case, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from feedsvc.changes import bump_markers
 from feedsvc.countries import RATES_SCOPE
-from feedsvc.models import RateAnomaly, RateObservation, RateServed, RateServedPriority
-from feedsvc.rates.constants import BLOCKING
+from feedsvc.models import RateObservation, RateServed, RateServedPriority
+from feedsvc.rates import rendered
+from feedsvc.rates.query import not_held_back
 from feedsvc.rates.sources import all_source_classes
 
 PRIORITY_ROW = 1  # rate_served_priority holds a single row
@@ -31,20 +33,6 @@ def default_priority() -> tuple[str, ...]:
     if has_app_context():
         return tuple(current_app.config["RATES_SOURCES"])
     return tuple(all_source_classes())
-
-
-def not_held_back(obs: type[RateObservation]) -> ColumnElement[bool]:
-    """True for an observation no ``held`` or ``refused`` anomaly names, with exactly its value.
-
-    The value matters: an upstream correction is a new value, which the guards judge afresh.
-    """
-    return ~exists().where(
-        RateAnomaly.status.in_(BLOCKING),
-        RateAnomaly.source == obs.source,
-        RateAnomaly.date == obs.date,
-        RateAnomaly.currency == obs.currency,
-        RateAnomaly.value == obs.units_per_usd,
-    )
 
 
 def _fill(session: Session, sources: tuple[str, ...], *where: ColumnElement[bool]) -> None:
@@ -72,6 +60,7 @@ def recompute_days(session: Session, sources: tuple[str, ...], day: date, curren
     session.flush()  # the upsert's pending rows and anomaly deletions must be visible to the INSERT … SELECT
     session.execute(delete(RateServed).where(RateServed.date == day, RateServed.currency.in_(currencies)))
     _fill(session, sources, RateObservation.date == day, RateObservation.currency.in_(currencies))
+    rendered.refresh_usd(session, currencies, day, day)
 
 
 def recompute_range(session: Session, sources: tuple[str, ...], first: date, last: date,
@@ -83,6 +72,7 @@ def recompute_range(session: Session, sources: tuple[str, ...], first: date, las
                                              RateServed.currency.in_(currencies)))
     _fill(session, sources, RateObservation.date.between(first, last),
           RateObservation.currency.in_(currencies))
+    rendered.refresh_usd(session, currencies, first, last)
 
 
 def recompute_all(session: Session, sources: tuple[str, ...]) -> None:
@@ -90,6 +80,7 @@ def recompute_all(session: Session, sources: tuple[str, ...]) -> None:
     session.flush()
     session.execute(delete(RateServed))
     _fill(session, sources)
+    rendered.refresh_usd(session, session.scalars(select(RateServed.currency).distinct()))
     row = session.get(RateServedPriority, PRIORITY_ROW)
     if row is None:
         session.add(RateServedPriority(id=PRIORITY_ROW, sources=",".join(sources)))

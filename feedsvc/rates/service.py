@@ -16,7 +16,7 @@ from feedsvc.countries import RATES_SCOPE, tracked_currencies
 from feedsvc.db import get_session
 from feedsvc.http import make_etag, public_cache
 from feedsvc.rates import query as queries
-from feedsvc.rates import sources
+from feedsvc.rates import rendered, sources
 from feedsvc.rates.coverage import Coverage, any_stale, coverage, publishing_weekdays
 from feedsvc.rates.coverage import missing_days as coverage_missing_days
 from feedsvc.rates.params import DEFAULT_DAYS, Pair, RateQuery, default_pairs, resolve_range
@@ -25,6 +25,7 @@ from feedsvc.rates.query import RateRow, SourceStatus
 from feedsvc.rates.render import SourceInfo
 from feedsvc.rates.sources import all_source_classes
 from feedsvc.rates.ticker import TickerItem, make_ticker_item
+from feedsvc.rates.usd_periods import usd_period_rows
 from feedsvc.urls import external_url
 
 # Rates change at most a few times a day: let caches serve a slightly old copy while they revalidate,
@@ -83,9 +84,18 @@ def series(query: RateQuery) -> Iterator[RateRow]:
 
 def series_rows(query: RateQuery) -> Iterator[ServedRow]:
     """What the formats serve: the day rows, or one row per period and pair (``group``)."""
+    if query.group != "day" and rendered.usd_only(query, served_sources(query)):
+        return usd_period_rows(get_session(), query)
     if query.group != "day":
         return group_rows(series(query), query.pairs, query.group)
     return series(query)
+
+
+def usd_csv_lines(query: RateQuery) -> Iterator[str] | None:
+    """A resolved query's long CSV from the materialised X/USD lines, or None when it needs the rows."""
+    if not rendered.fits_usd_csv(query, served_sources(query)):
+        return None
+    return rendered.stream_usd_csv(get_session(), query)
 
 
 def latest_rows(pairs: tuple[Pair, ...], source: str | None = None) -> list[RateRow]:
