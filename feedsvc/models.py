@@ -226,6 +226,26 @@ class RateServed(Base):
     usd_digits: Mapped[int | None]
 
 
+class RateServedMonth(Base):
+    """One month of a currency's X/USD quotients in ``rate_served``, summed as a period sums them.
+
+    ``total`` is the exact sum of the month's ``usd_exact`` in date order (``Period.add``'s context),
+    ``close`` the last day's, ``digits`` the most digits, ``sources`` the sources in first-seen order
+    joined by ";"; refreshed with ``rate_served`` (feedsvc/rates/served_months.py) so group=month reads
+    whole months here, about 12 rows a year per currency.
+    """
+
+    __tablename__ = "rate_served_months"
+
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    total: Mapped[str] = mapped_column(Text)
+    count: Mapped[int]
+    digits: Mapped[int]
+    close: Mapped[str] = mapped_column(Text)
+    sources: Mapped[str] = mapped_column(Text)
+
+
 class RateServedPriority(Base):
     """The source priority ``rate_served`` was computed with (one row, ``id`` 1), comma-separated."""
 

@@ -3,7 +3,8 @@ value no guard holds back or refuses, in ``rate_served``.
 
 Every write that can change a served value (ingest's upsert, a hold-back or a release) recomputes the
 (date, currency) it touched in the same transaction, with its X/USD columns as shown and those of the
-next row (feedsvc/rates/rendered.py), so readers scan one table in date order and never resolve
+next row (feedsvc/rates/rendered.py), and the per-month sums of the months it touched
+(feedsvc/rates/served_months.py), so readers scan one table in date order and never resolve
 priority themselves. The table remembers the priority it was computed with; when the configured
 one differs (FEEDSVC_RATES_SOURCES changed between deployments), ``ensure_priority`` recomputes it whole:
 ``feedsvc db upgrade`` / ``run`` / ``demo`` call it, and so does every ingest before it writes.
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 from feedsvc.changes import bump_markers
 from feedsvc.countries import RATES_SCOPE
 from feedsvc.models import RateObservation, RateServed, RateServedPriority
-from feedsvc.rates import rendered
+from feedsvc.rates import rendered, served_months
 from feedsvc.rates.query import not_held_back
 from feedsvc.rates.sources import all_source_classes
 
@@ -61,6 +62,7 @@ def recompute_days(session: Session, sources: tuple[str, ...], day: date, curren
     session.execute(delete(RateServed).where(RateServed.date == day, RateServed.currency.in_(currencies)))
     _fill(session, sources, RateObservation.date == day, RateObservation.currency.in_(currencies))
     rendered.refresh_usd(session, currencies, day, day)
+    served_months.refresh_months(session, currencies, day, day)
 
 
 def recompute_range(session: Session, sources: tuple[str, ...], first: date, last: date,
@@ -73,6 +75,7 @@ def recompute_range(session: Session, sources: tuple[str, ...], first: date, las
     _fill(session, sources, RateObservation.date.between(first, last),
           RateObservation.currency.in_(currencies))
     rendered.refresh_usd(session, currencies, first, last)
+    served_months.refresh_months(session, currencies, first, last)
 
 
 def recompute_all(session: Session, sources: tuple[str, ...]) -> None:
@@ -81,6 +84,7 @@ def recompute_all(session: Session, sources: tuple[str, ...]) -> None:
     session.execute(delete(RateServed))
     _fill(session, sources)
     rendered.refresh_usd(session, session.scalars(select(RateServed.currency).distinct()))
+    served_months.rebuild_months(session)
     row = session.get(RateServedPriority, PRIORITY_ROW)
     if row is None:
         session.add(RateServedPriority(id=PRIORITY_ROW, sources=",".join(sources)))

@@ -1,5 +1,6 @@
-"""The X/USD rows materialised in rate_served (usd_*): the fast CSV and the periods summed from the stored
-quotients are byte for byte the slow path's on a random history; every kind of write keeps them right."""
+"""The X/USD rows materialised in rate_served (usd_*) and their month sums (rate_served_months): the fast CSV
+and the periods summed from the stored quotients or months are byte for byte the slow path's on a random
+history; every kind of write keeps them right."""
 
 from __future__ import annotations
 
@@ -15,13 +16,13 @@ from sqlalchemy.orm import Session
 
 from feedsvc.changes import bump_markers
 from feedsvc.countries import RATES_SCOPE
-from feedsvc.models import RateServed
+from feedsvc.models import RateServed, RateServedMonth
 from feedsvc.rates.constants import USD
 from feedsvc.rates.ingest import batch, decide_by_hand, store_observations
 from feedsvc.rates.params import Pair, RateQuery
-from feedsvc.rates.periods import group_rows
+from feedsvc.rates.periods import Period, group_rows
 from feedsvc.rates.query import select_series
-from feedsvc.rates.render import render_csv, render_json
+from feedsvc.rates.render import render_csv, render_json, render_ndjson
 from feedsvc.rates.rendered import fits_usd_csv, stream_usd_csv
 from feedsvc.rates.served import recompute_all
 from feedsvc.rates.sources.base import Observation
@@ -67,6 +68,27 @@ def assert_columns_right(session: Session, priority: tuple[str, ...] = PRIORITY)
     whole = query(date(2000, 1, 1), date(2030, 12, 31))
     assert fast_csv(session, whole) == slow_csv(session, whole, priority)
     assert session.scalar(select(RateServed.date).where(RateServed.usd_csv.is_(None)).limit(1)) is None
+    assert stored_months(session) == months_added_one_by_one(session, whole, priority)
+
+
+MonthRows = dict[tuple[str, date], tuple[str, int, int, str, str]]  # (currency, month) -> the stored columns
+
+
+def stored_months(session: Session) -> MonthRows:
+    """rate_served_months as it is."""
+    rows = session.scalars(select(RateServedMonth))
+    return {(row.currency, row.month): (row.total, row.count, row.digits, row.close, row.sources)
+            for row in rows}
+
+
+def months_added_one_by_one(session: Session, whole: RateQuery, priority: tuple[str, ...]) -> MonthRows:
+    """What rate_served_months should hold: the slow path's X/USD rows added to a Period day by day."""
+    periods: dict[tuple[str, date], Period] = {}
+    for row in select_series(session, whole, priority):
+        month = row.date.replace(day=1)
+        periods.setdefault((row.pair.base, month), Period(month)).add(row.rate, row.digits, row.source)
+    return {key: (str(p.total), p.count, p.digits, str(p.close), ";".join(p.sources))
+            for key, p in periods.items()}
 
 
 def random_value(rng: random.Random, level: Decimal) -> str:
@@ -216,3 +238,65 @@ def test_recompute_all_fills_the_columns(session: Session) -> None:
     assert stored(session, "TMT") == {FIRST: ("0.286000", None),
                                       FIRST + timedelta(days=1): ("0.285714", "-0.10")}
     assert_columns_right(session)
+
+
+def month_edge(rng: random.Random, low: date, high: date) -> date:
+    """A day in [low, high]: often a month's first or last day, else any."""
+    day = low + timedelta(days=rng.randint(0, (high - low).days))
+    choice = rng.random()
+    if choice < 0.3:
+        return max(low, day.replace(day=1))
+    if choice < 0.6:
+        return min(high, (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1))
+    return day
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_group_month_from_the_stored_months_is_the_slow_paths_byte_for_byte(app: Flask, session: Session,
+                                                                             seed: int) -> None:
+    rng = random.Random(seed)
+    random_history(session, rng, days=150)  # out of order, held back and released, refused jumps
+    client = app.test_client()
+    for round_ in range(8):
+        if round_ == 4:  # a new priority: rate_served and its months recomputed whole
+            put(session, "nbk", FIRST + timedelta(days=100), {"KZT": "451.5"}, priority=PRIORITY[::-1])
+            put(session, "nbk", FIRST + timedelta(days=100), {"KZT": "451.5"})  # and back
+        start = month_edge(rng, FIRST - timedelta(days=20), FIRST + timedelta(days=120))
+        end = month_edge(rng, start, FIRST + timedelta(days=170))
+        pairs = tuple(rng.sample(CURRENCIES, rng.randint(1, 5)))
+        names = ",".join(f"{c}/USD" for c in pairs)
+        for fmt, render, layout in (("csv", render_csv, "long"), ("csv", render_csv, "wide"),
+                                    ("json", render_json, "long"), ("ndjson", render_ndjson, "long")):
+            monthly = replace(query(start, end, pairs), group="month", layout=layout)
+            slow = group_rows(select_series(session, monthly, PRIORITY), monthly.pairs, "month")
+            expected = "".join(render(slow, monthly))
+            assert "".join(render(usd_period_rows(session, monthly), monthly)) == expected, (fmt, start, end)
+            wide = "&layout=wide" if layout == "wide" else ""
+            answer = client.get(f"/rates.{fmt}?from={start}&to={end}&pairs={names}&group=month{wide}")
+            assert answer.status_code == 200 and answer.text == expected, (fmt, start, end, layout)
+    assert_columns_right(session)
+
+
+def test_a_day_inserted_mid_month_changes_only_its_months_row(session: Session) -> None:
+    put(session, "nbk", date(2024, 1, 31), {"KZT": "500"})
+    put(session, "nbk", date(2024, 2, 1), {"KZT": "400"})
+    put(session, "nbk", date(2024, 2, 29), {"KZT": "401"})
+    january = stored_months(session)[("KZT", date(2024, 1, 1))]
+    put(session, "currency-api", date(2024, 2, 15), {"KZT": "450"})  # into the middle of February
+    months = stored_months(session)
+    assert months[("KZT", date(2024, 1, 1))] == january
+    assert months[("KZT", date(2024, 2, 1))][1:] == (3, 6, "0.002493765586034912718204488778054862842893",
+                                                       "nbk;currency-api")
+    assert_columns_right(session)
+
+
+def test_the_stored_months_serve_only_whole_months(app: Flask, session: Session) -> None:
+    put(session, "nbk", date(2024, 1, 31), {"KZT": "500"})
+    put(session, "nbk", date(2024, 2, 10), {"KZT": "400"})
+    put(session, "nbk", date(2024, 3, 1), {"KZT": "450"})
+    session.execute(update(RateServedMonth).values(sources="marker"))
+    session.commit()
+    url = "/rates.csv?pairs=KZT/USD&group=month"
+    assert "marker" in app.test_client().get(f"{url}&from=2024-01-01&to=2024-03-31").text  # read, not summed
+    partial = app.test_client().get(f"{url}&from=2024-01-02&to=2024-03-30").text
+    assert partial.count("marker") == 1  # February is whole; January and March are summed from their days

@@ -1,0 +1,66 @@
+"""Per-month sums of the X/USD quotients in ``rate_served``, materialised on write in ``rate_served_months``.
+
+group=month reads whole months from here instead of summing every day (issue 11, point 8, aim d);
+feedsvc/rates/usd_periods.py sums the days of a partial month at either edge of a range. A changed
+day changes only its own month, so each write to ``rate_served`` refreshes the months it touched, in
+the same transaction (feedsvc/rates/served.py).
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Iterable
+from datetime import date
+from itertools import groupby
+
+from sqlalchemy import ColumnElement, Connection, delete, insert, select
+from sqlalchemy.orm import Session
+
+from feedsvc.models import RateServedMonth
+from feedsvc.rates.periods import period_start
+from feedsvc.rates.rendered import SERVED
+from feedsvc.rates.usd_periods import period_of
+
+MONTHS = RateServedMonth.__table__
+
+
+def month_end(day: date) -> date:
+    """The last day of ``day``'s month."""
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def refresh_months(db: Session | Connection, currencies: Iterable[str], first: date | None = None,
+                   last: date | None = None) -> None:
+    """Recompute the month rows of ``currencies`` for every month [first, last] touches (None: unbounded)."""
+    low = None if first is None else first.replace(day=1)
+    high = None if last is None else month_end(last)
+    for currency in sorted(set(currencies)):
+        db.execute(delete(MONTHS).where(MONTHS.c.currency == currency, *_within(MONTHS.c.month, low, high)))
+        columns = (SERVED.c.date, SERVED.c.currency, SERVED.c.usd_exact, SERVED.c.usd_digits, SERVED.c.source)
+        stmt = (select(*columns).where(SERVED.c.currency == currency, *_within(SERVED.c.date, low, high))
+                .order_by(SERVED.c.date))
+        rows = db.execute(stmt).all()
+        months = [_month_row(currency, month, list(days))
+                  for month, days in groupby(rows, key=lambda row: period_start(row[0], "month"))]
+        if months:
+            db.execute(insert(MONTHS), months)
+
+
+def rebuild_months(db: Session | Connection) -> None:
+    """Recompute every month row from ``rate_served`` (a whole recompute, or the migration's fill)."""
+    db.execute(delete(MONTHS))
+    refresh_months(db, db.execute(select(SERVED.c.currency).distinct()).scalars().all())
+
+
+def _within(column: ColumnElement, low: date | None, high: date | None) -> list[ColumnElement[bool]]:
+    """The conditions ``low <= column <= high``, leaving out an unbounded side."""
+    conditions = [] if low is None else [column >= low]
+    return conditions if high is None else [*conditions, column <= high]
+
+
+def _month_row(currency: str, month: date, days: list) -> dict[str, object]:
+    """The stored row of one month of ``currency``, from its served rows by date."""
+    period = period_of(month, days)
+    # str() of a Decimal reads back to the same coefficient and exponent, as usd_exact does.
+    return {"currency": currency, "month": month, "total": str(period.total), "count": period.count,
+            "digits": period.digits, "close": str(period.close), "sources": ";".join(period.sources)}
