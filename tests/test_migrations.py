@@ -126,6 +126,28 @@ def test_0006_fills_the_x_usd_columns_of_the_served_rows(tmp_path) -> None:
         engine.dispose()
 
 
+def test_0007_fills_the_month_sums_of_the_served_rows(tmp_path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    try:
+        with engine.begin() as connection:
+            _upgrade_to(connection, "0005")
+            for day, value, source in (("2026-03-31", "470.00", "nbk"), ("2026-04-01", "400", "nbk"),
+                                       ("2026-04-02", "500", "currency-api"), ("2026-04-30", "250", "nbk")):
+                connection.execute(text("INSERT INTO rate_served (date, currency, source, units_per_usd) "
+                                        "VALUES (:day, 'KZT', :source, :value)"),
+                                   {"day": day, "value": value, "source": source})
+        upgrade_database(engine, config.TestConfig().COUNTRIES)
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT month, total, count, digits, close, sources "
+                                           "FROM rate_served_months ORDER BY month")).all()
+        assert [tuple(row) for row in rows] == [
+            ("2026-03-01", "0.002127659574468085106382978723404255319149", 1, 6,
+             "0.002127659574468085106382978723404255319149", "nbk"),
+            ("2026-04-01", "0.0085", 3, 6, "0.004", "nbk;currency-api")]  # 0.0025 + 0.002 + 0.004
+    finally:
+        engine.dispose()
+
+
 def test_0003_gives_each_anomaly_the_status_its_reason_meant(tmp_path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
     try:

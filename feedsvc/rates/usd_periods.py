@@ -48,11 +48,8 @@ def usd_period_rows(session: Session, query: RateQuery) -> Iterator[SeriesRow]:
 
 def whole_months(start: date, end: date) -> tuple[date, date] | None:
     """The first and last day of the whole months within [start, end], or None when there is none."""
-    first = start
-    if start.day != 1:
-        if start.year == date.max.year and start.month == 12:
-            return None
-        first = (start.replace(day=1) + timedelta(days=31)).replace(day=1)
+    # Days are read up to 2100-12-31 (feedsvc/params.py, LATEST): the next month's first day exists.
+    first = start if start.day == 1 else (start.replace(day=1) + timedelta(days=31)).replace(day=1)
     last = end
     if end.day != calendar.monthrange(end.year, end.month)[1]:
         last = end.replace(day=1) - timedelta(days=1)
