@@ -9,8 +9,8 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from config import Config
-from feedsvc.db import make_engine, upgrade_database
-from feedsvc.models import Article, ChangeMarker, Country, Tag, article_countries, article_tags
+from feedsvc.core.db import make_engine, upgrade_database
+from feedsvc.core.models import Article, ChangeMarker, Country, Tag, article_countries, article_tags
 
 CHUNK = 5_000
 TAGS = ("economy", "energy", "water", "transport", "media", "rights")

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from config import Config  # noqa: E402
-from feedsvc.db import make_engine, upgrade_database  # noqa: E402
+from feedsvc.core.db import make_engine, upgrade_database  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 AIM = 2000

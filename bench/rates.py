@@ -38,10 +38,10 @@ from sqlalchemy import func, insert, select  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from config import Config  # noqa: E402
-from feedsvc.changes import bump_markers  # noqa: E402
-from feedsvc.countries import RATES_SCOPE  # noqa: E402
-from feedsvc.db import make_engine, upgrade_database  # noqa: E402
-from feedsvc.models import RateObservation  # noqa: E402
+from feedsvc.core.changes import bump_markers  # noqa: E402
+from feedsvc.core.countries import RATES_SCOPE  # noqa: E402
+from feedsvc.core.db import make_engine, upgrade_database  # noqa: E402
+from feedsvc.core.models import RateObservation  # noqa: E402
 from feedsvc.rates.served import default_priority, recompute_all  # noqa: E402
 
 OUT = ROOT / "bench" / "out"

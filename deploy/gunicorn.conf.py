@@ -35,6 +35,6 @@ access_log_format = '%(h)s "%({x-forwarded-for}i)s" %(t)s "%(r)s" %(s)s %(b)s "%
 
 def child_exit(server: object, worker: object) -> None:
     """A worker has exited: prometheus_client forgets its live gauges (its counters stay summed)."""
-    from feedsvc.metrics import child_exit as forget_worker  # imported late: the arbiter needs no app
+    from feedsvc.core.metrics import child_exit as forget_worker  # imported late: the arbiter needs no app
 
     forget_worker(server, worker)

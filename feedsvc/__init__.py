@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Flask
 
 from config import Config
-from feedsvc.errors import Api
+from feedsvc.core.errors import Api
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -23,7 +23,8 @@ def create_app(config: Config | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
-    from feedsvc import cache, cli, db, errors, hosts, http, metrics, ratelimit, websub
+    from feedsvc import cli
+    from feedsvc.core import cache, db, errors, hosts, http, metrics, ratelimit, websub
     from feedsvc.rates.monitor import rates_snapshot
 
     hosts.init_app(app)
@@ -40,11 +41,12 @@ def create_app(config: Config | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from feedsvc import health, ratelimit
-    from feedsvc.api import routes as api_routes
+    from feedsvc.api import articles as api_routes
+    from feedsvc.api import health
+    from feedsvc.api import rates as rate_routes
+    from feedsvc.core import ratelimit
     from feedsvc.embed import routes as embed_routes
     from feedsvc.feeds import routes as feed_routes
-    from feedsvc.rates import routes as rate_routes
     from feedsvc.web import pages, rates_page, sitemaps
 
     api = Api(app)

@@ -10,10 +10,10 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.exc import IntegrityError
 
-from feedsvc import auth
-from feedsvc.countries import ALL_NAME
-from feedsvc.db import get_engine, new_session, upgrade_database
-from feedsvc.stop import raise_on_sigterm
+from feedsvc.core import auth
+from feedsvc.core.countries import ALL_NAME
+from feedsvc.core.db import get_engine, new_session, upgrade_database
+from feedsvc.core.stop import raise_on_sigterm
 
 TOKEN_NAME = re.compile(r"[A-Za-z0-9._@-]{1,100}")
 

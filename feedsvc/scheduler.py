@@ -24,9 +24,9 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from flask.logging import default_handler
 
-from feedsvc.db import new_session
+from feedsvc.core.db import new_session
+from feedsvc.core.stop import Terminated, request_stop, stop_on_signals, stop_requested
 from feedsvc.rates.sources import build_sources, source_schedule
-from feedsvc.stop import Terminated, request_stop, stop_on_signals, stop_requested
 
 log = logging.getLogger(__name__)
 LOOKBACK_LIMIT = timedelta(days=400)  # every crontab fires at least once a year

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 
 from config import TestConfig
 from feedsvc import create_app
-from feedsvc.db import make_engine, normalise_url, seed_countries, upgrade_database
-from feedsvc.models import Base
+from feedsvc.core.db import make_engine, normalise_url, seed_countries, upgrade_database
+from feedsvc.core.models import Base
 
 REDIS_URL = "redis://127.0.0.1:6379/0"  # the machine's Redis, shared: tests use key prefixes of their own
 POSTGRES_URL = os.environ.get(

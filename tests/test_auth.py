@@ -7,9 +7,9 @@ import logging
 import pytest
 from sqlalchemy import select
 
-from feedsvc import auth
-from feedsvc.db import new_session
-from feedsvc.models import ApiToken, Article, ChangeMarker
+from feedsvc.core import auth
+from feedsvc.core.db import new_session
+from feedsvc.core.models import ApiToken, Article, ChangeMarker
 
 BODY = {"title": "Tariff review for rail freight", "countries": ["kyrgyzstan"]}
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import text
 
-from feedsvc.changes import EPOCH, bump_markers, read_marker
-from feedsvc.db import get_engine, new_session
+from feedsvc.core.changes import EPOCH, bump_markers, read_marker
+from feedsvc.core.db import get_engine, new_session
 
 T0 = datetime(2025, 3, 1, 9, 0, 0, 250_000, tzinfo=UTC)
 

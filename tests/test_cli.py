@@ -7,8 +7,8 @@ import json
 from sqlalchemy import func, select
 
 from feedsvc.articles import store
-from feedsvc.db import new_session
-from feedsvc.models import ApiToken, Article
+from feedsvc.core.db import new_session
+from feedsvc.core.models import ApiToken, Article
 
 BODY = {"title": "Metro line extension approved", "countries": ["uzbekistan"], "tags": ["transport"]}
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from feedsvc.countries import (
+from feedsvc.core.countries import (
     ALL_NAME,
     canonical_redirect,
     find_country,

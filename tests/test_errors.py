@@ -7,7 +7,7 @@ import logging
 import pytest
 from werkzeug.exceptions import Conflict
 
-from feedsvc.errors import BadRequestParams, error_response, flatten_messages
+from feedsvc.core.errors import BadRequestParams, error_response, flatten_messages
 
 
 def test_error_response_shape(app) -> None:

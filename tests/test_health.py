@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 import config
 from feedsvc import create_app
-from feedsvc.models import RateRun
+from feedsvc.core.models import RateRun
 
 
 def add_run(app: Flask, finished_ago: timedelta | None, error: str | None = None,

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 
-from feedsvc.hosts import is_valid_host
+from feedsvc.core.hosts import is_valid_host
 
 GOOD_HOSTS = ["news.example.org", "news.example.org:8443", "localhost", "127.0.0.1:8000", "[::1]:8000",
               "xn--80ak6aa92e.com", "example.org."]

@@ -11,8 +11,8 @@ from sqlalchemy import Connection, func, inspect, select, text
 from sqlalchemy.orm import Session
 
 import config
-from feedsvc.db import MIGRATIONS, make_engine, upgrade_database
-from feedsvc.models import Base, ChangeMarker, Country
+from feedsvc.core.db import MIGRATIONS, make_engine, upgrade_database
+from feedsvc.core.models import Base, ChangeMarker, Country
 
 
 def _alembic_config() -> AlembicConfig:

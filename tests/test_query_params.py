@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from feedsvc.errors import BadRequestParams
-from feedsvc.params import QueryParams
+from feedsvc.core.errors import BadRequestParams
+from feedsvc.core.params import QueryParams
 
 
 def mistakes(params: QueryParams) -> dict[str, list[str]]:

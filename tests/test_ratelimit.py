@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from feedsvc.ratelimit import HOOKS
+from feedsvc.core.ratelimit import HOOKS
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 ARTICLE = {"title": "Limits", "countries": ["kazakhstan"]}

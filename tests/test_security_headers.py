@@ -7,8 +7,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from feedsvc.articles.demo import load_demo_articles
-from feedsvc.db import new_session
-from feedsvc.http import CSP, DATA_CSP
+from feedsvc.core.db import new_session
+from feedsvc.core.http import CSP, DATA_CSP
 
 PAGES = ["/", "/kazakhstan", "/search?q=almaty", "/rates", "/embed", "/nope", "/kazakhstan?page=x"]
 FRAMES = ["/embed/kazakhstan", "/embed/all?limit=3", "/embed/rates"]

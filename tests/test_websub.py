@@ -16,8 +16,8 @@ from pytest_httpserver import HTTPServer
 
 from config import Config, ConfigError
 from feedsvc.articles.store import create_article
-from feedsvc.db import new_session
-from feedsvc.websub import EXTENSION
+from feedsvc.core.db import new_session
+from feedsvc.core.websub import EXTENSION
 
 PUBLIC = "https://news.example.org"
 FORMATS = ("rss", "atom", "json")
@@ -120,7 +120,7 @@ def test_a_failing_hub_is_retried_and_never_fails_the_write(app, client, auth_he
                                                             httpserver: HTTPServer, caplog) -> None:
     httpserver.clear_all_handlers()
     httpserver.expect_request("/hub", method="POST").respond_with_data("broken", status=500)
-    with caplog.at_level(logging.WARNING, logger="feedsvc.websub"):
+    with caplog.at_level(logging.WARNING, logger="feedsvc.core.websub"):
         created = client.post("/api/articles", headers=auth_headers,
                               json={"title": "Dushanbe", "countries": ["tajikistan"]})
         assert created.status_code == 201
@@ -137,7 +137,7 @@ def test_a_hub_that_is_down_never_fails_the_write(app_factory, auth_headers, cap
         port = probe.getsockname()[1]
     app = _hub_app(app_factory, f"http://127.0.0.1:{port}/hub")
     try:
-        with caplog.at_level(logging.WARNING, logger="feedsvc.websub"):
+        with caplog.at_level(logging.WARNING, logger="feedsvc.core.websub"):
             created = app.test_client().post("/api/articles", headers=auth_headers,
                                              json={"title": "Ashgabat", "countries": ["turkmenistan"]})
             app.extensions[EXTENSION].wait()

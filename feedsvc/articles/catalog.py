@@ -9,7 +9,7 @@ from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
 from feedsvc.articles.store import visible_at
-from feedsvc.models import Article
+from feedsvc.core.models import Article
 
 
 def count_visible(session: Session, now: datetime) -> int:

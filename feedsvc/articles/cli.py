@@ -23,8 +23,8 @@ from feedsvc.articles import store
 from feedsvc.articles.lines import Prepared, describe, parse_line, prepared_batches, read_batches
 from feedsvc.articles.schemas import ArticleImportSchema, ArticleOutSchema
 from feedsvc.articles.upsert import CONFLICT, country_index, upsert_article, write_batch
-from feedsvc.countries import tracked
-from feedsvc.db import new_session
+from feedsvc.core.countries import tracked
+from feedsvc.core.db import new_session
 
 EXPORT_BATCH = 200
 # Lines per import transaction: larger batches gained little on SQLite (bench/import.py).

@@ -12,8 +12,8 @@ from feedsvc.articles.demo_data import DEMO_ARTICLES, DEMO_EDITS
 from feedsvc.articles.schemas import ArticleInSchema
 from feedsvc.articles.store import get_article_by_external_id
 from feedsvc.articles.upsert import upsert_article
-from feedsvc.changes import bump_markers
-from feedsvc.countries import ARTICLES_SCOPE, country_scope
+from feedsvc.core.changes import bump_markers
+from feedsvc.core.countries import ARTICLES_SCOPE, country_scope
 
 # Without FEEDSVC_PUBLIC_URL or a request, the demo's own images live at the default `feedsvc run` address.
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"

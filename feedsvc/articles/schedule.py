@@ -18,10 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from feedsvc.articles.store import in_country, visible_at
-from feedsvc.changes import Marker, read_marker
-from feedsvc.countries import Scope
-from feedsvc.db import get_session
-from feedsvc.models import Article
+from feedsvc.core.changes import Marker, read_marker
+from feedsvc.core.countries import Scope
+from feedsvc.core.db import get_session
+from feedsvc.core.models import Article
 
 
 @dataclass(frozen=True)

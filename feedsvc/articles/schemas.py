@@ -12,8 +12,8 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from config import CountryConfig
 from feedsvc.articles.clean import MAX_TITLE, has_illegal
 from feedsvc.articles.store import is_scheduled
-from feedsvc.countries import tracked
-from feedsvc.urls import article_page_url, feed_urls
+from feedsvc.core.countries import tracked
+from feedsvc.core.urls import article_page_url, feed_urls
 
 
 class FullMatch(validate.Regexp):

@@ -14,9 +14,9 @@ from sqlalchemy import ColumnElement, Select, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from feedsvc.articles.clean import clean_article_fields
-from feedsvc.changes import bump_markers
-from feedsvc.countries import ARTICLES_SCOPE, country_scope, find_country
-from feedsvc.models import Article, Country, DeletedArticle, Tag, article_countries, article_tags
+from feedsvc.core.changes import bump_markers
+from feedsvc.core.countries import ARTICLES_SCOPE, country_scope, find_country
+from feedsvc.core.models import Article, Country, DeletedArticle, Tag, article_countries, article_tags
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,9 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from feedsvc.articles import store
 from feedsvc.articles.clean import clean_article_fields
-from feedsvc.changes import bump_markers
-from feedsvc.countries import ARTICLES_SCOPE, country_scope
-from feedsvc.models import Article, Tag, article_countries, article_tags
+from feedsvc.core.changes import bump_markers
+from feedsvc.core.countries import ARTICLES_SCOPE, country_scope
+from feedsvc.core.models import Article, Tag, article_countries, article_tags
 
 Outcome = Literal["created", "updated", "unchanged"]
 CONFLICT = "its uuid or external_id belongs to another article"

@@ -12,16 +12,16 @@ from flask import request
 from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 
-from feedsvc.articles.store import get_article
-from feedsvc.countries import ALL_NAME, find_scope, tracked_currencies
-from feedsvc.db import get_session
+from feedsvc.articles import get_article
+from feedsvc.core.countries import ALL_NAME, find_scope, tracked_currencies
+from feedsvc.core.db import get_session
+from feedsvc.core.errors import BadRequestParams
+from feedsvc.core.models import MAX_ID
+from feedsvc.core.params import QueryParams
+from feedsvc.core.urls import base_url, external_url
 from feedsvc.embed.layout import FRAME_WIDTH, MAX_FRAME, fitting_limit, headlines_height, ticker_height
 from feedsvc.embed.params import HeadlinesQuery, TickerQuery, parse_headlines_query, parse_ticker_query
-from feedsvc.errors import BadRequestParams
-from feedsvc.models import MAX_ID
-from feedsvc.params import QueryParams
-from feedsvc.rates.params import default_pairs
-from feedsvc.urls import base_url, external_url
+from feedsvc.rates import default_pairs
 
 CACHE_AGE = 300  # seconds, as the pages' own Cache-Control
 ARTICLE_PATH = re.compile(r"/articles/(\d{1,12})(?:/[^/]*)?")

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from feedsvc.countries import ALL, tracked, tracked_currencies
-from feedsvc.params import QueryParams
-from feedsvc.rates.params import Pair, read_pairs
+from feedsvc.core.countries import ALL, tracked, tracked_currencies
+from feedsvc.core.params import QueryParams
+from feedsvc.rates import Pair, read_pairs
 
 THEMES = ("light", "dark", "auto")
 MAX_LIMIT = 100

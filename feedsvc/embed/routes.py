@@ -7,11 +7,13 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.exceptions import NotImplemented as FormatNotOffered
 from werkzeug.wrappers import Response as BaseResponse
 
-from feedsvc.articles.schedule import read_articles_marker
-from feedsvc.articles.store import list_articles
-from feedsvc.countries import ALL, canonical_redirect, find_scope, tracked, tracked_currencies
-from feedsvc.dates import time_tag
-from feedsvc.db import get_session
+from feedsvc.articles import list_articles, read_articles_marker
+from feedsvc.core.countries import ALL, canonical_redirect, find_scope, tracked, tracked_currencies
+from feedsvc.core.dates import time_tag
+from feedsvc.core.db import get_session
+from feedsvc.core.errors import handle_http_exception
+from feedsvc.core.http import conditional_response, make_etag, public_cache
+from feedsvc.core.urls import article_page_url, base_url
 from feedsvc.embed import oembed
 from feedsvc.embed.layout import headlines_height, ticker_height
 from feedsvc.embed.params import (
@@ -22,10 +24,7 @@ from feedsvc.embed.params import (
     parse_ticker_query,
 )
 from feedsvc.embed.snippets import make_snippets
-from feedsvc.errors import handle_http_exception
-from feedsvc.http import conditional_response, make_etag, public_cache
-from feedsvc.rates import service
-from feedsvc.urls import article_page_url, base_url
+from feedsvc.rates import RATES_CACHE, rate_validators, ticker
 
 bp = Blueprint("embed", __name__, template_folder="templates", static_folder="static",
                static_url_path="/embed/static")
@@ -127,12 +126,12 @@ def show_builder() -> str:
 def show_rates_frame() -> Response:
     """The rates ticker as a frameable page: ``?pairs=KGS/USD,KZT/USD&theme=``."""
     query = parse_ticker_query(request.args)
-    etag, modified = service.rate_validators("embed", ",".join(map(str, query.pairs)), query.theme)
+    etag, modified = rate_validators("embed", ",".join(map(str, query.pairs)), query.theme)
 
     def render() -> str:
-        return render_template("embed/rates.html", items=service.ticker(query.pairs), theme=query.theme)
+        return render_template("embed/rates.html", items=ticker(query.pairs), theme=query.theme)
 
-    response = conditional_response(etag, modified, render, "text/html", service.RATES_CACHE)
+    response = conditional_response(etag, modified, render, "text/html", RATES_CACHE)
     response.headers["Content-Security-Policy"] = FRAME_CSP
     return response
 

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from markupsafe import escape
 
-from feedsvc.countries import tracked_currencies
+from feedsvc.core.countries import tracked_currencies
+from feedsvc.core.urls import external_url
 from feedsvc.embed.layout import (
     headlines_height,
     headlines_widget_height,
@@ -14,7 +15,6 @@ from feedsvc.embed.layout import (
     ticker_widget_height,
 )
 from feedsvc.embed.params import DEFAULT_LIMIT, BuilderQuery
-from feedsvc.urls import external_url
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,14 @@ from collections.abc import Callable
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from feedsvc.articles.store import newest_articles
-from feedsvc.changes import Marker
-from feedsvc.countries import ALL_NAME, Scope
+from feedsvc.articles import newest_articles
+from feedsvc.core.changes import Marker
+from feedsvc.core.countries import ALL_NAME, Scope
+from feedsvc.core.http import make_etag
+from feedsvc.core.urls import article_page_url, base_url, external_url
 from feedsvc.feeds.jsonfeed import render_json_feed
 from feedsvc.feeds.params import FeedQuery
 from feedsvc.feeds.render import FeedInfo, render_atom, render_rss
-from feedsvc.http import make_etag
-from feedsvc.urls import article_page_url, base_url, external_url
 
 RENDERERS: dict[str, Callable[..., bytes]] = {
     "rss": render_rss, "atom": render_atom, "json": render_json_feed,

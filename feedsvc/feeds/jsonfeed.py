@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from feedsvc.articles.authors import split_author
+from feedsvc.articles import split_author
+from feedsvc.core.models import Article
 from feedsvc.feeds.render import ArticleUrl, FeedInfo
-from feedsvc.models import Article
 
 VERSION = "https://jsonfeed.org/version/1.1"
 

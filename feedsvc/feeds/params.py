@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from feedsvc.params import QueryParams
+from feedsvc.core.params import QueryParams
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100

@@ -28,8 +28,8 @@ from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
 
-from feedsvc.articles.authors import split_author
-from feedsvc.models import Article
+from feedsvc.articles import split_author
+from feedsvc.core.models import Article
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 ATOM_LINK = "{http://www.w3.org/2005/Atom}link"

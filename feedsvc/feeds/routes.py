@@ -5,16 +5,16 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 from werkzeug.exceptions import NotFound
 
-from feedsvc.articles.schedule import read_articles_marker
-from feedsvc.cache import cached_bytes
-from feedsvc.countries import ALL, ALL_NAME, canonical_redirect, find_scope, tracked
-from feedsvc.db import get_session
+from feedsvc.articles import read_articles_marker
+from feedsvc.core.cache import cached_bytes
+from feedsvc.core.countries import ALL, ALL_NAME, canonical_redirect, find_scope, tracked
+from feedsvc.core.db import get_session
+from feedsvc.core.http import conditional_response, make_etag
+from feedsvc.core.params import QueryParams
+from feedsvc.core.urls import FEED_TYPES, base_url, external_url
 from feedsvc.feeds.build import build_feed, feed_etag
 from feedsvc.feeds.opml import Outline, render_opml
 from feedsvc.feeds.params import parse_feed_query
-from feedsvc.http import conditional_response, make_etag
-from feedsvc.params import QueryParams
-from feedsvc.urls import FEED_TYPES, base_url, external_url
 
 bp = Blueprint("feeds", __name__)
 

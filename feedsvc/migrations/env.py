@@ -1,8 +1,8 @@
-"""Alembic environment: runs on the connection handed over by feedsvc.db.upgrade_database."""
+"""Alembic environment: runs on the connection handed over by feedsvc.core.db.upgrade_database."""
 
 from alembic import context
 
-from feedsvc.models import Base
+from feedsvc.core.models import Base
 
 target_metadata = Base.metadata
 

@@ -15,14 +15,14 @@ from typing import Any
 import click
 from flask.cli import with_appcontext
 
-from feedsvc.db import new_session
-from feedsvc.models import RateAnomaly
-from feedsvc.params import parse_day
+from feedsvc.core.db import new_session
+from feedsvc.core.models import RateAnomaly
+from feedsvc.core.params import parse_day
+from feedsvc.core.stop import raise_on_sigterm
 from feedsvc.rates import history, jobs
 from feedsvc.rates.guards import DecisionError, Verdict, open_anomalies
 from feedsvc.rates.ingest import decide_by_hand
 from feedsvc.rates.sources import all_source_classes
-from feedsvc.stop import raise_on_sigterm
 
 # sysexits.h: a temporary failure, try again later (a source busy in another process).
 EX_TEMPFAIL = 75

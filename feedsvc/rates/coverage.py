@@ -15,7 +15,7 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from feedsvc.models import RateObservation, RateSourceDay
+from feedsvc.core.models import RateObservation, RateSourceDay
 
 ONE_DAY = timedelta(days=1)
 EVERY_DAY = frozenset(range(7))

@@ -15,7 +15,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from feedsvc.models import RateAnomaly, RateObservation
+from feedsvc.core.models import RateAnomaly, RateObservation
 from feedsvc.rates.constants import AUTO, HELD, HELD_BACK, RELEASED
 from feedsvc.rates.guards import ONE_DAY, Limits, Reference, Touched, by_hand, pct_change, record, threshold
 from feedsvc.rates.sources import all_source_classes

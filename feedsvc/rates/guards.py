@@ -26,7 +26,7 @@ from typing import Any, Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from feedsvc.models import RateAnomaly, RateObservation
+from feedsvc.core.models import RateAnomaly, RateObservation
 from feedsvc.rates.constants import (
     ACCEPTED,
     AUTO,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from feedsvc.db import new_session
+from feedsvc.core.db import new_session
 from feedsvc.rates import jobs
 from feedsvc.rates.sources import all_source_classes
 

@@ -22,9 +22,9 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from feedsvc.changes import bump_markers
-from feedsvc.countries import RATES_SCOPE
-from feedsvc.models import RateAnomaly, RateObservation, RateSourceDay
+from feedsvc.core.changes import bump_markers
+from feedsvc.core.countries import RATES_SCOPE
+from feedsvc.core.models import RateAnomaly, RateObservation, RateSourceDay
 from feedsvc.rates.crosscheck import crosscheck
 from feedsvc.rates.guards import JumpGuard, Limits, Stored, Verdict, confirm_by_others, decide
 from feedsvc.rates.served import default_priority, ensure_priority, recompute_days, recompute_range

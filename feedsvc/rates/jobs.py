@@ -23,8 +23,9 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from feedsvc.db import get_engine, new_session
-from feedsvc.models import RateRun, RateSourceDay
+from feedsvc.core.db import get_engine, new_session
+from feedsvc.core.models import RateRun, RateSourceDay
+from feedsvc.core.stop import check_stop
 from feedsvc.rates.guards import Limits, configured_limits
 from feedsvc.rates.http_client import DeadlineExceeded, http_timeout, make_http_session
 from feedsvc.rates.ingest import mark_day, store_observations
@@ -32,7 +33,6 @@ from feedsvc.rates.lease import Lease, LeaseLost
 from feedsvc.rates.runs import claim_trigger, close_abandoned_runs
 from feedsvc.rates.sources import Source, all_source_classes, build_sources
 from feedsvc.rates.sources.base import NoData, Observation, SourceError
-from feedsvc.stop import check_stop
 
 log = logging.getLogger(__name__)
 # What an upstream can do to one day: fail to answer, or answer something unusable.
@@ -171,7 +171,7 @@ def _run_recorded(source: Source, summary: RunSummary, days: list[date], lease: 
             log.exception("rates %s: %s failed", summary.job, source.name)
             session.rollback()
             summary.error = f"internal error: {exc!r}"
-        except BaseException:  # Ctrl-C or SIGTERM (feedsvc.stop): close the record as interrupted, go on
+        except BaseException:  # Ctrl-C or SIGTERM (feedsvc.core.stop): close the record as interrupted, go on
             session.rollback()
             run.finished_at, run.rows_written, run.error = utcnow(), summary.rows_written, "interrupted"
             session.commit()

@@ -24,7 +24,7 @@ from pathlib import Path
 from sqlalchemy import ColumnElement, Engine, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from feedsvc.models import JobLease
+from feedsvc.core.models import JobLease
 
 DEFAULT_TTL = timedelta(seconds=30)
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from feedsvc.models import RateAnomaly, RateObservation, RateRun
+from feedsvc.core.models import RateAnomaly, RateObservation, RateRun
 from feedsvc.rates.constants import BLOCKING
 from feedsvc.rates.coverage import missed_since, publishing_weekdays
 from feedsvc.rates.sources import source_schedule

@@ -8,8 +8,8 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import cached_property
 
-from feedsvc.errors import BadRequestParams
-from feedsvc.params import QueryParams
+from feedsvc.core.errors import BadRequestParams
+from feedsvc.core.params import QueryParams
 from feedsvc.rates.constants import USD
 
 DEFAULT_DAYS = 30

@@ -13,7 +13,7 @@ from typing import NamedTuple
 from sqlalchemy import ColumnElement, FromClause, Select, exists, func, select
 from sqlalchemy.orm import Session
 
-from feedsvc.models import RateAnomaly, RateObservation, RateRun, RateServed
+from feedsvc.core.models import RateAnomaly, RateObservation, RateRun, RateServed
 from feedsvc.rates.constants import BLOCKING, HELD, MIN_DIGITS, USD
 from feedsvc.rates.params import Pair, RateQuery
 

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import Any, TypeVar
 
-from feedsvc.models import RateAnomaly
+from feedsvc.core.models import RateAnomaly
 from feedsvc.rates.constants import ANOMALY_STATUSES
 from feedsvc.rates.coverage import Coverage
 from feedsvc.rates.params import Pair, RateQuery

@@ -21,7 +21,7 @@ from decimal import Decimal
 from sqlalchemy import ColumnElement, Connection, Select, bindparam, case, func, select, update
 from sqlalchemy.orm import Session
 
-from feedsvc.models import RateServed
+from feedsvc.core.models import RateServed
 from feedsvc.rates.constants import USD
 from feedsvc.rates.params import Pair, RateQuery
 from feedsvc.rates.query import STREAM_ROWS, Previous, compare, derive_rate

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from feedsvc.models import JobTrigger, RateObservation, RateRun
+from feedsvc.core.models import JobTrigger, RateObservation, RateRun
 
 log = logging.getLogger(__name__)
 ABANDONED = "abandoned"

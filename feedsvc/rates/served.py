@@ -19,9 +19,9 @@ from flask import current_app, has_app_context
 from sqlalchemy import ColumnElement, case, delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from feedsvc.changes import bump_markers
-from feedsvc.countries import RATES_SCOPE
-from feedsvc.models import RateObservation, RateServed, RateServedPriority
+from feedsvc.core.changes import bump_markers
+from feedsvc.core.countries import RATES_SCOPE
+from feedsvc.core.models import RateObservation, RateServed, RateServedPriority
 from feedsvc.rates import rendered, served_months
 from feedsvc.rates.query import not_held_back
 from feedsvc.rates.sources import all_source_classes

@@ -16,7 +16,7 @@ from itertools import groupby
 from sqlalchemy import ColumnElement, Connection, delete, insert, select
 from sqlalchemy.orm import Session
 
-from feedsvc.models import RateServedMonth
+from feedsvc.core.models import RateServedMonth
 from feedsvc.rates.periods import period_start
 from feedsvc.rates.rendered import SERVED
 from feedsvc.rates.usd_periods import period_of

@@ -11,22 +11,22 @@ from datetime import UTC, date, datetime
 
 from flask import current_app
 
-from feedsvc.changes import read_marker
-from feedsvc.countries import RATES_SCOPE, tracked_currencies
-from feedsvc.db import get_session
-from feedsvc.http import make_etag, public_cache
+from feedsvc.core.changes import read_marker
+from feedsvc.core.countries import RATES_SCOPE, tracked_currencies
+from feedsvc.core.db import get_session
+from feedsvc.core.http import make_etag, public_cache
+from feedsvc.core.urls import external_url
 from feedsvc.rates import query as queries
 from feedsvc.rates import rendered, sources
 from feedsvc.rates.coverage import Coverage, any_stale, coverage, publishing_weekdays
 from feedsvc.rates.coverage import missing_days as coverage_missing_days
+from feedsvc.rates.display import TickerItem, make_ticker_item
 from feedsvc.rates.params import DEFAULT_DAYS, Pair, RateQuery, default_pairs, resolve_range
 from feedsvc.rates.periods import ServedRow, group_rows
 from feedsvc.rates.query import RateRow, SourceStatus
 from feedsvc.rates.render import SourceInfo
 from feedsvc.rates.sources import all_source_classes
-from feedsvc.rates.ticker import TickerItem, make_ticker_item
 from feedsvc.rates.usd_periods import usd_period_rows
-from feedsvc.urls import external_url
 
 # Rates change at most a few times a day: let caches serve a slightly old copy while they revalidate,
 # and keep serving it when we are down.

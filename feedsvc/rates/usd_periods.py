@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from feedsvc.models import RateServedMonth
+from feedsvc.core.models import RateServedMonth
 from feedsvc.rates.params import Pair, RateQuery
 from feedsvc.rates.periods import EXACT, Period, SeriesRow, close_periods, period_start
 from feedsvc.rates.rendered import SERVED, fetch_raw

@@ -1,4 +1,4 @@
-"""Template filters of the pages: the one date format (feedsvc/dates.py), bylines, meta for sharing."""
+"""Template filters of the pages: the one date format (core/dates.py), bylines, meta for sharing."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from feedsvc.articles.authors import split_author
+from feedsvc.articles import split_author
 
 
 def byline(author: str | None) -> str:

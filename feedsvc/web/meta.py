@@ -8,10 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from config import CountryConfig
-from feedsvc.articles.authors import split_author
-from feedsvc.countries import ALL_NAME
-from feedsvc.models import Article
-from feedsvc.urls import article_page_url, external_url
+from feedsvc.articles import split_author
+from feedsvc.core.countries import ALL_NAME
+from feedsvc.core.models import Article
+from feedsvc.core.urls import article_page_url, external_url
 from feedsvc.web.formats import iso, json_ld
 
 SITE = "feedsvc"  # the publisher, as named in the feeds' titles

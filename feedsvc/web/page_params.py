@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from feedsvc.countries import find_country, tracked
-from feedsvc.params import QueryParams
+from feedsvc.core.countries import find_country, tracked
+from feedsvc.core.params import QueryParams
 
 PER_PAGE = 20
 MAX_PER_PAGE = 100

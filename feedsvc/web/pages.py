@@ -9,8 +9,7 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from werkzeug.exceptions import Gone, NotFound
 
 from config import CountryConfig
-from feedsvc.articles.schedule import read_articles_marker
-from feedsvc.articles.store import (
+from feedsvc.articles import (
     Page,
     count_by_country,
     get_article,
@@ -18,16 +17,17 @@ from feedsvc.articles.store import (
     is_scheduled,
     list_articles,
     list_country_articles,
+    read_articles_marker,
 )
-from feedsvc.cache import cached_bytes
-from feedsvc.countries import ALL, ALL_NAME, canonical_redirect, find_country, find_scope, tracked
-from feedsvc.dates import time_tag
-from feedsvc.db import get_session
-from feedsvc.http import conditional_response, make_etag, public_cache
-from feedsvc.models import MAX_ID
-from feedsvc.params import MAX_TAG, TAG
-from feedsvc.rates.service import ticker
-from feedsvc.urls import FEED_TYPES, base_url, feed_urls, local_url, slugify
+from feedsvc.core.cache import cached_bytes
+from feedsvc.core.countries import ALL, ALL_NAME, canonical_redirect, find_country, find_scope, tracked
+from feedsvc.core.dates import time_tag
+from feedsvc.core.db import get_session
+from feedsvc.core.http import conditional_response, make_etag, public_cache
+from feedsvc.core.models import MAX_ID
+from feedsvc.core.params import MAX_TAG, TAG
+from feedsvc.core.urls import FEED_TYPES, base_url, feed_urls, local_url, slugify
+from feedsvc.rates import ticker
 from feedsvc.web.formats import byline
 from feedsvc.web.meta import article_meta
 from feedsvc.web.page_params import ListingQuery, parse_listing_query, parse_search_query

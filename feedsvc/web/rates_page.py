@@ -6,15 +6,23 @@ from collections.abc import Sequence
 
 from flask import Blueprint, Response, render_template, request, url_for
 
-from feedsvc.countries import tracked_currencies
-from feedsvc.http import conditional_response, public_cache
-from feedsvc.ratelimit import spend_expensive
-from feedsvc.rates import service
-from feedsvc.rates.constants import USD
-from feedsvc.rates.params import Pair, RateQuery, parse_chart_query
-from feedsvc.rates.render import format_rate
-from feedsvc.rates.service import RateRow
-from feedsvc.rates.ticker import make_ticker_item
+from feedsvc.core.countries import tracked_currencies
+from feedsvc.core.http import conditional_response, public_cache
+from feedsvc.core.ratelimit import spend_expensive
+from feedsvc.rates import (
+    USD,
+    Pair,
+    RateQuery,
+    RateRow,
+    attributions,
+    format_rate,
+    make_ticker_item,
+    parse_chart_query,
+    rate_validators,
+    resolve_query,
+    series,
+    ticker,
+)
 from feedsvc.web.chart import Line, render_chart
 
 bp = Blueprint("rates_page", __name__, template_folder="templates")
@@ -71,14 +79,14 @@ def describe(rows: Sequence[RateRow], pairs: Sequence[Pair]) -> str:
 def render_rates_page(query: RateQuery) -> str:
     """Query the series and the ticker, draw the chart, render the template."""
     spend_expensive()
-    rows = list(service.series(query))
+    rows = list(series(query))
     names = ", ".join(map(str, query.pairs))
     title = f"{names} from {query.start} to {query.end}"
-    ticker = service.ticker()
+    newest = ticker()
     return render_template(
         "rates.html",
-        query=query, names=names, choices=pair_choices(), ticker=ticker,
-        attributions=service.attributions(*(t.source for t in ticker), *(r.source for r in rows)),
+        query=query, names=names, choices=pair_choices(), ticker=newest,
+        attributions=attributions(*(t.source for t in newest), *(r.source for r in rows)),
         chart=render_chart(chart_lines(rows, query.pairs), title, describe(rows, query.pairs),
                            query.start, query.end),
         table=[make_ticker_item(row) for row in reversed(rows[-TABLE_ROWS:])],
@@ -89,8 +97,8 @@ def render_rates_page(query: RateQuery) -> str:
 @bp.get("/rates")
 def show_rates() -> Response:
     """Latest rates, a chart and table of the pairs over a range, and download links for exactly that."""
-    query = service.resolve_query(parse_chart_query(request.args, tracked_currencies()), DEFAULT_DAYS)
-    etag, modified = service.rate_validators("page", query.cache_key())
+    query = resolve_query(parse_chart_query(request.args, tracked_currencies()), DEFAULT_DAYS)
+    etag, modified = rate_validators("page", query.cache_key())
     return conditional_response(
         etag, modified, lambda: render_rates_page(query), "text/html", public_cache(300)
     )

@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import NotFound
 
-from feedsvc.articles.catalog import count_visible, newest_visible, select_recent_rows, select_visible_rows
-from feedsvc.changes import Marker, read_marker
-from feedsvc.countries import ARTICLES_SCOPE, country_scope, tracked
-from feedsvc.db import get_session
-from feedsvc.http import conditional_response, make_etag
-from feedsvc.params import QueryParams
-from feedsvc.urls import article_page_url, article_page_url_builder, base_url, external_url
+from feedsvc.articles import count_visible, newest_visible, select_recent_rows, select_visible_rows
+from feedsvc.core.changes import Marker, read_marker
+from feedsvc.core.countries import ARTICLES_SCOPE, country_scope, tracked
+from feedsvc.core.db import get_session
+from feedsvc.core.http import conditional_response, make_etag
+from feedsvc.core.params import QueryParams
+from feedsvc.core.urls import article_page_url, article_page_url_builder, base_url, external_url
 from feedsvc.web.discovery import (
     Location,
     NewsItem,

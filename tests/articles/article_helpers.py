@@ -7,8 +7,8 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import func, select
 
-from feedsvc.db import new_session
-from feedsvc.models import Article, ChangeMarker, Tag, article_countries, article_tags
+from feedsvc.core.db import new_session
+from feedsvc.core.models import Article, ChangeMarker, Tag, article_countries, article_tags
 
 
 def article_body(**overrides: Any) -> dict[str, Any]:

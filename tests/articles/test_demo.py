@@ -8,7 +8,7 @@ from feedsvc.articles.clean import clean_html, clean_text
 from feedsvc.articles.demo import load_demo_articles, with_own_images
 from feedsvc.articles.demo_data import DEMO_ARTICLES
 from feedsvc.articles.schemas import ArticleInSchema
-from feedsvc.db import new_session
+from feedsvc.core.db import new_session
 
 COUNTRIES = {"kazakhstan", "kyrgyzstan", "tajikistan", "turkmenistan", "uzbekistan"}
 BASE = "http://127.0.0.1:8000"

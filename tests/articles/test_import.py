@@ -14,8 +14,8 @@ import pytest
 from article_helpers import markers
 from sqlalchemy import func, select
 
-from feedsvc.db import new_session
-from feedsvc.models import Article, Tag, article_countries, article_tags
+from feedsvc.core.db import new_session
+from feedsvc.core.models import Article, Tag, article_countries, article_tags
 
 FEEDSVC = Path(sys.executable).with_name("feedsvc")
 

@@ -8,8 +8,8 @@ import pytest
 from marshmallow import ValidationError
 
 from feedsvc.articles import store
-from feedsvc.changes import read_marker
-from feedsvc.db import new_session
+from feedsvc.core.changes import read_marker
+from feedsvc.core.db import new_session
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 

@@ -33,7 +33,7 @@ def make_article(client: FlaskClient, auth_headers: dict[str, str]) -> Callable[
 @pytest.fixture
 def demo_rates(app) -> int:
     """The demo rate history (real currency-api payloads), stored through the rates ingest."""
-    from feedsvc.db import get_session
+    from feedsvc.core.db import get_session
     from feedsvc.rates.demo import load_demo_rates
 
     with app.app_context():
@@ -111,7 +111,7 @@ def recent_rates(app) -> None:
     """The demo data's last two days of currency-api rates (enough for a ticker with changes), stored fast."""
     from datetime import UTC, datetime
 
-    from feedsvc.db import get_session
+    from feedsvc.core.db import get_session
     from feedsvc.rates.demo import read_demo_payloads
     from feedsvc.rates.ingest import batch, store_observations
     from feedsvc.rates.sources.currency_api import CurrencyApi

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from lxml import etree
 
 from feedsvc.articles.store import create_article
-from feedsvc.db import new_session
+from feedsvc.core.db import new_session
 
 ATOM_RNG = Path(__file__).parents[1] / "fixtures" / "atom.rng"
 BASE_TIME = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)

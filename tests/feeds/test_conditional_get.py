@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import update
 
-from feedsvc.db import new_session
-from feedsvc.models import ChangeMarker
+from feedsvc.core.db import new_session
+from feedsvc.core.models import ChangeMarker
 
 FEEDS = ["/feeds/kazakhstan.atom", "/feeds/all.atom", "/feeds/all.json", "/feeds/kazakhstan.rss"]
 

@@ -8,8 +8,8 @@ from lxml import etree
 
 from feedsvc.articles.demo import load_demo_articles
 from feedsvc.articles.demo_data import DEMO_ARTICLES, DEMO_EDITS
-from feedsvc.db import new_session
-from feedsvc.models import Article
+from feedsvc.core.db import new_session
+from feedsvc.core.models import Article
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

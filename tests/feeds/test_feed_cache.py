@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import redis
 
-from feedsvc.cache import MemoryCache
+from feedsvc.core.cache import MemoryCache
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -12,7 +12,7 @@ REDIS_URL = "redis://127.0.0.1:6379/0"
 def test_a_hot_feed_is_served_from_the_cache(app, client, add_article):
     add_article(title="Cached")
     first = client.get("/feeds/kazakhstan.atom")
-    cache = app.extensions["feedsvc.cache"]
+    cache = app.extensions["feedsvc.core.cache"]
     (key,) = [key for key in cache.items if key.startswith("feed:")]
     cache.set(key, b"from the cache", 60)
     assert client.get("/feeds/kazakhstan.atom").data == b"from the cache"

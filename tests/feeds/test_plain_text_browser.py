@@ -14,7 +14,7 @@ from flask import Flask
 from werkzeug.wrappers import Response
 
 from feedsvc.articles.store import create_article
-from feedsvc.db import new_session
+from feedsvc.core.db import new_session
 
 TYPED = "&lt;script&gt;window.__xss=1&lt;/script&gt; typed"
 LEGACY = '<script>window.__xss=2</script><img src=x onerror="window.__xss=3"> legacy'

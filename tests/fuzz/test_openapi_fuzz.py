@@ -30,7 +30,7 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlalchemy import text
 
-from feedsvc.models import Article, DeletedArticle, Tag, article_countries, article_tags
+from feedsvc.core.models import Article, DeletedArticle, Tag, article_countries, article_tags
 
 SCALE = 20 if os.environ.get("FEEDSVC_FUZZ") == "long" else 1
 EXAMPLES_PER_OPERATION = 50 * SCALE  # per generation mode

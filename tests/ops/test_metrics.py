@@ -31,8 +31,8 @@ from sqlalchemy.orm import Session
 import config
 from config import Config, ConfigError
 from feedsvc import create_app
-from feedsvc.metrics import child_exit
-from feedsvc.models import RateAnomaly, RateObservation, RateRun
+from feedsvc.core.metrics import child_exit
+from feedsvc.core.models import RateAnomaly, RateObservation, RateRun
 
 ROOT = Path(__file__).resolve().parents[2]
 LOOPBACK = (ipaddress.ip_network("127.0.0.1/32"),)

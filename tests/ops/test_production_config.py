@@ -22,7 +22,7 @@ from flask import Flask
 from sqlalchemy.engine import make_url
 
 from config import Config, ConfigError
-from feedsvc.hosts import MAX_CACHED_HOSTS
+from feedsvc.core.hosts import MAX_CACHED_HOSTS
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = "redis://127.0.0.1:6379/0"

@@ -34,7 +34,7 @@ from cluster import (
     tls_context,
 )
 
-from feedsvc.http import SHARED_MAX_AGE
+from feedsvc.core.http import SHARED_MAX_AGE
 
 pytestmark = pytest.mark.skipif(not shutil.which("nginx") or not shutil.which("openssl"),
                                 reason="needs Debian's nginx and openssl (scripts/test installs nginx-light)")

@@ -18,7 +18,7 @@ from scheduler_procs import SlowUpstream, feedsvc_env, kill_group, serve_upstrea
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from feedsvc.models import JobLease, JobTrigger, RateRun, RateSourceDay
+from feedsvc.core.models import JobLease, JobTrigger, RateRun, RateSourceDay
 
 GRID = 3  # seconds between two triggers (FEEDSVC_SCHEDULER_SECONDS)
 LEASE = 5  # FEEDSVC_LEASE_SECONDS

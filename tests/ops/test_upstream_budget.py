@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug import Response
 
-from feedsvc.models import RateRun, RateSourceDay
+from feedsvc.core.models import RateRun, RateSourceDay
 from feedsvc.rates import jobs
 from feedsvc.rates.http_client import BodyTooLarge, DeadlineExceeded, get_body, make_http_session
 

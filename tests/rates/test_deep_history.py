@@ -19,8 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug import Request, Response
 
-from feedsvc.db import new_session
-from feedsvc.models import RateObservation, RateSourceDay
+from feedsvc.core.db import new_session
+from feedsvc.core.models import RateObservation, RateSourceDay
 from feedsvc.rates import history, jobs
 from feedsvc.rates.sources import all_source_classes
 from feedsvc.rates.sources.base import NoData

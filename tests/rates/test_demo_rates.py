@@ -13,7 +13,7 @@ from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from feedsvc.models import RateAnomaly, RateObservation
+from feedsvc.core.models import RateAnomaly, RateObservation
 from feedsvc.rates.demo import BANK_FILES, CURRENCY_API_CSV
 
 CURRENCIES = ("KGS", "KZT", "TJS", "TMT", "UZS")

@@ -13,8 +13,8 @@ import pytest
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from feedsvc.changes import bump_markers
-from feedsvc.models import RateObservation
+from feedsvc.core.changes import bump_markers
+from feedsvc.core.models import RateObservation
 from feedsvc.rates.served import recompute_all
 
 NOW = datetime(2025, 6, 1, 12, tzinfo=UTC)

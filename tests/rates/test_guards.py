@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from feedsvc.models import RateAnomaly, RateObservation, RateServed
+from feedsvc.core.models import RateAnomaly, RateObservation, RateServed
 from feedsvc.rates.guards import DecisionError, Limits, open_anomalies
 from feedsvc.rates.ingest import decide_by_hand, store_observations
 from feedsvc.rates.sources.base import Observation

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug import Response
 
-from feedsvc.models import RateObservation, RateRun, RateSourceDay
+from feedsvc.core.models import RateObservation, RateRun, RateSourceDay
 from feedsvc.rates import jobs
 
 SERVED = [date(2025, 12, 24), date(2025, 12, 25), date(2025, 12, 26), date(2025, 12, 27), date(2025, 12, 28)]

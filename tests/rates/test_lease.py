@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug import Response
 
-from feedsvc.models import JobLease, RateObservation
+from feedsvc.core.models import JobLease, RateObservation
 from feedsvc.rates.lease import Lease, LeaseLost, hold_lease, holder_is_gone
 
 FEEDSVC = str(Path(sys.executable).parent / "feedsvc")

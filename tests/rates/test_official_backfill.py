@@ -11,8 +11,8 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from feedsvc.db import get_session
-from feedsvc.models import RateObservation, RateRun, RateSourceDay
+from feedsvc.core.db import get_session
+from feedsvc.core.models import RateObservation, RateRun, RateSourceDay
 from feedsvc.rates import jobs
 
 ALL = ("nbk", "nbkr", "nbt", "cbu", "cbt", "peg", "currency-api")

@@ -19,8 +19,8 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from feedsvc.changes import read_marker
-from feedsvc.models import RateAnomaly, RateObservation
+from feedsvc.core.changes import read_marker
+from feedsvc.core.models import RateAnomaly, RateObservation
 from feedsvc.rates.demo import read_demo_payloads
 from feedsvc.rates.ingest import Limits, store_observations
 from feedsvc.rates.sources.base import Observation

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from feedsvc.errors import BadRequestParams
+from feedsvc.core.errors import BadRequestParams
 from feedsvc.rates.params import (
     Pair,
     RateQuery,

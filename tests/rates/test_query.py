@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
-from feedsvc.models import RateAnomaly, RateObservation
+from feedsvc.core.models import RateAnomaly, RateObservation
 from feedsvc.rates.params import Pair, RateQuery
 from feedsvc.rates.query import (
     change_pct,

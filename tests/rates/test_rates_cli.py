@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from feedsvc.models import RateObservation, RateRun
+from feedsvc.core.models import RateObservation, RateRun
 
 SERVED = [date(2025, 12, 24), date(2025, 12, 25), date(2025, 12, 26), date(2025, 12, 27), date(2025, 12, 28)]
 

@@ -14,9 +14,9 @@ from flask import Flask
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from feedsvc.changes import bump_markers
-from feedsvc.countries import RATES_SCOPE
-from feedsvc.models import RateServed, RateServedMonth
+from feedsvc.core.changes import bump_markers
+from feedsvc.core.countries import RATES_SCOPE
+from feedsvc.core.models import RateServed, RateServedMonth
 from feedsvc.rates.constants import USD
 from feedsvc.rates.ingest import batch, decide_by_hand, store_observations
 from feedsvc.rates.params import Pair, RateQuery

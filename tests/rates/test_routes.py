@@ -11,8 +11,8 @@ import pytest
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from feedsvc.changes import bump_markers
-from feedsvc.models import RateAnomaly, RateObservation, RateRun
+from feedsvc.core.changes import bump_markers
+from feedsvc.core.models import RateAnomaly, RateObservation, RateRun
 from feedsvc.rates.served import recompute_all
 
 NOW = datetime(2025, 5, 6, 12, tzinfo=UTC)
@@ -160,7 +160,7 @@ def test_latest(rates_app: Flask) -> None:
 def test_latest_is_rendered_once_per_revision(rates_app: Flask) -> None:
     client = rates_app.test_client()
     first = client.get("/rates/latest.json?pairs=KZT/USD")
-    cache = rates_app.extensions["feedsvc.cache"]
+    cache = rates_app.extensions["feedsvc.core.cache"]
     assert cache.get("rates:" + first.headers["ETag"].strip('"')) == first.get_data()
     assert client.get("/rates/latest.json?pairs=KZT/USD").get_data() == first.get_data()
     add_rates(rates_app, [("currency-api", "2025-05-06", "KZT", "518.0")])

@@ -17,7 +17,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from feedsvc.models import JobTrigger, RateObservation, RateRun
+from feedsvc.core.models import JobTrigger, RateObservation, RateRun
 from feedsvc.scheduler import (
     catch_up,
     last_fire_time,

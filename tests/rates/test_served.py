@@ -12,8 +12,8 @@ from flask import Flask
 from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session
 
-from feedsvc.changes import read_marker
-from feedsvc.models import RateAnomaly, RateObservation, RateServed, RateServedPriority
+from feedsvc.core.changes import read_marker
+from feedsvc.core.models import RateAnomaly, RateObservation, RateServed, RateServedPriority
 from feedsvc.rates.constants import HELD_BACK
 from feedsvc.rates.ingest import batch, store_observations
 from feedsvc.rates.served import ensure_priority, recompute_all

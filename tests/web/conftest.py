@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 
 from feedsvc.articles.store import create_article
-from feedsvc.db import new_session
+from feedsvc.core.db import new_session
 
 BASE_TIME = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
 

@@ -3,7 +3,7 @@
 import re
 from decimal import Decimal
 
-from feedsvc.db import get_session
+from feedsvc.core.db import get_session
 from feedsvc.rates.demo import load_demo_rates
 
 

@@ -19,9 +19,9 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from feedsvc.articles.demo import load_demo_articles
-from feedsvc.changes import bump_markers
-from feedsvc.db import new_session
-from feedsvc.models import RateObservation
+from feedsvc.core.changes import bump_markers
+from feedsvc.core.db import new_session
+from feedsvc.core.models import RateObservation
 from feedsvc.rates.demo import CURRENCY_API_CSV
 from feedsvc.rates.served import recompute_all
 

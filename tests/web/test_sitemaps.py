@@ -10,7 +10,7 @@ import pytest
 from lxml import etree
 
 from feedsvc.articles.store import create_article
-from feedsvc.db import new_session
+from feedsvc.core.db import new_session
 from feedsvc.web.discovery import news_language
 
 SCHEMAS = Path(__file__).parents[1] / "fixtures" / "sitemaps"

@@ -10,7 +10,7 @@ from flask import Flask
 from lxml import html
 
 from feedsvc.articles.store import get_article, update_article
-from feedsvc.db import new_session
+from feedsvc.core.db import new_session
 
 # "3 December 2026": the day without a leading zero, the month in English, four-digit year.
 LONG_DATE = re.compile(r"(\d{1,2}) (January|February|March|April|May|June|July|August|September|October"

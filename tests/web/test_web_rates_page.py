@@ -12,8 +12,8 @@ from flask import Flask
 from lxml import etree
 from sqlalchemy.orm import Session
 
-from feedsvc.changes import bump_markers
-from feedsvc.models import RateObservation
+from feedsvc.core.changes import bump_markers
+from feedsvc.core.models import RateObservation
 from feedsvc.rates.served import recompute_all
 from feedsvc.rates.service import ticker as get_ticker
 from feedsvc.web.chart import Line, render_chart

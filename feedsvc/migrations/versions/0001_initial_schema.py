@@ -8,12 +8,12 @@ Create Date: 2026-11-26 12:35:09.719722
 import sqlalchemy as sa
 from alembic import op
 
-import feedsvc.models
-
 revision = "0001"
 down_revision = None
 branch_labels = None
 depends_on = None
+UTC_DATETIME = sa.DateTime(timezone=True)  # the app's UTCDateTime, as DDL: frozen here
+EXACT_DECIMAL = sa.Numeric().with_variant(sa.String(48), "sqlite")  # the app's ExactDecimal, as DDL
 
 
 def upgrade() -> None:
@@ -24,8 +24,8 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
-        sa.Column("created_at", feedsvc.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_used_at", feedsvc.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", UTC_DATETIME, nullable=False),
+        sa.Column("last_used_at", UTC_DATETIME, nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_tokens")),
         sa.UniqueConstraint("name", name=op.f("uq_api_tokens_name")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_api_tokens_token_hash")),
@@ -41,8 +41,8 @@ def upgrade() -> None:
         sa.Column("author", sa.String(length=200), nullable=True),
         sa.Column("image_url", sa.String(length=2048), nullable=True),
         sa.Column("language", sa.String(length=35), nullable=False),
-        sa.Column("published_at", feedsvc.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", feedsvc.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("published_at", UTC_DATETIME, nullable=False),
+        sa.Column("updated_at", UTC_DATETIME, nullable=False),
         sa.Column("external_id", sa.String(length=200), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_articles")),
         sa.UniqueConstraint("external_id", name=op.f("uq_articles_external_id")),
@@ -55,7 +55,7 @@ def upgrade() -> None:
         "change_markers",
         sa.Column("scope", sa.String(length=100), nullable=False),
         sa.Column("revision", sa.Integer(), nullable=False),
-        sa.Column("changed_at", feedsvc.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("changed_at", UTC_DATETIME, nullable=False),
         sa.PrimaryKeyConstraint("scope", name=op.f("pk_change_markers")),
     )
     op.create_table(
@@ -74,7 +74,7 @@ def upgrade() -> None:
         "job_leases",
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("holder", sa.String(length=128), nullable=False),
-        sa.Column("expires_at", feedsvc.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", UTC_DATETIME, nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_job_leases")),
     )
     op.create_table(
@@ -83,11 +83,11 @@ def upgrade() -> None:
         sa.Column("source", sa.String(length=32), nullable=False),
         sa.Column("date", sa.Date(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
-        sa.Column("value", feedsvc.models.ExactDecimal(), nullable=False),
+        sa.Column("value", EXACT_DECIMAL, nullable=False),
         sa.Column("reason", sa.String(length=16), nullable=False),
         sa.Column("reference_source", sa.String(length=32), nullable=True),
-        sa.Column("reference_value", feedsvc.models.ExactDecimal(), nullable=True),
-        sa.Column("recorded_at", feedsvc.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("reference_value", EXACT_DECIMAL, nullable=True),
+        sa.Column("recorded_at", UTC_DATETIME, nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_rate_anomalies")),
         sa.UniqueConstraint("source", "date", "currency", "reason", name=op.f("uq_rate_anomalies_source")),
     )
@@ -97,8 +97,8 @@ def upgrade() -> None:
         sa.Column("source", sa.String(length=32), nullable=False),
         sa.Column("date", sa.Date(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
-        sa.Column("units_per_usd", feedsvc.models.ExactDecimal(), nullable=False),
-        sa.Column("fetched_at", feedsvc.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("units_per_usd", EXACT_DECIMAL, nullable=False),
+        sa.Column("fetched_at", UTC_DATETIME, nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_rate_observations")),
         sa.UniqueConstraint("source", "date", "currency", name=op.f("uq_rate_observations_source")),
     )
@@ -110,8 +110,8 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("source", sa.String(length=32), nullable=False),
         sa.Column("job", sa.String(length=32), nullable=False),
-        sa.Column("started_at", feedsvc.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("finished_at", feedsvc.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("started_at", UTC_DATETIME, nullable=False),
+        sa.Column("finished_at", UTC_DATETIME, nullable=True),
         sa.Column("rows_written", sa.Integer(), nullable=False),
         sa.Column("error", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_rate_runs")),
@@ -124,7 +124,7 @@ def upgrade() -> None:
         sa.Column("source", sa.String(length=32), nullable=False),
         sa.Column("date", sa.Date(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("checked_at", feedsvc.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("checked_at", UTC_DATETIME, nullable=False),
         sa.PrimaryKeyConstraint("source", "date", name=op.f("pk_rate_source_days")),
     )
     op.create_table(

@@ -8,12 +8,11 @@ Create Date: 2026-12-03 08:30:00
 import sqlalchemy as sa
 from alembic import op
 
-import feedsvc.models
-
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
 depends_on = None
+EXACT_DECIMAL = sa.Numeric().with_variant(sa.String(48), "sqlite")  # the app's ExactDecimal, as DDL
 
 # The registry's default order when this revision was written. Frozen here on purpose: a migration
 # must not change with later code. An app configured otherwise recomputes the table at
@@ -28,7 +27,7 @@ def upgrade() -> None:
         sa.Column("date", sa.Date(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("source", sa.String(length=32), nullable=False),
-        sa.Column("units_per_usd", feedsvc.models.ExactDecimal(), nullable=False),
+        sa.Column("units_per_usd", EXACT_DECIMAL, nullable=False),
         sa.PrimaryKeyConstraint("date", "currency", name=op.f("pk_rate_served")),
     )
     op.create_table(

@@ -8,12 +8,11 @@ Create Date: 2026-12-03 13:40:00
 import sqlalchemy as sa
 from alembic import op
 
-import feedsvc.models
-
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
+UTC_DATETIME = sa.DateTime(timezone=True)  # the app's UTCDateTime, as DDL: frozen here
 
 
 def upgrade() -> None:
@@ -25,7 +24,7 @@ def upgrade() -> None:
                                       server_default="refused"))
         batch_op.add_column(sa.Column("note", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("decided_by", sa.String(length=100), nullable=True))
-        batch_op.add_column(sa.Column("decided_at", feedsvc.models.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("decided_at", UTC_DATETIME, nullable=True))
     op.execute("UPDATE rate_anomalies SET status = 'held' WHERE reason = 'disagree'")
     with op.batch_alter_table("rate_anomalies", schema=None) as batch_op:
         batch_op.alter_column("status", server_default=None)

@@ -8,12 +8,11 @@ Create Date: 2026-12-03 14:00:00
 import sqlalchemy as sa
 from alembic import op
 
-import feedsvc.models
-
 revision = "0004"
 down_revision = "0003"
 branch_labels = None
 depends_on = None
+UTC_DATETIME = sa.DateTime(timezone=True)  # the app's UTCDateTime, as DDL: frozen here
 
 LINK_TABLES = ("article_countries", "article_tags")
 
@@ -23,7 +22,7 @@ def upgrade() -> None:
     op.create_table(
         "deleted_articles",
         sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column("deleted_at", feedsvc.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("deleted_at", UTC_DATETIME, nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_deleted_articles")),
     )
     # PostgreSQL's serial sequence never hands out an id twice; SQLite without AUTOINCREMENT reuses

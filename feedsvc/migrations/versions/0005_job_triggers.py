@@ -8,12 +8,11 @@ Create Date: 2026-12-03 16:40:00
 import sqlalchemy as sa
 from alembic import op
 
-import feedsvc.models
-
 revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None
+UTC_DATETIME = sa.DateTime(timezone=True)  # the app's UTCDateTime, as DDL: frozen here
 
 
 def upgrade() -> None:
@@ -21,13 +20,13 @@ def upgrade() -> None:
     op.create_table(
         "job_triggers",
         sa.Column("job", sa.String(length=64), nullable=False),
-        sa.Column("scheduled_at", feedsvc.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("scheduled_at", UTC_DATETIME, nullable=False),
         sa.Column("holder", sa.String(length=128), nullable=False),
-        sa.Column("claimed_at", feedsvc.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("claimed_at", UTC_DATETIME, nullable=False),
         sa.PrimaryKeyConstraint("job", "scheduled_at", name=op.f("pk_job_triggers")),
     )
     with op.batch_alter_table("rate_runs", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("scheduled_at", feedsvc.models.UTCDateTime(timezone=True),
+        batch_op.add_column(sa.Column("scheduled_at", UTC_DATETIME,
                                       nullable=True))
 
 

@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from feedsvc.models import RateObservation, RateSourceDay
+from feedsvc.core.models import RateObservation, RateSourceDay
 from feedsvc.rates.sources import default_urls
 
 FAST_HTTP = {"HTTP_BACKOFF": 0, "HTTP_RETRIES": 0, "HTTP_CONNECT_TIMEOUT": 2.0, "HTTP_READ_TIMEOUT": 5.0}

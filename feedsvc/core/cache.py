@@ -13,8 +13,8 @@ from typing import Protocol
 
 from flask import Flask, Response, current_app, g, has_request_context, request
 
-from feedsvc import hosts, metrics
-from feedsvc.urls import base_url
+from feedsvc.core import hosts, metrics
+from feedsvc.core.urls import base_url
 
 # A last known answer is kept this long: an outage longer than a week is not hidden by old bytes.
 LAST_KNOWN_TTL = 7 * 86400
@@ -96,13 +96,13 @@ def init_app(app: Flask) -> None:
     """Create the app's cache from configuration."""
     url = app.config.get("CACHE_URL")
     prefix = app.config.get("CACHE_KEY_PREFIX", "feedsvc:")
-    app.extensions["feedsvc.cache"] = RedisCache(url, prefix) if url else MemoryCache()
+    app.extensions["feedsvc.core.cache"] = RedisCache(url, prefix) if url else MemoryCache()
     app.after_request(keep_last_known)
 
 
 def get_cache() -> ByteCache:
     """The current app's cache."""
-    return current_app.extensions["feedsvc.cache"]
+    return current_app.extensions["feedsvc.core.cache"]
 
 
 def cached_bytes(key: str, build: Callable[[], bytes], ttl: int = 86400, last_known: bool = False) -> bytes:

@@ -10,7 +10,7 @@ from flask import current_app, redirect
 from werkzeug.wrappers import Response
 
 from config import CountryConfig
-from feedsvc.urls import local_url
+from feedsvc.core.urls import local_url
 
 ALL = "all"  # the slug that stands for every tracked country
 ALL_NAME = "Central Asia"

@@ -20,10 +20,10 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import CountryConfig
-from feedsvc.countries import ARTICLES_SCOPE, RATES_SCOPE, country_scope
-from feedsvc.models import ChangeMarker, Country
+from feedsvc.core.countries import ARTICLES_SCOPE, RATES_SCOPE, country_scope
+from feedsvc.core.models import ChangeMarker, Country
 
-MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATIONS = Path(__file__).parent.parent / "migrations"
 
 
 def normalise_url(url: str) -> str:

@@ -17,7 +17,7 @@ from limits import parse_many
 from redis.exceptions import RedisError
 from werkzeug.exceptions import TooManyRequests
 
-from feedsvc.errors import handle_http_exception
+from feedsvc.core.errors import handle_http_exception
 
 WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"]
 LIMITER = "feedsvc.limiter"

@@ -7,9 +7,9 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify
 
-from feedsvc.db import probe_database
-from feedsvc.errors import RETRY_AFTER
-from feedsvc.rates.service import last_update_success
+from feedsvc.core.db import probe_database
+from feedsvc.core.errors import RETRY_AFTER
+from feedsvc.rates import last_update_success
 
 bp = Blueprint("health", __name__)
 PROBE_TIMEOUT = 1.5  # seconds: a load balancer's check gets its answer within 2 s, whatever the database does

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Literal, TypeVar
 
-from feedsvc.errors import BadRequestParams
+from feedsvc.core.errors import BadRequestParams
 
 T = TypeVar("T")
 # Tags are stored as lower-case slugs; anything else cannot exist (and NUL would upset PostgreSQL).

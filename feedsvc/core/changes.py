@@ -16,9 +16,9 @@ from flask import current_app
 from sqlalchemy import Engine, bindparam, event, select, update
 from sqlalchemy.orm import Session
 
-from feedsvc.db import get_engine
-from feedsvc.models import ChangeMarker
-from feedsvc.websub import note_changed_scopes
+from feedsvc.core.db import get_engine
+from feedsvc.core.models import ChangeMarker
+from feedsvc.core.websub import note_changed_scopes
 
 # Used only if a scope has no marker row (seeding creates them): a fixed time keeps bytes stable.
 EPOCH = datetime(2024, 1, 1, tzinfo=UTC)

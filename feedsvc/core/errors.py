@@ -12,8 +12,8 @@ from flask import Flask, Response, current_app, jsonify, render_template, reques
 from marshmallow import Schema, ValidationError, fields
 from werkzeug.exceptions import HTTPException, InternalServerError, PreconditionFailed, ServiceUnavailable
 
-from feedsvc.cache import last_known_response
-from feedsvc.db import DRIVER_OUTAGES, outage_kind
+from feedsvc.core.cache import last_known_response
+from feedsvc.core.db import DRIVER_OUTAGES, outage_kind
 
 RETRY_AFTER = 30  # seconds a client should wait after a 503 for a database outage
 JSON_PREFIXES = ("/api", "/feeds", "/rates.", "/rates/", "/healthz", "/embed/v1", "/oembed")

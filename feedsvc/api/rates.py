@@ -7,22 +7,35 @@ from collections.abc import Callable, Iterable, Iterator
 
 from flask import Blueprint, Response, abort, request, stream_with_context
 
-from feedsvc.cache import cached_bytes
-from feedsvc.countries import tracked_currencies
-from feedsvc.http import conditional_response, public_cache
-from feedsvc.params import QueryParams
-from feedsvc.ratelimit import spend_expensive
-from feedsvc.rates import service
-from feedsvc.rates.params import RateQuery, parse_csv_query, parse_json_query, parse_latest_query
-from feedsvc.rates.periods import ServedRow
-from feedsvc.rates.render import (
+from feedsvc.core.cache import cached_bytes
+from feedsvc.core.countries import tracked_currencies
+from feedsvc.core.http import conditional_response, public_cache
+from feedsvc.core.params import QueryParams
+from feedsvc.core.ratelimit import spend_expensive
+from feedsvc.rates import (
+    RATES_CACHE,
+    RateQuery,
+    ServedRow,
     csv_filename,
+    enabled_sources,
+    latest_rows,
+    missing_days,
+    parse_csv_query,
+    parse_json_query,
+    parse_latest_query,
+    rate_validators,
     render_csv,
     render_json,
     render_latest,
     render_missing,
     render_ndjson,
     render_sources,
+    resolve_query,
+    series_rows,
+    source_listing,
+    source_names,
+    usd_csv_lines,
+    with_staleness,
 )
 
 bp = Blueprint("rates", __name__)
@@ -43,8 +56,8 @@ PERIOD_DAYS = {"day": 1, "week": 7, "month": 28, "year": 365}  # each group's sh
 
 def series_text(fmt: str, query: RateQuery) -> Iterator[str]:
     """The answer's text in chunks: the materialised X/USD lines when they fit (CSV), else rendered rows."""
-    lines = service.usd_csv_lines(query) if fmt == "csv" else None
-    return FORMATS[fmt][1](service.series_rows(query), query) if lines is None else lines
+    lines = usd_csv_lines(query) if fmt == "csv" else None
+    return FORMATS[fmt][1](series_rows(query), query) if lines is None else lines
 
 
 def stream_series(fmt: str, query: RateQuery) -> Iterator[str]:
@@ -68,7 +81,7 @@ def most_rows(query: RateQuery) -> int:
 def series_response(query: RateQuery, fmt: str) -> Response:
     """A 304, the cached bytes of a bounded answer, or a long answer streamed; in format ``fmt``."""
     mimetype = FORMATS[fmt][0]
-    etag, modified = service.rate_validators(fmt, query.cache_key())
+    etag, modified = rate_validators(fmt, query.cache_key())
 
     def build() -> bytes:
         spend_expensive()
@@ -80,7 +93,7 @@ def series_response(query: RateQuery, fmt: str) -> Response:
         spend_expensive()
         return stream_series(fmt, query)
 
-    response = conditional_response(etag, modified, body, mimetype, service.RATES_CACHE, cors=True)
+    response = conditional_response(etag, modified, body, mimetype, RATES_CACHE, cors=True)
     if fmt == "csv":
         response.headers["Content-Disposition"] = f'attachment; filename="{csv_filename(query)}"'
     return response
@@ -89,17 +102,17 @@ def series_response(query: RateQuery, fmt: str) -> Response:
 @bp.get("/rates.csv")
 def get_rates_csv() -> Response:
     """Rate history as CSV (long or wide; days or periods)."""
-    query = parse_csv_query(request.args, tracked_currencies(), service.enabled_sources())
-    return series_response(service.resolve_query(query), "csv")
+    query = parse_csv_query(request.args, tracked_currencies(), enabled_sources())
+    return series_response(resolve_query(query), "csv")
 
 
 @bp.get("/rates.json")
 def get_rates_json() -> Response:
     """Rate history as JSON, or NDJSON or CSV when the Accept header prefers them."""
-    query = parse_json_query(request.args, tracked_currencies(), service.enabled_sources())
+    query = parse_json_query(request.args, tracked_currencies(), enabled_sources())
     types = {mimetype: fmt for fmt, (mimetype, _render) in FORMATS.items()}
     fmt = types[request.accept_mimetypes.best_match(list(types), default="application/json")]
-    response = series_response(service.resolve_query(query), fmt)
+    response = series_response(resolve_query(query), fmt)
     response.headers["Vary"] = "Accept, Accept-Encoding"  # the ETag names the format too
     return response
 
@@ -107,23 +120,23 @@ def get_rates_json() -> Response:
 @bp.get("/rates.ndjson")
 def get_rates_ndjson() -> Response:
     """Rate history as NDJSON: one JSON row per line, as in /rates.json."""
-    query = parse_json_query(request.args, tracked_currencies(), service.enabled_sources())
-    return series_response(service.resolve_query(query), "ndjson")
+    query = parse_json_query(request.args, tracked_currencies(), enabled_sources())
+    return series_response(resolve_query(query), "ndjson")
 
 
 @bp.get("/rates/latest.json")
 def get_latest_rates() -> Response:
     """The newest rate of each pair, with its change and source (the ticker reads this)."""
-    query = parse_latest_query(request.args, tracked_currencies(), service.enabled_sources())
-    etag, modified = service.rate_validators("latest", query.cache_key())
+    query = parse_latest_query(request.args, tracked_currencies(), enabled_sources())
+    etag, modified = rate_validators("latest", query.cache_key())
 
     def render() -> bytes:
-        return render_latest(service.with_staleness(service.latest_rows(query.pairs, query.source))).encode()
+        return render_latest(with_staleness(latest_rows(query.pairs, query.source))).encode()
 
     # Rendered once per data revision (the ETag names it); later requests reuse the shared cache's bytes.
     return conditional_response(
         etag, modified, lambda: cached_bytes(f"rates:{etag}", render, ttl=3600, last_known=True),
-        "application/json", service.RATES_CACHE, cors=True,
+        "application/json", RATES_CACHE, cors=True,
     )
 
 
@@ -131,9 +144,9 @@ def get_latest_rates() -> Response:
 def get_missing_days(name: str) -> Response:
     """The publishing days missing from a source's stored range: ``date,weekday,status``."""
     QueryParams(request.args, ()).done()  # no parameters allowed
-    if name not in service.source_names():
+    if name not in source_names():
         abort(404, description=f"unknown source {name!r}; see /rates/sources.json")
-    response = Response(render_missing(service.missing_days(name)), mimetype="text/csv")
+    response = Response(render_missing(missing_days(name)), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}_missing_days.csv"'
     response.headers["Cache-Control"] = public_cache(60)
     response.headers["Access-Control-Allow-Origin"] = "*"
@@ -146,7 +159,7 @@ def get_rate_sources() -> Response:
     """Each source: URL template, currencies, attribution, stored dates, last runs, held-back values."""
     QueryParams(request.args, ()).done()  # no parameters allowed
     # Runs change this document without touching the rates marker: the ETag comes from the bytes.
-    response = Response(render_sources(service.source_listing()), mimetype="application/json")
+    response = Response(render_sources(source_listing()), mimetype="application/json")
     response.headers["Cache-Control"] = public_cache(60)
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.add_etag()

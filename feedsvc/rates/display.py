@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from feedsvc.dates import long_date
+from feedsvc.core.dates import long_date
 from feedsvc.rates.constants import MIN_DIGITS
 from feedsvc.rates.query import RateRow
 from feedsvc.rates.render import format_rate

@@ -20,13 +20,13 @@ from sqlalchemy.orm import Session
 from urllib3 import PoolManager, Retry, Timeout
 from urllib3.exceptions import HTTPError
 
-from feedsvc.countries import feed_slug_of_marker
-from feedsvc.urls import FEED_TYPES
+from feedsvc.core.countries import feed_slug_of_marker
+from feedsvc.core.urls import FEED_TYPES
 
 log = logging.getLogger(__name__)
 
-SCOPES_KEY = "feedsvc.websub.scopes"  # in Session.info: the marker scopes bumped since the last commit
-EXTENSION = "feedsvc.websub"
+SCOPES_KEY = "feedsvc.core.websub.scopes"  # in Session.info: the marker scopes bumped since the last commit
+EXTENSION = "feedsvc.core.websub"
 EXIT_GRACE = 10.0  # seconds queued pings may delay the end of a process
 
 

@@ -26,11 +26,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound
 
-from feedsvc.auth import has_valid_token
-from feedsvc.db import get_session
+from feedsvc.core.auth import has_valid_token
+from feedsvc.core.db import get_session
 
 log = logging.getLogger(__name__)
-EXTENSION = "feedsvc.metrics"
+EXTENSION = "feedsvc.core.metrics"
 STARTED = "feedsvc.started"  # environ key: when the request reached the app (time.perf_counter)
 # Most answers take milliseconds (304s, cached bytes); long rate series and sitemaps take seconds.
 BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)

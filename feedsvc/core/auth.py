@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import Unauthorized
 
-from feedsvc.db import get_session
-from feedsvc.models import ApiToken
+from feedsvc.core.db import get_session
+from feedsvc.core.models import ApiToken
 
 TOKEN_PREFIX = "fsv_"  # noqa: S105 - a public prefix, not a secret
 

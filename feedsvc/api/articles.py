@@ -18,8 +18,7 @@ from sqlalchemy.orm import Session
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import BadRequest, Conflict, Gone, NotFound, UnsupportedMediaType
 
-from feedsvc.articles import store
-from feedsvc.articles.schemas import (
+from feedsvc.articles import (
     ArticleInSchema,
     ArticleOutSchema,
     ArticlePageSchema,
@@ -28,15 +27,24 @@ from feedsvc.articles.schemas import (
     CountryListSchema,
     CountryName,
     PublishedAt,
+    changed_fields,
     country_names,
+    create_article,
+    delete_article,
+    external_id_taken,
+    get_article,
+    is_deleted,
+    is_scheduled,
+    list_articles,
+    update_article,
 )
-from feedsvc.auth import token_holder, token_required
-from feedsvc.countries import find_country, tracked
-from feedsvc.db import get_session
-from feedsvc.http import public_cache
-from feedsvc.models import MAX_ID, Article
-from feedsvc.params import QueryParams
-from feedsvc.urls import external_url
+from feedsvc.core.auth import token_holder, token_required
+from feedsvc.core.countries import find_country, tracked
+from feedsvc.core.db import get_session
+from feedsvc.core.http import public_cache
+from feedsvc.core.models import MAX_ID, Article
+from feedsvc.core.params import QueryParams
+from feedsvc.core.urls import external_url
 
 
 class StrictJSONParser(FlaskParser):
@@ -126,8 +134,8 @@ WRITE_ERRORS = (400, 401, 409, 413, 415, 422)
 
 def load_article(session: Session, article_id: int) -> Article:
     """The article with this id (scheduled ones too); 410 when it was deleted, else 404."""
-    article = store.get_article(session, article_id) if article_id <= MAX_ID else None
-    if article is None and article_id <= MAX_ID and store.is_deleted(session, article_id):
+    article = get_article(session, article_id) if article_id <= MAX_ID else None
+    if article is None and article_id <= MAX_ID and is_deleted(session, article_id):
         raise Gone(f"article {article_id} was deleted")
     if article is None:
         raise NotFound(f"no article with id {article_id}")
@@ -136,7 +144,7 @@ def load_article(session: Session, article_id: int) -> Article:
 
 def check_external_id(session: Session, data: dict[str, Any], article_id: int | None = None) -> None:
     """409 when another article already has the ``external_id`` in ``data``."""
-    if store.external_id_taken(session, data.get("external_id"), article_id):
+    if external_id_taken(session, data.get("external_id"), article_id):
         raise Conflict("an article with this external_id already exists")
 
 
@@ -166,7 +174,7 @@ class Articles(MethodView):
         """
         if "country" in query:  # a slug or an ISO code, checked by the schema
             query["country"] = find_country(query["country"]).slug
-        page = store.list_articles(get_session(), **query, scheduled=token_holder())
+        page = list_articles(get_session(), **query, scheduled=token_holder())
         return {"items": page.items, "page": page.page, "per_page": page.per_page,
                 "total": page.total, "pages": page.pages}, read_headers()
 
@@ -179,7 +187,7 @@ class Articles(MethodView):
         """Create an article (needs a token); answers 201 with its Location."""
         session = get_session()
         check_external_id(session, data)
-        article = save_or_conflict(session, lambda: store.create_article(session, data))
+        article = save_or_conflict(session, lambda: create_article(session, data))
         return article, {"Location": external_url("api.ArticleItem", article_id=article.id)}
 
 
@@ -193,7 +201,7 @@ class ArticleItem(MethodView):
     def get(self, article_id: int) -> tuple[Article, dict[str, str]]:
         """One article by id; a scheduled one only with a valid token (404 otherwise), a deleted one 410."""
         article = load_article(get_session(), article_id)
-        if store.is_scheduled(article) and not token_holder():
+        if is_scheduled(article) and not token_holder():
             raise NotFound(f"no article with id {article_id}")  # its existence is not public yet
         return article, read_headers()
 
@@ -207,9 +215,9 @@ class ArticleItem(MethodView):
         session = get_session()
         article = load_article(session, article_id)
         check_external_id(session, data, article.id)
-        if not store.changed_fields(session, article, data):
+        if not changed_fields(session, article, data):
             return article  # a no-op edit must not invalidate every feed's ETag
-        return save_or_conflict(session, lambda: store.update_article(session, article, data))
+        return save_or_conflict(session, lambda: update_article(session, article, data))
 
     @bp.doc(**WRITE_DOC)
     @token_required
@@ -218,7 +226,7 @@ class ArticleItem(MethodView):
     def delete(self, article_id: int) -> None:
         """Delete an article (needs a token)."""
         session = get_session()
-        store.delete_article(session, load_article(session, article_id))
+        delete_article(session, load_article(session, article_id))
         session.commit()
 
 
