@@ -5,8 +5,8 @@ Usage: .venv/bin/python bench/load.py [--duration 60] [--clients 200] [--writes 
 Needs wrk, nginx and openssl (Debian: apt-get install wrk nginx-light), and Redis on 127.0.0.1:6379 (the
 byte cache and rate-limit counters, under a prefix of its own). One gunicorn node runs deploy/gunicorn.conf.py
 (workers from cores) on the demo data; the same mix runs straight against it, then through nginx with
-deploy/nginx/feedsvc.conf (tests/ops/cluster.py: only ports, addresses and paths substituted). Aims
-(issue 14, point 8): 0 errors, 0 lost writes, nginx >= 10 x the direct figure on the read mix.
+deploy/nginx/feedsvc.conf (tests/ops/cluster.py: only ports, addresses and paths substituted). Aims:
+0 errors, 0 lost writes, nginx >= 10 x the direct figure on the read mix. Figures: bench/README.md.
 """
 
 from __future__ import annotations

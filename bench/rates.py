@@ -6,7 +6,7 @@ under bench/out/ (kept between runs). The server is gunicorn with one sync worke
 (the real app plus the no-op route /_bench/floor). Four aims, printed side by side at the end:
  (a) the default 30-day /rates.csv, warm (a byte-cache hit), in req/s >= 0.6 x the no-op floor (wrk);
  (b) the full history by day, cold, <= 3 x the time `sqlite3 -csv` takes to dump the same rows. It is
-     over routes.CACHE_MAX_ROWS, so it is streamed and never comes from the byte cache;
+     over CACHE_MAX_ROWS (feedsvc/api/rates.py), so it is streamed and never comes from the byte cache;
  (c) the worker's peak memory (VmHWM from /proc) grows < 5 MiB for 1, 5 and 20 years, each measured on a
      fresh server so peaks don't carry over;
  (d) the full history by month, cold, <= 1.5 x (b). It is small enough to be cached, so the bench bumps
