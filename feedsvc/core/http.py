@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).parent.parent  # all of feedsvc: code, templates, stati
 RENDER_SUFFIXES = {".py", ".html", ".css", ".js"}
 # Shared caches (our nginx) keep a public answer 1 s, then revalidate it by ETag (a cheap 304 from the
 # app), so a write is served through the proxy within a second; browsers keep their own max-age. A proxy
-# may serve its last copy for a day while the app fails (stale-if-error). docs/operations.md "Caching" says why.
+# may serve its last copy for a day while the app fails (stale-if-error). Why: docs/operations.md, Caching.
 SHARED_MAX_AGE = 1
 STALE_IF_ERROR = 86400
 

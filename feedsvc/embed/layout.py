@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 # Kept in step with static/embed.css: rows have a fixed height (titles clamped to two lines), so the
-# height of a page is known before it loads and the host page does not jump (issue 13).
+# height of a page is known before it loads and the host page does not jump (docs/architecture.md).
 FRAME_PADDING = 24  # body padding, top + bottom
 HEADLINE_ROW = 71  # 1 border + 2 x 7 padding + 2 x 20 title lines + 16 date line
 TICKER_ROW = 26  # one pair per line: 20 line + 6 gap

@@ -1,4 +1,5 @@
-"""Every bad request body of issue 2: the JSON error shape, nothing written, no traceback logged."""
+"""Bad API request bodies (malformed, wrong type, too large, invalid fields, duplicate external_id): each
+answered in the JSON error shape, nothing written, no traceback logged."""
 
 from __future__ import annotations
 

@@ -1,0 +1,123 @@
+"""The docs stay true: every route is in docs/http.md, every relative link lands, the README stays short."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Rule
+
+import config
+from feedsvc import create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+HTTP_DOC = ROOT / "docs" / "http.md"
+DOCS = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", ROOT / "bench" / "README.md",
+        ROOT / "deploy" / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+README_MAX_LINES = 200
+IGNORED_METHODS = {"HEAD", "OPTIONS"}
+FENCE = re.compile(r"^ *```.*?^ *```", re.S | re.M)
+CODE_SPAN = re.compile(r"`([^`\n]+)`")
+ROUTE_SPAN = re.compile(r"(GET|POST|PUT|PATCH|DELETE) (/\S*)")  # `GET /feeds/<country>.<fmt>?limit=`
+CONVERTER = re.compile(r"<(?:[a-z_]+(?:\([^)]*\))?:)?([a-z_]+)>")  # <int:article_id> -> <article_id>
+LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
+HEADING = re.compile(r"^#{1,6} +(.+?) *#* *$", re.M)
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    """The app as the tests build it; its routes do not need the database."""
+    database = tmp_path_factory.mktemp("docs") / "unused.sqlite3"
+    return create_app(config.TestConfig(DATABASE_URL=f"sqlite:///{database}"))
+
+
+def prose(path: Path) -> str:
+    """A Markdown file without its fenced code blocks."""
+    return FENCE.sub("", path.read_text(encoding="utf-8"))
+
+
+def documented_routes(text: str) -> set[tuple[str, str]]:
+    """``(METHOD, /path)`` of every code span written ``METHOD /path[?query]``."""
+    found = set()
+    for span in CODE_SPAN.findall(text):
+        match = ROUTE_SPAN.fullmatch(span)
+        if match:
+            found.add((match.group(1), match.group(2).split("?", 1)[0]))
+    return found
+
+
+def doc_path(rule: Rule) -> str:
+    """A rule's path as docs/http.md writes it: each ``<converter:name>`` as ``<name>``."""
+    return CONVERTER.sub(r"<\1>", rule.rule)
+
+
+def app_routes(app: Flask) -> set[tuple[str, str]]:
+    """``(METHOD, /path)`` of every rule of the app, HEAD and OPTIONS aside."""
+    return {(method, doc_path(rule)) for rule in app.url_map.iter_rules()
+            for method in rule.methods or () if method not in IGNORED_METHODS}
+
+
+def test_every_route_is_documented_in_http_md(app: Flask) -> None:
+    missing = app_routes(app) - documented_routes(prose(HTTP_DOC))
+    assert not missing, (f"routes missing from docs/http.md (write each as `METHOD /path`): "
+                         f"{sorted(missing)}")
+
+
+def test_every_route_documented_in_http_md_exists(app: Flask) -> None:
+    routes = app_routes(app)
+    adapter = app.url_map.bind("localhost")
+    unknown = []
+    for method, path in sorted(documented_routes(prose(HTTP_DOC)) - routes):
+        try:  # an example such as `GET /feeds/kazakhstan.rss` is fine when a route serves it
+            adapter.match(path, method=method)
+        except HTTPException:
+            unknown.append(f"{method} {path}")
+    assert not unknown, f"docs/http.md documents routes the app does not have: {unknown}"
+
+
+def test_the_route_check_reads_the_convention() -> None:
+    text = "`GET /api/articles?country=&tag=`, `DELETE /api/articles/<article_id>`; not `/x`, `POST hub`."
+    assert documented_routes(text) == {("GET", "/api/articles"), ("DELETE", "/api/articles/<article_id>")}
+    assert doc_path(Rule("/sitemap-<int:number>.xml")) == "/sitemap-<number>.xml"
+    assert doc_path(Rule("/assets/<path:filename>")) == "/assets/<filename>"
+
+
+def anchor(heading: str) -> str:
+    """GitHub's anchor of a heading: lower case, punctuation dropped, spaces as hyphens."""
+    text = re.sub(r"[^\w\- ]", "", heading.lower().replace("`", ""))
+    return text.replace(" ", "-")
+
+
+def anchors(path: Path) -> set[str]:
+    """Every heading anchor of a Markdown file (repeated headings get -1, -2, ...)."""
+    seen: dict[str, int] = {}
+    result = set()
+    for heading in HEADING.findall(prose(path)):
+        slug = anchor(heading)
+        count = seen.get(slug, 0)
+        seen[slug] = count + 1
+        result.add(slug if count == 0 else f"{slug}-{count}")
+    return result
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda path: str(path.relative_to(ROOT)))
+def test_every_relative_link_lands(doc: Path) -> None:
+    broken = []
+    for target in LINK.findall(CODE_SPAN.sub("", prose(doc))):
+        if re.match(r"[a-z]+:", target):  # https:, mailto:: not ours to check
+            continue
+        name, _, fragment = target.partition("#")
+        linked = (doc.parent / name).resolve() if name else doc
+        if not linked.exists():
+            broken.append(f"{target}: no file {linked}")
+        elif fragment and linked.suffix == ".md" and fragment not in anchors(linked):
+            broken.append(f"{target}: no heading #{fragment} in {linked.relative_to(ROOT)}")
+    assert not broken, f"{doc.relative_to(ROOT)}: {broken}"
+
+
+def test_the_readme_stays_a_front_door() -> None:
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").count("\n")
+    assert lines <= README_MAX_LINES, f"README.md has {lines} lines; the reference goes in docs/"
