@@ -11,6 +11,7 @@ from feedsvc.core.countries import ALL, ALL_NAME, canonical_redirect, find_scope
 from feedsvc.core.db import get_session
 from feedsvc.core.http import conditional_response, make_etag
 from feedsvc.core.params import QueryParams
+from feedsvc.core.site import site_name
 from feedsvc.core.urls import FEED_TYPES, base_url, external_url
 from feedsvc.feeds.build import build_feed, feed_etag
 from feedsvc.feeds.opml import Outline, render_opml
@@ -58,6 +59,6 @@ def get_opml() -> Response:
                     external_url("web.show_country", country=c.slug))
             for c in countries
         ]
-        return render_opml(f"feedsvc: {ALL_NAME} news feeds", external_url("web.show_home"), outlines)
+        return render_opml(f"{site_name()}: {ALL_NAME} news feeds", external_url("web.show_home"), outlines)
 
     return conditional_response(etag, None, render, "text/x-opml; charset=utf-8")

@@ -26,6 +26,7 @@ from feedsvc.core.db import get_session
 from feedsvc.core.http import conditional_response, make_etag, public_cache
 from feedsvc.core.models import MAX_ID
 from feedsvc.core.params import MAX_TAG, TAG
+from feedsvc.core.site import site_name
 from feedsvc.core.urls import FEED_TYPES, base_url, feed_urls, local_url, slugify
 from feedsvc.rates import ticker
 from feedsvc.web.formats import byline
@@ -63,7 +64,7 @@ def pager(endpoint: str, listing: ListingQuery, params: dict[str, Any] | None = 
 def inject_site() -> dict[str, Any]:
     """Navigation and feed links for every template that extends base.html."""
     return {"nav_countries": tracked(), "feed_links": feed_links, "slugify": slugify, "all_name": ALL_NAME,
-            "all_slug": ALL}
+            "all_slug": ALL, "site_name": site_name()}
 
 
 def _check_page(page: Page) -> None:
