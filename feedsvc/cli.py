@@ -16,6 +16,7 @@ from feedsvc.core import auth
 from feedsvc.core.countries import ALL_NAME
 from feedsvc.core.db import get_engine, new_session, upgrade_database
 from feedsvc.core.stop import raise_on_sigterm
+from feedsvc.core.urls import DEFAULT_HOST, DEFAULT_PORT
 from feedsvc.rates.cli import rates_group
 from feedsvc.scheduler import scheduler_command
 
@@ -32,8 +33,8 @@ def _upgrade_database() -> None:
 
 
 @click.command("run")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--host", default=DEFAULT_HOST, show_default=True)
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=int)
 @with_appcontext
 def run_command(host: str, port: int) -> None:
     """Serve on HOST:PORT with the rate scheduler in-process (unless FEEDSVC_SCHEDULER=off)."""
