@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
@@ -44,6 +43,7 @@ from feedsvc.core.db import get_session
 from feedsvc.core.http import public_cache
 from feedsvc.core.models import MAX_ID, Article
 from feedsvc.core.params import QueryParams
+from feedsvc.core.strict_json import NotJSONConstant, loads_strict
 from feedsvc.core.urls import external_url
 
 
@@ -66,7 +66,9 @@ class StrictJSONParser(FlaskParser):
         if not data.strip():
             raise BadRequest("the body is empty; send a JSON object")
         try:
-            return json.loads(data.decode("utf-8"), parse_constant=_reject_constant)
+            return loads_strict(data.decode("utf-8"))
+        except NotJSONConstant as exc:
+            raise BadRequest(str(exc)) from None
         except UnicodeDecodeError:
             raise BadRequest("the body is not UTF-8") from None
         except RecursionError:  # deeply nested arrays: not an article, and not a bug of ours
@@ -78,11 +80,6 @@ class StrictJSONParser(FlaskParser):
                   if not isinstance(field, List)]
         QueryParams(req.args, single, unknown="ignore").done()  # unknown names: the schema says
         return super().load_querystring(req, schema)
-
-
-def _reject_constant(name: str) -> None:
-    # NaN and Infinity are not JSON (RFC 8259), though Python's parser accepts them.
-    raise BadRequest(f"{name} is not valid JSON")
 
 
 class ApiBlueprint(Blueprint):
