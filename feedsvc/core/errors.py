@@ -56,7 +56,7 @@ class Api(flask_smorest.Api):
 
 def wants_json() -> bool:
     """True when the request is for a machine endpoint that answers errors in JSON."""
-    return request.path.startswith(JSON_PREFIXES) or request.path == "/feeds.opml"
+    return request.path.startswith(JSON_PREFIXES)  # "/feeds" covers /feeds.opml too
 
 
 def error_response(
