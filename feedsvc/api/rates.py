@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterable, Iterator
 
 from flask import Blueprint, Response, abort, request, stream_with_context
 
-from feedsvc.core.cache import cached_bytes
 from feedsvc.core.countries import tracked_currencies
 from feedsvc.core.http import conditional_response, public_cache
 from feedsvc.core.params import QueryParams
@@ -51,6 +50,7 @@ FORMATS: dict[str, tuple[str, Renderer]] = {
 # five pairs is 36,500 rows, a few MB) stream, so a worker's memory stays flat and one client cannot fill
 # the cache; they are rare, and a caching proxy in front keeps them by ETag.
 CACHE_MAX_ROWS = 4000
+RENDERED_TTL = 3600  # a rendered answer outlives few revisions: rates change a few times a day
 PERIOD_DAYS = {"day": 1, "week": 7, "month": 28, "year": 365}  # each group's shortest period
 
 
@@ -87,13 +87,15 @@ def series_response(query: RateQuery, fmt: str) -> Response:
         spend_expensive()
         return "".join(series_text(fmt, query)).encode()
 
-    def body() -> bytes | Iterator[str]:
-        if most_rows(query) <= CACHE_MAX_ROWS:
-            return cached_bytes(f"rates:{etag}", build, ttl=3600, last_known=True)
+    def stream() -> Iterator[str]:
         spend_expensive()
         return stream_series(fmt, query)
 
-    response = conditional_response(etag, modified, body, mimetype, RATES_CACHE, cors=True)
+    if most_rows(query) <= CACHE_MAX_ROWS:
+        response = conditional_response(etag, modified, build, mimetype, RATES_CACHE, key=f"rates:{etag}",
+                                        ttl=RENDERED_TTL, last_known=True, cors=True)
+    else:
+        response = conditional_response(etag, modified, stream, mimetype, RATES_CACHE, cors=True)
     if fmt == "csv":
         response.headers["Content-Disposition"] = f'attachment; filename="{csv_filename(query)}"'
     return response
@@ -134,10 +136,8 @@ def get_latest_rates() -> Response:
         return render_latest(with_staleness(latest_rows(query.pairs, query.source))).encode()
 
     # Rendered once per data revision (the ETag names it); later requests reuse the shared cache's bytes.
-    return conditional_response(
-        etag, modified, lambda: cached_bytes(f"rates:{etag}", render, ttl=3600, last_known=True),
-        "application/json", RATES_CACHE, cors=True,
-    )
+    return conditional_response(etag, modified, render, "application/json", RATES_CACHE, key=f"rates:{etag}",
+                                ttl=RENDERED_TTL, last_known=True, cors=True)
 
 
 @bp.get("/rates/sources/<name>/missing.csv")

@@ -6,7 +6,6 @@ from flask import Blueprint, Response, request
 from werkzeug.exceptions import NotFound
 
 from feedsvc.articles import read_articles_marker
-from feedsvc.core.cache import cached_bytes
 from feedsvc.core.countries import ALL, ALL_NAME, canonical_redirect, find_scope, tracked
 from feedsvc.core.db import get_session
 from feedsvc.core.http import conditional_response, make_etag
@@ -36,10 +35,9 @@ def get_feed(country: str, fmt: str) -> Response:
     marker = read_articles_marker(scope)
     etag = feed_etag(marker, fmt, query)
     return conditional_response(
-        etag, marker.changed_at,
-        lambda: cached_bytes(f"feed:{etag}", lambda: build_feed(get_session(), scope, fmt, query, marker),
-                             last_known=True),
-        f"{FEED_TYPES[fmt]}; charset=utf-8", cors=fmt == "json",
+        etag, marker.changed_at, lambda: build_feed(get_session(), scope, fmt, query, marker),
+        f"{FEED_TYPES[fmt]}; charset=utf-8", key=f"feed:{etag}", last_known=True,
+        cors=fmt == "json",
     )
 
 

@@ -19,7 +19,6 @@ from feedsvc.articles import (
     list_country_articles,
     read_articles_marker,
 )
-from feedsvc.core.cache import cached_bytes
 from feedsvc.core.countries import ALL, ALL_NAME, canonical_redirect, find_country, find_scope, tracked
 from feedsvc.core.dates import time_tag
 from feedsvc.core.db import get_session
@@ -107,9 +106,8 @@ def show_country(country: str) -> Response:
         return render_country(found, page, listing).encode("utf-8")
 
     # Rendered pages are cached like feeds: a hot listing costs one primary-key lookup.
-    return conditional_response(etag, marker.changed_at,
-                                lambda: cached_bytes(f"page:{etag}", render, PAGE_TTL),
-                                "text/html", cache_control=PAGE_CACHE)
+    return conditional_response(etag, marker.changed_at, render, "text/html", PAGE_CACHE, key=f"page:{etag}",
+                                ttl=PAGE_TTL)
 
 
 def render_country(country: CountryConfig, page: Page, listing: ListingQuery) -> str:
