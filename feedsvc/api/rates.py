@@ -93,9 +93,9 @@ def series_response(query: RateQuery, fmt: str) -> Response:
 
     if most_rows(query) <= CACHE_MAX_ROWS:
         response = conditional_response(etag, modified, build, mimetype, RATES_CACHE, key=f"rates:{etag}",
-                                        ttl=RENDERED_TTL, last_known=True, cors=True)
+                                        ttl=RENDERED_TTL, last_known=True)
     else:
-        response = conditional_response(etag, modified, stream, mimetype, RATES_CACHE, cors=True)
+        response = conditional_response(etag, modified, stream, mimetype, RATES_CACHE)
     if fmt == "csv":
         response.headers["Content-Disposition"] = f'attachment; filename="{csv_filename(query)}"'
     return response
@@ -137,7 +137,7 @@ def get_latest_rates() -> Response:
 
     # Rendered once per data revision (the ETag names it); later requests reuse the shared cache's bytes.
     return conditional_response(etag, modified, render, "application/json", RATES_CACHE, key=f"rates:{etag}",
-                                ttl=RENDERED_TTL, last_known=True, cors=True)
+                                ttl=RENDERED_TTL, last_known=True)
 
 
 @bp.get("/rates/sources/<name>/missing.csv")
@@ -149,7 +149,6 @@ def get_missing_days(name: str) -> Response:
     response = Response(render_missing(missing_days(name)), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}_missing_days.csv"'
     response.headers["Cache-Control"] = public_cache(60)
-    response.headers["Access-Control-Allow-Origin"] = "*"
     response.add_etag()
     return response.make_conditional(request)
 
@@ -161,6 +160,5 @@ def get_rate_sources() -> Response:
     # Runs change this document without touching the rates marker: the ETag comes from the bytes.
     response = Response(render_sources(source_listing()), mimetype="application/json")
     response.headers["Cache-Control"] = public_cache(60)
-    response.headers["Access-Control-Allow-Origin"] = "*"
     response.add_etag()
     return response.make_conditional(request)

@@ -44,7 +44,7 @@ def _script_response(name: str) -> Response:
     with bp.open_resource(f"static/{name}") as handle:
         data = handle.read()
     etag = make_etag("embed-script", name, data.decode("utf-8"))
-    response = conditional_response(etag, None, lambda: data, "application/javascript", cors=True)
+    response = conditional_response(etag, None, lambda: data, "application/javascript")
     response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
     return response
 
@@ -74,7 +74,6 @@ def get_widget_options() -> Response:
                         "currencies": list(tracked_currencies()), "limit": {"min": 1, "max": MAX_LIMIT},
                         "themes": list(THEMES)})
     response.headers["Cache-Control"] = public_cache(300)
-    response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 
 
@@ -89,7 +88,6 @@ def get_oembed() -> Response:
         raise NotFound("not an embeddable page of this site: a country, article or rates page, or /embed/...")
     response = jsonify(oembed.oembed_answer(target, query))
     response.headers["Cache-Control"] = public_cache(oembed.CACHE_AGE)
-    response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 
 

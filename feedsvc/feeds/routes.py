@@ -29,15 +29,12 @@ def get_feed(country: str, fmt: str) -> Response:
         raise NotFound(f"unknown country {country[:64]!r}")
     query = parse_feed_query(request.args)
     if scope.slug != country:  # an ISO code, or another case
-        response = canonical_redirect("feeds.get_feed", query.params(), country=scope.slug, fmt=fmt)
-        response.headers["Access-Control-Allow-Origin"] = "*"  # so a widget's fetch may follow it
-        return response
+        return canonical_redirect("feeds.get_feed", query.params(), country=scope.slug, fmt=fmt)
     marker = read_articles_marker(scope)
     etag = feed_etag(marker, fmt, query)
     return conditional_response(
         etag, marker.changed_at, lambda: build_feed(get_session(), scope, fmt, query, marker),
         f"{FEED_TYPES[fmt]}; charset=utf-8", key=f"feed:{etag}", last_known=True,
-        cors=fmt == "json",
     )
 
 
