@@ -23,6 +23,7 @@ from feedsvc.embed.params import (
     parse_headlines_query,
     parse_ticker_query,
 )
+from feedsvc.embed.scripts import script_source
 from feedsvc.embed.snippets import make_snippets
 from feedsvc.rates import RATES_CACHE, rate_validators, ticker
 
@@ -40,11 +41,10 @@ FRAME_ENDPOINTS = ("embed.show_rates_frame", "embed.show_headlines_frame")
 
 
 def _script_response(name: str) -> Response:
-    """A widget script with a content ETag, CORS and a five-minute public cache."""
-    with bp.open_resource(f"static/{name}") as handle:
-        data = handle.read()
-    etag = make_etag("embed-script", name, data.decode("utf-8"))
-    response = conditional_response(etag, None, lambda: data, "application/javascript")
+    """A widget script with a content ETag and a five-minute public cache."""
+    source = script_source(name)
+    etag = make_etag("embed-script", name, source)
+    response = conditional_response(etag, None, lambda: source, "application/javascript")
     response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
     return response
 
