@@ -50,7 +50,7 @@ FORMATS: dict[str, tuple[str, Renderer]] = {
 # five pairs is 36,500 rows, a few MB) stream, so a worker's memory stays flat and one client cannot fill
 # the cache; they are rare, and a caching proxy in front keeps them by ETag.
 CACHE_MAX_ROWS = 4000
-RENDERED_TTL = 3600  # a rendered answer outlives few revisions: rates change a few times a day
+RENDERED_TTL = 3600  # seconds a rendered answer stays in the byte cache (its key names its revision)
 PERIOD_DAYS = {"day": 1, "week": 7, "month": 28, "year": 365}  # each group's shortest period
 
 
