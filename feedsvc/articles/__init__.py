@@ -24,7 +24,6 @@ from feedsvc.articles.store import (
     count_by_country,
     create_article,
     delete_article,
-    external_id_taken,
     get_article,
     is_deleted,
     is_scheduled,
@@ -38,7 +37,7 @@ __all__ = [
     "ArticleInSchema", "ArticleOutSchema", "ArticlePageSchema", "ArticlePatchSchema",
     "ArticleQuerySchema", "CountryListSchema", "CountryName", "Page", "PublishedAt", "changed_fields",
     "count_by_country", "count_visible", "country_names", "create_article", "delete_article",
-    "external_id_taken", "get_article", "is_deleted", "is_scheduled", "list_articles",
+    "get_article", "is_deleted", "is_scheduled", "list_articles",
     "list_country_articles", "newest_articles", "newest_visible", "read_articles_marker",
     "select_recent_rows", "select_visible_rows", "split_author", "update_article",
 ]

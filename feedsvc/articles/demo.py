@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import current_app, has_request_context, request
 from sqlalchemy.orm import Session
 
 from feedsvc.articles.demo_data import DEMO_ARTICLES, DEMO_EDITS
@@ -14,17 +13,7 @@ from feedsvc.articles.store import get_article_by_external_id
 from feedsvc.articles.upsert import upsert_article
 from feedsvc.core.changes import bump_markers
 from feedsvc.core.countries import ARTICLES_SCOPE, country_scope
-
-# Without FEEDSVC_PUBLIC_URL or a request, the demo's own images live at the default `feedsvc run` address.
-DEFAULT_BASE_URL = "http://127.0.0.1:8000"
-
-
-def demo_base_url() -> str:
-    """Where the demo's images are served: FEEDSVC_PUBLIC_URL, else the current request, else the default."""
-    public = current_app.config.get("PUBLIC_URL")
-    if public:
-        return public
-    return request.root_url.rstrip("/") if has_request_context() else DEFAULT_BASE_URL
+from feedsvc.core.urls import root_url
 
 
 def with_own_images(item: dict[str, Any], base: str) -> dict[str, Any]:
@@ -36,7 +25,7 @@ def with_own_images(item: dict[str, Any], base: str) -> dict[str, Any]:
 def load_demo_articles(session: Session) -> int:
     """Insert the demo articles not yet present (and refresh changed ones); return how many were new."""
     schema = ArticleInSchema()
-    base = demo_base_url()
+    base = root_url()  # where the demo's own images are served
     created = 0
     for item in DEMO_ARTICLES:
         data = schema.load(with_own_images(item, base))

@@ -18,8 +18,7 @@ from feedsvc.core.urls import base_url
 
 # A last known answer is kept this long: an outage longer than a week is not hidden by old bytes.
 LAST_KNOWN_TTL = 7 * 86400
-KEPT_HEADERS = {"Content-Type", "Content-Disposition", "ETag", "Last-Modified", "Cache-Control", "Vary",
-                "Access-Control-Allow-Origin"}
+KEPT_HEADERS = {"Content-Type", "Content-Disposition", "ETag", "Last-Modified", "Cache-Control", "Vary"}
 
 
 class ByteCache(Protocol):

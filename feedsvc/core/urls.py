@@ -8,8 +8,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import current_app, request, url_for
+from flask import current_app, has_request_context, request, url_for
 
+# Where `feedsvc run` serves by default: also the base of absolute URLs a command builds outside a request
+# when FEEDSVC_PUBLIC_URL is not set.
+DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
+DEFAULT_ROOT_URL = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
 # The feed formats, as in /feeds/<country>.<format>, with their media types.
 FEED_TYPES = {"rss": "application/rss+xml", "atom": "application/atom+xml", "json": "application/feed+json"}
 
@@ -53,6 +57,14 @@ def article_page_url_builder() -> Callable[[Any], str]:
     head, _, rest = sample.partition(f"/{sample_id}/")
     _, _, tail = rest.partition(sample_slug)
     return lambda article: f"{head}/{article.id}/{slugify(article.title)}{tail}"
+
+
+def root_url() -> str:
+    """The site's root, no trailing slash: FEEDSVC_PUBLIC_URL, else the request's, else DEFAULT_ROOT_URL."""
+    public = current_app.config.get("PUBLIC_URL")
+    if public:
+        return public
+    return request.root_url.rstrip("/") if has_request_context() else DEFAULT_ROOT_URL
 
 
 def base_url() -> str:

@@ -12,6 +12,7 @@ from feedsvc.articles import newest_articles
 from feedsvc.core.changes import Marker
 from feedsvc.core.countries import ALL_NAME, Scope
 from feedsvc.core.http import make_etag
+from feedsvc.core.site import site_name
 from feedsvc.core.urls import article_page_url, base_url, external_url
 from feedsvc.feeds.jsonfeed import render_json_feed
 from feedsvc.feeds.params import FeedQuery
@@ -20,7 +21,6 @@ from feedsvc.feeds.render import FeedInfo, render_atom, render_rss
 RENDERERS: dict[str, Callable[..., bytes]] = {
     "rss": render_rss, "atom": render_atom, "json": render_json_feed,
 }
-SITE = "feedsvc"
 
 
 def feed_etag(marker: Marker, fmt: str, query: FeedQuery) -> str:
@@ -39,13 +39,15 @@ def feed_info(scope: Scope, fmt: str, query: FeedQuery, marker: Marker) -> FeedI
     # A host-independent id: readers keep their subscription state if the host is renamed.
     feed_uuid = uuid.uuid5(uuid.NAMESPACE_URL, f"feedsvc:feed:{scope.slug}:{query.tag or ''}")
     params = {name: value for name, value in query.params().items() if value is not None}
+    site = site_name()
     return FeedInfo(
         feed_id=f"urn:uuid:{feed_uuid}",
-        title=f"{about} · {SITE}",
-        description=f"The latest news from {about}, by the {SITE} {ALL_NAME} news desk.",
+        title=f"{about} · {site}",
+        description=f"The latest news from {about}, by the {site} {ALL_NAME} news desk.",
         self_url=external_url("feeds.get_feed", country=scope.slug, fmt=fmt, **params),
         home_url=home,
         updated=marker.changed_at,
+        author=f"{site} news desk",
         hub_url=current_app.config.get("WEBSUB_HUB"),
         # The site's own images (web/static), served by the app under the feed's base URL.
         icon_url=external_url("web.static", filename="icon-512.png"),

@@ -50,8 +50,8 @@ class FeedInfo:
     self_url: str
     home_url: str
     updated: datetime
+    author: str  # the feed's own author: the site's news desk
     language: str = "en"
-    author: str = "feedsvc news desk"
     hub_url: str | None = None  # a WebSub hub
     icon_url: str | None = None  # square PNG, 512 px (JSON Feed icon)
     favicon_url: str | None = None  # square PNG, 64 px (Atom icon, JSON Feed favicon)

@@ -11,17 +11,15 @@ from config import CountryConfig
 from feedsvc.articles import split_author
 from feedsvc.core.countries import ALL_NAME
 from feedsvc.core.models import Article
+from feedsvc.core.site import site_name
 from feedsvc.core.urls import article_page_url, external_url
 from feedsvc.web.formats import iso, json_ld
-
-SITE = "feedsvc"  # the publisher, as named in the feeds' titles
-SITE_NAME = f"{SITE} · {ALL_NAME} news"
 
 
 def open_graph(article: Article, url: str, country: CountryConfig | None) -> list[tuple[str, str]]:
     """``<meta property=...>`` pairs: og:* and article:*."""
-    tags = [("og:type", "article"), ("og:site_name", SITE_NAME), ("og:title", article.title),
-            ("og:url", url),
+    tags = [("og:type", "article"), ("og:site_name", f"{site_name()} · {ALL_NAME} news"),
+            ("og:title", article.title), ("og:url", url),
             ("article:published_time", iso(article.published_at)),
             ("article:modified_time", iso(article.updated_at, exact=True))]
     if article.summary:
@@ -51,7 +49,7 @@ def news_article(article: Article, url: str) -> dict[str, Any]:
         "mainEntityOfPage": {"@type": "WebPage", "@id": url}, "url": url,
         "headline": article.title, "inLanguage": article.language,
         "datePublished": iso(article.published_at), "dateModified": iso(article.updated_at, exact=True),
-        "publisher": {"@type": "Organization", "name": SITE, "url": external_url("web.show_home")},
+        "publisher": {"@type": "Organization", "name": site_name(), "url": external_url("web.show_home")},
     }
     if article.summary:
         data["description"] = article.summary

@@ -19,13 +19,13 @@ from feedsvc.articles import (
     list_country_articles,
     read_articles_marker,
 )
-from feedsvc.core.cache import cached_bytes
 from feedsvc.core.countries import ALL, ALL_NAME, canonical_redirect, find_country, find_scope, tracked
 from feedsvc.core.dates import time_tag
 from feedsvc.core.db import get_session
 from feedsvc.core.http import conditional_response, make_etag, public_cache
 from feedsvc.core.models import MAX_ID
 from feedsvc.core.params import MAX_TAG, TAG
+from feedsvc.core.site import site_name
 from feedsvc.core.urls import FEED_TYPES, base_url, feed_urls, local_url, slugify
 from feedsvc.rates import ticker
 from feedsvc.web.formats import byline
@@ -63,7 +63,7 @@ def pager(endpoint: str, listing: ListingQuery, params: dict[str, Any] | None = 
 def inject_site() -> dict[str, Any]:
     """Navigation and feed links for every template that extends base.html."""
     return {"nav_countries": tracked(), "feed_links": feed_links, "slugify": slugify, "all_name": ALL_NAME,
-            "all_slug": ALL}
+            "all_slug": ALL, "site_name": site_name()}
 
 
 def _check_page(page: Page) -> None:
@@ -106,9 +106,8 @@ def show_country(country: str) -> Response:
         return render_country(found, page, listing).encode("utf-8")
 
     # Rendered pages are cached like feeds: a hot listing costs one primary-key lookup.
-    return conditional_response(etag, marker.changed_at,
-                                lambda: cached_bytes(f"page:{etag}", render, PAGE_TTL),
-                                "text/html", cache_control=PAGE_CACHE)
+    return conditional_response(etag, marker.changed_at, render, "text/html", PAGE_CACHE, key=f"page:{etag}",
+                                ttl=PAGE_TTL)
 
 
 def render_country(country: CountryConfig, page: Page, listing: ListingQuery) -> str:

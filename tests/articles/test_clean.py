@@ -56,6 +56,8 @@ def test_illegal_characters_are_removed(char: str) -> None:
     assert clean_text(f"a{char}b") == "ab"
     assert clean_author(f"a{char}b") == "ab"
     assert clean_html(f"<p>a{char}b</p>", None) == "<p>ab</p>"
+    for reference in (f"&#{ord(char)}", f"&#x{ord(char):x};"):  # HTML writes them out as characters
+        assert not has_illegal(clean_html(f"<p>a{reference}b</p>", None)), reference
 
 
 @pytest.mark.parametrize("char", ["\t", "\n", "\r", " ", "é", "\u00a0", "\ud7ff", "\ue000", "\ufffd", "😀"])

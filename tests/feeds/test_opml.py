@@ -28,3 +28,9 @@ def test_opml_honours_the_public_url_and_conditional_get(app_factory):
     first = client.get("/feeds.opml")
     assert b'xmlUrl="https://news.example.org/feeds/kazakhstan.rss"' in first.data
     assert client.get("/feeds.opml", headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+
+
+def test_opml_errors_are_json(client):
+    response = client.get("/feeds.opml?country=kazakhstan")
+    assert response.status_code == 400
+    assert response.get_json()["error"]["status"] == 400
