@@ -107,8 +107,8 @@ def test_limits_are_shared_through_redis(app_factory, token: str) -> None:
     assert_too_many(client_at(node_a, address).post("/api/articles", json=ARTICLE, headers=auth))
 
 
-def test_the_series_limit_is_shared_through_redis_and_survives_its_loss(app_factory) -> None:
-    prefix = f"test-{secrets.token_hex(4)}:"  # a byte cache of our own: earlier runs' bytes would be hits
+def test_the_series_limit_is_shared_through_redis_and_survives_its_loss(app_factory, redis_prefix) -> None:
+    prefix = redis_prefix  # a byte cache of our own: earlier runs' bytes would be hits
     nodes = [app_factory(LIMIT_RATES="2/minute", CACHE_URL=url, CACHE_KEY_PREFIX=prefix)
              for url in (REDIS_URL, REDIS_URL, "redis://127.0.0.1:1/0")]
     address = fresh_address()

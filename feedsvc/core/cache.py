@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from flask import Flask, Response, current_app, g, has_request_context, request
 
@@ -66,30 +65,40 @@ class MemoryCache:
             self.size -= len(entry[1])
 
 
+# Seconds a Redis call may take: the cache and the rate limiter go without Redis rather than wait longer.
+REDIS_TIMEOUTS = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
+REDIS_PAUSE = 5.0  # after a failed call, seconds the cache goes without Redis before trying it again
+
+
 class RedisCache:
-    """A cache shared by every worker, in Redis; errors fall back to no caching."""
+    """A cache shared by every worker, in Redis; errors fall back to no caching for REDIS_PAUSE seconds."""
 
     def __init__(self, url: str, prefix: str = "feedsvc:") -> None:
         import redis
 
         self.prefix = prefix  # lets several deployments (or test runs) share one Redis
-        self.client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self.client = redis.Redis.from_url(url, **REDIS_TIMEOUTS)
+        # A hung Redis would cost every lookup its timeout; one failure pauses the cache instead.
+        self.paused_until = 0.0
 
     def get(self, key: str) -> bytes | None:
         """The cached bytes, or None (also when Redis is unreachable)."""
-        import redis
-
-        try:
-            return self.client.get(self.prefix + key)
-        except redis.RedisError:
-            return None
+        return self._call(self.client.get, self.prefix + key)
 
     def set(self, key: str, value: bytes, ttl: int) -> None:
         """Store ``value`` for ``ttl`` seconds; a Redis error is ignored."""
+        self._call(self.client.set, self.prefix + key, value, ex=ttl)
+
+    def _call(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         import redis
 
-        with contextlib.suppress(redis.RedisError):
-            self.client.set(self.prefix + key, value, ex=ttl)
+        if time.monotonic() < self.paused_until:
+            return None
+        try:
+            return method(*args, **kwargs)
+        except redis.RedisError:
+            self.paused_until = time.monotonic() + REDIS_PAUSE
+            return None
 
 
 def init_app(app: Flask) -> None:

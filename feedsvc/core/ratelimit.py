@@ -17,6 +17,7 @@ from limits import parse_many
 from redis.exceptions import RedisError
 from werkzeug.exceptions import TooManyRequests
 
+from feedsvc.core.cache import REDIS_TIMEOUTS
 from feedsvc.core.errors import handle_http_exception
 
 WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"]
@@ -29,8 +30,11 @@ def init_app(app: Flask) -> Limiter:
     """A limiter of this app, whose hooks run on the limited blueprints only (see ``_hook``)."""
     lists = (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs)
     known = [list(hooks.get(None, [])) for hooks in lists]
+    url = app.config.get("CACHE_URL")
     limiter = app.extensions[LIMITER] = Limiter(
-        get_remote_address, app=app, storage_uri=app.config.get("CACHE_URL") or "memory://",
+        get_remote_address, app=app, storage_uri=url or "memory://",
+        # A Redis that accepts and never answers costs a request at most this, then the in-memory fallback.
+        storage_options=dict(REDIS_TIMEOUTS) if url else {},
         key_prefix=app.config.get("CACHE_KEY_PREFIX", "feedsvc:") + "limits",  # one Redis, many deployments
         # A limit store that is down must not take the service down with it.
         swallow_errors=True, in_memory_fallback_enabled=True,
