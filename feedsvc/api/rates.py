@@ -89,7 +89,7 @@ def series_response(query: RateQuery, fmt: str) -> Response:
 
     def body() -> bytes | Iterator[str]:
         if most_rows(query) <= CACHE_MAX_ROWS:
-            return cached_bytes(f"rates:{etag}", build, ttl=3600, last_known=True)
+            return cached_bytes(f"rates:{etag}", build, ttl=3600, last_known=True, variant=query.cache_key())
         spend_expensive()
         return stream_series(fmt, query)
 
@@ -135,7 +135,8 @@ def get_latest_rates() -> Response:
 
     # Rendered once per data revision (the ETag names it); later requests reuse the shared cache's bytes.
     return conditional_response(
-        etag, modified, lambda: cached_bytes(f"rates:{etag}", render, ttl=3600, last_known=True),
+        etag, modified,
+        lambda: cached_bytes(f"rates:{etag}", render, ttl=3600, last_known=True, variant=query.cache_key()),
         "application/json", RATES_CACHE, cors=True,
     )
 

@@ -33,6 +33,7 @@ from feedsvc.articles.store import (
     newest_articles,
     update_article,
 )
+from feedsvc.articles.tags import tag_exists
 
 __all__ = [
     "ArticleInSchema", "ArticleOutSchema", "ArticlePageSchema", "ArticlePatchSchema",
@@ -40,5 +41,5 @@ __all__ = [
     "count_by_country", "count_visible", "country_names", "create_article", "delete_article",
     "external_id_taken", "get_article", "is_deleted", "is_scheduled", "list_articles",
     "list_country_articles", "newest_articles", "newest_visible", "read_articles_marker",
-    "select_recent_rows", "select_visible_rows", "split_author", "update_article",
+    "select_recent_rows", "select_visible_rows", "split_author", "tag_exists", "update_article",
 ]

@@ -7,7 +7,7 @@ import json
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any, Protocol
 
 from flask import Flask, Response, current_app, g, has_request_context, request
@@ -101,11 +101,20 @@ class RedisCache:
             return None
 
 
+# Per process, the answers of one endpoint (and its path's values, such as the country) are cached for at
+# most this many distinct sets of query parameters; others are built for each request. A client looping
+# over ?limit=, ?from= or ?tag= values must not fill Redis (the default answer, without parameters, is
+# always cached).
+MAX_VARIANTS = 64
+VARIANTS = "feedsvc.core.cache.variants"  # app.extensions: (lock, {endpoint: {variant, ...}})
+
+
 def init_app(app: Flask) -> None:
     """Create the app's cache from configuration."""
     url = app.config.get("CACHE_URL")
     prefix = app.config.get("CACHE_KEY_PREFIX", "feedsvc:")
     app.extensions["feedsvc.core.cache"] = RedisCache(url, prefix) if url else MemoryCache()
+    app.extensions[VARIANTS] = (threading.Lock(), {})
     app.after_request(keep_last_known)
 
 
@@ -114,9 +123,28 @@ def get_cache() -> ByteCache:
     return current_app.extensions["feedsvc.core.cache"]
 
 
-def cached_bytes(key: str, build: Callable[[], bytes], ttl: int = 86400, last_known: bool = False) -> bytes:
-    """The bytes cached under ``key``, built and stored on a miss; built uncached past the hosts' bound.
+def may_cache_variant(variant: Hashable) -> bool:
+    """True when the request's answer may be cached: no parameters, or one of its endpoint's first sets."""
+    if not request.args:
+        return True
+    lock, endpoints = current_app.extensions[VARIANTS]
+    endpoint = (request.endpoint, tuple(sorted((request.view_args or {}).items())))
+    with lock:
+        known = endpoints.setdefault(endpoint, set())
+        if variant in known:
+            return True
+        if len(known) < MAX_VARIANTS:
+            known.add(variant)
+            return True
+    return False
 
+
+def cached_bytes(key: str, build: Callable[[], bytes], ttl: int = 86400, last_known: bool = False,
+                 variant: Hashable = None, worth_keeping: Callable[[], bool] | None = None) -> bytes:
+    """The bytes cached under ``key``, built and stored on a miss; built uncached past the bounds.
+
+    ``variant`` names the request's parsed parameters (see MAX_VARIANTS); ``worth_keeping``, asked on a
+    miss, may refuse to store an answer no one else will ask for (a feed of a tag that does not exist).
     ``last_known``: the response these bytes become is also kept as the request's last known answer,
     which is served while the database is down (see ``last_known_response``).
     """
@@ -127,6 +155,9 @@ def cached_bytes(key: str, build: Callable[[], bytes], ttl: int = 86400, last_kn
     metrics.count_cache_lookup(value is not None)
     if value is None:
         value = build()
+        keep = worth_keeping is None or worth_keeping()
+        if has_request_context() and not (keep and may_cache_variant(variant)):
+            return value
         cache.set(key, value, ttl)
         if last_known:
             g.feedsvc_keep_last_known = True

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 from werkzeug.exceptions import NotFound
 
-from feedsvc.articles import read_articles_marker
+from feedsvc.articles import read_articles_marker, tag_exists
 from feedsvc.core.cache import cached_bytes
 from feedsvc.core.countries import ALL, ALL_NAME, canonical_redirect, find_scope, tracked
 from feedsvc.core.db import get_session
@@ -34,10 +34,12 @@ def get_feed(country: str, fmt: str) -> Response:
         return response
     marker = read_articles_marker(scope)
     etag = feed_etag(marker, fmt, query)
+    # A feed of a tag nobody used is answered, but not kept: ?tag= takes any slug.
     return conditional_response(
         etag, marker.changed_at,
         lambda: cached_bytes(f"feed:{etag}", lambda: build_feed(get_session(), scope, fmt, query, marker),
-                             last_known=True),
+                             last_known=True, variant=(query.limit, query.tag),
+                             worth_keeping=lambda: query.tag is None or tag_exists(get_session(), query.tag)),
         f"{FEED_TYPES[fmt]}; charset=utf-8", cors=fmt == "json",
     )
 

@@ -107,7 +107,8 @@ def show_country(country: str) -> Response:
 
     # Rendered pages are cached like feeds: a hot listing costs one primary-key lookup.
     return conditional_response(etag, marker.changed_at,
-                                lambda: cached_bytes(f"page:{etag}", render, PAGE_TTL),
+                                lambda: cached_bytes(f"page:{etag}", render, PAGE_TTL,
+                                                     variant=(listing.page, listing.per_page)),
                                 "text/html", cache_control=PAGE_CACHE)
 
 
