@@ -16,6 +16,7 @@ from feedsvc.rates import (
     RATES_CACHE,
     RateQuery,
     ServedRow,
+    attributions,
     csv_filename,
     enabled_sources,
     latest_rows,
@@ -131,7 +132,9 @@ def get_latest_rates() -> Response:
     etag, modified = rate_validators("latest", query.cache_key())
 
     def render() -> bytes:
-        return render_latest(with_staleness(latest_rows(query.pairs, query.source))).encode()
+        rows = with_staleness(latest_rows(query.pairs, query.source))
+        # Some banks (NBT among them) require their attribution wherever their rates are shown.
+        return render_latest(rows, attributions(*(row.source for row, _stale in rows))).encode()
 
     # Rendered once per data revision (the ETag names it); later requests reuse the shared cache's bytes.
     return conditional_response(
