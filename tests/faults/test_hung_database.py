@@ -15,6 +15,9 @@ import time
 import pytest
 from netfaults import ANSWER_WITHIN, HEALTH_WITHIN, POSTGRES, assert_no_traceback, via_proxy
 from redis_keys import REDIS_URL
+from sqlalchemy import text
+
+from feedsvc.core.db import get_session
 
 FEED = "/feeds/kazakhstan.rss"
 LATEST = "/rates/latest.json"
@@ -116,3 +119,13 @@ def test_healthz_is_never_stuck_behind_busy_workers(postgres_only, app_factory, 
         time.sleep(0.5)
     assert_no_traceback(node.output())
     assert node.output().count("database unavailable (") <= 2 * 2  # a line per kind per worker at most
+
+
+def test_a_slow_statement_on_a_live_server_is_never_cut(postgres_only, app_factory, database_urls,
+                                                        proxy_to) -> None:
+    proxy = proxy_to(POSTGRES)  # through the proxy, passing: the watch sees a busy connection for 3 s
+    app = app_factory(DATABASE_URL=via_proxy(database_urls["postgresql"], proxy))
+    with app.app_context():
+        started = time.monotonic()
+        assert get_session().execute(text("SELECT pg_sleep(3), 1")).one()[1] == 1
+        assert time.monotonic() - started >= 3
