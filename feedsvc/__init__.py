@@ -56,5 +56,6 @@ def _register_blueprints(app: Flask) -> None:
                       rates_page.bp, sitemaps.bp):
         app.register_blueprint(blueprint)
     ratelimit.limit_writes(app, api_routes.bp)
-    # Series over long ranges cost the database and the worker: their views spend this limit.
-    ratelimit.limit_expensive(app)
+    # Series over long ranges cost the database and the worker: their views spend LIMIT_RATES; every
+    # route that reads a token spends LIMIT_AUTH_FAILURES on a refused one (core.auth).
+    ratelimit.parse_limits(app)

@@ -193,9 +193,11 @@ class ArticleItem(MethodView):
     @errors_doc(401, 404, 410)
     def get(self, article_id: int) -> tuple[Article, dict[str, str]]:
         """One article by id; a scheduled one only with a valid token (404 otherwise), a deleted one 410."""
+        # The token first: an invalid one is a 401 for every id, so no answer tells a scheduled id apart.
+        may_see_scheduled = token_holder()
         article = load_article(get_session(), article_id)
-        if is_scheduled(article) and not token_holder():
-            raise NotFound(f"no article with id {article_id}")  # its existence is not public yet
+        if is_scheduled(article) and not may_see_scheduled:
+            raise NotFound(f"no article with id {article_id}")  # word for word a missing id's answer
         return article, read_headers()
 
     @bp.doc(**WRITE_DOC)

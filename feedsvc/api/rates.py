@@ -15,6 +15,7 @@ from feedsvc.rates import (
     RATES_CACHE,
     SERIES_FORMATS,
     RateQuery,
+    attributions,
     csv_filename,
     enabled_source_names,
     latest_rows,
@@ -77,7 +78,7 @@ def series_response(query: RateQuery, fmt: str) -> Response:
 
     if most_rows(query) <= CACHE_MAX_ROWS:
         response = conditional_response(etag, modified, build, mimetype, RATES_CACHE, key=f"rates:{etag}",
-                                        ttl=RENDERED_TTL, last_known=True)
+                                        ttl=RENDERED_TTL, last_known=True, variant=query.cache_key())
     else:
         response = conditional_response(etag, modified, stream, mimetype, RATES_CACHE)
     if fmt == "csv":
@@ -117,11 +118,13 @@ def get_latest_rates() -> Response:
     etag, modified = rate_validators("latest", query.cache_key())
 
     def render() -> bytes:
-        return render_latest(with_staleness(latest_rows(query.pairs, query.source))).encode()
+        rows = with_staleness(latest_rows(query.pairs, query.source))
+        # Some banks (NBT among them) require their attribution wherever their rates are shown.
+        return render_latest(rows, attributions(*(row.source for row, _stale in rows))).encode()
 
     # Rendered once per data revision (the ETag names it); later requests reuse the shared cache's bytes.
     return conditional_response(etag, modified, render, "application/json", RATES_CACHE, key=f"rates:{etag}",
-                                ttl=RENDERED_TTL, last_known=True)
+                                ttl=RENDERED_TTL, last_known=True, variant=query.cache_key())
 
 
 @bp.get("/rates/sources/<name>/missing.csv")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from datetime import datetime
 from pathlib import Path
 
@@ -70,6 +70,8 @@ def conditional_response(
     key: str | None = None,
     ttl: int = 86400,
     last_known: bool = False,
+    variant: Hashable = None,
+    worth_keeping: Callable[[], bool] | None = None,
 ) -> Response:
     """A GET's answer from its validators: a 304, the cached bytes, or ``build()``'s (stored first).
 
@@ -81,7 +83,9 @@ def conditional_response(
     - Without ``key``, ``build()`` is the body (bytes, text, or chunks to stream).
     - With ``key`` (say ``f"feed:{etag}"``), ``build()`` returns bytes, which the byte cache (Redis or
       in-process) keeps ``ttl`` seconds under ``key``: the next client with no copy gets them unbuilt.
-      A request for an unknown host builds without storing (``cache.cached_bytes``).
+      A request for an unknown host builds without storing, and so does one past the endpoint's bounds:
+      ``variant`` names the request's parsed parameters (at most ``cache.MAX_VARIANTS`` are kept per
+      endpoint) and ``worth_keeping`` may refuse an answer no one else will ask for (``cache.cached_bytes``).
     - With ``last_known`` too, a freshly built 200 becomes the URL's last known answer: while the database
       is down, that copy (or a 304 for it) is answered instead of a 503 (``errors.handle_database_outage``).
     - Headers: ETag, Last-Modified (when given), ``cache_control``, Vary: Accept-Encoding and the type;
@@ -98,7 +102,8 @@ def conditional_response(
     if not modified:
         # werkzeug strips the type from a 304 when it is sent; giving it here picks the page or data CSP.
         return Response(status=304, headers=headers, mimetype=mimetype.split(";")[0])
-    body = build() if key is None else cached_bytes(key, build, ttl, last_known)  # type: ignore[arg-type]
+    body = build() if key is None else cached_bytes(  # type: ignore[arg-type]
+        key, build, ttl, last_known, variant=variant, worth_keeping=worth_keeping)
     if ";" in mimetype:  # a full content type, e.g. "application/feed+json; charset=utf-8"
         return Response(body, headers=headers, content_type=mimetype)
     return Response(body, headers=headers, mimetype=mimetype)

@@ -25,7 +25,7 @@ from feedsvc.embed.params import (
 )
 from feedsvc.embed.scripts import script_source
 from feedsvc.embed.snippets import make_snippets
-from feedsvc.rates import RATES_CACHE, rate_validators, ticker
+from feedsvc.rates import RATES_CACHE, attributions, rate_validators, ticker
 
 bp = Blueprint("embed", __name__, template_folder="templates", static_folder="static",
                static_url_path="/embed/static")
@@ -127,7 +127,9 @@ def show_rates_frame() -> Response:
     etag, modified = rate_validators("embed", ",".join(map(str, query.pairs)), query.theme)
 
     def render() -> str:
-        return render_template("embed/rates.html", items=ticker(query.pairs), theme=query.theme)
+        items = ticker(query.pairs)
+        return render_template("embed/rates.html", items=items, theme=query.theme,
+                               sources=attributions(*(item.source for item in items)))
 
     response = conditional_response(etag, modified, render, "text/html", RATES_CACHE)
     response.headers["Content-Security-Policy"] = FRAME_CSP

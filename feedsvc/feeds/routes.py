@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 from werkzeug.exceptions import NotFound
 
-from feedsvc.articles import read_articles_marker
+from feedsvc.articles import read_articles_marker, tag_exists
 from feedsvc.core.countries import ALL, ALL_NAME, canonical_redirect, find_scope, tracked
 from feedsvc.core.db import get_session
 from feedsvc.core.http import conditional_response, make_etag
@@ -32,9 +32,12 @@ def get_feed(country: str, fmt: str) -> Response:
         return canonical_redirect("feeds.get_feed", query.params(), country=scope.slug, fmt=fmt)
     marker = read_articles_marker(scope)
     etag = feed_etag(marker, fmt, query)
+    # A feed of a tag nobody used is answered, but not kept: ?tag= takes any slug.
     return conditional_response(
         etag, marker.changed_at, lambda: build_feed(get_session(), scope, fmt, query, marker),
         f"{FEED_TYPES[fmt]}; charset=utf-8", key=f"feed:{etag}", last_known=True,
+        variant=(query.limit, query.tag),
+        worth_keeping=lambda: query.tag is None or tag_exists(get_session(), query.tag),
     )
 
 

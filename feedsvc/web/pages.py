@@ -27,7 +27,7 @@ from feedsvc.core.models import MAX_ID
 from feedsvc.core.params import MAX_TAG, TAG
 from feedsvc.core.site import site_name
 from feedsvc.core.urls import FEED_TYPES, base_url, feed_urls, local_url, slugify
-from feedsvc.rates import ticker
+from feedsvc.rates import attributions, ticker
 from feedsvc.web.formats import byline
 from feedsvc.web.meta import article_meta
 from feedsvc.web.page_params import ListingQuery, parse_listing_query, parse_search_query
@@ -76,12 +76,13 @@ def _check_page(page: Page) -> None:
 def show_home() -> Response:
     """Countries with article counts and feed links, and the latest headlines."""
     session = get_session()
+    items = ticker()
     page = render_template(
         "home.html",
         countries=tracked(),
         counts=count_by_country(session),
         latest=list_articles(session, per_page=10).items,
-        ticker=ticker(),
+        ticker=items, ticker_sources=attributions(*(item.source for item in items)),
     )
     # No ETag here: browsers ask again each time (max-age=0), a shared cache keeps it a second.
     return Response(page, mimetype="text/html", headers={"Cache-Control": public_cache(0)})
@@ -107,7 +108,7 @@ def show_country(country: str) -> Response:
 
     # Rendered pages are cached like feeds: a hot listing costs one primary-key lookup.
     return conditional_response(etag, marker.changed_at, render, "text/html", PAGE_CACHE, key=f"page:{etag}",
-                                ttl=PAGE_TTL)
+                                ttl=PAGE_TTL, variant=(listing.page, listing.per_page))
 
 
 def render_country(country: CountryConfig, page: Page, listing: ListingQuery) -> str:

@@ -8,11 +8,9 @@ import logging
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 
 import pytest
-import redis
 from flask import Flask
 from sqlalchemy import text
 
@@ -79,14 +77,9 @@ def refused() -> str:
 
 
 @pytest.fixture
-def prefix() -> Iterator[str]:
+def prefix(redis_prefix: str) -> str:
     """A Redis key prefix of this test's own; its keys are deleted afterwards."""
-    name = f"wt-outages-test:{uuid.uuid4().hex}:"
-    yield name
-    client = redis.Redis.from_url(REDIS_URL)
-    for key in client.scan_iter(f"{name}*"):
-        client.delete(key)
-    client.close()
+    return redis_prefix
 
 
 @pytest.fixture

@@ -21,11 +21,14 @@
     "li{height:20px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}",
     ".pair{font-weight:600}.rate{font-variant-numeric:tabular-nums}",
     ".up{color:var(--up)}.down{color:var(--down)}.flat,.note,.stale{color:var(--muted)}",
-    ".note{margin:0;font-size:12px}.mistake{margin:0;color:var(--warn)}"
+    ".note{margin:0;font-size:12px}.mistake{margin:0;color:var(--warn)}",
+    ".src{margin:" + GAP + "px 0 0;height:16px;font-size:12px;line-height:16px;color:var(--muted);",
+    "white-space:nowrap;overflow:hidden;text-overflow:ellipsis}"
   ].join("");
 
   function reserve(pairs) {
-    return ".w{min-height:" + (14 + pairs * 20 + (pairs - 1) * GAP) + "px}";  // border 2 + padding 12
+    // border 2 + padding 12, and the sources line (gap + 16)
+    return ".w{min-height:" + (14 + pairs * 20 + (pairs - 1) * GAP + GAP + 16) + "px}";
   }
 
   function change(value) {
@@ -99,7 +102,11 @@
     if (!rates.length) return notice(box, "No rates yet.");
     var list = el("ul");
     rates.forEach(function (rate) { list.appendChild(item(rate)); });
-    box.replaceChildren(list);
+    // Some banks (NBT among them) require their attribution wherever their rates are shown.
+    var sources = Array.isArray(data.sources) ? data.sources.map(String).join("; ") : "";
+    var credit = el("p", "Sources: " + sources, "src");
+    credit.title = credit.textContent;
+    box.replaceChildren(list, credit);
   }
 
   /* include common.js */
