@@ -5,16 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from feedsvc.articles.store import visible_at
 from feedsvc.core.models import Article
-
-
-def count_visible(session: Session, now: datetime) -> int:
-    """How many articles are visible at ``now``."""
-    return session.scalar(select(func.count(Article.id)).where(visible_at(now))) or 0
 
 
 def newest_visible(session: Session, now: datetime) -> datetime | None:
@@ -23,10 +18,22 @@ def newest_visible(session: Session, now: datetime) -> datetime | None:
     return session.scalar(stmt)
 
 
-def select_visible_rows(session: Session, now: datetime, offset: int, limit: int) -> list[Row[Any]]:
-    """(id, title, updated_at) of visible articles in id order, from ``offset``: one sitemap file's share."""
-    stmt = (select(Article.id, Article.title, Article.updated_at).where(visible_at(now))
-            .order_by(Article.id).offset(offset).limit(limit))
+def visible_id_range(session: Session, now: datetime) -> tuple[int, int] | None:
+    """The lowest and highest id of the articles visible at ``now``: two walks of the primary key's ends.
+
+    Only scheduled articles can be passed over on the way, and they are few.
+    """
+    visible = select(Article.id).where(visible_at(now)).limit(1)
+    lowest = session.scalar(visible.order_by(Article.id))
+    if lowest is None:
+        return None
+    return lowest, session.scalar(visible.order_by(Article.id.desc())) or lowest
+
+
+def select_visible_rows(session: Session, now: datetime, first_id: int, last_id: int) -> list[Row[Any]]:
+    """(id, title, updated_at) of visible articles with ids from ``first_id`` to ``last_id``, in id order."""
+    stmt = (select(Article.id, Article.title, Article.updated_at)
+            .where(Article.id.between(first_id, last_id), visible_at(now)).order_by(Article.id))
     return list(session.execute(stmt))
 
 

@@ -1,0 +1,126 @@
+"""Full-text search with each database's own engine: SQLite FTS5, PostgreSQL tsvector + GIN.
+
+Both rank by relevance (title over summary over body), then newest first, and quote a snippet of each
+result with the matched words marked. SQLite's FTS5 table ``article_search`` (porter stemmer: English
+only) is kept in step with the articles by triggers; PostgreSQL's generated ``search_vector`` column is
+stemmed per article language (Russian, English; other languages word for word). Migration 0009 makes both.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from markupsafe import Markup, escape
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, case, column, func, or_, select, table, text
+from sqlalchemy import literal_column as sql
+from sqlalchemy.orm import Session
+
+from feedsvc.articles.search_query import SearchTerms
+from feedsvc.core.models import Article
+
+# Private-use characters: the engines put them around matched words, render_snippet turns them to <mark>.
+START, STOP = "\ue000", "\ue001"
+_MARKERS = re.compile(f"([{START}{STOP}])")
+SNIPPET_WORDS = 28
+SNIPPET_SOURCE = 20_000  # PostgreSQL's headline parses its whole input: a long body is cut first
+
+FTS = table("article_search", column("rowid", Integer))
+FTS_MATCH = text("article_search MATCH :fts")
+BM25 = sql("bm25(article_search, 10.0, 4.0, 1.0)")  # weights of title, summary, body_text
+
+VECTOR = sql("articles.search_vector")
+_LANGUAGE = func.lower(Article.language)
+# As the generated column chooses its configuration (migration 0009).
+IS_RUSSIAN = or_(_LANGUAGE == "ru", _LANGUAGE.like("ru-%"))
+IS_ENGLISH = or_(_LANGUAGE == "en", _LANGUAGE.like("en-%"))
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """An article found by a search, with its highlighted snippet; reads as the article otherwise."""
+
+    article: Article
+    snippet: Markup
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.article, name)
+
+
+def render_snippet(marked: str) -> Markup:
+    """Escaped text with the engine's marked words in ``<mark>``: stray markers are dropped, tags balanced."""
+    out, open_mark = [], False
+    for piece in _MARKERS.split(marked):
+        if piece in (START, STOP):
+            if (piece == START) != open_mark:
+                out.append("<mark>" if piece == START else "</mark>")
+                open_mark = not open_mark
+        else:
+            out.append(str(escape(piece)))
+    if open_mark:
+        out.append("</mark>")
+    return Markup("".join(out))  # noqa: S704 - every piece of text is escaped above
+
+
+def _pg_queries(terms: SearchTerms) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """(any configuration's query, for the GIN index; the article's own configuration's query)."""
+    words = bindparam("websearch", terms.websearch())
+    english, russian, simple = (func.websearch_to_tsquery(sql(f"'{name}'::regconfig"), words)
+                                for name in ("english", "russian", "simple"))
+    either = english.op("||")(russian).op("||")(simple)
+    own = case((IS_RUSSIAN, russian), (IS_ENGLISH, english), else_=simple)
+    return either, own
+
+
+def matching(stmt: Select[Any], terms: SearchTerms, dialect: str) -> tuple[Select[Any], ColumnElement[Any]]:
+    """``stmt`` (over articles) narrowed to the matches of ``terms``, and its relevance, better first."""
+    if dialect == "sqlite":
+        narrowed = stmt.join(FTS, FTS.c.rowid == Article.id).where(FTS_MATCH.bindparams(fts=terms.fts5()))
+        return narrowed, BM25.asc()
+    either, own = _pg_queries(terms)
+    narrowed = stmt.where(VECTOR.op("@@")(either), VECTOR.op("@@")(own))
+    return narrowed, func.ts_rank(VECTOR, own).desc()
+
+
+def snippets(session: Session, terms: SearchTerms, ids: Sequence[int]) -> dict[int, Markup]:
+    """A highlighted snippet of each article in ``ids`` (a page of results, not the whole match)."""
+    if not ids:
+        return {}
+    if session.get_bind().dialect.name == "sqlite":
+        return _sqlite_snippets(session, terms, ids)
+    return _pg_snippets(session, terms, ids)
+
+
+def _sqlite_snippets(session: Session, terms: SearchTerms, ids: Sequence[int]) -> dict[int, Markup]:
+    def cut(number: int) -> Any:
+        return sql(f"snippet(article_search, {number}, '{START}', '{STOP}', ' … ', {SNIPPET_WORDS})")
+
+    stmt = (select(FTS.c.rowid, cut(1), cut(2)).where(FTS_MATCH.bindparams(fts=terms.fts5()))
+            .where(FTS.c.rowid.in_(ids)))
+    found = {}
+    for article_id, summary, body in session.execute(stmt):
+        # The summary when the words are in it, else the body's passage, else the summary's start.
+        best = summary if START in (summary or "") or START not in (body or "") else body
+        found[article_id] = render_snippet(best or "")
+    return found
+
+
+def _pg_snippets(session: Session, terms: SearchTerms, ids: Sequence[int]) -> dict[int, Markup]:
+    _either, own = _pg_queries(terms)
+    config = case((IS_RUSSIAN, sql("'russian'::regconfig")), (IS_ENGLISH, sql("'english'::regconfig")),
+                  else_=sql("'simple'::regconfig"))
+    source = func.left(func.translate(Article.summary + " " + Article.body_text, START + STOP, ""),
+                       SNIPPET_SOURCE)
+    options = (f'StartSel="{START}", StopSel="{STOP}", MaxWords={SNIPPET_WORDS}, MinWords=12, '
+               'MaxFragments=2, FragmentDelimiter=" … "')
+    stmt = select(Article.id, func.ts_headline(config, source, own, options)).where(Article.id.in_(ids))
+    return {article_id: render_snippet(marked or "") for article_id, marked in session.execute(stmt)}
+
+
+def hits(session: Session, terms: SearchTerms, articles: Sequence[Article]) -> list[SearchHit]:
+    """The articles of a page of results with their snippets."""
+    found = snippets(session, terms, [a.id for a in articles])
+    return [SearchHit(a, found.get(a.id, Markup(""))) for a in articles]
+
