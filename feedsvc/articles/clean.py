@@ -114,7 +114,7 @@ _HTML_TAG = re.compile(r"<(?:[^>\"']|\"[^\"]*\"|'[^']*')*>")
 
 def html_to_text(value: str) -> str:
     """The words of sanitised HTML, for the search index: tags become spaces, entities are decoded."""
-    return _SPACE.sub(" ", html.unescape(_HTML_TAG.sub(" ", value))).strip()
+    return _SPACE.sub(" ", remove_illegal(html.unescape(_HTML_TAG.sub(" ", value)))).strip()
 
 
 def is_http_url(value: str) -> bool:

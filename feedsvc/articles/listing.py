@@ -105,9 +105,12 @@ def count_scheduled(session: Session, country: str | None, tag: str | None, now:
     return session.scalar(stmt) or 0
 
 
-def count_visible(session: Session, now: datetime) -> int:
-    """How many articles are visible at ``now``."""
-    return stored_total(session, ANY, ANY) - count_scheduled(session, None, None, now)
+def count_visible(session: Session, now: datetime, country: str | None = None, tag: str | None = None) -> int:
+    """How many articles of a listing are visible at ``now``: its counters less its scheduled articles."""
+    listing = listing_ids(session, country, tag)
+    if listing is None:
+        return 0
+    return stored_total(session, *listing) - count_scheduled(session, country, tag, now)
 
 
 def count_by_country(session: Session) -> dict[str, int]:

@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 from feedsvc.articles.search_query import SearchTerms
 from feedsvc.core.models import Article
 
-# Private-use characters: the engines put them around matched words, render_snippet turns them to <mark>.
-START, STOP = "\ue000", "\ue001"
+# Noncharacters, which cleaning removes from every stored text (feedsvc/articles/clean.py): the engines
+# put them around matched words, render_snippet turns them into <mark>, and no article can forge one.
+START, STOP = "\ufdd0", "\ufdd1"
 _MARKERS = re.compile(f"([{START}{STOP}])")
 SNIPPET_WORDS = 28
 SNIPPET_SOURCE = 20_000  # PostgreSQL's headline parses its whole input: a long body is cut first

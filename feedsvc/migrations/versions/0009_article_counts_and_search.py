@@ -25,6 +25,8 @@ BATCH = 1000
 # The app's html_to_text as it was written with this revision (feedsvc/articles/clean.py): frozen here.
 _TAG = re.compile(r"<(?:[^>\"']|\"[^\"]*\"|'[^']*')*>")
 _SPACE = re.compile(r"\s+")
+# What the app's remove_illegal takes out that an entity could bring back (controls, noncharacters).
+_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]")
 
 _NEW = "INSERT INTO article_search(rowid, title, summary, body_text) " \
        "VALUES (new.id, new.title, new.summary, new.body_text);"
@@ -64,7 +66,7 @@ COUNT_FILLS = [  # (country, tag) of each kind of listing, and the joins that gi
 
 def html_to_text(value: str) -> str:
     """The words of sanitised HTML: tags become spaces, entities are decoded, spaces collapsed."""
-    return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", value))).strip()
+    return _SPACE.sub(" ", _ILLEGAL.sub("", html.unescape(_TAG.sub(" ", value)))).strip()
 
 
 def upgrade() -> None:
