@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, delete, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -102,6 +102,29 @@ def locate(session: Session, country_id: int, tag_id: int, position: int) -> tup
             return month, position - passed
         passed += count
     return None
+
+
+# The month of published_at in UTC as year * 100 + month, per database (the stored forms differ).
+_MONTH = {"sqlite": "CAST(strftime('%Y%m', a.published_at) AS INTEGER)",
+          "postgresql": "CAST(to_char(a.published_at AT TIME ZONE 'UTC', 'YYYYMM') AS INTEGER)"}
+_LISTINGS = [  # the (country, tag) of each kind of listing, and the joins that give it
+    ("0", "0", ""),
+    ("ac.country_id", "0", "JOIN article_countries ac ON ac.article_id = a.id"),
+    ("0", "at.tag_id", "JOIN article_tags at ON at.article_id = a.id"),
+    ("ac.country_id", "at.tag_id",
+     "JOIN article_countries ac ON ac.article_id = a.id JOIN article_tags at ON at.article_id = a.id"),
+]
+
+
+def rebuild_counts(connection: Connection) -> None:
+    """Recount every counter from the stored articles (after rows were written around the store)."""
+    month = _MONTH[connection.dialect.name]
+    connection.execute(delete(ArticleCount))
+    for country, tag, joins in _LISTINGS:
+        groups = ", ".join(term for term in (country, tag, month) if term != "0")  # "GROUP BY 0": a position
+        connection.execute(text(
+            f"INSERT INTO article_counts (country_id, tag_id, month, count) "  # noqa: S608 - constants only
+            f"SELECT {country}, {tag}, {month}, count(*) FROM articles a {joins} GROUP BY {groups}"))
 
 
 def counter_rows(session: Session) -> dict[Key, Any]:
