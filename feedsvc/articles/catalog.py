@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
 from feedsvc.articles.store import visible_at
@@ -19,15 +19,17 @@ def newest_visible(session: Session, now: datetime) -> datetime | None:
 
 
 def visible_id_range(session: Session, now: datetime) -> tuple[int, int] | None:
-    """The lowest and highest id of the articles visible at ``now``: two walks of the primary key's ends.
+    """The lowest and highest id of the articles visible at ``now``, or None when none is.
 
-    Only scheduled articles can be passed over on the way, and they are few.
+    Each end of the primary key is walked past at most the scheduled articles, which are few (a filter on
+    published_at would lead SQLite to the (published_at, id) index and a sort of every id).
     """
-    visible = select(Article.id).where(visible_at(now)).limit(1)
-    lowest = session.scalar(visible.order_by(Article.id))
-    if lowest is None:
-        return None
-    return lowest, session.scalar(visible.order_by(Article.id.desc())) or lowest
+    scheduled = session.scalar(select(func.count(Article.id)).where(~visible_at(now))) or 0
+    ends = []
+    for order in (Article.id.asc(), Article.id.desc()):
+        rows = session.execute(select(Article.id, Article.published_at).order_by(order).limit(scheduled + 1))
+        ends.append(next((article_id for article_id, published in rows if published <= now), None))
+    return None if ends[0] is None or ends[1] is None else (ends[0], ends[1])
 
 
 def select_visible_rows(session: Session, now: datetime, first_id: int, last_id: int) -> list[Row[Any]]:

@@ -79,10 +79,11 @@ def stored_total(session: Session, country_id: int, tag_id: int) -> int:
     return int(session.scalar(stmt) or 0)
 
 
-def totals_by_country(session: Session) -> dict[int, int]:
+def totals_by_country(session: Session, country_ids: Sequence[int]) -> dict[int, int]:
     """Stored articles per country id (scheduled ones included)."""
+    # country_id IN (...) with tag_id = 0: a range of the primary key per country, not every counter row.
     stmt = (select(ArticleCount.country_id, func.sum(ArticleCount.count))
-            .where(ArticleCount.tag_id == ANY, ArticleCount.country_id != ANY)
+            .where(ArticleCount.country_id.in_(country_ids), ArticleCount.tag_id == ANY)
             .group_by(ArticleCount.country_id))
     return {country: int(total) for country, total in session.execute(stmt)}
 

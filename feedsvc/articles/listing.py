@@ -20,7 +20,7 @@ from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from feedsvc.articles.counts import ANY, locate, month_end, stored_total, totals_by_country
-from feedsvc.articles.search import hits, matching
+from feedsvc.articles.search import hits, newest_matches, relevance
 from feedsvc.articles.search_query import parse_search_terms
 from feedsvc.articles.store import filter_articles, newest_first, visible_at
 from feedsvc.core.models import MAX_ID, Article, Country, Tag, article_countries
@@ -116,12 +116,12 @@ def count_visible(session: Session, now: datetime, country: str | None = None, t
 def count_by_country(session: Session) -> dict[str, int]:
     """Number of published articles per country slug."""
     now = datetime.now(UTC)
-    stored = totals_by_country(session)
+    countries = dict(session.execute(select(Country.id, Country.slug)).all())
+    stored = totals_by_country(session, list(countries))
     ahead = (select(article_countries.c.country_id, func.count())
              .join(Article, Article.id == article_countries.c.article_id).where(~visible_at(now)))
     scheduled = dict(session.execute(ahead.group_by(article_countries.c.country_id)).all())
-    return {slug: stored.get(cid, 0) - scheduled.get(cid, 0)
-            for cid, slug in session.execute(select(Country.id, Country.slug))}
+    return {slug: stored.get(cid, 0) - scheduled.get(cid, 0) for cid, slug in countries.items()}
 
 
 def list_articles(
@@ -171,15 +171,20 @@ def list_country_articles(session: Session, country: str, page: int, per_page: i
 
 def search_articles(session: Session, q: str, country: str | None, tag: str | None, page: int,
                     per_page: int, now: datetime | None) -> Page:
-    """A page of the articles matching ``q``, best first, each with a highlighted snippet."""
+    """A page of the articles matching ``q``, best first, each with a highlighted snippet.
+
+    Only the newest MAX_MATCHES matches are ranked and counted (``total`` is at most that).
+    """
     terms = parse_search_terms(q)
     if not terms:
         return Page([], page, per_page, 0)
     dialect = session.get_bind().dialect.name
-    counted, _ = matching(filter_articles(select(func.count(Article.id)).select_from(Article),
-                                          country, tag, now=now), terms, dialect)
-    total = session.scalar(counted) or 0
-    found, relevance = matching(filter_articles(select(Article), country, tag, now=now), terms, dialect)
-    ranked = found.order_by(relevance, Article.published_at.desc(), Article.id.desc())
-    articles = list(session.scalars(ranked.limit(per_page).offset((page - 1) * per_page)))
-    return Page(hits(session, terms, articles), page, per_page, total)
+    candidates = newest_matches(terms, dialect, country, tag, now)
+    total = session.scalar(select(func.count()).select_from(candidates)) or 0
+    best_first = relevance(candidates, terms, dialect)
+    # Ids first: the sort then holds 1,000 short rows, not 1,000 whole articles.
+    ranked = (select(candidates.c.id).join(Article, Article.id == candidates.c.id)
+              .order_by(best_first, Article.published_at.desc(), Article.id.desc()))
+    ids = list(session.scalars(ranked.limit(per_page).offset((page - 1) * per_page)))
+    found = {a.id: a for a in session.scalars(select(Article).where(Article.id.in_(ids)))}
+    return Page(hits(session, terms, [found[i] for i in ids]), page, per_page, total)

@@ -11,14 +11,28 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from markupsafe import Markup, escape
-from sqlalchemy import ColumnElement, Integer, Select, bindparam, case, column, func, or_, select, table, text
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Subquery,
+    bindparam,
+    case,
+    column,
+    func,
+    or_,
+    select,
+    table,
+    text,
+)
 from sqlalchemy import literal_column as sql
 from sqlalchemy.orm import Session
 
 from feedsvc.articles.search_query import SearchTerms
+from feedsvc.articles.store import filter_articles, in_country, visible_at, with_tag
 from feedsvc.core.models import Article
 
 # Noncharacters, which cleaning removes from every stored text (feedsvc/articles/clean.py): the engines
@@ -27,6 +41,9 @@ START, STOP = "\ufdd0", "\ufdd1"
 _MARKERS = re.compile(f"([{START}{STOP}])")
 SNIPPET_WORDS = 28
 SNIPPET_SOURCE = 20_000  # PostgreSQL's headline parses its whole input: a long body is cut first
+# A search ranks and counts at most this many matches, the newest: ranking must see every match it
+# orders, and a word in most of a 100,000-article archive would otherwise cost seconds.
+MAX_MATCHES = 1000
 
 FTS = table("article_search", column("rowid", Integer))
 FTS_MATCH = text("article_search MATCH :fts")
@@ -75,14 +92,36 @@ def _pg_queries(terms: SearchTerms) -> tuple[ColumnElement[Any], ColumnElement[A
     return either, own
 
 
-def matching(stmt: Select[Any], terms: SearchTerms, dialect: str) -> tuple[Select[Any], ColumnElement[Any]]:
-    """``stmt`` (over articles) narrowed to the matches of ``terms``, and its relevance, better first."""
+def newest_matches(terms: SearchTerms, dialect: str, country: str | None, tag: str | None,
+                   now: datetime | None) -> Subquery:
+    """Ids (and SQLite's score) of the newest MAX_MATCHES articles matching ``terms`` and the filters.
+
+    The engines hand matches out by id, newest first, so the walk stops after MAX_MATCHES: a word in most
+    articles costs what a rarer one does. ``now`` None: scheduled articles too.
+    """
+    if dialect == "postgresql":
+        either, own = _pg_queries(terms)
+        found = filter_articles(select(Article.id), country, tag, now=now)
+        found = found.where(VECTOR.op("@@")(either), VECTOR.op("@@")(own)).order_by(Article.id.desc())
+        return found.limit(MAX_MATCHES).subquery()
+    # On SQLite the filters read no article row: an article is large (its text comes before
+    # published_at), and a rare word's matches are spread over the whole file.
+    found = select(FTS.c.rowid.label("id"), BM25.label("score")).where(FTS_MATCH.bindparams(fts=terms.fts5()))
+    if now is not None:  # the scheduled few, from the (published_at, id) index
+        found = found.where(FTS.c.rowid.not_in(select(Article.id).where(~visible_at(now))))
+    if country:
+        found = found.where(in_country(country, FTS.c.rowid))
+    if tag:
+        found = found.where(with_tag(tag, FTS.c.rowid))
+    return found.order_by(FTS.c.rowid.desc()).limit(MAX_MATCHES).subquery()
+
+
+def relevance(candidates: Subquery, terms: SearchTerms, dialect: str) -> ColumnElement[Any]:
+    """The order of ``candidates`` by relevance, best first (PostgreSQL ranks only these few)."""
     if dialect == "sqlite":
-        narrowed = stmt.join(FTS, FTS.c.rowid == Article.id).where(FTS_MATCH.bindparams(fts=terms.fts5()))
-        return narrowed, BM25.asc()
-    either, own = _pg_queries(terms)
-    narrowed = stmt.where(VECTOR.op("@@")(either), VECTOR.op("@@")(own))
-    return narrowed, func.ts_rank(VECTOR, own).desc()
+        return candidates.c.score.asc()
+    _either, own = _pg_queries(terms)
+    return func.ts_rank(VECTOR, own).desc()
 
 
 def snippets(session: Session, terms: SearchTerms, ids: Sequence[int]) -> dict[int, Markup]:

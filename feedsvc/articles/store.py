@@ -55,22 +55,22 @@ def external_id_taken(session: Session, external_id: str | None, article_id: int
     return other is not None and other.id != article_id
 
 
-def in_country(slug: str) -> ColumnElement[bool]:
-    """Articles linked to the country ``slug``.
+def in_country(slug: str, article_id: ColumnElement[int] = Article.id) -> ColumnElement[bool]:
+    """Articles (their ids in ``article_id``) linked to the country ``slug``.
 
     EXISTS on the link table's primary key, not "id IN (all the country's ids)": the database then walks
     the (published_at, id) index newest first and stops after a page, instead of sorting every article
     of the country (0.2 ms instead of 90 ms for a page at 100 000 articles on SQLite).
     """
     country_id = select(Country.id).where(Country.slug == slug).scalar_subquery()
-    return exists().where(article_countries.c.article_id == Article.id,
+    return exists().where(article_countries.c.article_id == article_id,
                           article_countries.c.country_id == country_id)
 
 
-def with_tag(slug: str) -> ColumnElement[bool]:
-    """Articles carrying the tag ``slug`` (tags are stored lower-case)."""
+def with_tag(slug: str, article_id: ColumnElement[int] = Article.id) -> ColumnElement[bool]:
+    """Articles (their ids in ``article_id``) carrying the tag ``slug`` (tags are stored lower-case)."""
     tag_id = select(Tag.id).where(Tag.slug == slug.lower()).scalar_subquery()
-    return exists().where(article_tags.c.article_id == Article.id, article_tags.c.tag_id == tag_id)
+    return exists().where(article_tags.c.article_id == article_id, article_tags.c.tag_id == tag_id)
 
 
 def filter_articles(

@@ -9,6 +9,8 @@ from article_helpers import article_body
 from lxml import html
 
 from feedsvc.articles.demo import load_demo_articles
+from feedsvc.articles.search import MAX_MATCHES
+from feedsvc.articles.upsert import country_index, prepare_line, write_batch
 from feedsvc.core.db import new_session
 
 TASHKENT = "Tashkent metro extends the ring line by three stations"
@@ -141,3 +143,17 @@ def test_article_body(client, create) -> None:
     create(**article_body(content_html='<p><a href="https://example.org/strong">Link</a> text</p>'))
     assert api_titles(client, "href") == [] and api_titles(client, "example") == []
     assert api_titles(client, "link") == ["Reservoir levels rise on the Syr Darya"]
+
+
+def test_a_word_in_every_article_ranks_only_the_newest_matches(app, client) -> None:
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    with app.app_context(), new_session() as session:
+        index = country_index(session)
+        lines = [prepare_line(n, b"", {"title": f"Budget {n}", "countries": ["kazakhstan"],
+                                       "external_id": f"b-{n}", "published_at": start + timedelta(hours=n)},
+                              index, start) for n in range(MAX_MATCHES + 5)]
+        write_batch(session, lines, start)
+        session.commit()
+    body = client.get("/api/articles?q=budget&per_page=100&page=10").get_json()
+    assert body["total"] == MAX_MATCHES and body["pages"] == MAX_MATCHES // 100
+    assert body["items"][-1]["title"] == "Budget 5"  # the five oldest matches are past the bound
