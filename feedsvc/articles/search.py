@@ -82,14 +82,22 @@ def render_snippet(marked: str) -> Markup:
     return Markup("".join(out))  # noqa: S704 - every piece of text is escaped above
 
 
-def _pg_queries(terms: SearchTerms) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
-    """(any configuration's query, for the GIN index; the article's own configuration's query)."""
-    words = bindparam("websearch", terms.websearch())
-    english, russian, simple = (func.websearch_to_tsquery(sql(f"'{name}'::regconfig"), words)
-                                for name in ("english", "russian", "simple"))
-    either = english.op("||")(russian).op("||")(simple)
-    own = case((IS_RUSSIAN, russian), (IS_ENGLISH, english), else_=simple)
-    return either, own
+def _pg_query(terms: SearchTerms) -> ColumnElement[Any]:
+    """The tsquery of ``terms`` in every configuration an article can be indexed with.
+
+    Wanted terms match in any of them (a Russian article's stems, an English one's, or a word as written);
+    an excluded term excludes in any of them, so no configuration lets an excluded word through. One
+    expression without a per-row choice: the GIN index answers it without reading the articles' vectors.
+    """
+    wanted, excluded = terms.websearch()
+
+    def either(text_: str, name: str) -> ColumnElement[Any]:
+        parsed = [func.websearch_to_tsquery(sql(f"'{config}'::regconfig"), bindparam(name, text_))
+                  for config in ("english", "russian", "simple")]
+        return func.tsquery_or(func.tsquery_or(parsed[0], parsed[1]), parsed[2])
+
+    query = either(wanted, "wanted")
+    return func.tsquery_and(query, func.tsquery_not(either(excluded, "excluded"))) if excluded else query
 
 
 def newest_matches(terms: SearchTerms, dialect: str, country: str | None, tag: str | None,
@@ -100,9 +108,8 @@ def newest_matches(terms: SearchTerms, dialect: str, country: str | None, tag: s
     articles costs what a rarer one does. ``now`` None: scheduled articles too.
     """
     if dialect == "postgresql":
-        either, own = _pg_queries(terms)
         found = filter_articles(select(Article.id), country, tag, now=now)
-        found = found.where(VECTOR.op("@@")(either), VECTOR.op("@@")(own)).order_by(Article.id.desc())
+        found = found.where(VECTOR.op("@@")(_pg_query(terms))).order_by(Article.id.desc())
         return found.limit(MAX_MATCHES).subquery()
     # On SQLite the filters read no article row: an article is large (its text comes before
     # published_at), and a rare word's matches are spread over the whole file.
@@ -120,8 +127,7 @@ def relevance(candidates: Subquery, terms: SearchTerms, dialect: str) -> ColumnE
     """The order of ``candidates`` by relevance, best first (PostgreSQL ranks only these few)."""
     if dialect == "sqlite":
         return candidates.c.score.asc()
-    _either, own = _pg_queries(terms)
-    return func.ts_rank(VECTOR, own).desc()
+    return func.ts_rank(VECTOR, _pg_query(terms)).desc()
 
 
 def snippets(session: Session, terms: SearchTerms, ids: Sequence[int]) -> dict[int, Markup]:
@@ -148,14 +154,14 @@ def _sqlite_snippets(session: Session, terms: SearchTerms, ids: Sequence[int]) -
 
 
 def _pg_snippets(session: Session, terms: SearchTerms, ids: Sequence[int]) -> dict[int, Markup]:
-    _either, own = _pg_queries(terms)
     config = case((IS_RUSSIAN, sql("'russian'::regconfig")), (IS_ENGLISH, sql("'english'::regconfig")),
                   else_=sql("'simple'::regconfig"))
     source = func.left(func.translate(Article.summary + " " + Article.body_text, START + STOP, ""),
                        SNIPPET_SOURCE)
     options = (f'StartSel="{START}", StopSel="{STOP}", MaxWords={SNIPPET_WORDS}, MinWords=12, '
                'MaxFragments=2, FragmentDelimiter=" … "')
-    stmt = select(Article.id, func.ts_headline(config, source, own, options)).where(Article.id.in_(ids))
+    marked = func.ts_headline(config, source, _pg_query(terms), options)
+    stmt = select(Article.id, marked).where(Article.id.in_(ids))
     return {article_id: render_snippet(marked or "") for article_id, marked in session.execute(stmt)}
 
 

@@ -37,10 +37,10 @@ class SearchTerms:
         wanted = " AND ".join(either)
         return wanted + "".join(f" NOT {_fts5_string(p)}" for p in self.excluded)
 
-    def websearch(self) -> str:
-        """The terms as ``websearch_to_tsquery`` text: quoted phrases, ``or`` and ``-``."""
+    def websearch(self) -> tuple[str, str]:
+        """``websearch_to_tsquery`` texts of the wanted terms, and of the excluded ones joined by ``or``."""
         wanted = " ".join(" or ".join(_quoted(p) for p in group) for group in self.groups)
-        return wanted + "".join(f" -{_quoted(p)}" for p in self.excluded)
+        return wanted, " or ".join(_quoted(p) for p in self.excluded)
 
 
 def _quoted(phrase: Phrase) -> str:

@@ -35,7 +35,7 @@ def test_engine_strings_hold_only_quoted_words() -> None:
     terms = parse_search_terms('"ring line" rail or road -tashkent AND NOT "x')
     assert terms.fts5() == ('("ring line") AND ("rail" OR "road") AND ("and") AND ("not") AND ("x") '
                             'NOT "tashkent"')
-    assert terms.websearch() == '"ring line" "rail" or "road" "and" "not" "x" -"tashkent"'
+    assert terms.websearch() == ('"ring line" "rail" or "road" "and" "not" "x"', '"tashkent"')
 
 
 def test_long_queries_are_cut() -> None:
