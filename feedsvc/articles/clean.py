@@ -129,6 +129,15 @@ def clean_html(value: str, base_url: str | None) -> str:
     return remove_illegal(clean).strip() if "&#" in value else clean
 
 
+# A tag with its attributes; quoted values may hold ">" (nh3 escapes "<" and "&" in them, not ">").
+_HTML_TAG = re.compile(r"<(?:[^>\"']|\"[^\"]*\"|'[^']*')*>")
+
+
+def html_to_text(value: str) -> str:
+    """The words of sanitised HTML, for the search index: tags become spaces, entities are decoded."""
+    return _SPACE.sub(" ", remove_illegal(html.unescape(_HTML_TAG.sub(" ", value)))).strip()
+
+
 def is_http_url(value: str) -> bool:
     """True for an absolute http(s) URL with a host."""
     parts = urlsplit(value)

@@ -135,6 +135,9 @@ class Article(Base):
     title: Mapped[str] = mapped_column(String(300))
     summary: Mapped[str] = mapped_column(Text, default="")
     content_html: Mapped[str] = mapped_column(Text, default="")
+    # The words of content_html without its markup: what full-text search indexes and quotes in snippets.
+    # Deferred: listings never show it.
+    body_text: Mapped[str] = mapped_column(Text, default="", deferred=True)
     source_url: Mapped[str | None] = mapped_column(String(2048))
     author: Mapped[str | None] = mapped_column(String(200))
     image_url: Mapped[str | None] = mapped_column(String(2048))
@@ -149,6 +152,32 @@ class Article(Base):
     tags: Mapped[list[Tag]] = relationship(
         secondary=article_tags, order_by="Tag.slug", lazy="selectin"
     )
+
+
+class ArticleCount(Base):
+    """How many stored articles (scheduled ones included) of one month a listing holds.
+
+    ``country_id`` and ``tag_id`` 0 mean "any": (0, 0) is every article, (c, 0) a country's, (0, t) a
+    tag's, (c, t) both. ``month`` is ``published_at``'s UTC year * 100 + month. Kept in the transaction
+    of every write that changes them (feedsvc/articles/counts.py); totals and deep pages read them.
+    """
+
+    __tablename__ = "article_counts"
+
+    country_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    tag_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# The full-text index lives outside the models: SQLite's FTS5 table (and its shadow tables) and
+# PostgreSQL's generated tsvector column differ by database, so migrations alone create them.
+SEARCH_INDEX_NAMES = ("article_search", "search_vector", "ix_articles_search_vector")
+
+
+def is_modelled(name: str | None, type_: str, _parents: object = None) -> bool:
+    """False for the search index's tables, columns and indexes (Alembic's include_name hook)."""
+    return name is None or not name.startswith(SEARCH_INDEX_NAMES)
 
 
 class DeletedArticle(Base):
