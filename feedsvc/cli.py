@@ -1,4 +1,4 @@
-"""The ``feedsvc`` command group: run, db, demo, token, articles, rates, scheduler."""
+"""The ``feedsvc`` command group: run, db, demo, token, articles, upstreams, rates, scheduler."""
 
 from __future__ import annotations
 
@@ -128,11 +128,12 @@ def token_revoke(name: str) -> None:
 def init_app(app: Flask) -> None:
     """Attach every command to the app's command group."""
     from feedsvc.articles.cli import articles_group
+    from feedsvc.articles.upstreams.cli import upstreams_group
     from feedsvc.rates.cli import rates_group
     from feedsvc.scheduler import scheduler_command
 
-    commands = (run_command, db_group, demo_command, token_group, articles_group, rates_group,
-                scheduler_command)
+    commands = (run_command, db_group, demo_command, token_group, articles_group, upstreams_group,
+                rates_group, scheduler_command)
     for command in commands:
         app.cli.add_command(command)
 

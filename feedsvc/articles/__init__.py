@@ -33,12 +33,15 @@ from feedsvc.articles.store import (
     newest_articles,
     update_article,
 )
+from feedsvc.articles.upstreams.sync import PushOutcome, receive_push
+from feedsvc.articles.upstreams.websub import verify_intent
 
 __all__ = [
     "ArticleInSchema", "ArticleOutSchema", "ArticlePageSchema", "ArticlePatchSchema",
-    "ArticleQuerySchema", "CountryListSchema", "CountryName", "Page", "PublishedAt", "changed_fields",
+    "ArticleQuerySchema", "CountryListSchema", "CountryName", "Page", "PublishedAt", "PushOutcome",
+    "changed_fields",
     "count_by_country", "count_visible", "country_names", "create_article", "delete_article",
     "external_id_taken", "get_article", "is_deleted", "is_scheduled", "list_articles",
-    "list_country_articles", "newest_articles", "newest_visible", "read_articles_marker",
-    "select_recent_rows", "select_visible_rows", "split_author", "update_article",
+    "list_country_articles", "newest_articles", "newest_visible", "read_articles_marker", "receive_push",
+    "select_recent_rows", "select_visible_rows", "split_author", "update_article", "verify_intent",
 ]
