@@ -83,6 +83,7 @@ class Run:
     pending: Counts = field(default_factory=Counts)  # what the page not yet committed does
     # (id, change marker) of the posts this run read: pages overlap by a second; an edited post comes again.
     seen: set[tuple[str, str]] = field(default_factory=set)
+    requests: int = 0  # kept here too: a rollback must not forget the request that failed
 
     def check(self) -> None:
         """Stop on SIGTERM, on a lost lease, or when the budget is spent."""
@@ -95,8 +96,13 @@ class Run:
     def get(self, url: str, headers: dict[str, str] | None = None) -> Fetched:
         """One GET within the budget, counted in the run's record."""
         self.check()
-        self.record.requests += 1
+        self.count_request()
         return fetch(self.http, url, http_timeout(self.config), headers)
+
+    def count_request(self) -> None:
+        """Count one request to the upstream."""
+        self.requests += 1
+        self.record.requests = self.requests
 
     def write(self, entries: list[Entry], now: datetime | None = None) -> Counts:
         """Write a page of entries (not committed: the caller adds what goes with them, then commits)."""
@@ -218,6 +224,7 @@ def _run_recorded(name: str, summary: SyncSummary, lease: Lease, full: bool,
             close_run(record, "interrupted", "interrupted", utcnow())
             session.commit()
             raise
+        record.requests = run.requests
         close_run(record, outcome, summarise(run.notes, run.counts), utcnow())
         session.commit()
         summary.outcome, summary.counts, summary.error = outcome, run.counts, record.error

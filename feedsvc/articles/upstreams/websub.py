@@ -66,7 +66,7 @@ def keep_subscribed(run: Run, parsed: ParsedFeed | None) -> None:
             "hub.callback": callback_url(run.config["PUBLIC_URL"], upstream.name),
             "hub.lease_seconds": str(int(LEASE.total_seconds()))}
     run.check()
-    run.record.requests += 1
+    run.count_request()
     try:
         answer = run.http.post(hub, data=data, timeout=http_timeout(run.config), allow_redirects=False)
         answer.close()
