@@ -31,6 +31,11 @@ _CLEANED_FRAME = re.compile(r"<iframe\b([^>]*)>.*?</iframe>", re.DOTALL)
 _ATTRIBUTE = re.compile(r'\s([a-z-]+)="([^"]*)"')
 _ORDER = ("src", "title", "width", "height", "allowfullscreen", "sandbox", "allow", "referrerpolicy",
           "loading")
+# Elements whose content cleaning drops (or that embed something): what a note of removals lists. A tag
+# only unwrapped (div, span, section) keeps its text and is not worth a note.
+NOTED = {"applet", "audio", "button", "canvas", "embed", "form", "frame", "frameset", "iframe", "input",
+         "link", "math", "meta", "noscript", "object", "picture", "script", "select", "source", "style",
+         "svg", "template", "textarea", "track", "video"}
 _TAG = re.compile(r"<([A-Za-z][A-Za-z0-9:-]*)")
 _FRAME_SRC = re.compile(r"""<iframe\b[^>]*?\ssrc\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
 
@@ -102,7 +107,8 @@ def removed_elements(raw: str, allowed_tags: Collection[str], hosts: Collection[
     """What cleaning drops from ``raw``: elements by name and count, refused frames by host; or None."""
     names = Counter(name.lower() for name in _TAG.findall(raw))
     removed = [f"{name} x{count}" if count > 1 else name
-               for name, count in sorted(names.items()) if name not in allowed_tags and name != "iframe"]
+               for name, count in sorted(names.items())
+               if name in NOTED and name not in allowed_tags and name != "iframe"]
     refused: Counter[str] = Counter()
     for src in _FRAME_SRC.findall(raw):
         if allowed_src(src, hosts) is None:

@@ -59,8 +59,8 @@ def _xml_entry(item: Any) -> Entry:
     if not key:
         raise Refused("no id or link")
     content = item.get("content") or []
-    html = content[0].get("value", "") if content else item.get("summary", "")
-    summary = item.get("summary", "") if content else ""
+    summary = item.get("summary", "")  # RSS description, Atom summary
+    html = content[0].get("value", "") if content else summary
     terms = tuple((_slug(tag.get("term", "")), tag.get("label") or tag.get("term", ""))
                   for tag in item.get("tags", []) if tag.get("term"))
     published = item.get("published_parsed") or item.get("updated_parsed")

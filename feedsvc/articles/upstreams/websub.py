@@ -4,9 +4,9 @@ A sync that finds ``<link rel="hub">`` (JSON Feed ``hubs``) asks the hub to subs
 ``FEEDSVC_PUBLIC_URL/websub/upstreams/<name>``, with a secret of its own per subscription. The hub checks
 our intent (a GET the callback answers with the challenge only for the topic we asked for), then POSTs
 each new version of the feed, signed with the secret (``X-Hub-Signature: sha256=...``); a push whose
-signature does not match is refused. While the subscription is active the scheduler does not poll the feed;
-it is renewed when a tenth of its lease is left. Without FEEDSVC_PUBLIC_URL there is no callback a hub could
-reach: the feed is polled, and ``upstreams list`` says why.
+signature does not match is refused. While the subscription is active the scheduler does not poll the
+feed; it is renewed by the first sync due in its last hour. Without FEEDSVC_PUBLIC_URL there is no callback
+a hub could reach: the feed is polled, and ``upstreams list`` says why.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 LEASE = timedelta(days=10)  # asked of the hub; it may grant another
 MAX_LEASE = timedelta(days=365)
 PENDING_RETRY = timedelta(hours=1)  # a hub that never verified is asked again after this
+RENEW_BEFORE = timedelta(hours=1)  # a subscription this close to its end is renewed (and the feed polled)
 DIGESTS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "sha384": hashlib.sha384, "sha512": hashlib.sha512}
 
 
@@ -40,9 +41,9 @@ def callback_url(public_url: str, name: str) -> str:
 
 
 def is_pushed(upstream: Upstream, now: datetime) -> bool:
-    """True while an active subscription has more than a tenth of its lease left: no polling then."""
+    """True while an active subscription has more than an hour left: no polling then."""
     expires = upstream.websub_expires_at
-    return upstream.websub_state == "active" and expires is not None and expires - now > LEASE / 10
+    return upstream.websub_state == "active" and expires is not None and expires - now > RENEW_BEFORE
 
 
 def keep_subscribed(run: Run, parsed: ParsedFeed | None) -> None:

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 
 import pytest
 from flask.testing import FlaskCliRunner
 from wordpress_replay import WordPressReplay
-
-START = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)  # the replay's posts are dated from here on
 
 
 @pytest.fixture

@@ -7,11 +7,10 @@ import time
 from datetime import timedelta
 
 import pytest
-from conftest import START
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug import Request, Response
-from wordpress_replay import POSTS_PATH, WordPressReplay, site
+from wordpress_replay import POSTS_PATH, START, WordPressReplay, site
 
 from feedsvc.articles.upstreams.sync import sync
 from feedsvc.core.models import Article, ChangeMarker, UpstreamRun

@@ -5,10 +5,9 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from conftest import START
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from wordpress_replay import YOUTUBE_IFRAME, WordPressReplay, site
+from wordpress_replay import START, YOUTUBE_IFRAME, WordPressReplay, site
 
 from feedsvc.articles.upstreams.sync import sync
 from feedsvc.core.models import Article, ChangeMarker, Upstream, UpstreamItem, UpstreamRun

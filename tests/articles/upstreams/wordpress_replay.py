@@ -13,12 +13,13 @@ import copy
 import json
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from werkzeug import Request, Response
 
+START = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)  # the replayed posts are dated from here on
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "wordpress"
 POSTS_PATH = "/wp-json/wp/v2/posts"
 
