@@ -33,9 +33,10 @@ def test_the_scheduler_fills_the_store_from_the_replay_with_images_countries_and
     replay.add_post(200, START, categories=("kyrgyzstan",))  # maps to no tracked country: skipped
     replay.add_post(201, START + timedelta(days=400), status="future")  # scheduled: never listed
     origin = wordpress(replay)
-    add_upstream("desk", origin, *MAP)
     scheduler = start_background_scheduler(app)
     try:
+        time.sleep(1.5)  # the scheduler runs, with no upstream yet
+        add_upstream("desk", origin, *MAP)  # picked up without a restart
         deadline = time.monotonic() + 30
         while len(_articles(app)) < 3 and time.monotonic() < deadline:
             time.sleep(0.2)
