@@ -83,11 +83,11 @@ def conditional_response(
 
 
 def page_csp(frame_hosts: Sequence[str]) -> str:
-    """The pages' CSP: the site's own resources, and frames from the allowed embed hosts only."""
+    """The pages' CSP: the site's own resources, and frames of its own or from the allowed embed hosts."""
     if not frame_hosts:
         return CSP
     sources = " ".join(f"https://{host} https://*.{host}" for host in frame_hosts)
-    return f"{CSP}; frame-src {sources}"
+    return f"{CSP}; frame-src 'self' {sources}"
 
 
 def security_headers(production: bool, frame_hosts: Sequence[str] = ()) -> Callable[[Response], Response]:

@@ -53,7 +53,7 @@ def test_the_api_keeps_embeds_and_pages_and_feeds_show_them(client, create) -> N
     assert article["content_html"] == f"<p>Watch</p>{KEPT}"
     page = client.get(f"/articles/{article['id']}/x", follow_redirects=True)
     assert KEPT in page.get_data(as_text=True)
-    assert "frame-src https://youtube-nocookie.com https://*.youtube-nocookie.com" in page.headers[
+    assert "frame-src 'self' https://youtube-nocookie.com https://*.youtube-nocookie.com" in page.headers[
         "Content-Security-Policy"]
     rss = feedparser.parse(client.get("/feeds/kazakhstan.rss").data, sanitize_html=False)
     assert rss.bozo == 0 and "youtube-nocookie.com/embed/i_cVJgIz_Cs" in rss.entries[0].content[0].value
