@@ -39,13 +39,15 @@ from feedsvc.articles.store import (
     update_article,
 )
 from feedsvc.articles.tags import tag_exists
+from feedsvc.articles.upstreams.sync import PushOutcome, receive_push
+from feedsvc.articles.upstreams.websub import verify_intent
 
 __all__ = [
-    "Cursor", "decode_cursor", "visible_id_range",
     "ArticleInSchema", "ArticleOutSchema", "ArticlePageSchema", "ArticlePatchSchema",
-    "ArticleQuerySchema", "CountryListSchema", "CountryName", "Page", "PublishedAt", "changed_fields",
-    "claim_gone_live", "count_by_country", "count_visible", "country_names", "create_article",
-    "delete_article", "get_article", "is_deleted", "is_scheduled", "list_articles",
-    "list_country_articles", "newest_articles", "newest_visible", "read_articles_marker",
-    "select_recent_rows", "select_visible_rows", "split_author", "tag_exists", "update_article",
+    "ArticleQuerySchema", "CountryListSchema", "CountryName", "Cursor", "Page", "PublishedAt",
+    "PushOutcome", "changed_fields", "claim_gone_live", "count_by_country", "count_visible",
+    "country_names", "create_article", "decode_cursor", "delete_article", "get_article", "is_deleted",
+    "is_scheduled", "list_articles", "list_country_articles", "newest_articles", "newest_visible",
+    "read_articles_marker", "receive_push", "select_recent_rows", "select_visible_rows", "split_author",
+    "tag_exists", "update_article", "verify_intent", "visible_id_range",
 ]
