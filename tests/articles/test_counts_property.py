@@ -41,11 +41,11 @@ operations = st.lists(st.one_of(create, imported, edit, delete), min_size=1, max
 def empty(session: Any) -> None:
     """No articles, tags or counters (SQLite's DELETE runs the search index's triggers)."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("TRUNCATE article_tags, article_countries, articles, tags, article_counts, "
-                             "deleted_articles"))
+        session.execute(text("TRUNCATE upstream_items, article_tags, article_countries, articles, tags, "
+                             "article_counts, deleted_articles"))
     else:
-        for name in ("article_tags", "article_countries", "articles", "tags", "article_counts",
-                     "deleted_articles"):
+        for name in ("upstream_items", "article_tags", "article_countries", "articles", "tags",
+                     "article_counts", "deleted_articles"):
             session.execute(text(f"DELETE FROM {name}"))  # noqa: S608 - constant names
     session.commit()
 
