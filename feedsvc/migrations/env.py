@@ -14,6 +14,9 @@ def run_migrations() -> None:
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
+        # The connection's transaction covers DDL on SQLite too (core.db.transactional_ddl): the whole
+        # upgrade commits or rolls back as one.
+        transactional_ddl=True,
     )
     with context.begin_transaction():
         context.run_migrations()
