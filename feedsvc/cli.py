@@ -12,7 +12,14 @@ from sqlalchemy.exc import IntegrityError
 
 from feedsvc.core import auth
 from feedsvc.core.countries import ALL_NAME
-from feedsvc.core.db import get_engine, new_session, upgrade_database
+from feedsvc.core.db import (
+    DRIVER_OUTAGES,
+    describe_outage,
+    get_engine,
+    new_session,
+    outage_kind,
+    upgrade_database,
+)
 from feedsvc.core.stop import raise_on_sigterm
 
 TOKEN_NAME = re.compile(r"[A-Za-z0-9._@-]{1,100}")
@@ -147,7 +154,21 @@ def _create_app() -> Flask:
         raise click.ClickException(f"configuration: {exc}") from None
 
 
-main = FlaskGroup(
+class FeedsvcGroup(FlaskGroup):
+    """The command group; a database outage ends any command with one line saying what happened."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        """Run the command; turn an outage into a one-line error (exit 1), and let bugs raise."""
+        try:
+            return super().invoke(ctx)
+        except DRIVER_OUTAGES as exc:
+            kind = outage_kind(exc)
+            if kind is None:
+                raise
+            raise click.ClickException(describe_outage(kind, exc)) from None
+
+
+main = FeedsvcGroup(
     name="feedsvc",
     help=f"feedsvc: {ALL_NAME} news feeds, exchange rates and embeds.",
     create_app=_create_app,

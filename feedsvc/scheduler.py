@@ -24,7 +24,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from flask.logging import default_handler
 
-from feedsvc.core.db import new_session
+from feedsvc.core.db import DRIVER_OUTAGES, describe_outage, new_session, outage_kind
 from feedsvc.core.stop import Terminated, request_stop, stop_on_signals, stop_requested
 from feedsvc.rates.sources import build_sources, source_schedule
 
@@ -48,6 +48,11 @@ def run_update_job(app: Flask, names: tuple[str, ...], trigger: CronTrigger | No
             summaries = jobs.update(names, scheduled_at=scheduled_at)
         except Terminated:  # the run is closed as interrupted; APScheduler would log a traceback
             log.info("rates update %s: stopped by a stop signal", ", ".join(names))
+            return
+        except DRIVER_OUTAGES as exc:
+            if outage_kind(exc) is None:
+                raise
+            log.error("rates update %s: %s", ", ".join(names), describe_outage(outage_kind(exc), exc))
             return
     for summary in summaries:
         if summary.skipped:

@@ -79,6 +79,11 @@ SQLITE_OUTAGES = {"database is locked": "locked", "database table is locked": "l
                   "unable to open database file": "unreachable", "disk I/O error": "unreachable",
                   "database or disk is full": "disk full",
                   "attempt to write a readonly database": "read-only"}
+# PostgreSQL's words for the same: out of space for a table or WAL; a standby, or read-only by setting.
+POSTGRES_OUTAGES = ((psycopg.errors.QueryCanceled, "statement timeout"),
+                    (psycopg.errors.ConnectionTimeout, "connect timeout"),
+                    (psycopg.errors.DiskFull, "disk full"),
+                    (psycopg.errors.ReadOnlySqlTransaction, "read-only"))
 
 
 def outage_kind(exc: BaseException) -> str | None:
@@ -87,15 +92,20 @@ def outage_kind(exc: BaseException) -> str | None:
         return "pool exhausted"
     # The driver's own error arrives bare from raw connections (the change-marker reader's).
     orig = exc.orig if isinstance(exc, DBAPIError) else exc
-    if isinstance(orig, psycopg.errors.QueryCanceled):
-        return "statement timeout"
-    if isinstance(orig, psycopg.errors.ConnectionTimeout):
-        return "connect timeout"
+    for error, kind in POSTGRES_OUTAGES:
+        if isinstance(orig, error):
+            return kind
     if isinstance(orig, psycopg.OperationalError) or getattr(exc, "connection_invalidated", False):
         return "unreachable"
     if isinstance(orig, sqlite3.OperationalError):
         return next((kind for text, kind in SQLITE_OUTAGES.items() if str(orig).startswith(text)), None)
     return None
+
+
+def describe_outage(kind: str, exc: BaseException) -> str:
+    """``database <kind>: <the driver's first line>``: no SQL, no parameters, no traceback."""
+    detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return f"database {kind}: {detail[0][:300] if detail else type(exc).__name__}"
 
 
 class Probe:
