@@ -91,8 +91,20 @@ def fill_initial_schema(url: str, days: int = 40, articles: int = 30) -> None:
         with engine.begin() as connection:
             _fill_articles(connection, articles)
             _fill_rates(connection, days)
+            if connection.dialect.name == "postgresql":
+                _advance_sequences(connection)
     finally:
         engine.dispose()
+
+
+def _advance_sequences(connection) -> None:
+    """Set each serial sequence to its table's highest id, as if it had handed those ids out."""
+    tables = connection.execute(text(
+        "SELECT table_name FROM information_schema.columns WHERE column_name = 'id' "
+        "AND column_default LIKE 'nextval%' AND table_schema = 'public'")).scalars().all()
+    for table in tables:
+        connection.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), MAX(id)) "
+                                f"FROM {table} HAVING MAX(id) IS NOT NULL"))  # noqa: S608 (catalog names)
 
 
 def _fill_articles(connection, count: int) -> None:
