@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -11,6 +12,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.exc import IntegrityError
 
 from feedsvc.core import auth
+from feedsvc.core.backup import BackupError, backup_database, restore_database
 from feedsvc.core.countries import ALL_NAME
 from feedsvc.core.db import (
     DRIVER_OUTAGES,
@@ -71,6 +73,36 @@ def db_upgrade() -> None:
     """Create the schema or migrate it to the newest revision (safe to run twice)."""
     _upgrade_database()
     click.echo("database is up to date")
+
+
+@db_group.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def db_backup(path: Path) -> None:
+    """Write a consistent copy of the database to PATH, a new file, while the service runs.
+
+    SQLite: the online backup API (one file, WAL included). PostgreSQL: pg_dump --format=custom.
+    """
+    try:
+        click.echo(backup_database(get_engine(), path))
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@db_group.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True,
+              help="Replace a database that already holds tables (everything in it is lost).")
+@with_appcontext
+def db_restore(path: Path, force: bool) -> None:
+    """Load the backup at PATH into the configured database, which must be empty (or --force).
+
+    Stop the service first. PostgreSQL: pg_restore in one transaction.
+    """
+    try:
+        click.echo(restore_database(get_engine(), path, force))
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @click.command("demo")

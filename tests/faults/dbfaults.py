@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, timedelta
 from pathlib import Path
 
 from alembic import command
@@ -81,6 +82,7 @@ COUNTRIES = [(1, "kazakhstan", "kz", "Kazakhstan", "KZT"), (2, "kyrgyzstan", "kg
              (3, "tajikistan", "tj", "Tajikistan", "TJS"), (4, "uzbekistan", "uz", "Uzbekistan", "UZS"),
              (5, "turkmenistan", "tm", "Turkmenistan", "TMT")]
 CURRENCIES = {"KZT": "471.20", "KGS": "87.45", "TJS": "10.90", "UZS": "12074.40", "TMT": "3.50"}
+FIRST_DAY = date(2025, 1, 1)  # of the rate rows; the one anomaly is on it
 FETCHED = "2025-06-02 06:00:00.000000"  # as SQLite stores a UTC datetime; PostgreSQL reads it in UTC
 
 
@@ -132,7 +134,7 @@ def _fill_articles(connection, count: int) -> None:
 def _fill_rates(connection, days: int) -> None:
     rows = []
     for day in range(days):
-        date = f"{2025 + day // 300}-{1 + day // 28 % 10:02d}-{1 + day % 28:02d}"
+        date = (FIRST_DAY + timedelta(days=day)).isoformat()
         for currency, value in CURRENCIES.items():
             rows.append({"source": "currency-api", "date": date, "currency": currency,
                          "value": f"{value}{day % 10}", "at": FETCHED})
