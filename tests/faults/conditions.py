@@ -7,13 +7,16 @@ so, and the same fault is also covered without it where SQLite allows (``PRAGMA 
 from __future__ import annotations
 
 import os
+import pwd
 import sqlite3
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, make_url, text
 
 FILLER = "filler.bin"
 
@@ -103,3 +106,35 @@ def page_count(path: Path) -> int:
         return connection.execute("PRAGMA page_count").fetchone()[0]
     finally:
         connection.close()
+
+
+@contextmanager
+def postgres_on_small_filesystem(admin_url: str, name: str, size: str = "32m") -> Iterator[tuple[str, Path]]:
+    """A new PostgreSQL database whose tables live on a small tmpfs (a tablespace); its URL and mount.
+
+    The server must run on this machine as the ``postgres`` user; else the test is skipped.
+    """
+    try:
+        owner = pwd.getpwnam("postgres")
+    except KeyError:
+        pytest.skip("no local postgres user to own a tablespace directory")
+    mount = Path(tempfile.mkdtemp(prefix="feedsvc-faults-"))  # under /tmp: the server can reach it
+    mount.chmod(0o755)
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with small_filesystem(mount, size):
+            location = mount / "tablespace"
+            location.mkdir()
+            os.chown(location, owner.pw_uid, owner.pw_gid)
+            with admin.connect() as connection:
+                connection.execute(text(f"CREATE TABLESPACE {name} LOCATION '{location}'"))
+                connection.execute(text(f'CREATE DATABASE "{name}" TABLESPACE {name}'))
+            try:
+                yield make_url(admin_url).set(database=name).render_as_string(hide_password=False), mount
+            finally:
+                with admin.connect() as connection:
+                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                    connection.execute(text(f"DROP TABLESPACE IF EXISTS {name}"))
+    finally:
+        admin.dispose()
+        mount.rmdir()

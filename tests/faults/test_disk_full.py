@@ -1,8 +1,9 @@
-"""A full disk under SQLite: each writing command fails in one line, loses nothing, and runs again later.
+"""A full disk: each writing command fails in one line, loses nothing, and runs again later.
 
-On a real small filesystem (a tmpfs filled up to a few KB) where the test may mount one, and everywhere
-with SQLite's own page cap (``PRAGMA max_page_count``, set by a hook the code under test cannot notice),
-which answers "database or disk is full" exactly as a full disk does.
+SQLite on a real small filesystem (a tmpfs filled up to a few KB) where the test may mount one, and
+everywhere with SQLite's own page cap (``PRAGMA max_page_count``, set by a hook the code under test cannot
+notice), which answers "database or disk is full" exactly as a full disk does. PostgreSQL with its tables
+in a tablespace on a small tmpfs, filled up.
 """
 
 from __future__ import annotations
@@ -13,8 +14,23 @@ from pathlib import Path
 
 import pytest
 from cli_cases import COMMANDS, prepare
-from conditions import fill_up, page_count, small_filesystem
-from dbfaults import FAULTY_CLI, ROOT, assert_one_line_failure, cli_env, rows_of, run_cli, snapshot
+from conditions import fill_up, page_count, postgres_on_small_filesystem, small_filesystem
+from dbfaults import (
+    DATABASES,
+    FAULTY_CLI,
+    POSTGRES_URL,
+    ROOT,
+    assert_one_line_failure,
+    cli_env,
+    fill_initial_schema,
+    migrate,
+    rows_of,
+    run_cli,
+    scratch_postgres_name,
+    snapshot,
+)
+
+from feedsvc.core.db import normalise_url
 
 KEEP_FREE = 40 * 1024  # SQLite's shared-memory index (32 KB) fits; a couple of WAL frames more do not
 
@@ -64,3 +80,21 @@ def test_a_database_at_its_page_cap_stops_the_command_in_one_line(command, tmp_p
     if command == "db upgrade":
         assert snapshot(url) == before
     assert_rerun_completes(command, url, args)
+
+
+@pytest.mark.skipif("postgresql" not in DATABASES, reason="PostgreSQL is not among FEEDSVC_TEST_DATABASES")
+def test_a_full_tablespace_stops_the_postgresql_upgrade_in_one_line() -> None:
+    name = scratch_postgres_name("small")
+    with postgres_on_small_filesystem(normalise_url(POSTGRES_URL), name) as (url, mount):
+        migrate(url, "0001")
+        fill_initial_schema(url, days=300, articles=200)
+        before = snapshot(url)
+        filler = fill_up(mount, 64 * 1024)
+
+        assert_one_line_failure(run_cli(url, "db", "upgrade"), "disk full")
+
+        filler.unlink()
+        assert snapshot(url) == before
+        rerun = run_cli(url, "db", "upgrade")
+        assert rerun.returncode == 0, rerun.stderr
+        assert rows_of(url, "SELECT COUNT(*) FROM rate_served") == [(1500,)]
