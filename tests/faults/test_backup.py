@@ -15,7 +15,16 @@ from dataclasses import dataclass, field
 
 import pytest
 import requests
-from dbfaults import DATABASES, FIRST_DAY, fill_initial_schema, migrate, rows_of, run_cli, scratch_database
+from dbfaults import (
+    DATABASES,
+    FIRST_DAY,
+    cli_env,
+    fill_initial_schema,
+    migrate,
+    rows_of,
+    run_cli,
+    scratch_database,
+)
 
 import config
 from feedsvc import create_app
@@ -184,3 +193,16 @@ def test_a_restore_never_replaces_data_unless_forced_and_then_only_with_a_sound_
         forced = run_cli(url, "db", "restore", "--force", str(backup))
         assert forced.returncode == 0, forced.stderr
         assert rows_of(url, "SELECT COUNT(*) FROM articles") == [(40,)] and token
+
+
+@pytest.mark.skipif("postgresql" not in DATABASES, reason="PostgreSQL is not among FEEDSVC_TEST_DATABASES")
+def test_a_postgresql_backup_without_pg_dump_says_what_to_install(tmp_path) -> None:
+    with scratch_database("postgresql", tmp_path, "nodump") as url:
+        migrate(url, "0001")
+        env = {**cli_env(url), "PATH": str(tmp_path)}  # no pg_dump there
+        result = run_cli(url, "db", "backup", str(tmp_path / "feedsvc.backup"), env=env)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "Error: pg_dump not found on PATH: install the PostgreSQL client tools (Debian: postgresql-client) "
+        "of the server's major version"]
+    assert not (tmp_path / "feedsvc.backup").exists()

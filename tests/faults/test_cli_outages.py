@@ -4,6 +4,7 @@ down. Each writing command says what happened in one line, exits non-zero, and w
 
 from __future__ import annotations
 
+import logging
 import socket
 from pathlib import Path
 
@@ -11,6 +12,9 @@ import pytest
 from cli_cases import BACKFILL, COMMANDS, UPDATE, prepare, write_articles
 from conditions import read_only_file, write_lock_held
 from dbfaults import assert_one_line_failure, cli_env, run_cli, snapshot
+
+import config
+from feedsvc import create_app
 
 
 def sqlite_database(tmp_path: Path, command: str) -> tuple[Path, str, tuple[str, ...]]:
@@ -54,3 +58,18 @@ def test_an_unreachable_postgresql_stops_the_command_in_one_line(command, tmp_pa
             "rates backfill": BACKFILL, "rates update": UPDATE}[command]
     line = assert_one_line_failure(run_cli(url, *args), "unreachable")
     assert "Connection refused" in line
+
+
+def test_the_scheduler_logs_an_outage_in_one_line(tmp_path, caplog) -> None:
+    from feedsvc.scheduler import run_update_job
+
+    path, url, _ = sqlite_database(tmp_path, "rates update")
+    app = create_app(config.TestConfig(DATABASE_URL=url, DB_STATEMENT_TIMEOUT=0.5))
+    try:
+        with write_lock_held(path), caplog.at_level(logging.INFO, logger="feedsvc.scheduler"):
+            run_update_job(app, ("peg",))
+    finally:
+        app.extensions["feedsvc.engine"].dispose()
+    errors = [record.getMessage() for record in caplog.records if record.levelno >= logging.WARNING]
+    assert errors == ["rates update peg: database locked: database is locked"]
+    assert all(record.exc_info is None for record in caplog.records)

@@ -30,6 +30,9 @@ from dbfaults import (
     snapshot,
 )
 
+import config
+from feedsvc.core.db import make_engine, upgrade_database
+
 STALL_TIMEOUT = 60.0  # seconds for the upgrade to reach the statement
 # The revision, the statement to stop before and which match: inside each migration that moves rows.
 # 0006 and 0007 stop at their second row-moving statement, so part of their fill is already written.
@@ -102,3 +105,17 @@ def test_an_upgrade_killed_inside_a_migration_leaves_the_database_as_it_was(db_k
         months = rows_of(url, "SELECT SUM(count) FROM rate_served_months")[0][0]  # by 0007
         assert months == observations
 
+
+
+def test_the_upgrade_hands_back_connections_as_the_app_uses_them(tmp_path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'fresh.sqlite3'}", statement_timeout=7)
+    try:
+        upgrade_database(engine, config.TestConfig().COUNTRIES)
+        with engine.connect() as connection:
+            driver = connection.connection.driver_connection
+            assert driver.isolation_level == ""  # pysqlite's own transactions again, for the app's sessions
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 7000
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    finally:
+        engine.dispose()
