@@ -111,6 +111,10 @@ def _spans(names: Iterable[str], first: date | None, last: date, strict: bool) -
     """Each source's days to backfill, noting a --from moved to its history start (refused if ``strict``)."""
     spans = []
     for name in names:
+        if not all_source_classes()[name].has_history:
+            click.echo(f"{name}: it publishes only its current table, which `rates update` fetches; "
+                       "nothing to backfill")
+            continue
         try:
             span = backfill_plan.source_span(name, first, last)
         except ValueError as exc:
@@ -162,8 +166,9 @@ def _login_name() -> str:
 
 def describe_anomaly(anomaly: RateAnomaly) -> str:
     """One line of ``rates review``: the value, why a guard looked at it, what became of it."""
-    line = (f"{anomaly.source:<13} {anomaly.date} {anomaly.currency} {anomaly.value:>16f}  "
-            f"{anomaly.reason:<8} {anomaly.status:<9}")
+    pair = f"{anomaly.currency}/{anomaly.quote}"
+    line = (f"{anomaly.source:<13} {anomaly.date} {pair} {shown_value(anomaly):>16}  "
+            f"{anomaly.reason:<9} {anomaly.status:<9}")
     if anomaly.reference_value is not None:
         when = f" {anomaly.reference_date}" if anomaly.reference_date else ""
         line += f" vs {anomaly.reference_source}{when} {anomaly.reference_value:f}"
@@ -188,23 +193,31 @@ def review_command(everything: bool, source: str | None) -> None:
         click.echo("nothing to review" if not everything else "no value was ever refused or held back")
 
 
-def _decide(verdict: Verdict, source: str, day: date, currency: str, who: str) -> None:
+def _decide(verdict: Verdict, source: str, day: date, line: str, who: str) -> None:
     with new_session() as session:
         try:
-            anomaly = decide_by_hand(session, source, day, currency.upper(), verdict, who, jobs.utcnow())
+            anomaly = decide_by_hand(session, source, day, line.upper(), verdict, who, jobs.utcnow())
         except DecisionError as exc:
             raise click.ClickException(str(exc)) from None
         session.commit()
         outcome = "served from now on" if verdict == "accept" else "never served"
-        click.echo(f"{anomaly.status}: {source} {day} {anomaly.currency} {anomaly.value:f} ({outcome})")
+        pair = f"{anomaly.currency}/{anomaly.quote}"
+        click.echo(f"{anomaly.status}: {source} {day} {pair} {shown_value(anomaly)} ({outcome})")
+
+
+def shown_value(anomaly: RateAnomaly) -> str:
+    """An anomaly's value as published (``3.94 per 100``), or ``-`` for a line that could not be read."""
+    if anomaly.value is None:
+        return "-"
+    return f"{anomaly.value:f}" + (f" per {anomaly.nominal}" if anomaly.nominal not in (None, 1) else "")
 
 
 def _decision_arguments(command: Callable[..., None]) -> Callable[..., None]:
-    """SOURCE DAY CURRENCY and --by, the arguments of ``accept`` and ``refuse``."""
+    """SOURCE DAY LINE and --by, the arguments of ``accept`` and ``refuse``."""
     for decorate in reversed((
         click.argument("source", type=click.Choice(sorted(all_source_classes()))),
         click.argument("day", type=Day()),
-        click.argument("currency"),
+        click.argument("line"),
         click.option("--by", "who", default=_login_name, show_default="your login name", help="Who decides."),
         with_appcontext,
     )):
@@ -214,13 +227,20 @@ def _decision_arguments(command: Callable[..., None]) -> Callable[..., None]:
 
 @rates_group.command("accept")
 @_decision_arguments
-def accept_command(source: str, day: date, currency: str, who: str) -> None:
-    """Serve a refused or held-back value of SOURCE on DAY for CURRENCY, recorded as decided by you."""
-    _decide("accept", source, day, currency, who)
+def accept_command(source: str, day: date, line: str, who: str) -> None:
+    """Serve a refused or held-back value of SOURCE on DAY for LINE, recorded as decided by you.
+
+    LINE is a line of the source's table as a pair (EUR/KGS, USD/KZT), or one code: the source's rate of
+    it per USD (KZT), else its line of that currency (EUR).
+    """
+    _decide("accept", source, day, line, who)
 
 
 @rates_group.command("refuse")
 @_decision_arguments
-def refuse_command(source: str, day: date, currency: str, who: str) -> None:
-    """Never serve SOURCE's value on DAY for CURRENCY (stored, or a refused jump), whatever the rules find."""
-    _decide("refuse", source, day, currency, who)
+def refuse_command(source: str, day: date, line: str, who: str) -> None:
+    """Never serve SOURCE's value on DAY for LINE (stored, or a refused jump), whatever the rules find.
+
+    LINE as for ``accept``.
+    """
+    _decide("refuse", source, day, line, who)

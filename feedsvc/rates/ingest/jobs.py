@@ -31,7 +31,7 @@ from feedsvc.rates.ingest.lease import Lease, LeaseLost
 from feedsvc.rates.ingest.runs import claim_trigger, close_abandoned_runs
 from feedsvc.rates.ingest.store import mark_day, store_observations
 from feedsvc.rates.sources import Source, all_source_classes, build_sources
-from feedsvc.rates.sources.base import NoData, Observation, SourceError
+from feedsvc.rates.sources.base import NoData, SourceError, Table
 from feedsvc.rates.sources.http import DeadlineExceeded, http_timeout, make_http_session
 
 log = logging.getLogger(__name__)
@@ -239,17 +239,19 @@ def plan_batches(source: Source, days: list[date], today: date | None = None) ->
 
 
 def fetch_batch(source: Source, batch: Batch, http: requests.Session,
-                timeout: tuple[float, float]) -> dict[date, list[Observation] | None]:
-    """Download and parse one batch: each day's observations, None for a day without data."""
+                timeout: tuple[float, float]) -> dict[date, Table | None]:
+    """Download and parse one batch: each day's table, None for a day without data."""
     if batch.ranged:
         try:
             payload = source.fetch_range(http, batch.days[0], batch.days[-1], timeout)
         except NoData:  # a 404 for the whole chunk: no data on any of its days
             return dict.fromkeys(batch.days)
-        observations = source.parse_range(payload)
-        by_day: dict[date, list[Observation]] = {}
-        for obs in observations:
-            by_day.setdefault(obs.date, []).append(obs)
+        table = source.parse_range(payload)
+        by_day: dict[date, Table] = {}
+        for obs in table.observations:
+            by_day.setdefault(obs.date, Table([], [])).observations.append(obs)
+        for refusal in table.refused:
+            by_day.setdefault(refusal.date, Table([], [])).refused.append(refusal)
         return {day: by_day.get(day) for day in batch.days}
     day = batch.days[0]
     try:
@@ -258,16 +260,16 @@ def fetch_batch(source: Source, batch: Batch, http: requests.Session,
         return {day: None}
 
 
-def _store_day(session: Session, source: Source, day: date, observations: list[Observation] | None,
+def _store_day(session: Session, source: Source, day: date, table: Table | None,
                limits: Limits, errors: list[str]) -> int | None:
     """Upsert one day (or mark it ``none``) and commit; rows written, or None (noted in ``errors``)."""
     now = utcnow()
     try:
-        if observations is None:
+        if table is None:
             mark_day(session, source.name, day, "none", now)
             written = 0
         else:
-            written = store_observations(session, source.name, day, observations, now, limits).written
+            written = store_observations(session, source.name, day, table, now, limits).written
     except SourceError as exc:
         session.rollback()
         errors.append(f"{day}: {_describe(exc)}")

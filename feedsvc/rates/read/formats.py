@@ -161,7 +161,8 @@ def _timestamp(value: datetime | None) -> str | None:
 def anomaly_to_json(anomaly: RateAnomaly) -> dict[str, Any]:
     """A value a guard refused, held back or flagged, and what became of it."""
     return {
-        "date": anomaly.date.isoformat(), "currency": anomaly.currency, "value": format(anomaly.value, "f"),
+        "date": anomaly.date.isoformat(), "currency": anomaly.currency, "quote": anomaly.quote,
+        "nominal": anomaly.nominal, "value": None if anomaly.value is None else format(anomaly.value, "f"),
         "reason": anomaly.reason, "status": anomaly.status, "note": anomaly.note,
         "reference_source": anomaly.reference_source,
         "reference_date": anomaly.reference_date.isoformat() if anomaly.reference_date else None,
@@ -187,7 +188,8 @@ def source_to_json(info: SourceInfo, status: SourceStatus, coverage: Coverage) -
         "last_error": None if error is None else {
             "at": _timestamp(error.finished_at or error.started_at), "message": error.error},
         "held_back": [
-            {"date": a.date.isoformat(), "currency": a.currency, "value": format(a.value, "f"),
+            {"date": a.date.isoformat(), "currency": a.currency, "quote": a.quote, "nominal": a.nominal,
+             "value": None if a.value is None else format(a.value, "f"),
              "reference_source": a.reference_source,
              "reference_value": None if a.reference_value is None else format(a.reference_value, "f")}
             for a in status.held_back

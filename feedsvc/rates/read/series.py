@@ -17,7 +17,7 @@ from feedsvc.rates.constants import USD
 from feedsvc.rates.exact import ONE, Previous, compare, quotient, shown_digits
 from feedsvc.rates.read.params import Pair, RateQuery
 from feedsvc.rates.read.paths import ReadPath
-from feedsvc.rates.served import not_held_back
+from feedsvc.rates.served import usd_lines
 
 
 class RateRow(NamedTuple):
@@ -49,9 +49,7 @@ def served_table(path: ReadPath) -> FromClause:
     """
     if path.own is None:
         return RateServed.__table__
-    obs = RateObservation
-    return (select(obs.date, obs.currency, obs.source, obs.units_per_usd)
-            .where(obs.source == path.own, not_held_back(obs)).subquery("own"))
+    return usd_lines(RateObservation.source == path.own).subquery("own")
 
 
 def newest_date(session: Session, currencies: tuple[str, ...], path: ReadPath) -> date | None:
