@@ -203,3 +203,22 @@ def test_0004_keeps_articles_and_links_and_stops_sqlite_reusing_ids(tmp_path) ->
         assert new_id == 4  # not the deleted 3
     finally:
         engine.dispose()
+
+
+def test_0009_keeps_every_line_and_names_no_payload_for_them(tmp_path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    try:
+        with engine.begin() as connection:
+            _upgrade_to(connection, "0008")
+            connection.execute(text(
+                "INSERT INTO rate_observations (id, source, date, currency, quote, nominal, value, "
+                "fetched_at) VALUES (7, 'nbk', '2026-04-01', 'UZS', 'KZT', 100, '3.93', "
+                "'2026-04-02 06:00:00')"))
+        upgrade_database(engine, config.TestConfig().COUNTRIES)
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT id, currency, quote, nominal, value, fetch_id "
+                                           "FROM rate_observations")).all()
+            kept = connection.execute(text("SELECT count(*) FROM rate_fetches")).scalar_one()
+        assert [tuple(row) for row in rows] == [(7, "UZS", "KZT", 100, "3.93", None)] and kept == 0
+    finally:
+        engine.dispose()

@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -209,6 +210,37 @@ class RateObservation(Base):
     value: Mapped[Decimal]
     valid_days: Mapped[int | None]
     fetched_at: Mapped[datetime]
+    # The fetch whose payload the value was stored from (None: stored before payloads were kept).
+    fetch_id: Mapped[int | None] = mapped_column(ForeignKey("rate_fetches.id"), index=True)
+
+
+class RatePayload(Base):
+    """One distinct body a source sent: zlib-compressed, named by the SHA-256 of the bytes as sent."""
+
+    __tablename__ = "rate_payloads"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int]  # of the bytes as sent
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class RateFetch(Base):
+    """One answer of a source: the day asked (a range: ``day`` to ``last_day``), the URL, the HTTP status,
+    the media type and the time it came, and its body by digest. A body fetched again for the same day
+    adds no row."""
+
+    __tablename__ = "rate_fetches"
+    __table_args__ = (UniqueConstraint("source", "day", "sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(32))
+    day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date | None] = mapped_column(Date)
+    url: Mapped[str] = mapped_column(String(2048))
+    status: Mapped[int]
+    media_type: Mapped[str] = mapped_column(String(200))
+    fetched_at: Mapped[datetime]
+    sha256: Mapped[str] = mapped_column(ForeignKey("rate_payloads.sha256"))
 
 
 class RateServed(Base):

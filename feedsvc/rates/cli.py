@@ -9,6 +9,7 @@ from __future__ import annotations
 import getpass
 import sys
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -23,10 +24,12 @@ from feedsvc.rates.ingest import backfill_plan, jobs
 from feedsvc.rates.ingest.guards import DecisionError, Verdict, open_anomalies
 from feedsvc.rates.ingest.store import decide_by_hand
 from feedsvc.rates.sources import all_source_classes
+from feedsvc.rates.verify_cli import verify_command
 
 # sysexits.h: a temporary failure, try again later (a source busy in another process).
 EX_TEMPFAIL = 75
 rates_group = click.Group("rates", help="Exchange-rate updates and backfills.")
+rates_group.add_command(verify_command)
 
 
 class Day(click.ParamType):
@@ -88,10 +91,13 @@ def update_command(today: date | None, names: tuple[str, ...]) -> None:
 @click.option("--to", "last", type=Day(), default=None, help="Last day (default: today, UTC).")
 @click.option("--source", "names", multiple=True, type=click.Choice(sorted(all_source_classes())),
               help="Only this source (repeatable; default: every enabled source).")
+@click.option("--recheck", is_flag=True,
+              help="Also ask again the days recorded as no data (an upstream that has since published them).")
 @click.option("--plan", "plan_only", is_flag=True,
               help="Print each source's pending days, requests and estimated duration; fetch nothing.")
 @with_appcontext
-def backfill_command(first: date | None, last: date | None, names: tuple[str, ...], plan_only: bool) -> None:
+def backfill_command(first: date | None, last: date | None, names: tuple[str, ...], recheck: bool,
+                     plan_only: bool) -> None:
     """Fetch each source's history (from its documented start, or --from, to --to) not fetched yet.
 
     Rerun the same command to resume after an interrupt; --plan first to see how long it takes.
@@ -99,7 +105,8 @@ def backfill_command(first: date | None, last: date | None, names: tuple[str, ..
     last = last or jobs.utcnow().date()
     if first is not None and first > last:
         raise click.BadParameter("--from is after --to", param_hint="--from")
-    spans = _spans(names or tuple(jobs.enabled_sources()), first, last, strict=len(names) == 1)
+    spans = [replace(span, recheck=recheck)
+             for span in _spans(names or tuple(jobs.enabled_sources()), first, last, strict=len(names) == 1)]
     if plan_only:
         _print_plan([backfill_plan.plan_backfill(span) for span in spans])
         return
@@ -153,7 +160,8 @@ def _backfill_one(span: backfill_plan.Span) -> jobs.RunSummary:
     with click.progressbar(length=plan.pending_days, label=label, show_eta=True, show_pos=True,
                            file=sys.stderr) as bar:
         # on_day comes once per day, range chunks included, so the ETA follows the real pace.
-        summary = jobs.backfill(span.source, span.start, span.end, on_day=lambda _day: bar.update(1))
+        summary = jobs.backfill(span.source, span.start, span.end, on_day=lambda _day: bar.update(1),
+                                recheck=span.recheck)
     return _report(summary)
 
 

@@ -182,7 +182,7 @@ def test_conditional_get(rates_app: Flask, path: str) -> None:
 
 
 @pytest.mark.parametrize(("query", "field", "allowed"), [
-    ("?colour=red", "_unknown", "allowed: from, to, pairs, source, group, layout"),
+    ("?colour=red", "_unknown", "allowed: from, to, pairs, source, group, provenance, layout"),
     ("?from=2025-02-30", "from", "YYYY-MM-DD"),
     ("?to=yesterday", "to", "YYYY-MM-DD"),
     ("?from=2025-05-05&to=2025-05-01", "from", "after"),

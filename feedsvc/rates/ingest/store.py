@@ -75,12 +75,13 @@ def _holds_on(obs: Observation, day: date) -> bool:
 
 def store_observations(
     session: Session, source: str, day: date, table: Table | list[Observation], now: datetime,
-    limits: Limits | None = None, priority: tuple[str, ...] | None = None,
+    limits: Limits | None = None, priority: tuple[str, ...] | None = None, fetch_id: int | None = None,
 ) -> StoreResult:
     """Validate and upsert one day's table of one source; record its unreadable lines; recompute the served
     values it touched; mark the day ``ok``.
 
-    ``priority`` is the enabled sources in order (default: the app's, see ``served.default_priority``).
+    ``priority`` is the enabled sources in order (default: the app's, see ``served.default_priority``);
+    ``fetch_id`` the kept payload the table was read from (ingest/archive.py), named by each line written.
     """
     table = table if isinstance(table, Table) else Table(list(table))
     validate_observations(table.observations, day)
@@ -95,7 +96,7 @@ def store_observations(
     written = refused = 0
     touched: Touched = set()
     for when, observations in sorted(by_date.items()):
-        count, stopped, changed = _store_date(session, source, when, observations, now, limits)
+        count, stopped, changed = _store_date(session, source, when, observations, now, limits, fetch_id)
         written, refused, touched = written + count, refused + stopped, touched | changed
     if touched and BATCH in session.info:
         session.info[BATCH].update(touched)
@@ -110,9 +111,9 @@ def store_observations(
 
 
 def _store_date(session: Session, source: str, day: date, observations: list[Observation], now: datetime,
-                limits: Limits) -> tuple[int, int, Touched]:
+                limits: Limits, fetch_id: int | None) -> tuple[int, int, Touched]:
     """Upsert the lines of one date and run the guards: (written, refused, served (date, currency))."""
-    written, refused, confirmed = _upsert(session, source, day, observations, now, limits)
+    written, refused, confirmed = _upsert(session, source, day, observations, now, limits, fetch_id)
     confirmed |= confirm_by_others(session, source, day, written, now, limits)
     lines = sorted({line_of(obs) for obs in observations})
     touched: Touched = {(day, quote) for currency, quote in written if currency == USD}
@@ -155,7 +156,7 @@ def batch(session: Session, now: datetime, priority: tuple[str, ...] | None = No
 
 
 def _upsert(session: Session, source: str, day: date, observations: list[Observation], now: datetime,
-            limits: Limits) -> tuple[dict[Line, Decimal], int, Stored]:
+            limits: Limits, fetch_id: int | None) -> tuple[dict[Line, Decimal], int, Stored]:
     """Insert new lines and corrections the guards admit: (values per unit written, refused, confirmed)."""
     existing = {
         line_of(row): row
@@ -177,10 +178,10 @@ def _upsert(session: Session, source: str, day: date, observations: list[Observa
         if row is None:
             new_rows.append({"source": source, "date": day, "currency": obs.currency, "quote": obs.quote,
                              "nominal": obs.nominal, "value": obs.value, "valid_days": obs.valid_days,
-                             "fetched_at": now})
+                             "fetched_at": now, "fetch_id": fetch_id})
         else:  # an upstream correction: see the module docstring
             row.value, row.nominal, row.valid_days = obs.value, obs.nominal, obs.valid_days
-            row.fetched_at = now
+            row.fetched_at, row.fetch_id = now, fetch_id
         written[line_of(obs)] = obs.per_unit
     if new_rows:  # one statement for a whole table: the ORM's unit of work costs more than the rows
         session.execute(insert(RateObservation), new_rows)

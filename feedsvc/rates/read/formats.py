@@ -54,11 +54,11 @@ def render_csv(rows: Iterable[ServedRow], query: RateQuery) -> Iterator[str]:
         header = ["date", *map(str, query.pairs)]
         records = _wide_records(rows, query.pairs)
     elif query.group == "day":
-        header = list(CSV_DAY_HEADER)
+        header = [*CSV_DAY_HEADER, *(["digest"] if query.provenance else [])]
         records = (
             [row.date.isoformat(), str(row.pair), format_rate(row.rate, row.digits),
-             format_change(row.change_pct), row.source]
-            for row in rows
+             format_change(row.change_pct), row.source, *([row.digest or ""] if query.provenance else [])]
+            for row in rows  # day rows are RateRow, with their digest
         )
     else:
         header = ["date", "pair", "rate", "close", "count", "change_pct", "source"]
@@ -116,8 +116,9 @@ def latest_to_json(row: RateRow, stale: bool) -> dict[str, Any]:
     }
 
 
-def series_row_to_json(row: ServedRow, group: str) -> dict[str, Any]:
-    """A row of /rates.json and /rates.ndjson; grouped rows add ``close`` and ``count``."""
+def series_row_to_json(row: ServedRow, group: str, provenance: bool = False) -> dict[str, Any]:
+    """A row of /rates.json and /rates.ndjson; grouped rows add ``close`` and ``count``, provenance=1
+    the payload's ``digest``."""
     fields: dict[str, Any] = {"date": row.date.isoformat(), "pair": str(row.pair),
                               "rate": format_rate(row.rate, row.digits)}
     if group != "day":  # grouped rows are SeriesRow, with close and count
@@ -127,6 +128,7 @@ def series_row_to_json(row: ServedRow, group: str) -> dict[str, Any]:
         "change_pct": None if row.change_pct is None else float(row.change_pct),  # as in latest_to_json
         "prev_date": row.prev_date.isoformat() if row.prev_date else None,
         "source": row.source,
+        **({"digest": row.digest} if provenance else {}),  # type: ignore[union-attr]
     }
 
 
@@ -137,7 +139,7 @@ def render_json(rows: Iterable[ServedRow], query: RateQuery) -> Iterator[str]:
             "pairs": [str(pair) for pair in query.pairs], "group": query.group}
     yield json.dumps(head, ensure_ascii=False)[:-1] + ', "rates": ['
     separator = ""
-    for batch in _batched(series_row_to_json(row, query.group) for row in rows):
+    for batch in _batched(series_row_to_json(row, query.group, query.provenance) for row in rows):
         yield separator + _JSON.encode(batch)[1:-1]  # a list's items, ", "-separated as by json.dumps
         separator = ", "
     yield "]}\n"
@@ -145,7 +147,7 @@ def render_json(rows: Iterable[ServedRow], query: RateQuery) -> Iterator[str]:
 
 def render_ndjson(rows: Iterable[ServedRow], query: RateQuery) -> Iterator[str]:
     """One JSON row per line (as in /rates.json's ``rates``), in chunks."""
-    for batch in _batched(series_row_to_json(row, query.group) for row in rows):
+    for batch in _batched(series_row_to_json(row, query.group, query.provenance) for row in rows):
         yield "".join(_JSON.encode(item) + "\n" for item in batch)
 
 

@@ -11,7 +11,7 @@ from typing import ClassVar
 import requests
 
 from feedsvc.rates.exact import per_unit
-from feedsvc.rates.sources.http import get_body
+from feedsvc.rates.sources.http import Answer, get_body
 
 
 class NoData(Exception):
@@ -64,7 +64,7 @@ class Table:
 
 def http_get(
     http: requests.Session, url: str, timeout: tuple[float, float], user_agent: str | None = None
-) -> bytes:
+) -> Answer:
     """GET ``url`` within the session's budget (sources/http.py); NoData on 404, requests errors otherwise."""
     headers = {"User-Agent": user_agent} if user_agent else None
     try:
@@ -127,6 +127,6 @@ class Source:
         """Range sources only: download ``start``..``end`` (at most ``max_range_days`` days)."""
         raise NotImplementedError
 
-    def parse_range(self, payload: bytes) -> Table:
-        """Range sources only, pure: every observation in a range payload."""
+    def parse_range(self, payload: bytes, currency: str = "USD") -> Table:
+        """Range sources only, pure: every observation of ``currency`` in a range payload."""
         raise NotImplementedError

@@ -35,16 +35,26 @@ class CurrencyApi(Source):
         return self.fallback_template.format(date=day) if self.fallback_template else None
 
     def fetch(self, http: requests.Session, day: date, timeout: tuple[float, float]) -> bytes:
-        """Download from the CDN; ask the fallback once when the CDN says 404 or is down."""
+        """Download from the CDN; ask the fallback once when the CDN says 404 or is down.
+
+        NoData only when both answered 404: a fallback's 404 after a CDN that did not answer (5xx,
+        timeout, refused, oversize) says nothing of the day, so the CDN's error is raised instead.
+        """
         try:
             return http_get(http, self.url_for(day), timeout, self.user_agent)
-        except (NoData, requests.RequestException):
+        except (NoData, requests.RequestException) as exc:
+            primary: Exception = exc
             fallback = self.fallback_url_for(day)
             if fallback is None:
                 raise
         # fawazahmed0/exchange-api's README documents both as equal mirrors; a 404 on the CDN often means the
         # version was not yet published there while the Pages build already exists.
-        return http_get(http, fallback, timeout, self.user_agent)
+        try:
+            return http_get(http, fallback, timeout, self.user_agent)
+        except NoData:
+            if isinstance(primary, NoData):
+                raise
+            raise primary from None
 
     def parse(self, payload: bytes, day: date) -> Table:
         """Pure: 1 USD in every ISO 4217 currency of one ``usd.json`` payload, values exactly as published.

@@ -26,6 +26,20 @@ CHUNK = 64 * 1024
 RETRIED = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 
 
+class Answer(bytes):
+    """An upstream's body, as bytes, with what came with it: the URL answered, HTTP status, media type."""
+
+    url: str
+    status: int
+    media_type: str
+
+    def __new__(cls, body: bytes, url: str = "", status: int = 200, media_type: str = "") -> Answer:
+        """``body`` as bytes, carrying its URL, status and media type."""
+        answer = super().__new__(cls, body)
+        answer.url, answer.status, answer.media_type = url, status, media_type
+        return answer
+
+
 class DeadlineExceeded(requests.Timeout):
     """The request (with its retries) or the job ran past its deadline."""
 
@@ -85,7 +99,7 @@ def http_timeout(config: Mapping) -> tuple[float, float]:
 
 
 def get_body(http: requests.Session, url: str, timeout: tuple[float, float],
-             headers: Mapping[str, str] | None = None) -> bytes:
+             headers: Mapping[str, str] | None = None) -> Answer:
     """GET ``url`` within the session's budget and return the body; HTTPError for a 4xx or a last 5xx."""
     budget: Budget = getattr(http, "budget", Budget())
     deadline = budget.deadline()
@@ -116,7 +130,7 @@ class _RetryStatus(Exception):
 
 
 def _attempt(http: requests.Session, url: str, timeout: tuple[float, float],
-             headers: Mapping[str, str] | None, deadline: float, max_bytes: int) -> bytes:
+             headers: Mapping[str, str] | None, deadline: float, max_bytes: int) -> Answer:
     """One GET: each wait clipped to the deadline, the body read as it comes and capped."""
     remaining = _remaining(url, deadline)
     clipped = (min(timeout[0], remaining), min(timeout[1], remaining))
@@ -133,7 +147,7 @@ def _attempt(http: requests.Session, url: str, timeout: tuple[float, float],
     return body
 
 
-def _read_response(response: requests.Response, url: str, deadline: float, max_bytes: int) -> bytes:
+def _read_response(response: requests.Response, url: str, deadline: float, max_bytes: int) -> Answer:
     """The body of a 2xx; HTTPError (or _RetryStatus) otherwise, BodyTooLarge past ``max_bytes``."""
     try:
         response.raise_for_status()
@@ -144,7 +158,8 @@ def _read_response(response: requests.Response, url: str, deadline: float, max_b
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > max_bytes:
         raise BodyTooLarge(f"{url}: {declared} bytes announced, more than the cap of {max_bytes}")
-    return _read_capped(response, url, deadline, max_bytes)
+    body = _read_capped(response, url, deadline, max_bytes)
+    return Answer(body, response.url, response.status_code, response.headers.get("Content-Type", ""))
 
 
 def _read_capped(response: requests.Response, url: str, deadline: float, max_bytes: int) -> bytes:
