@@ -140,6 +140,16 @@ def _parse_positive(name: str, value: str) -> float:
     return number
 
 
+def _parse_seconds(name: str, value: str, most: float) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not 0 <= number <= most:
+        raise ConfigError(f"{name}: expected seconds from 0 to {most:g}, got {value!r}")
+    return number
+
+
 def _source_settings(env: Mapping[str, str], suffix: str) -> dict[str, str]:
     """``FEEDSVC_SOURCE_<NAME>_<SUFFIX>`` values by setting name (``CURRENCY_API`` → ``currency-api``).
 
@@ -286,6 +296,9 @@ class Config:
             name: _parse_cron(source_variable(name, "CRON"), value)
             for name, value in _source_settings(env, "CRON").items()
         }
+        if "FEEDSVC_RATES_MIN_INTERVAL" in env:  # else each source's own polite pace (the class default)
+            self.RATES_MIN_INTERVAL = _parse_seconds("FEEDSVC_RATES_MIN_INTERVAL",
+                                                     env["FEEDSVC_RATES_MIN_INTERVAL"], 3600)
         self.RATES_CROSSCHECK_PCT = _parse_positive(
             "FEEDSVC_RATES_CROSSCHECK_PCT", env.get("FEEDSVC_RATES_CROSSCHECK_PCT", "5")
         )

@@ -116,7 +116,8 @@ def test_an_unknown_source_names_its_variable(name: str, value: str) -> None:
 def test_the_registry_fills_in_the_sources_and_their_urls() -> None:
     nbk = "http://127.0.0.1:9000/nbk?d={date:%d.%m.%Y}"
     app = create_app(config.TestConfig({"FEEDSVC_SOURCE_NBK_URL": nbk}, DATABASE_URL="sqlite:///:memory:"))
-    assert app.config["RATES_SOURCES"] == ("nbk", "nbkr", "nbt", "cbu", "cbt", "peg", "currency-api")
+    assert app.config["RATES_SOURCES"] == ("nbk", "nbkr", "nbkr-weekly", "nbt", "cbu", "cbt", "peg",
+                                           "currency-api")
     assert tuple(all_source_classes()) == app.config["RATES_SOURCES"]
     assert app.config["SOURCE_URLS"] == {**default_urls(), "nbk": nbk}
     assert default_urls()["nbkr-history"].startswith("https://www.nbkr.kg/")

@@ -159,7 +159,8 @@ def test_0003_gives_each_anomaly_the_status_its_reason_meant(tmp_path) -> None:
                     "INSERT INTO rate_anomalies (source, date, currency, value, reason, recorded_at) "
                     "VALUES ('cbu', '2026-04-01', :currency, '95', :reason, '2026-04-02 06:00:00')"),
                     {"currency": currency, "reason": reason})
-        upgrade_database(engine, config.TestConfig().COUNTRIES)
+        with engine.begin() as connection:
+            _upgrade_to(connection, "0003")  # later revisions name the line differently (0011)
         with engine.connect() as connection:
             rows = connection.execute(text("SELECT currency, status, decided_by FROM rate_anomalies "
                                            "ORDER BY currency")).all()
@@ -205,7 +206,7 @@ def test_0004_keeps_articles_and_links_and_stops_sqlite_reusing_ids(tmp_path) ->
         engine.dispose()
 
 
-def test_0011_keeps_articles_adds_image_columns_and_upstream_tables(tmp_path) -> None:
+def test_0010_keeps_articles_adds_image_columns_and_upstream_tables(tmp_path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
     try:
         with engine.begin() as connection:
@@ -227,7 +228,7 @@ def test_0011_keeps_articles_adds_image_columns_and_upstream_tables(tmp_path) ->
         engine.dispose()
 
 
-def test_0011_leaves_image_columns_another_revision_added(tmp_path) -> None:
+def test_0010_leaves_image_columns_another_revision_added(tmp_path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
     try:
         with engine.begin() as connection:
@@ -237,5 +238,24 @@ def test_0011_leaves_image_columns_another_revision_added(tmp_path) -> None:
         with engine.connect() as connection:
             names = [column["name"] for column in inspect(connection).get_columns("articles")]
         assert names.count("image_width") == 1 and "image_alt" in names
+    finally:
+        engine.dispose()
+
+
+def test_0012_keeps_every_line_and_names_no_payload_for_them(tmp_path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    try:
+        with engine.begin() as connection:
+            _upgrade_to(connection, "0011")
+            connection.execute(text(
+                "INSERT INTO rate_observations (id, source, date, currency, quote, nominal, value, "
+                "fetched_at) VALUES (7, 'nbk', '2026-04-01', 'UZS', 'KZT', 100, '3.93', "
+                "'2026-04-02 06:00:00')"))
+        upgrade_database(engine, config.TestConfig().COUNTRIES)
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT id, currency, quote, nominal, value, fetch_id "
+                                           "FROM rate_observations")).all()
+            kept = connection.execute(text("SELECT count(*) FROM rate_fetches")).scalar_one()
+        assert [tuple(row) for row in rows] == [(7, "UZS", "KZT", 100, "3.93", None)] and kept == 0
     finally:
         engine.dispose()

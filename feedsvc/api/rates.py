@@ -1,5 +1,5 @@
-"""Rate routes: /rates.csv, /rates.json, /rates.ndjson, /rates/latest.json, /rates/sources.json and
-/rates/sources/<name>/missing.csv."""
+"""Rate routes: /rates.csv, /rates.json, /rates.ndjson, /rates/latest.json, /rates/sources.json,
+/rates/sources/<name>/missing.csv and /rates/sources/<name>/payloads/<date>."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from flask import Blueprint, Response, abort, request, stream_with_context
 
 from feedsvc.core.countries import tracked_currencies
+from feedsvc.core.errors import BadRequestParams
 from feedsvc.core.http import conditional_response, public_cache
-from feedsvc.core.params import QueryParams
+from feedsvc.core.params import QueryParams, parse_day
 from feedsvc.core.ratelimit import spend_expensive
 from feedsvc.rates import (
     RATES_CACHE,
@@ -31,6 +32,7 @@ from feedsvc.rates import (
     series_text,
     source_listing,
     source_names,
+    source_payload,
     with_staleness,
 )
 
@@ -137,6 +139,32 @@ def get_missing_days(name: str) -> Response:
     response.headers["Content-Disposition"] = f'attachment; filename="{name}_missing_days.csv"'
     response.headers["Cache-Control"] = public_cache(60)
     response.add_etag()
+    return response.make_conditional(request)
+
+
+@bp.get("/rates/sources/<name>/payloads/<day>")
+def get_source_payload(name: str, day: str) -> Response:
+    """The bytes source ``name`` sent for its table of ``day``, as sent, with their digest (RFC 9530)."""
+    QueryParams(request.args, ()).done()  # no parameters allowed
+    if name not in source_names():
+        abort(404, description=f"unknown source {name[:64]!r}; known: {', '.join(source_names())}")
+    try:
+        when = parse_day(day)
+    except ValueError as exc:
+        raise BadRequestParams(str(exc), {"date": [str(exc)]}) from None
+    payload = source_payload(name, when)
+    if payload is None:
+        abort(404, description=f"no payload of {name} kept for {when}; see /rates/sources/{name}/missing.csv")
+    response = Response(payload.body, content_type=payload.media_type or "application/octet-stream")
+    response.headers["Content-Digest"] = payload.content_digest
+    response.headers["Link"] = f'<{payload.url}>; rel="via"'  # where the source served it
+    # The bank's bytes, not ours: never rendered on this origin, downloaded under a telling name.
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}_{when}.payload"'
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response.headers["Cache-Control"] = public_cache(300)
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.set_etag(payload.sha256)
+    response.last_modified = payload.fetched_at
     return response.make_conditional(request)
 
 

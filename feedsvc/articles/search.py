@@ -3,7 +3,7 @@
 Both rank by relevance (title over summary over body), then newest first, and quote a snippet of each
 result with the matched words marked. SQLite's FTS5 table ``article_search`` (porter stemmer: English
 only) is kept in step with the articles by triggers; PostgreSQL's generated ``search_vector`` column is
-stemmed per article language (Russian, English; other languages word for word). Migration 0009 makes both.
+stemmed per article language (Russian, English; other languages word for word). Migration 0008 makes both.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ BM25 = sql("bm25(article_search, 10.0, 4.0, 1.0)")  # weights of title, summary,
 
 VECTOR = sql("articles.search_vector")
 _LANGUAGE = func.lower(Article.language)
-# As the generated column chooses its configuration (migration 0009).
+# As the generated column chooses its configuration (migration 0008).
 IS_RUSSIAN = or_(_LANGUAGE == "ru", _LANGUAGE.like("ru-%"))
 IS_ENGLISH = or_(_LANGUAGE == "en", _LANGUAGE.like("en-%"))
 

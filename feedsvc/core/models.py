@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -221,24 +222,64 @@ class ChangeMarker(Base):
 
 
 class RateObservation(Base):
-    """Units of ``currency`` per 1 USD on ``date``, as published by ``source``."""
+    """One line of ``source``'s table of ``date``: ``nominal`` units of ``currency`` = ``value`` ``quote``.
+
+    Exactly as published, nothing converted: a bank's lines in its own currency (NBK: 100 UZS = 3.94 KZT),
+    currency-api's as 1 USD in each currency. ``date`` is the source's own date of the table;
+    ``valid_days`` how long the bank says it holds (NBKR's weekly table: 7), None for a daily table.
+    """
 
     __tablename__ = "rate_observations"
     __table_args__ = (
-        UniqueConstraint("source", "date", "currency"),
-        Index("ix_rate_observations_currency_date", "currency", "date"),
+        UniqueConstraint("source", "date", "currency", "quote"),
+        Index("ix_rate_observations_currency_quote_date", "currency", "quote", "date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source: Mapped[str] = mapped_column(String(32))
     date: Mapped[date] = mapped_column(Date)
     currency: Mapped[str] = mapped_column(String(3))
-    units_per_usd: Mapped[Decimal]
+    quote: Mapped[str] = mapped_column(String(3))
+    nominal: Mapped[int] = mapped_column(Integer, default=1)
+    value: Mapped[Decimal]
+    valid_days: Mapped[int | None]
     fetched_at: Mapped[datetime]
+    # The fetch whose payload the value was stored from (None: stored before payloads were kept).
+    fetch_id: Mapped[int | None] = mapped_column(ForeignKey("rate_fetches.id"), index=True)
+
+
+class RatePayload(Base):
+    """One distinct body a source sent: zlib-compressed, named by the SHA-256 of the bytes as sent."""
+
+    __tablename__ = "rate_payloads"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int]  # of the bytes as sent
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class RateFetch(Base):
+    """One answer of a source: the day asked (a range: ``day`` to ``last_day``), the URL, the HTTP status,
+    the media type and the time it came, and its body by digest. A body fetched again for the same day
+    adds no row."""
+
+    __tablename__ = "rate_fetches"
+    __table_args__ = (UniqueConstraint("source", "day", "sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(32))
+    day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date | None] = mapped_column(Date)
+    url: Mapped[str] = mapped_column(String(2048))
+    status: Mapped[int]
+    media_type: Mapped[str] = mapped_column(String(200))
+    fetched_at: Mapped[datetime]
+    sha256: Mapped[str] = mapped_column(ForeignKey("rate_payloads.sha256"))
 
 
 class RateServed(Base):
-    """The served value of ``currency`` on ``date``: the first source by priority not held back.
+    """The served value of ``currency`` per 1 USD on ``date``: the USD line (``quote`` = ``currency``) of
+    the first source by priority not held back.
 
     Recomputed in the same transaction as every write that can change it (feedsvc/rates/served/table.py);
     the primary key (date, currency) makes a series one ordered index range scan. ``usd_rate``,
@@ -320,20 +361,24 @@ class RateRun(Base):
 class RateAnomaly(Base):
     """A value a guard refused, held back or flagged, and what became of it (feedsvc/rates/ingest/guards.py).
 
-    ``reason``: ``jump`` (day-on-day move over the limit), ``disagree`` (differs from the reference
-    source), ``gap`` (accepted without a reference within the window), ``manual`` (refused by hand).
+    It names one line of a table (``currency`` in ``quote``) and its value as published with its
+    ``nominal``; ``reference_value`` is per unit. ``reason``: ``jump`` (day-on-day move over the limit),
+    ``disagree`` (differs from the reference source), ``gap`` (accepted without a reference within the
+    window), ``manual`` (refused by hand), ``malformed`` (the line could not be read: no value).
     ``status``: ``refused`` and ``held`` keep exactly ``value`` from being served; ``confirmed``,
     ``accepted`` and ``released`` do not. ``decided_by``/``decided_at`` name a decision taken by hand.
     """
 
     __tablename__ = "rate_anomalies"
-    __table_args__ = (UniqueConstraint("source", "date", "currency", "reason"),)
+    __table_args__ = (UniqueConstraint("source", "date", "currency", "quote", "reason"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     source: Mapped[str] = mapped_column(String(32))
     date: Mapped[date] = mapped_column(Date)
     currency: Mapped[str] = mapped_column(String(3))
-    value: Mapped[Decimal]
+    quote: Mapped[str] = mapped_column(String(3))
+    nominal: Mapped[int | None] = mapped_column(default=1)  # None with ``value`` for a malformed line
+    value: Mapped[Decimal | None]
     reason: Mapped[str] = mapped_column(String(16))
     reference_source: Mapped[str | None] = mapped_column(String(32))
     reference_value: Mapped[Decimal | None]

@@ -41,6 +41,7 @@ from feedsvc.rates.service import (
     series_text,
     source_listing,
     source_names,
+    source_payload,
     ticker,
     with_staleness,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "default_pairs", "enabled_source_names", "format_rate", "last_update_success", "latest_rows",
     "make_ticker_item", "missing_days", "parse_chart_query", "parse_csv_query", "parse_json_query",
     "parse_latest_query", "rate_validators", "read_pairs", "render_latest", "render_missing",
-    "render_sources", "resolve_query", "series", "series_text", "source_listing", "source_names", "ticker",
+    "render_sources", "resolve_query", "series", "series_text", "source_listing", "source_names",
+    "source_payload", "ticker",
     "with_staleness",
 ]

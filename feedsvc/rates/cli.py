@@ -9,6 +9,7 @@ from __future__ import annotations
 import getpass
 import sys
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -23,10 +24,12 @@ from feedsvc.rates.ingest import backfill_plan, jobs
 from feedsvc.rates.ingest.guards import DecisionError, Verdict, open_anomalies
 from feedsvc.rates.ingest.store import decide_by_hand
 from feedsvc.rates.sources import all_source_classes
+from feedsvc.rates.verify_cli import verify_command
 
 # sysexits.h: a temporary failure, try again later (a source busy in another process).
 EX_TEMPFAIL = 75
 rates_group = click.Group("rates", help="Exchange-rate updates and backfills.")
+rates_group.add_command(verify_command)
 
 
 class Day(click.ParamType):
@@ -88,10 +91,13 @@ def update_command(today: date | None, names: tuple[str, ...]) -> None:
 @click.option("--to", "last", type=Day(), default=None, help="Last day (default: today, UTC).")
 @click.option("--source", "names", multiple=True, type=click.Choice(sorted(all_source_classes())),
               help="Only this source (repeatable; default: every enabled source).")
+@click.option("--recheck", is_flag=True,
+              help="Also ask again the days recorded as no data (an upstream that has since published them).")
 @click.option("--plan", "plan_only", is_flag=True,
               help="Print each source's pending days, requests and estimated duration; fetch nothing.")
 @with_appcontext
-def backfill_command(first: date | None, last: date | None, names: tuple[str, ...], plan_only: bool) -> None:
+def backfill_command(first: date | None, last: date | None, names: tuple[str, ...], recheck: bool,
+                     plan_only: bool) -> None:
     """Fetch each source's history (from its documented start, or --from, to --to) not fetched yet.
 
     Rerun the same command to resume after an interrupt; --plan first to see how long it takes.
@@ -99,7 +105,8 @@ def backfill_command(first: date | None, last: date | None, names: tuple[str, ..
     last = last or jobs.utcnow().date()
     if first is not None and first > last:
         raise click.BadParameter("--from is after --to", param_hint="--from")
-    spans = _spans(names or tuple(jobs.enabled_sources()), first, last, strict=len(names) == 1)
+    spans = [replace(span, recheck=recheck)
+             for span in _spans(names or tuple(jobs.enabled_sources()), first, last, strict=len(names) == 1)]
     if plan_only:
         _print_plan([backfill_plan.plan_backfill(span) for span in spans])
         return
@@ -111,6 +118,10 @@ def _spans(names: Iterable[str], first: date | None, last: date, strict: bool) -
     """Each source's days to backfill, noting a --from moved to its history start (refused if ``strict``)."""
     spans = []
     for name in names:
+        if not all_source_classes()[name].has_history:
+            click.echo(f"{name}: it publishes only its current table, which `rates update` fetches; "
+                       "nothing to backfill")
+            continue
         try:
             span = backfill_plan.source_span(name, first, last)
         except ValueError as exc:
@@ -149,7 +160,8 @@ def _backfill_one(span: backfill_plan.Span) -> jobs.RunSummary:
     with click.progressbar(length=plan.pending_days, label=label, show_eta=True, show_pos=True,
                            file=sys.stderr) as bar:
         # on_day comes once per day, range chunks included, so the ETA follows the real pace.
-        summary = jobs.backfill(span.source, span.start, span.end, on_day=lambda _day: bar.update(1))
+        summary = jobs.backfill(span.source, span.start, span.end, on_day=lambda _day: bar.update(1),
+                                recheck=span.recheck)
     return _report(summary)
 
 
@@ -162,8 +174,9 @@ def _login_name() -> str:
 
 def describe_anomaly(anomaly: RateAnomaly) -> str:
     """One line of ``rates review``: the value, why a guard looked at it, what became of it."""
-    line = (f"{anomaly.source:<13} {anomaly.date} {anomaly.currency} {anomaly.value:>16f}  "
-            f"{anomaly.reason:<8} {anomaly.status:<9}")
+    pair = f"{anomaly.currency}/{anomaly.quote}"
+    line = (f"{anomaly.source:<13} {anomaly.date} {pair} {shown_value(anomaly):>16}  "
+            f"{anomaly.reason:<9} {anomaly.status:<9}")
     if anomaly.reference_value is not None:
         when = f" {anomaly.reference_date}" if anomaly.reference_date else ""
         line += f" vs {anomaly.reference_source}{when} {anomaly.reference_value:f}"
@@ -188,23 +201,31 @@ def review_command(everything: bool, source: str | None) -> None:
         click.echo("nothing to review" if not everything else "no value was ever refused or held back")
 
 
-def _decide(verdict: Verdict, source: str, day: date, currency: str, who: str) -> None:
+def _decide(verdict: Verdict, source: str, day: date, line: str, who: str) -> None:
     with new_session() as session:
         try:
-            anomaly = decide_by_hand(session, source, day, currency.upper(), verdict, who, jobs.utcnow())
+            anomaly = decide_by_hand(session, source, day, line.upper(), verdict, who, jobs.utcnow())
         except DecisionError as exc:
             raise click.ClickException(str(exc)) from None
         session.commit()
         outcome = "served from now on" if verdict == "accept" else "never served"
-        click.echo(f"{anomaly.status}: {source} {day} {anomaly.currency} {anomaly.value:f} ({outcome})")
+        pair = f"{anomaly.currency}/{anomaly.quote}"
+        click.echo(f"{anomaly.status}: {source} {day} {pair} {shown_value(anomaly)} ({outcome})")
+
+
+def shown_value(anomaly: RateAnomaly) -> str:
+    """An anomaly's value as published (``3.94 per 100``), or ``-`` for a line that could not be read."""
+    if anomaly.value is None:
+        return "-"
+    return f"{anomaly.value:f}" + (f" per {anomaly.nominal}" if anomaly.nominal not in (None, 1) else "")
 
 
 def _decision_arguments(command: Callable[..., None]) -> Callable[..., None]:
-    """SOURCE DAY CURRENCY and --by, the arguments of ``accept`` and ``refuse``."""
+    """SOURCE DAY LINE and --by, the arguments of ``accept`` and ``refuse``."""
     for decorate in reversed((
         click.argument("source", type=click.Choice(sorted(all_source_classes()))),
         click.argument("day", type=Day()),
-        click.argument("currency"),
+        click.argument("line"),
         click.option("--by", "who", default=_login_name, show_default="your login name", help="Who decides."),
         with_appcontext,
     )):
@@ -214,13 +235,20 @@ def _decision_arguments(command: Callable[..., None]) -> Callable[..., None]:
 
 @rates_group.command("accept")
 @_decision_arguments
-def accept_command(source: str, day: date, currency: str, who: str) -> None:
-    """Serve a refused or held-back value of SOURCE on DAY for CURRENCY, recorded as decided by you."""
-    _decide("accept", source, day, currency, who)
+def accept_command(source: str, day: date, line: str, who: str) -> None:
+    """Serve a refused or held-back value of SOURCE on DAY for LINE, recorded as decided by you.
+
+    LINE is a line of the source's table as a pair (EUR/KGS, USD/KZT), or one code: the source's rate of
+    it per USD (KZT), else its line of that currency (EUR).
+    """
+    _decide("accept", source, day, line, who)
 
 
 @rates_group.command("refuse")
 @_decision_arguments
-def refuse_command(source: str, day: date, currency: str, who: str) -> None:
-    """Never serve SOURCE's value on DAY for CURRENCY (stored, or a refused jump), whatever the rules find."""
-    _decide("refuse", source, day, currency, who)
+def refuse_command(source: str, day: date, line: str, who: str) -> None:
+    """Never serve SOURCE's value on DAY for LINE (stored, or a refused jump), whatever the rules find.
+
+    LINE as for ``accept``.
+    """
+    _decide("refuse", source, day, line, who)

@@ -1,13 +1,13 @@
 """Facts the write side (ingest, guards) and the read side (queries, routes) of the rates share."""
 
-USD = "USD"  # every observation is units of a currency per 1 USD, so USD itself is never stored
-MIN_DIGITS = 6  # a served rate shows at least this many significant digits
+USD = "USD"  # the served series is units of each currency per 1 USD, read from the tables' USD lines
 
 # RateAnomaly.reason: why a guard looked at a value.
 JUMP = "jump"  # moved more than the limit since the same source's previous observation
 HELD_BACK = "disagree"  # differs from the reference source's value
 GAP = "gap"  # moved more than the limit, but the previous observation was too old to be a reference
 MANUAL = "manual"  # refused by hand
+MALFORMED = "malformed"  # a line of a table that could not be read (no value): refused for its currency alone
 
 # RateAnomaly.status: ``refused`` and ``held`` keep exactly that value from being served.
 REFUSED = "refused"

@@ -30,6 +30,7 @@ PEG = Peg("")
 BANK_FILES: dict[str, tuple[str, date]] = {
     "nbk": ("nbk.get_rates_fdate_01.04.2026.xml", date(2026, 4, 1)),
     "nbkr": ("nbkr.daily.xml", date(2026, 5, 24)),
+    "nbkr-weekly": ("nbkr.weekly.xml", date(2026, 5, 24)),  # its table of 2026-05-23, valid 7 days
     "nbt": ("nbt.export_xml_2026-05-18.xml", date(2026, 5, 18)),
     "cbu": ("cbu.json_all_2026-04-01.json", date(2026, 4, 1)),
     "cbt": ("cbt.kurs_2026_20052026.xml", date(2026, 5, 20)),

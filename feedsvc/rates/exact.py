@@ -51,6 +51,16 @@ def quotient(numerator: Decimal, denominator: Decimal) -> Decimal:
     return DIVISION.divide(numerator, denominator)
 
 
+def per_unit(value: Decimal, nominal: int) -> Decimal:
+    """``value`` ÷ ``nominal``, keeping every digit the bank published (4.7877 per 1 from 478.77 per 100)."""
+    if nominal == 1:
+        return value
+    _, digits, exponent = Decimal(nominal).normalize().as_tuple()
+    if digits == (1,):  # a power of ten: shift the point so no published digit is lost or invented
+        return value.scaleb(-int(exponent))
+    return quotient(value, Decimal(nominal))
+
+
 def change_pct(rate: Decimal, previous: Decimal | None, context: Context = DIVISION) -> Decimal | None:
     """100 × (rate / previous − 1), to two decimals; None without a previous rate."""
     if previous is None:

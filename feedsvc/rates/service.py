@@ -25,6 +25,7 @@ from feedsvc.rates.read.formats import SourceInfo
 from feedsvc.rates.read.materialised import stream_usd_csv, usd_period_rows
 from feedsvc.rates.read.params import DEFAULT_DAYS, Pair, RateQuery, default_pairs, resolve_range
 from feedsvc.rates.read.paths import ReadPath, choose_path
+from feedsvc.rates.read.payloads import StoredPayload, find_payload
 from feedsvc.rates.read.periods import ServedRow, group_rows
 from feedsvc.rates.read.series import RateRow
 from feedsvc.rates.read.status import SourceStatus
@@ -168,6 +169,11 @@ def source_listing() -> list[tuple[SourceInfo, SourceStatus, Coverage]]:
         listing.append((info, status.select_source_status(session, name),
                         coverage(session, name, weekdays, today, stale_after)))
     return listing
+
+
+def source_payload(name: str, day: date) -> StoredPayload | None:
+    """The payload source ``name``'s table of ``day`` was stored from (else fetched that day), or None."""
+    return find_payload(get_session(), name, day)
 
 
 def missing_days(name: str) -> list[tuple[date, str]]:

@@ -32,6 +32,9 @@ def origin(upstream: SlowUpstream) -> Iterator[str]:
         yield url
 
 
+LINES = 160  # each recorded currency-api day: one line per ISO 4217 currency
+
+
 def landed(app: Flask) -> int:
     with Session(app.extensions["feedsvc.engine"]) as session:
         return session.scalar(select(func.count()).select_from(RateObservation))
@@ -52,10 +55,10 @@ def test_kill_9_then_a_rerun_resumes_at_once_and_closes_the_run_as_abandoned(
         app, database_urls, db_name, upstream, origin, processes) -> None:
     env = feedsvc_env(database_urls[db_name], origin)
     first = processes.start(BACKFILL, env, "first")
-    wait_for(lambda: landed(app) >= 10, 60, "two days to land")
+    wait_for(lambda: landed(app) >= 2 * LINES, 60, "two days to land")
     kill_group(first)
     before = landed(app)
-    assert 10 <= before < 25
+    assert 2 * LINES <= before < 5 * LINES
     [holder] = leases(app)  # left behind by the killed process
     assert holder.startswith(f"{socket.gethostname()}:{first.pid}:")
     assert runs(app) == [(0, None, False)]  # open, counting nothing: as kill -9 leaves it
@@ -65,9 +68,9 @@ def test_kill_9_then_a_rerun_resumes_at_once_and_closes_the_run_as_abandoned(
     rerun = processes.start(BACKFILL, env, "rerun")
     assert rerun.wait(timeout=60) == 0, processes.output("rerun")
     assert time.monotonic() - started < 20  # the dead holder's lease (30 s) did not hold it up
-    assert runs(app) == [(before, "abandoned", True), (25 - before, None, True)]
-    assert landed(app) == 25 and leases(app) == []
-    for day in DAYS[:before // 5]:  # what landed before the kill was not asked again
+    assert runs(app) == [(before, "abandoned", True), (5 * LINES - before, None, True)]
+    assert landed(app) == 5 * LINES and leases(app) == []
+    for day in DAYS[:before // LINES]:  # what landed before the kill was not asked again
         assert upstream.count(day) == 1, (day, upstream.requested)
     assert all(1 <= upstream.count(day) <= 2 for day in DAYS)
 
@@ -75,11 +78,11 @@ def test_kill_9_then_a_rerun_resumes_at_once_and_closes_the_run_as_abandoned(
 def test_sigterm_closes_the_run_as_interrupted_with_its_rows(app, database_urls, db_name, origin,
                                                               processes) -> None:
     backfill = processes.start(BACKFILL, feedsvc_env(database_urls[db_name], origin), "backfill")
-    wait_for(lambda: landed(app) >= 5, 60, "a day to land")
+    wait_for(lambda: landed(app) >= LINES, 60, "a day to land")
     backfill.send_signal(signal.SIGTERM)
     assert backfill.wait(timeout=30) == 128 + signal.SIGTERM, processes.output("backfill")
     rows = landed(app)
-    assert 5 <= rows < 25
+    assert LINES <= rows < 5 * LINES
     assert runs(app) == [(rows, "interrupted", True)]
     assert leases(app) == []  # released on the way out
 

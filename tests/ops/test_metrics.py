@@ -89,14 +89,14 @@ def add_rates(app: Flask, today: date) -> None:
     now = datetime.now(UTC)
     with Session(app.extensions["feedsvc.engine"]) as session, session.begin():
         for source, day in (("currency-api", today - timedelta(days=1)), ("nbk", today - timedelta(days=20))):
-            session.add(RateObservation(source=source, date=day, currency="KZT",
-                                        units_per_usd=Decimal("500.12"), fetched_at=now))
+            session.add(RateObservation(source=source, date=day, currency="USD", quote="KZT",
+                                        value=Decimal("500.12"), fetched_at=now))
         outcomes = ((None, now), (None, now), ("HTTP 503", now), ("interrupted", now), (None, None))
         for error, finished in outcomes:
             session.add(RateRun(source="nbk", job="update", started_at=now, finished_at=finished,
                                 rows_written=1, error=error))
         for n, status in enumerate(("refused", "refused", "held", "confirmed")):
-            session.add(RateAnomaly(source="nbk", date=today - timedelta(days=n), currency="KZT",
+            session.add(RateAnomaly(source="nbk", date=today - timedelta(days=n), currency="USD", quote="KZT",
                                     value=Decimal("900"), reason="jump", status=status, recorded_at=now))
 
 

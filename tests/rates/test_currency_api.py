@@ -26,37 +26,54 @@ def real(day: str) -> bytes:
 
 
 @pytest.mark.parametrize("day", DAYS)
-def test_parse_keeps_every_published_digit(day: str) -> None:
-    published = json.loads(real(day), parse_float=str)["usd"]  # the digits as written in the file
-    observations = CurrencyApi("").parse(real(day), date.fromisoformat(day))
-    assert [o.currency for o in observations] == ["KZT", "KGS", "TJS", "TMT", "UZS"]
-    for obs in observations:
-        assert obs.date == date.fromisoformat(day)
-        assert str(obs.units_per_usd) == published[obs.currency.lower()]
+def test_parse_keeps_every_published_digit_of_every_iso_currency(day: str) -> None:
+    published = json.loads(real(day), parse_float=str, parse_int=str)["usd"]  # the digits as written
+    table = CurrencyApi("").parse(real(day), date.fromisoformat(day))
+    assert table.refused == []
+    quotes = [o.quote for o in table.observations]
+    assert {"KZT", "KGS", "TJS", "TMT", "UZS", "RUB", "EUR", "CNY"} <= set(quotes)
+    assert "BTC" not in quotes and "USD" not in quotes and len(quotes) > 150  # ISO 4217 codes only
+    for obs in table.observations:
+        assert (obs.date, obs.currency, obs.nominal) == (date.fromisoformat(day), "USD", 1)
+        assert str(obs.value) == published[obs.quote.lower()]
 
 
 def test_parse_known_values() -> None:
-    observations = CurrencyApi("").parse(real("2025-05-01"), date(2025, 5, 1))
-    assert observations[-1] == Observation(date(2025, 5, 1), "UZS", Decimal("12968.91140011"))
-    assert observations[1].units_per_usd == Decimal("87.47773033")
+    table = CurrencyApi("").parse(real("2025-05-01"), date(2025, 5, 1))
+    by_quote = {o.quote: o for o in table.observations}
+    assert by_quote["UZS"] == Observation(date(2025, 5, 1), "USD", "UZS", Decimal("12968.91140011"))
+    assert by_quote["KGS"].value == Decimal("87.47773033")
 
 
 def test_parse_reports_the_payload_date_not_the_requested_one() -> None:
     # the ingest refuses the mismatch; parse only says what the file says
-    observations = CurrencyApi("").parse(real("2025-05-01"), date(2025, 5, 2))
-    assert {o.date for o in observations} == {date(2025, 5, 1)}
+    table = CurrencyApi("").parse(real("2025-05-01"), date(2025, 5, 2))
+    assert {o.date for o in table.observations} == {date(2025, 5, 1)}
 
 
 @pytest.mark.parametrize(
     "body",
     [b"", b"<!DOCTYPE html><html><body>502 Bad Gateway</body></html>", b"[1, 2]", b'{"date": "2025-05-01"}',
-     b'{"date": "x", "usd": {}}', b'{"date": "2025-05-01", "usd": {"eur": 0.9}}',
-     b'{"date": "2025-05-01", "usd": {"kzt": "514.7"}}', b"\xff\xfe\x00"],
-    ids=["empty", "html", "array", "no usd", "bad date", "no tracked currency", "string value", "binary"],
+     b'{"date": "x", "usd": {}}', b"\xff\xfe\x00"],
+    ids=["empty", "html", "array", "no usd", "bad date", "binary"],
 )
 def test_parse_rejects_unusable_bodies(body: bytes) -> None:
     with pytest.raises(SourceError):
         CurrencyApi("").parse(body, date(2025, 5, 1))
+
+
+def test_an_empty_table_is_no_data() -> None:
+    with pytest.raises(NoData):
+        CurrencyApi("").parse(b'{"date": "2025-05-01", "usd": {"btc": 0.00001}}', date(2025, 5, 1))
+
+
+@pytest.mark.parametrize("value", ['"514.7"', "null", "true", "-514.7", "0", "NaN", "[514.7]"])
+def test_one_bad_value_refuses_its_currency_alone(value: str) -> None:
+    rates = f'"kzt": {value}, "kgs": 87.47773033, "tjs": 10.9, "eur": 0.88'
+    body = f'{{"date": "2025-05-01", "usd": {{{rates}}}}}'.encode()
+    table = CurrencyApi("").parse(body, date(2025, 5, 1))
+    assert [o.quote for o in table.observations] == ["KGS", "TJS", "EUR"]
+    assert [(r.currency, r.quote) for r in table.refused] == [("USD", "KZT")]
 
 
 def test_parse_rejects_a_truncated_payload() -> None:
@@ -122,8 +139,8 @@ def test_fetch_without_fallback_raises_the_primary_error(http, closed_port_url) 
 
 def test_peg_is_three_and_a_half_since_2015_without_http(http) -> None:
     peg = Peg("")
-    assert peg.parse(peg.fetch(http, date(2015, 1, 1), TIMEOUT), date(2015, 1, 1)) == [
-        Observation(date(2015, 1, 1), "TMT", Decimal("3.5"))
+    assert peg.parse(peg.fetch(http, date(2015, 1, 1), TIMEOUT), date(2015, 1, 1)).observations == [
+        Observation(date(2015, 1, 1), "USD", "TMT", Decimal("3.5"))
     ]
     with pytest.raises(NoData):
         peg.fetch(http, date(2014, 12, 31), TIMEOUT)
@@ -138,4 +155,5 @@ def test_registry_builds_enabled_sources_in_priority_order() -> None:
     assert sources["currency-api"].fallback_template == CurrencyApi.default_fallback_url
     assert {"currency-api", "peg"} <= set(all_source_classes())
     for name, cls in all_source_classes().items():
-        assert cls.name == name and cls.currencies and cls.attribution
+        assert cls.name == name and cls.attribution
+        assert cls.currencies or name == "nbkr-weekly"  # a table without a USD line serves no X/USD

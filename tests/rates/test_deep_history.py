@@ -29,7 +29,7 @@ from feedsvc.rates.sources.nbt import NBT
 ALL = ("nbk", "nbkr", "nbt", "cbu", "cbt", "peg", "currency-api")
 DOCUMENTED = {"nbk": date(2000, 1, 1), "nbkr": date(1999, 1, 1), "nbt": date(2001, 1, 1),
               "cbu": date(1994, 7, 1), "cbt": date(2020, 1, 1), "peg": date(2015, 1, 1),
-              "currency-api": date(2024, 3, 2)}
+              "currency-api": date(2024, 3, 2), "nbkr-weekly": None}  # weekly.xml: the current table only
 NBT_FILE = "nbt/export_xml_2026-05-18.xml"
 NBK_FILE = "nbk/get_rates_fdate_01.04.2026.xml"
 
@@ -47,9 +47,10 @@ def serve_nbt(mirror, day: date, real: bytes) -> None:
 
 
 def stored(app: Flask, source: str) -> list[tuple[date, str]]:
-    query = select(RateObservation).where(RateObservation.source == source).order_by(RateObservation.date)
+    usd_lines = (RateObservation.source == source, RateObservation.currency == "USD")
+    query = select(RateObservation).where(*usd_lines).order_by(RateObservation.date)
     with Session(app.extensions["feedsvc.engine"]) as session:
-        return [(row.date, str(row.units_per_usd)) for row in session.scalars(query)]
+        return [(row.date, str(row.value)) for row in session.scalars(query)]
 
 
 def asked(mirror, name: str) -> list[str]:
@@ -83,8 +84,8 @@ def test_every_source_documents_its_history_start() -> None:
 
 def test_banks_are_asked_politely_by_default() -> None:
     paces = {name: cls.min_interval for name, cls in all_source_classes().items()}
-    assert paces == {"nbk": 1.0, "nbkr": 2.0, "nbt": 1.0, "cbu": 1.0, "cbt": 1.0, "peg": 0.0,
-                     "currency-api": 0.5}
+    assert paces == {"nbk": 1.0, "nbkr": 2.0, "nbkr-weekly": 2.0, "nbt": 1.0, "cbu": 1.0, "cbt": 1.0,
+                     "peg": 0.0, "currency-api": 0.5}
 
 
 def test_without_from_a_backfill_starts_at_the_documented_start(bank_app, mirror, upstream_bytes) -> None:
@@ -108,7 +109,7 @@ def test_plan_defaults_to_each_documented_start_and_today(bank_app, mirror) -> N
     today = datetime.now(UTC).date()
     rows = plan_rows(result.output)
     assert {name: (row[0], row[1]) for name, row in rows.items()} == {
-        name: (f"{start}", f"{today}") for name, start in DOCUMENTED.items()}
+        name: (f"{start}", f"{today}") for name, start in DOCUMENTED.items() if start}
     assert mirror.requested() == []  # a plan fetches nothing
 
 
@@ -194,12 +195,12 @@ def test_a_backfill_stopped_by_a_failing_upstream_resumes_without_refetching(ban
     args = ("--source", "nbt", "--from", "2001-01-01", "--to", "2001-01-06")
     first = invoke(app, *args)
     assert first.exit_code == 1
-    assert "nbt: failed after 3 rows: 2001-01-04: " in first.output
+    assert "nbt: failed after 108 rows: 2001-01-04: " in first.output  # 3 days of 36 lines
     healthy["after"] = 100
     again = invoke(app, *args)
     assert again.exit_code == 0, again.output
     assert "nbt: 3 of 6 days done" in again.output
-    assert "nbt: 3 rows written, 3 days checked" in again.output
+    assert "nbt: 108 rows written, 3 days checked" in again.output
     assert served == [f"2001-01-0{n}" for n in range(1, 7)]  # each day fetched once
     assert [day for day, _ in stored(app, "nbt")] == [date(2001, 1, n) for n in range(1, 7)]
 
@@ -219,7 +220,7 @@ def test_the_progress_bar_shows_days_done_and_an_eta_on_a_terminal(bank_app, mir
     assert time.monotonic() - started >= 2  # NBT's default pace: a second between requests
     assert "nbt: 0 of 3 days done" in output
     assert re.search(r"nbt: 0 of 3 days done\s+\[[#-]+\]\s+2/3\s+00:00:0\d", output), output
-    assert "nbt: 3 rows written, 3 days checked" in output
+    assert "nbt: 108 rows written, 3 days checked" in output
     assert [day for day, _ in stored(app, "nbt")] == days
 
 

@@ -38,8 +38,8 @@ def demo_app(app: Flask) -> Flask:
 def stored(app: Flask, source: str) -> dict[tuple[str, str], str]:
     """``source``'s observations as {(date, currency): value text}."""
     with Session(app.extensions["feedsvc.engine"]) as session:
-        rows = session.execute(select(RateObservation.date, RateObservation.currency,
-                                      RateObservation.units_per_usd).where(RateObservation.source == source))
+        rows = session.execute(select(RateObservation.date, RateObservation.quote, RateObservation.value)
+                               .where(RateObservation.source == source, RateObservation.currency == "USD"))
         return {(day.isoformat(), currency): str(value) for day, currency, value in rows}
 
 
@@ -71,8 +71,10 @@ def test_the_demo_loads_every_csv_value_once_exactly_as_written(demo_app: Flask)
     assert stored(demo_app, "currency-api") == expected  # the decimal text itself, not only an equal number
     assert set(stored(demo_app, "peg")) == {(row["date"], "TMT") for row in rows}
     output = demo_app.config["demo_output"]
-    # every CSV value, the TMT peg on the same days, and one observation per central bank
-    assert f"{len(expected) + len(rows) + len(BANK_FILES)} new rate observations" in output
+    # every CSV value, the TMT peg on the same days, and every line of one table per central bank
+    tables = {"nbk": 39, "nbkr": 5, "nbkr-weekly": 40, "nbt": 36, "cbu": 75, "cbt": 48}
+    assert set(tables) == set(BANK_FILES)
+    assert f"{len(expected) + len(rows) + sum(tables.values())} new rate observations" in output
     assert f"currency-api {rows[0]['date']} to {rows[-1]['date']} ({len(rows)} days" in output
     assert "Fawaz Ahmed, CC0-1.0" in output
     with Session(demo_app.extensions["feedsvc.engine"]) as session:

@@ -27,7 +27,7 @@ def store(app: Flask, rows: list[tuple[str, date, str, Decimal]], bump: bool = T
     """Insert (source, date, currency, units per USD); bump the rates marker unless told not to."""
     with Session(app.extensions["feedsvc.engine"]) as session, session.begin():
         for source, day, currency, value in rows:
-            session.add(RateObservation(source=source, date=day, currency=currency, units_per_usd=value,
+            session.add(RateObservation(source=source, date=day, currency="USD", quote=currency, value=value,
                                         fetched_at=NOW))
         # Rows inserted directly: materialise the served series as an ingest would.
         recompute_all(session, app.config["RATES_SOURCES"])

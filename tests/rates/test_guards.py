@@ -29,8 +29,8 @@ def session(app: Flask):
 def put(session: Session, source: str, day: date, currency: str, value: str,
         limits: Limits | None = None) -> int:
     """Store one value as a job would (its own transaction); the rows written."""
-    result = store_observations(session, source, day, [Observation(day, currency, Decimal(value))], NOW,
-                                limits, PRIORITY)
+    line = Observation(day, "USD", currency, Decimal(value))
+    result = store_observations(session, source, day, [line], NOW, limits, PRIORITY)
     session.commit()
     return result.written
 
@@ -175,8 +175,8 @@ def test_the_rules_never_undo_a_decision_by_hand(session: Session) -> None:
 
 
 @pytest.mark.parametrize(("verdict", "message"), [
-    ("accept", "nothing to accept: nbk 2026-04-01 KZT is not refused or held back"),
-    ("refuse", "nothing to refuse: nbk has no value of TJS on 2026-04-01"),
+    ("accept", "nothing to accept: nbk 2026-04-01 USD/KZT is not refused or held back"),
+    ("refuse", "nothing to refuse: nbk has no value of USD/TJS on 2026-04-01"),
 ])
 def test_a_decision_needs_something_to_decide(session: Session, verdict: str, message: str) -> None:
     put(session, "nbk", date(2026, 4, 1), "KZT", "478.77")

@@ -20,12 +20,12 @@ DAY = date(2025, 12, 25)
 
 
 def obs(day: date, currency: str, value: str) -> Observation:
-    return Observation(day, currency, Decimal(value))
+    return Observation(day, "USD", currency, Decimal(value))
 
 
 def stored(session: Session) -> dict[tuple[str, date, str], Decimal]:
     rows = session.scalars(select(RateObservation))
-    return {(r.source, r.date, r.currency): r.units_per_usd for r in rows}
+    return {(r.source, r.date, r.quote): r.value for r in rows}
 
 
 @pytest.fixture
@@ -58,7 +58,7 @@ def test_an_upstream_correction_updates_the_row_and_bumps_rates(session: Session
     session.commit()
     assert result.written == 1
     row = session.scalars(select(RateObservation)).one()
-    assert (row.units_per_usd, row.fetched_at) == (Decimal("513.7"), later)
+    assert (row.value, row.fetched_at) == (Decimal("513.7"), later)
     assert read_marker("rates", session).revision == revision + 1
 
 

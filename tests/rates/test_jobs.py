@@ -6,6 +6,7 @@ import json
 import time
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -16,6 +17,7 @@ from werkzeug import Response
 
 from feedsvc.core.models import RateObservation, RateRun, RateSourceDay
 from feedsvc.rates.ingest import jobs
+from feedsvc.rates.sources.currency_api import CurrencyApi
 
 SERVED = [date(2025, 12, 24), date(2025, 12, 25), date(2025, 12, 26), date(2025, 12, 27), date(2025, 12, 28)]
 HTML = b"<!DOCTYPE html><html><head><title>503</title></head><body>Service Unavailable</body></html>"
@@ -30,12 +32,22 @@ def real_values(upstream_bytes, day: date) -> dict[str, Decimal]:
     return {code: usd[code.lower()] for code in ("KZT", "KGS", "TJS", "TMT", "UZS")}
 
 
+def lines(*days: date) -> int:
+    """How many lines currency-api's recorded payloads of ``days`` hold: one per ISO 4217 currency."""
+    folder = Path(__file__).parents[1] / "fixtures" / "upstream" / "currency-api"
+    return sum(len(CurrencyApi("").parse((folder / f"{day}.usd.json").read_bytes(), day).observations)
+               for day in days)
+
+
 def observations(app: Flask, source: str = "currency-api") -> dict[date, dict[str, Decimal]]:
+    """The stored values of the five tracked currencies per USD, by date."""
     with Session(app.extensions["feedsvc.engine"]) as session:
-        rows = session.scalars(select(RateObservation).where(RateObservation.source == source))
+        rows = session.scalars(select(RateObservation).where(
+            RateObservation.source == source, RateObservation.currency == "USD",
+            RateObservation.quote.in_(("KZT", "KGS", "TJS", "TMT", "UZS"))))
         found: dict[date, dict[str, Decimal]] = {}
         for row in rows:
-            found.setdefault(row.date, {})[row.currency] = row.units_per_usd
+            found.setdefault(row.date, {})[row.quote] = row.value
         return found
 
 
@@ -66,13 +78,13 @@ def test_backfill_with_missing_days_gives_exactly_the_real_values(rates_app, mir
     serve_real(mirror, upstream_bytes)
     with app.app_context():
         summary = jobs.backfill("currency-api", date(2025, 12, 22), date(2025, 12, 29))
-    assert (summary.error, summary.rows_written, summary.days_done) == (None, 25, 8)
+    assert (summary.error, summary.rows_written, summary.days_done) == (None, lines(*SERVED), 8)
     assert observations(app) == {day: real_values(upstream_bytes, day) for day in SERVED}
     with Session(app.extensions["feedsvc.engine"]) as session:
         days = {row.date: row.status for row in session.scalars(select(RateSourceDay))}
     assert days == {**{d: "none" for d in (date(2025, 12, 22), date(2025, 12, 23), date(2025, 12, 29))},
                     **{d: "ok" for d in SERVED}}
-    assert [(r.job, r.rows_written, r.error) for r in runs(app)] == [("backfill", 25, None)]
+    assert [(r.job, r.rows_written, r.error) for r in runs(app)] == [("backfill", lines(*SERVED), None)]
     # a missing day asked the CDN, then its fallback, once each
     assert mirror.requested().count(mirror.path("currency-api-fallback", date(2025, 12, 22))) == 1
 
@@ -96,7 +108,7 @@ def test_update_repairs_the_gap_window_then_only_rechecks_today(rates_app, mirro
         first = jobs.update(today=date(2025, 12, 28))
         asked = len(mirror.requested())
         second = jobs.update(today=date(2025, 12, 28))
-    assert [(s.source, s.rows_written, s.days_done) for s in first] == [("currency-api", 25, 7)]
+    assert [(s.source, s.rows_written, s.days_done) for s in first] == [("currency-api", lines(*SERVED), 7)]
     assert observations(app) == {day: real_values(upstream_bytes, day) for day in SERVED}
     # the 404s of 12-22 and 12-23 were checked long after those days: final, not asked again
     assert [(s.rows_written, s.days_done, s.error) for s in second] == [(0, 1, None)]
@@ -127,7 +139,7 @@ def test_500_then_200_is_retried(rates_app, mirror, upstream_bytes) -> None:
     mirror.server.expect_oneshot_request(path).respond_with_data("Internal Server Error", status=500)
     with app.app_context():
         summary = jobs.backfill("currency-api", day, day)
-    assert (summary.error, summary.rows_written) == (None, 5)
+    assert (summary.error, summary.rows_written) == (None, lines(day))
     assert mirror.requested() == [path, path]
     assert observations(app) == {day: real_values(upstream_bytes, day)}
 
@@ -173,7 +185,7 @@ def test_the_fallback_is_used_when_the_primary_is_down(rates_app, mirror, upstre
     mirror.serve("currency-api-fallback", day, upstream_bytes(f"currency-api/{day}.usd.json"))
     with app.app_context():
         summary = jobs.backfill("currency-api", day, day)
-    assert (summary.error, summary.rows_written) == (None, 5)
+    assert (summary.error, summary.rows_written) == (None, lines(day))
     assert observations(app) == {day: real_values(upstream_bytes, day)}
 
 
@@ -186,14 +198,14 @@ def test_an_interrupted_backfill_resumes_without_refetching(rates_app, mirror, u
         "down", status=503)
     with app.app_context():
         broken = jobs.backfill("currency-api", SERVED[0], SERVED[-1])
-    assert broken.error.startswith("2025-12-26") and broken.rows_written == 10
+    assert broken.error.startswith("2025-12-26") and broken.rows_written == lines(*SERVED[:2])
     assert sorted(observations(app)) == SERVED[:2]
 
     mirror.server.clear()
     serve_real(mirror, upstream_bytes)
     with app.app_context():
         resumed = jobs.backfill("currency-api", SERVED[0], SERVED[-1])
-    assert (resumed.error, resumed.rows_written, resumed.days_done) == (None, 15, 3)
+    assert (resumed.error, resumed.rows_written, resumed.days_done) == (None, lines(*SERVED[2:]), 3)
     assert mirror.requested() == [mirror.path("currency-api", day) for day in SERVED[2:]]
     assert observations(app) == {day: real_values(upstream_bytes, day) for day in SERVED}
 
@@ -206,7 +218,7 @@ def test_one_unusable_day_does_not_hold_back_the_days_after_it(rates_app, mirror
         summary = jobs.update(today=SERVED[-1])[0]
         retried = jobs.update(today=SERVED[-1])[0]
     assert summary.error.startswith("2025-12-24: SourceError")
-    assert (summary.rows_written, summary.days_done) == (20, 4)
+    assert (summary.rows_written, summary.days_done) == (lines(*SERVED[1:]), 4)
     assert sorted(observations(app)) == SERVED[1:]
     assert retried.error == summary.error  # the bad day is asked again, the good ones are not
     assert mirror.requested().count(mirror.path("currency-api", SERVED[0])) == 2

@@ -16,7 +16,7 @@ from feedsvc.core.models import RateObservation, RateRun, RateSourceDay
 from feedsvc.rates.ingest import jobs
 
 ALL = ("nbk", "nbkr", "nbt", "cbu", "cbt", "peg", "currency-api")
-# source: (recorded file or None, the day it answers, the range to backfill, the values stored)
+# source: (recorded file or None, the day it answers, the range to backfill, the USD lines stored)
 CASES = {
     "nbk": ("nbk/get_rates_fdate_01.04.2026.xml", date(2026, 4, 1), [(date(2026, 4, 1), "KZT", "478.77")]),
     "nbt": ("nbt/export_xml_2026-05-18.xml", date(2026, 5, 18), [(date(2026, 5, 18), "TJS", "9.3450")]),
@@ -36,10 +36,10 @@ def serve_day(mirror, name: str, day: date, body: bytes) -> None:
 
 
 def stored(app: Flask, source: str) -> list[tuple[date, str, str]]:
-    query = select(RateObservation).where(RateObservation.source == source)
+    query = select(RateObservation).where(RateObservation.source == source, RateObservation.currency == "USD")
     with Session(app.extensions["feedsvc.engine"]) as session:
-        rows = session.scalars(query.order_by(RateObservation.date, RateObservation.currency))
-        return [(row.date, row.currency, str(row.units_per_usd)) for row in rows]
+        rows = session.scalars(query.order_by(RateObservation.date, RateObservation.quote))
+        return [(row.date, row.quote, str(row.value)) for row in rows]
 
 
 def backfill(app: Flask, name: str, start: date, end: date) -> str:
@@ -63,8 +63,10 @@ def test_backfill_stores_exactly_the_sources_values(bank_app, mirror, upstream_b
     app = bank_app()
     output = backfill(app, name, day - timedelta(days=1), day)
     assert f"{name}: 0 of 2 days done" in output  # the progress bar's label
-    assert f"{name}: {len(expected)} rows written, 2 days checked" in output
-    assert stored(app, name) == [(d, c, v) for d, c, v in expected]
+    # Every line of the table: NBK 39, NBT 36, CBU 75, CBT 48, currency-api 160 ISO 4217 currencies.
+    lines = {"nbk": 39, "nbt": 36, "cbu": 75, "cbt": 48, "currency-api": 160, "peg": 2}[name]
+    assert f"{name}: {lines} rows written, 2 days checked" in output
+    assert [line for line in stored(app, name) if line[1] in {c for _d, c, _v in expected}] == expected
     asked = len(mirror.requested())
     again = backfill(app, name, day - timedelta(days=1), day)
     assert f"{name}: 2 of 2 days done" in again and "0 rows written, 0 days checked" in again
@@ -107,8 +109,8 @@ def test_an_interrupted_bank_backfill_resumes_where_it_stopped(bank_app, mirror,
     assert [row[0] for row in stored(app, "nbt")] == days[:1]
     with app.app_context():
         run = get_session().scalars(select(RateRun).where(RateRun.source == "nbt")).one()
-        assert (run.error, run.rows_written, run.finished_at is not None) == ("interrupted", 1, True)
-    assert "nbt: 2 rows written, 2 days checked" in backfill(app, "nbt", days[0], days[-1])
+        assert (run.error, run.rows_written, run.finished_at is not None) == ("interrupted", 36, True)
+    assert "nbt: 72 rows written, 2 days checked" in backfill(app, "nbt", days[0], days[-1])
     assert stored(app, "nbt") == [(day, "TJS", "9.3450") for day in days]
     paths = [f"{request.path}?{request.query_string.decode()}" for request, _ in mirror.server.log]
     assert len(paths) == len(set(paths)) == 3  # the finished day was not asked again

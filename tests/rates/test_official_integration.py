@@ -157,7 +157,7 @@ def test_a_value_16_percent_off_is_held_back_and_the_next_source_served(official
     assert served(app, query) == {(f"{DAY}", "USD/KZT"): ("412.730", "currency-api")}
     assert served(app, f"{query}&source=nbk") == {}  # held back even when asked for by name
     assert sources_json(app)["nbk"]["held_back"] == [
-        {"date": f"{DAY}", "currency": "KZT", "value": "478.77",
+        {"date": f"{DAY}", "currency": "USD", "quote": "KZT", "nominal": 1, "value": "478.77",
          "reference_source": "currency-api", "reference_value": "412.73"}]
     update(app, DAY, "currency-api")  # the correction agrees with NBK again: released
     assert served(app, query) == {(f"{DAY}", "USD/KZT"): ("478.770", "nbk")}
@@ -176,7 +176,7 @@ def test_nbt_attribution_and_every_field_of_sources_json(app: Flask) -> None:
 
 
 def store(session: Session, source: str, value: str, limits: Limits | None = None) -> int:
-    written = store_observations(session, source, DAY, [Observation(DAY, "KZT", Decimal(value))],
+    written = store_observations(session, source, DAY, [Observation(DAY, "USD", "KZT", Decimal(value))],
                                  DAY_NOON, limits).written
     session.commit()
     return written
@@ -184,14 +184,15 @@ def store(session: Session, source: str, value: str, limits: Limits | None = Non
 
 def held(session: Session) -> list[tuple[str, str, Decimal, str | None, Decimal | None]]:
     rows = session.scalars(select(RateAnomaly).where(RateAnomaly.status == "held"))
-    return [(a.source, a.currency, a.value, a.reference_source, a.reference_value) for a in rows]
+    return [(a.source, f"{a.currency}/{a.quote}", a.value, a.reference_source, a.reference_value)
+            for a in rows]
 
 
 def test_held_back_state_changes_bump_the_rates_marker(app: Flask) -> None:
     with Session(app.extensions["feedsvc.engine"]) as session:
         store(session, "currency-api", "412.73")
         store(session, "nbk", "478.77")
-        assert held(session) == [("nbk", "KZT", Decimal("478.77"), "currency-api", Decimal("412.73"))]
+        assert held(session) == [("nbk", "USD/KZT", Decimal("478.77"), "currency-api", Decimal("412.73"))]
         revision = read_marker("rates", session).revision
         assert store(session, "nbk", "478.77") == 0  # a rerun changes nothing
         assert read_marker("rates", session).revision == revision
@@ -200,14 +201,15 @@ def test_held_back_state_changes_bump_the_rates_marker(app: Flask) -> None:
         assert held(session) == []
         assert read_marker("rates", session).revision == revision + 1
         store(session, "nbk", "478.00")  # corrected, still 15.8 % off: held back again, with the new value
-        assert held(session) == [("nbk", "KZT", Decimal("478.00"), "currency-api", Decimal("412.73"))]
+        assert held(session) == [("nbk", "USD/KZT", Decimal("478.00"), "currency-api", Decimal("412.73"))]
         assert session.scalars(select(RateObservation).where(RateObservation.source == "nbk")).one()
 
 
 def test_a_day_on_day_jump_over_half_is_still_refused(app: Flask) -> None:
     with Session(app.extensions["feedsvc.engine"]) as session:
         before = DAY - timedelta(days=1)
-        store_observations(session, "nbk", before, [Observation(before, "KZT", Decimal("478.77"))], DAY_NOON)
+        line = Observation(before, "USD", "KZT", Decimal("478.77"))
+        store_observations(session, "nbk", before, [line], DAY_NOON)
         assert store(session, "nbk", "800.00") == 0
         reasons = session.scalars(select(RateAnomaly.reason)).all()
     assert reasons == ["jump"]

@@ -53,7 +53,7 @@ def test_pairs_are_normalised_and_deduplicated() -> None:
     ({"pairs": "USD/USD"}, "pairs", "itself"),
     ({"layout": "tall"}, "layout", "allowed: long, wide"),
     ({"source": "ecb"}, "source", "allowed: nbk, currency-api"),
-    ({"limit": "5"}, "_unknown", "allowed: from, to, pairs, source, group, layout"),
+    ({"limit": "5"}, "_unknown", "allowed: from, to, pairs, source, group, provenance, layout"),
 ])
 def test_bad_values(args: dict[str, str], field: str, text: str) -> None:
     with pytest.raises(BadRequestParams) as caught:

@@ -36,9 +36,10 @@ def session(app: Flask):
             ("nbkr", 4, "KGS", "87.7000"), ("currency-api", 4, "KGS", "87.8"),
             ("cbu", 4, "UZS", "12000"),  # a source that is not enabled here
         ]:
-            session.add(RateObservation(source=source, date=date(2025, 5, day), currency=currency,
-                                        units_per_usd=Decimal(value), fetched_at=NOW))
-        session.add(RateAnomaly(source="nbk", date=date(2025, 5, 4), currency="KZT", value=Decimal("600.00"),
+            session.add(RateObservation(source=source, date=date(2025, 5, day), currency="USD",
+                                        quote=currency, value=Decimal(value), fetched_at=NOW))
+        session.add(RateAnomaly(source="nbk", date=date(2025, 5, 4), currency="USD", quote="KZT",
+                                value=Decimal("600.00"),
                                 reason="disagree", status="held", reference_source="currency-api",
                                 reference_value=Decimal("513"), recorded_at=NOW))
         recompute_all(session, SOURCES)  # rows inserted directly: materialise what ingest would
@@ -100,7 +101,7 @@ def test_long_series_crosses_query_windows_without_gaps(app: Flask) -> None:
         first = date(2024, 1, 1)
         for i in range(400):
             session.add(RateObservation(source="currency-api", date=date.fromordinal(first.toordinal() + i),
-                                        currency="KZT", units_per_usd=Decimal(500 + i), fetched_at=NOW))
+                                        currency="USD", quote="KZT", value=Decimal(500 + i), fetched_at=NOW))
         recompute_all(session, SOURCES)
         session.commit()
         query = RateQuery((Pair("USD", "KZT"),), date(2024, 1, 2), date(2025, 12, 31))

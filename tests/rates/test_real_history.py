@@ -72,7 +72,7 @@ def test_a_backfill_across_a_devaluation_serves_every_day_from_the_bank(history_
 
     review = cli(history_app, "review")
     assert review.splitlines() == [
-        "cbu           2017-08-29 UZS         41951.00  jump     refused   vs cbu 2017-08-28 4195.10: "
+        "cbu           2017-08-29 USD/UZS         41951.00  jump      refused   vs cbu 2017-08-28 4195.10: "
         "moved more than 50 % in a day"]
     assert "2017-09-05" in cli(history_app, "review", "--all")  # confirmed: only in the full list
     cbu = source(history_app, "cbu")
@@ -89,7 +89,7 @@ def test_a_backfill_across_a_devaluation_serves_every_day_from_the_bank(history_
 
     # an update years later stores today's value: the 2017 one is no reference
     output = cli(history_app, "update", "--source", "cbu", "--date", "2026-04-01")
-    assert "cbu: 1 rows written" in output
+    assert "cbu: 75 rows written" in output  # the whole table of 2026-04-01
     assert uzs_rows(history_app, date(2026, 4, 1), date(2026, 4, 1))[0]["rate"] == "12194.21"
     gap = source(history_app, "cbu")["anomalies"][0]
     assert (gap["date"], gap["reason"], gap["status"], gap["reference_date"]) == (
@@ -99,11 +99,11 @@ def test_a_backfill_across_a_devaluation_serves_every_day_from_the_bank(history_
 def test_decisions_by_hand_are_recorded_with_who_and_when(history_app: Flask) -> None:
     cli(history_app, "backfill", "--source", "cbu", "--from", "2017-08-28", "--to", "2017-09-01")
     accepted = cli(history_app, "accept", "cbu", "2017-08-29", "uzs", "--by", "desk@example.org")
-    assert accepted == "accepted: cbu 2017-08-29 UZS 41951.00 (served from now on)\n"
+    assert accepted == "accepted: cbu 2017-08-29 USD/UZS 41951.00 (served from now on)\n"
     assert "2017-08-29" in [row["date"] for row in uzs_rows(history_app, date(2017, 8, 28), date(2017, 9, 1))]
     assert cli(history_app, "review") == "nothing to review\n"
     refused = cli(history_app, "refuse", "cbu", "2017-08-29", "UZS", "--by", "editor")
-    assert refused == "refused: cbu 2017-08-29 UZS 41951.00 (never served)\n"
+    assert refused == "refused: cbu 2017-08-29 USD/UZS 41951.00 (never served)\n"
     slip = source(history_app, "cbu")["anomalies"][0]
     assert (slip["status"], slip["decided_by"]) == ("refused", "editor") and slip["decided_at"].endswith("Z")
     served = uzs_rows(history_app, date(2017, 8, 28), date(2017, 9, 1))
@@ -111,7 +111,7 @@ def test_decisions_by_hand_are_recorded_with_who_and_when(history_app: Flask) ->
     assert "[editor, " in cli(history_app, "review", "--all")
 
     nothing = cli(history_app, "accept", "cbu", "2017-08-30", "UZS", code=1)
-    assert "nothing to accept: cbu 2017-08-30 UZS is not refused or held back" in nothing
+    assert "nothing to accept: cbu 2017-08-30 USD/UZS is not refused or held back" in nothing
     assert "Invalid value for 'DAY'" in cli(history_app, "refuse", "cbu", "2017-02-30", "UZS", code=2)
 
 

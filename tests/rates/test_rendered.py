@@ -46,7 +46,7 @@ def session(app: Flask):
 def put(session: Session, source: str, day: date, values: dict[str, str],
         priority: tuple[str, ...] = PRIORITY) -> None:
     """Store one source's values of one day as a job would, in its own transaction."""
-    observations = [Observation(day, currency, Decimal(value)) for currency, value in values.items()]
+    observations = [Observation(day, "USD", currency, Decimal(value)) for currency, value in values.items()]
     store_observations(session, source, day, observations, NOW, priority=priority)
     session.commit()
 
@@ -226,8 +226,8 @@ def test_a_refused_jump_accepted_by_hand_and_a_batch_keep_the_columns_right(sess
     with batch(session, NOW, priority=PRIORITY):  # recompute_range: a bulk load, out of order
         for offset in (9, 5, 7, 2):
             day = FIRST + timedelta(days=offset)
-            store_observations(session, "cbu", day, [Observation(day, "UZS", Decimal(f"42{offset}0.5"))], NOW,
-                               priority=PRIORITY)
+            line = Observation(day, "USD", "UZS", Decimal(f"42{offset}0.5"))
+            store_observations(session, "cbu", day, [line], NOW, priority=PRIORITY)
     session.commit()
     assert_columns_right(session)
 

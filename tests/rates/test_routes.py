@@ -22,10 +22,11 @@ def add_rates(app: Flask, rows: list[tuple[str, str, str, str]], held: list[tupl
     """Insert (source, date, currency, units per USD) rows and held-back marks; bump ``rates``."""
     with Session(app.extensions["feedsvc.engine"]) as session, session.begin():
         for source, day, currency, value in rows:
-            session.add(RateObservation(source=source, date=date.fromisoformat(day), currency=currency,
-                                        units_per_usd=Decimal(value), fetched_at=NOW))
+            session.add(RateObservation(source=source, date=date.fromisoformat(day), currency="USD",
+                                        quote=currency, value=Decimal(value), fetched_at=NOW))
         for source, day, currency, value in held:
-            session.add(RateAnomaly(source=source, date=date.fromisoformat(day), currency=currency,
+            session.add(RateAnomaly(source=source, date=date.fromisoformat(day), currency="USD",
+                                    quote=currency,
                                     value=Decimal(value), reason="disagree", status="held",
                                     reference_source="currency-api", reference_value=Decimal("1"),
                                     recorded_at=NOW))
@@ -182,7 +183,7 @@ def test_conditional_get(rates_app: Flask, path: str) -> None:
 
 
 @pytest.mark.parametrize(("query", "field", "allowed"), [
-    ("?colour=red", "_unknown", "allowed: from, to, pairs, source, group, layout"),
+    ("?colour=red", "_unknown", "allowed: from, to, pairs, source, group, provenance, layout"),
     ("?from=2025-02-30", "from", "YYYY-MM-DD"),
     ("?to=yesterday", "to", "YYYY-MM-DD"),
     ("?from=2025-05-05&to=2025-05-01", "from", "after"),
@@ -223,5 +224,6 @@ def test_sources(app: Flask) -> None:
     assert (nbk["first_date"], nbk["last_date"]) == ("2025-05-05", "2025-05-06")
     assert nbk["last_success"] == "2025-05-06T12:00:00Z"
     assert nbk["last_error"] == {"at": "2025-05-06T12:00:00Z", "message": "timeout"}
-    assert nbk["held_back"] == [{"date": "2025-05-06", "currency": "KZT", "value": "600.00",
-                                 "reference_source": "currency-api", "reference_value": "1"}]
+    assert nbk["held_back"] == [{"date": "2025-05-06", "currency": "USD", "quote": "KZT", "nominal": 1,
+                                 "value": "600.00", "reference_source": "currency-api",
+                                 "reference_value": "1"}]

@@ -27,7 +27,7 @@ PRIORITY = ("nbk", "peg", "currency-api")
 
 def store(session: Session, source: str, currency: str, value: str, priority: tuple[str, ...] = PRIORITY,
           day: date = DAY) -> None:
-    store_observations(session, source, day, [Observation(day, currency, Decimal(value))], NOW,
+    store_observations(session, source, day, [Observation(day, "USD", currency, Decimal(value))], NOW,
                        priority=priority)
     session.commit()
 
@@ -38,15 +38,15 @@ def served(session: Session) -> dict[tuple[date, str], tuple[str, Decimal]]:
 
 def expected(session: Session, priority: tuple[str, ...]) -> dict[tuple[date, str], tuple[str, Decimal]]:
     """What the read side used to resolve per request: first source by priority, held-back skipped."""
-    held = {(a.source, a.date, a.currency, a.value) for a in session.scalars(
+    held = {(a.source, a.date, a.quote, a.value) for a in session.scalars(
         select(RateAnomaly).where(RateAnomaly.status.in_(["held", "refused"])))}
     best: dict[tuple[date, str], tuple[int, str, Decimal]] = {}
     for obs in session.scalars(select(RateObservation)):
-        if obs.source in priority and (obs.source, obs.date, obs.currency, obs.units_per_usd) not in held:
+        if obs.source in priority and (obs.source, obs.date, obs.quote, obs.value) not in held:
             rank = priority.index(obs.source)
-            key = (obs.date, obs.currency)
+            key = (obs.date, obs.quote)  # a USD line: 1 USD in ``quote``
             if key not in best or rank < best[key][0]:
-                best[key] = (rank, obs.source, obs.units_per_usd)
+                best[key] = (rank, obs.source, obs.value)
     return {key: (source, value) for key, (_, source, value) in best.items()}
 
 
@@ -113,8 +113,8 @@ def test_db_upgrade_recomputes_for_a_changed_priority_and_serves_the_new_order(a
 def _fill_years(app: Flask, years: int) -> date:
     """Daily currency-api values of the five currencies over ``years``, materialised; the first day."""
     first = date(2025, 12, 31) - timedelta(days=365 * years + years // 4 - 1)
-    rows = [{"source": "currency-api", "date": first + timedelta(days=i), "currency": currency,
-             "units_per_usd": Decimal(base) + i % 97, "fetched_at": NOW}
+    rows = [{"source": "currency-api", "date": first + timedelta(days=i), "currency": "USD",
+             "quote": currency, "value": Decimal(base) + i % 97, "fetched_at": NOW}
             for i in range((date(2025, 12, 31) - first).days + 1)
             for currency, base in (("KZT", "450.12"), ("KGS", "87.47"), ("TJS", "10.91"), ("TMT", "3.5"),
                                    ("UZS", "12194.21"))]
@@ -162,7 +162,7 @@ def test_a_batch_serves_what_day_by_day_ingest_serves_and_bumps_once(app: Flask)
         with batch(session, NOW, priority=PRIORITY):
             for i, day in enumerate(days):
                 for source, currency, value in values:
-                    observation = Observation(day, currency, Decimal(value.format(i)))
+                    observation = Observation(day, "USD", currency, Decimal(value.format(i)))
                     store_observations(session, source, day, [observation], NOW, priority=PRIORITY)
         session.commit()
         assert served(session) == expected(session, PRIORITY)

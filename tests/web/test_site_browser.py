@@ -72,7 +72,7 @@ def store_recent_demo_rates(session: Session, priority: Sequence[str]) -> None:
         rows = list(csv.DictReader(file))[-RATE_DAYS:]
     now = datetime.now(UTC)
     session.add_all(RateObservation(source="currency-api", date=date.fromisoformat(row["date"]),
-                                    currency=currency, units_per_usd=Decimal(value), fetched_at=now)
+                                    currency="USD", quote=currency, value=Decimal(value), fetched_at=now)
                     for row in rows for currency, value in row.items() if currency != "date")
     recompute_all(session, priority)
     bump_markers(session, ["rates"], now)

@@ -28,10 +28,10 @@ def rates_app(app: Flask) -> Flask:
         for i in range(120):
             day = date(2025, 1, 6) + timedelta(days=i)
             for currency, value in (("KZT", Decimal("500") + i % 7), ("UZS", Decimal("12936.68") + i)):
-                session.add(RateObservation(source="currency-api", date=day, currency=currency,
-                                            units_per_usd=value, fetched_at=NOW))
-        session.add(RateObservation(source="nbk", date=date(2025, 5, 5), currency="KZT",
-                                    units_per_usd=Decimal("501.50"), fetched_at=NOW))
+                session.add(RateObservation(source="currency-api", date=day, currency="USD", quote=currency,
+                                            value=value, fetched_at=NOW))
+        session.add(RateObservation(source="nbk", date=date(2025, 5, 5), currency="USD", quote="KZT",
+                                    value=Decimal("501.50"), fetched_at=NOW))
         recompute_all(session, app.config["RATES_SOURCES"])  # inserted directly: materialise as ingest does
         bump_markers(session, ["rates"], NOW)
     return app

@@ -22,6 +22,7 @@ class Span:
     start: date
     end: date
     clamped_from: date | None = None
+    recheck: bool = False  # days recorded as no data are asked again
 
     @property
     def days(self) -> int:
@@ -70,7 +71,7 @@ def plan_backfill(span: Span) -> Plan:
     days: list[date] = []
     if span.days:
         with new_session() as session:
-            days = jobs.pending_backfill_days(session, span.source, span.start, span.end)
+            days = jobs.pending_backfill_days(session, span.source, span.start, span.end, span.recheck)
     requests = 0 if source.constant else len(jobs.plan_batches(source, days))  # peg asks no upstream
     return Plan(span, len(days), requests, jobs.request_pause(source))
 

@@ -1,5 +1,8 @@
 """The cross-check: an official value against its reference source (currency-api), a day's offset allowed.
 
+It checks the lines both publish: a bank's USD line (its own currency per USD) against currency-api's
+same line. A bank's other lines (EUR in KGS) are guarded by the jump rule alone.
+
 An official value further than ``crosscheck_pct`` from the reference's value on the same day, and from its
 values of the day before and after if there are any, is stored but ``held``, never served: currency-api
 dates a file by its UTC build day, a bank by its local day, so agreement a day off is agreement. Agreement
@@ -16,10 +19,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from feedsvc.core.models import RateAnomaly, RateObservation
-from feedsvc.rates.constants import AUTO, HELD, HELD_BACK, RELEASED
+from feedsvc.rates.constants import AUTO, HELD, HELD_BACK, RELEASED, USD
 from feedsvc.rates.ingest.guards import (
     ONE_DAY,
     Limits,
+    Line,
     Reference,
     Touched,
     by_hand,
@@ -40,13 +44,14 @@ def checked_pairs(source: str) -> dict[str, str]:
     return {official: reference for official, reference in pairs.items() if reference == source}
 
 
-def crosscheck(session: Session, source: str, day: date, currencies: list[str], now: datetime,
+def crosscheck(session: Session, source: str, day: date, lines: list[Line], now: datetime,
                limits: Limits) -> Touched:
-    """Hold back or release the official values of ``currencies`` a write of (``source``, ``day``) bears on.
+    """Hold back or release the official USD lines of ``lines`` a write of (``source``, ``day``) bears on.
 
     Returns the (date, currency) whose hold changed; the caller recomputes their served values.
     """
     pairs = checked_pairs(source)
+    currencies = sorted({quote for currency, quote in lines if currency == USD})
     if not pairs or not currencies:
         return set()
     session.flush()
@@ -78,8 +83,8 @@ def _recheck(session: Session, key: tuple[str, date, str], values: dict[tuple[st
         if anomaly is not None and anomaly.status == HELD and anomaly.value == value:
             return False
         note = f"differs by more than {limits.crosscheck_pct:g} % from {reference} within a day"
-        record(session, official, Observation(when, currency, value), HELD_BACK, HELD, (reference, near[0]),
-               note, now)
+        record(session, official, Observation(when, USD, currency, value), HELD_BACK, HELD,
+               (reference, near[0]), note, now)
         return True
     if anomaly is not None and anomaly.status == HELD:
         anomaly.status, anomaly.note = RELEASED, f"{reference} agrees within a day"
@@ -90,15 +95,16 @@ def _recheck(session: Session, key: tuple[str, date, str], values: dict[tuple[st
 
 def _values(session: Session, sources: set[str], first: date, last: date, currencies: list[str]
             ) -> dict[tuple[str, date, str], Decimal]:
-    obs = RateObservation
-    rows = session.execute(select(obs.source, obs.date, obs.currency, obs.units_per_usd).where(
-        obs.date.between(first, last), obs.currency.in_(currencies), obs.source.in_(sources)))
+    obs = RateObservation  # USD lines per 1 USD, as every bank and currency-api publish them
+    rows = session.execute(select(obs.source, obs.date, obs.quote, obs.value).where(
+        obs.date.between(first, last), obs.currency == USD, obs.quote.in_(currencies), obs.nominal == 1,
+        obs.source.in_(sources)))
     return {(name, when, currency): value for name, when, currency, value in rows}
 
 
 def _disagreements(session: Session, sources: set[str], first: date, last: date, currencies: list[str]
                    ) -> dict[tuple[str, date, str], RateAnomaly]:
     anomalies = session.scalars(select(RateAnomaly).where(
-        RateAnomaly.date.between(first, last), RateAnomaly.reason == HELD_BACK,
-        RateAnomaly.source.in_(sources), RateAnomaly.currency.in_(currencies)))
-    return {(a.source, a.date, a.currency): a for a in anomalies}
+        RateAnomaly.date.between(first, last), RateAnomaly.reason == HELD_BACK, RateAnomaly.currency == USD,
+        RateAnomaly.source.in_(sources), RateAnomaly.quote.in_(currencies)))
+    return {(a.source, a.date, a.quote): a for a in anomalies}

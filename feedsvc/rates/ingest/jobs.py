@@ -27,12 +27,13 @@ from feedsvc.core.db import get_engine, new_session, outage_kind
 from feedsvc.core.jobs import Lease, LeaseLost, claim_trigger
 from feedsvc.core.models import RateRun, RateSourceDay
 from feedsvc.core.stop import check_stop
+from feedsvc.rates.ingest.archive import keep_answer
 from feedsvc.rates.ingest.guards import Limits, configured_limits
 from feedsvc.rates.ingest.runs import close_abandoned_runs
 from feedsvc.rates.ingest.store import mark_day, store_observations
 from feedsvc.rates.sources import Source, all_source_classes, build_sources
-from feedsvc.rates.sources.base import NoData, Observation, SourceError
-from feedsvc.rates.sources.http import DeadlineExceeded, http_timeout, make_http_session
+from feedsvc.rates.sources.base import NoData, SourceError, Table
+from feedsvc.rates.sources.http import Answer, DeadlineExceeded, http_timeout, make_http_session
 
 log = logging.getLogger(__name__)
 # What an upstream can do to one day: fail to answer, or answer something unusable.
@@ -107,22 +108,26 @@ def days_to_update(session: Session, source: str, today: date, gap_days: int) ->
     return [day for day in window if day == today or not _is_final(answered.get(day), day)]
 
 
-def pending_backfill_days(session: Session, source: str, start: date, end: date) -> list[date]:
-    """The days of ``start``..``end`` the source has not answered yet (``ok`` and ``none`` are done).
+def pending_backfill_days(session: Session, source: str, start: date, end: date,
+                          recheck: bool = False) -> list[date]:
+    """The days of ``start``..``end`` the source has not answered yet (``ok`` and ``none`` are done;
+    ``recheck``: a ``none`` is asked again).
 
     Every calendar day, also for a bank that publishes on weekdays today: history had Saturday rates
     (NBKR's 2005 page lists them), and a day asked for in vain is recorded once, as no data.
     """
     answered = _answered_days(session, source, start, end)
     days = (start + timedelta(days=n) for n in range((end - start).days + 1))
-    return [day for day in days if day not in answered]
+    return [day for day in days if day not in answered or (recheck and answered[day].status == "none")]
 
 
-def backfill(name: str, start: date, end: date, on_day: DayHook | None = None) -> RunSummary:
-    """Fetch every day of ``start``..``end`` not answered yet; resumable after an interruption."""
+def backfill(name: str, start: date, end: date, on_day: DayHook | None = None,
+             recheck: bool = False) -> RunSummary:
+    """Fetch every day of ``start``..``end`` not answered yet (``recheck``: and the days recorded as no
+    data); resumable after an interruption."""
     source = get_source(name)
     with new_session() as session:
-        days = pending_backfill_days(session, name, start, end)
+        days = pending_backfill_days(session, name, start, end, recheck)
     return run_source(source, "backfill", days, on_day)
 
 
@@ -200,7 +205,7 @@ def _run_days(session: Session, source: Source, days: list[date], summary: RunSu
             if wait:
                 time.sleep(wait)  # the upstream drops clients that ask too fast
             try:
-                fetched = fetch_batch(source, batch, http, timeout)
+                fetched, fetch_id = fetch_batch(session, source, batch, http, timeout)
             except DAY_FAILURES as exc:
                 spent = isinstance(exc, DeadlineExceeded) and time.monotonic() >= deadline
                 day = batch.days[0]
@@ -211,7 +216,7 @@ def _run_days(session: Session, source: Source, days: list[date], summary: RunSu
                     on_day(day)
                 continue  # one unusable payload must not hold back the days after it
             for day in batch.days:
-                written = _store_day(session, source, day, fetched[day], limits, errors)
+                written = _store_day(session, source, day, fetched[day], limits, errors, fetch_id)
                 if written is not None:
                     summary.rows_written += written
                     summary.days_done += 1
@@ -240,36 +245,53 @@ def plan_batches(source: Source, days: list[date], today: date | None = None) ->
     return batches + [Batch([today])] if today in days else batches
 
 
-def fetch_batch(source: Source, batch: Batch, http: requests.Session,
-                timeout: tuple[float, float]) -> dict[date, list[Observation] | None]:
-    """Download and parse one batch: each day's observations, None for a day without data."""
-    if batch.ranged:
-        try:
+def fetch_batch(session: Session, source: Source, batch: Batch, http: requests.Session,
+                timeout: tuple[float, float]) -> tuple[dict[date, Table | None], int | None]:
+    """Download one batch, keep its payload (committed), parse it: each day's table (None for a day
+    without data), and the id of the payload's fetch (None: nothing was kept, a 404 or the peg)."""
+    try:
+        if batch.ranged:
             payload = source.fetch_range(http, batch.days[0], batch.days[-1], timeout)
-        except NoData:  # a 404 for the whole chunk: no data on any of its days
-            return dict.fromkeys(batch.days)
-        observations = source.parse_range(payload)
-        by_day: dict[date, list[Observation]] = {}
-        for obs in observations:
-            by_day.setdefault(obs.date, []).append(obs)
+        else:
+            payload = source.fetch(http, batch.days[0], timeout)
+    except NoData:  # a 404: no data on any of the batch's days
+        return dict.fromkeys(batch.days), None
+    fetch_id = None
+    if isinstance(payload, Answer):
+        last_day = batch.days[-1] if batch.ranged else None
+        fetch_id = keep_answer(session, source.name, batch.days[0], payload, utcnow(), last_day)
+        session.commit()  # kept before parsing: an unusable answer is evidence too
+    return read_batch(source, batch, payload), fetch_id
+
+
+def read_batch(source: Source, batch: Batch, payload: bytes) -> dict[date, Table | None]:
+    """Pure: each day's table in one batch's payload, None for a day without data."""
+    if batch.ranged:
+        table = source.parse_range(payload)
+        by_day: dict[date, Table] = {}
+        for obs in table.observations:
+            by_day.setdefault(obs.date, Table([], [])).observations.append(obs)
+        for refusal in table.refused:
+            by_day.setdefault(refusal.date, Table([], [])).refused.append(refusal)
         return {day: by_day.get(day) for day in batch.days}
     day = batch.days[0]
     try:
-        return {day: source.parse(source.fetch(http, day, timeout), day)}
+        return {day: source.parse(payload, day)}
     except NoData:
         return {day: None}
 
 
-def _store_day(session: Session, source: Source, day: date, observations: list[Observation] | None,
-               limits: Limits, errors: list[str]) -> int | None:
+def _store_day(session: Session, source: Source, day: date, table: Table | None,
+               limits: Limits, errors: list[str], fetch_id: int | None = None) -> int | None:
     """Upsert one day (or mark it ``none``) and commit; rows written, or None (noted in ``errors``)."""
     now = utcnow()
     try:
-        if observations is None:
+        if table is None:
             mark_day(session, source.name, day, "none", now)
             written = 0
         else:
-            written = store_observations(session, source.name, day, observations, now, limits).written
+            written = store_observations(session, source.name, day, table, now, limits,
+                                         fetch_id=fetch_id).written
     except SourceError as exc:
         session.rollback()
         errors.append(f"{day}: {_describe(exc)}")

@@ -1,13 +1,14 @@
-"""Validate parsed observations and upsert them on their natural key (source, date, currency).
+"""Validate parsed tables and upsert them line by line on their natural key (source, date, currency, quote).
 
-Re-running writes nothing: a row whose value is unchanged is left alone. An upstream correction
-(same key, a different value) **updates** the row and its ``fetched_at`` — we serve what the source
-publishes now, as frankfurter does, rather than keep a value upstream has withdrawn (a silent
+Re-running writes nothing: a line whose value and nominal are unchanged is left alone. An upstream
+correction (same key, a different value) **updates** the row and its ``fetched_at`` — we serve what the
+source publishes now, as frankfurter does, rather than keep a value upstream has withdrawn (a silent
 ``DO NOTHING`` would freeze the first answer forever). Every new value passes the guards first (the jump
-rule, its confirmation and the cross-check: guards.py, crosscheck.py).
+rule, its confirmation and the cross-check: guards.py, crosscheck.py). A line the parser could not read
+is recorded as ``malformed`` for its currency alone; the rest of the table is stored.
 
-Each write recomputes the served value of every (date, currency) it touched, upsert, confirmation,
-hold-back and release alike, in the same transaction (served/table.py).
+Each write recomputes the served value of every (date, currency) whose USD line it touched, upsert,
+confirmation, hold-back and release alike, in the same transaction (served/table.py).
 """
 
 from __future__ import annotations
@@ -16,19 +17,32 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from feedsvc.core.changes import bump_markers
 from feedsvc.core.countries import RATES_SCOPE
 from feedsvc.core.models import RateAnomaly, RateObservation, RateSourceDay
+from feedsvc.rates.constants import AUTO, MALFORMED, RELEASED, USD
 from feedsvc.rates.ingest.crosscheck import crosscheck
-from feedsvc.rates.ingest.guards import JumpGuard, Limits, Stored, Verdict, confirm_by_others, decide
+from feedsvc.rates.ingest.guards import (
+    JumpGuard,
+    Limits,
+    Line,
+    Stored,
+    Touched,
+    Verdict,
+    confirm_by_others,
+    decide,
+    line_of,
+    name_line,
+    record_refusal,
+)
 from feedsvc.rates.served import default_priority, ensure_served, recompute_days, recompute_range
-from feedsvc.rates.sources.base import Observation, SourceError
+from feedsvc.rates.sources.base import Observation, SourceError, Table
 
 BATCH = "feedsvc.rates.batch"  # session.info: (day, currency) whose served values wait for the batch's end
 __all__ = ["Limits", "StoreResult", "batch", "decide_by_hand", "mark_day", "store_observations",
@@ -37,40 +51,53 @@ __all__ = ["Limits", "StoreResult", "batch", "decide_by_hand", "mark_day", "stor
 
 @dataclass(frozen=True)
 class StoreResult:
-    """What one day's upsert did."""
+    """What one day's upsert did: lines written, lines refused (by a guard or unreadable)."""
 
     written: int
     refused: int
 
 
 def validate_observations(observations: Iterable[Observation], day: date) -> None:
-    """Raise SourceError unless every value is positive, finite and dated ``day``."""
+    """Raise SourceError unless every line is dated ``day`` (or, for a table valid several days, holds on
+    ``day``) with a positive, finite value and nominal."""
     for obs in observations:
-        if obs.date != day:
+        if not _holds_on(obs, day):
             raise SourceError(f"payload is dated {obs.date}, {day} was asked for")
-        if not obs.units_per_usd.is_finite() or obs.units_per_usd <= 0:
-            raise SourceError(f"{obs.currency}: {obs.units_per_usd} is not a positive finite number")
+        if not obs.value.is_finite() or obs.value <= 0 or obs.nominal <= 0:
+            raise SourceError(f"{obs.currency}: {obs.value} per {obs.nominal} is not positive and finite")
+
+
+def _holds_on(obs: Observation, day: date) -> bool:
+    if obs.valid_days is None:
+        return obs.date == day
+    return obs.date <= day < obs.date + timedelta(days=obs.valid_days)
 
 
 def store_observations(
-    session: Session, source: str, day: date, observations: list[Observation], now: datetime,
-    limits: Limits | None = None, priority: tuple[str, ...] | None = None,
+    session: Session, source: str, day: date, table: Table | list[Observation], now: datetime,
+    limits: Limits | None = None, priority: tuple[str, ...] | None = None, fetch_id: int | None = None,
 ) -> StoreResult:
-    """Validate and upsert one day of one source; recompute the served values it touched; mark the day ``ok``.
+    """Validate and upsert one day's table of one source; record its unreadable lines; recompute the served
+    values it touched; mark the day ``ok``.
 
-    ``priority`` is the enabled sources in order (default: the app's, see ``served.default_priority``).
+    ``priority`` is the enabled sources in order (default: the app's, see ``served.default_priority``);
+    ``fetch_id`` the kept payload the table was read from (ingest/archive.py), named by each line written.
     """
-    validate_observations(observations, day)
+    table = table if isinstance(table, Table) else Table(list(table))
+    validate_observations(table.observations, day)
     limits = limits or Limits()
     priority = default_priority() if priority is None else priority
     ensure_served(session, priority, now)
-    written, refused, confirmed = _upsert(session, source, day, observations, now, limits)
-    confirmed |= confirm_by_others(session, source, day, written, now, limits)
-    currencies = sorted({o.currency for o in observations})
-    touched = {(day, currency) for currency in currencies} if written else set()
-    touched |= {(when, currency) for _source, when, currency in confirmed}
-    for (name, when), names in _grouped({(source, day, c) for c in currencies} | confirmed).items():
-        touched |= crosscheck(session, name, when, names, now, limits)
+    for refusal in table.refused:
+        record_refusal(session, source, refusal, now)
+    by_date: dict[date, list[Observation]] = defaultdict(list)
+    for obs in table.observations:
+        by_date[obs.date].append(obs)
+    written = refused = 0
+    touched: Touched = set()
+    for when, observations in sorted(by_date.items()):
+        count, stopped, changed = _store_date(session, source, when, observations, now, limits, fetch_id)
+        written, refused, touched = written + count, refused + stopped, touched | changed
     if touched and BATCH in session.info:
         session.info[BATCH].update(touched)
     elif touched:
@@ -80,11 +107,28 @@ def store_observations(
         bump_markers(session, [RATES_SCOPE], now)
     mark_day(session, source, day, "ok", now)
     session.flush()
-    return StoreResult(len(written), refused)
+    return StoreResult(written, refused + len(table.refused))
+
+
+def _store_date(session: Session, source: str, day: date, observations: list[Observation], now: datetime,
+                limits: Limits, fetch_id: int | None) -> tuple[int, int, Touched]:
+    """Upsert the lines of one date and run the guards: (written, refused, served (date, currency))."""
+    written, refused, confirmed = _upsert(session, source, day, observations, now, limits, fetch_id)
+    confirmed |= confirm_by_others(session, source, day, written, now, limits)
+    lines = sorted({line_of(obs) for obs in observations})
+    touched: Touched = {(day, quote) for currency, quote in written if currency == USD}
+    touched |= {(when, quote) for _source, when, (currency, quote) in confirmed if currency == USD}
+    checked: dict[tuple[str, date], set[Line]] = defaultdict(set)
+    for name, when, line in {(source, day, line) for line in lines} | confirmed:
+        checked[(name, when)].add(line)
+    for (name, when), named in sorted(checked.items()):
+        touched |= crosscheck(session, name, when, sorted(named), now, limits)
+    _release_malformed(session, source, day, set(written), now)
+    return len(written), refused, touched
 
 
 def _grouped(keys: Iterable[tuple]) -> dict[tuple, list[str]]:
-    """Keys ending in a currency, grouped by the rest (e.g. (source, date)): sorted currencies each."""
+    """Keys ending in a currency, grouped by the rest (e.g. (date,)): sorted currencies each."""
     grouped: dict[tuple, list[str]] = defaultdict(list)
     for *rest, currency in sorted(keys):
         grouped[tuple(rest)].append(currency)
@@ -97,7 +141,7 @@ def batch(session: Session, now: datetime, priority: tuple[str, ...] | None = No
 
     For bulk loads (the demo): per day, the recompute and the marker bump cost more than the upsert.
     """
-    touched: set[tuple[date, str]] = set()
+    touched: Touched = set()
     session.info[BATCH] = touched
     try:
         yield
@@ -112,31 +156,48 @@ def batch(session: Session, now: datetime, priority: tuple[str, ...] | None = No
 
 
 def _upsert(session: Session, source: str, day: date, observations: list[Observation], now: datetime,
-            limits: Limits) -> tuple[dict[str, Decimal], int, Stored]:
-    """Insert new values and corrections the guards admit: (values written, refused, values confirmed)."""
+            limits: Limits, fetch_id: int | None) -> tuple[dict[Line, Decimal], int, Stored]:
+    """Insert new lines and corrections the guards admit: (values per unit written, refused, confirmed)."""
     existing = {
-        row.currency: row
+        line_of(row): row
         for row in session.scalars(
             select(RateObservation).where(RateObservation.source == source, RateObservation.date == day)
         )
     }
-    changed = [obs for obs in observations if obs.currency not in existing
-               or existing[obs.currency].units_per_usd != obs.units_per_usd]
-    guard = JumpGuard(session, source, day, [obs.currency for obs in changed], now, limits)
-    written: dict[str, Decimal] = {}
+    changed = [obs for obs in observations if line_of(obs) not in existing
+               or (existing[line_of(obs)].value, existing[line_of(obs)].nominal) != (obs.value, obs.nominal)]
+    guard = JumpGuard(session, source, day, [line_of(obs) for obs in changed], now, limits)
+    written: dict[Line, Decimal] = {}
+    new_rows: list[dict] = []
     refused = 0
     for obs in changed:
         if not guard.admit(obs):
             refused += 1
             continue
-        row = existing.get(obs.currency)
+        row = existing.get(line_of(obs))
         if row is None:
-            session.add(RateObservation(source=source, date=day, currency=obs.currency,
-                                        units_per_usd=obs.units_per_usd, fetched_at=now))
+            new_rows.append({"source": source, "date": day, "currency": obs.currency, "quote": obs.quote,
+                             "nominal": obs.nominal, "value": obs.value, "valid_days": obs.valid_days,
+                             "fetched_at": now, "fetch_id": fetch_id})
         else:  # an upstream correction: see the module docstring
-            row.units_per_usd, row.fetched_at = obs.units_per_usd, now
-        written[obs.currency] = obs.units_per_usd
+            row.value, row.nominal, row.valid_days = obs.value, obs.nominal, obs.valid_days
+            row.fetched_at, row.fetch_id = now, fetch_id
+        written[line_of(obs)] = obs.per_unit
+    if new_rows:  # one statement for a whole table: the ORM's unit of work costs more than the rows
+        session.execute(insert(RateObservation), new_rows)
     return written, refused, guard.confirmed
+
+
+def _release_malformed(session: Session, source: str, day: date, lines: set[Line], now: datetime) -> None:
+    """A line read well after all (a later fetch) releases its ``malformed`` record of the same day."""
+    if not lines:
+        return
+    for anomaly in session.scalars(select(RateAnomaly).where(
+            RateAnomaly.source == source, RateAnomaly.date == day, RateAnomaly.reason == MALFORMED,
+            RateAnomaly.status != RELEASED)):
+        if line_of(anomaly) in lines:
+            anomaly.status, anomaly.note = RELEASED, f"read well later; was: {anomaly.note}"
+            anomaly.decided_by, anomaly.decided_at = AUTO, now
 
 
 def mark_day(session: Session, source: str, day: date, status: str, now: datetime) -> None:
@@ -148,10 +209,17 @@ def mark_day(session: Session, source: str, day: date, status: str, now: datetim
         row.status, row.checked_at = status, now
 
 
-def decide_by_hand(session: Session, source: str, day: date, currency: str, verdict: Verdict, who: str,
+def decide_by_hand(session: Session, source: str, day: date, line_name: str, verdict: Verdict, who: str,
                    now: datetime, priority: tuple[str, ...] | None = None) -> RateAnomaly:
-    """Accept or refuse one value by hand (guards.decide) and recompute its served value; not committed."""
-    anomaly = decide(session, source, day, currency, verdict, who, now)
-    recompute_days(session, default_priority() if priority is None else priority, day, [currency])
+    """Accept or refuse one value by hand (guards.decide) and recompute its served value; not committed.
+
+    ``line_name``: ``EUR/KGS``, or one code (guards.name_line).
+    """
+    line = name_line(session, source, day, line_name)
+    anomaly = decide(session, source, day, line, verdict, who, now)
+    if line[0] == USD:
+        recompute_days(session, default_priority() if priority is None else priority, day, [line[1]])
     bump_markers(session, [RATES_SCOPE], now)
     return anomaly
+
+

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from feedsvc.core.models import RateObservation, RateSourceDay
+from feedsvc.rates.constants import USD
 
 ONE_DAY = timedelta(days=1)
 EVERY_DAY = frozenset(range(7))
@@ -49,9 +50,11 @@ def publishing_days(first: date, last: date, weekdays: frozenset[int]) -> Iterat
 
 
 def stored_dates(session: Session, source: str) -> list[date]:
-    """The dates ``source`` has at least one stored observation on, oldest first."""
+    """The dates ``source`` has a stored USD line on (what the X/USD series reads), oldest first; for a
+    source without USD lines (NBKR's weekly table), the dates of any line."""
     obs = RateObservation
-    return list(session.scalars(select(obs.date).where(obs.source == source).distinct().order_by(obs.date)))
+    dates = select(obs.date).where(obs.source == source).distinct().order_by(obs.date)
+    return list(session.scalars(dates.where(obs.currency == USD))) or list(session.scalars(dates))
 
 
 def missing_days(session: Session, source: str, weekdays: frozenset[int],

@@ -54,11 +54,11 @@ def render_csv(rows: Iterable[ServedRow], query: RateQuery) -> Iterator[str]:
         header = ["date", *map(str, query.pairs)]
         records = _wide_records(rows, query.pairs)
     elif query.group == "day":
-        header = list(CSV_DAY_HEADER)
+        header = [*CSV_DAY_HEADER, *(["digest"] if query.provenance else [])]
         records = (
             [row.date.isoformat(), str(row.pair), format_rate(row.rate, row.digits),
-             format_change(row.change_pct), row.source]
-            for row in rows
+             format_change(row.change_pct), row.source, *([row.digest or ""] if query.provenance else [])]
+            for row in rows  # day rows are RateRow, with their digest
         )
     else:
         header = ["date", "pair", "rate", "close", "count", "change_pct", "source"]
@@ -116,8 +116,9 @@ def latest_to_json(row: RateRow, stale: bool) -> dict[str, Any]:
     }
 
 
-def series_row_to_json(row: ServedRow, group: str) -> dict[str, Any]:
-    """A row of /rates.json and /rates.ndjson; grouped rows add ``close`` and ``count``."""
+def series_row_to_json(row: ServedRow, group: str, provenance: bool = False) -> dict[str, Any]:
+    """A row of /rates.json and /rates.ndjson; grouped rows add ``close`` and ``count``, provenance=1
+    the payload's ``digest``."""
     fields: dict[str, Any] = {"date": row.date.isoformat(), "pair": str(row.pair),
                               "rate": format_rate(row.rate, row.digits)}
     if group != "day":  # grouped rows are SeriesRow, with close and count
@@ -127,6 +128,7 @@ def series_row_to_json(row: ServedRow, group: str) -> dict[str, Any]:
         "change_pct": None if row.change_pct is None else float(row.change_pct),  # as in latest_to_json
         "prev_date": row.prev_date.isoformat() if row.prev_date else None,
         "source": row.source,
+        **({"digest": row.digest} if provenance else {}),  # type: ignore[union-attr]
     }
 
 
@@ -137,7 +139,7 @@ def render_json(rows: Iterable[ServedRow], query: RateQuery) -> Iterator[str]:
             "pairs": [str(pair) for pair in query.pairs], "group": query.group}
     yield json.dumps(head, ensure_ascii=False)[:-1] + ', "rates": ['
     separator = ""
-    for batch in _batched(series_row_to_json(row, query.group) for row in rows):
+    for batch in _batched(series_row_to_json(row, query.group, query.provenance) for row in rows):
         yield separator + _JSON.encode(batch)[1:-1]  # a list's items, ", "-separated as by json.dumps
         separator = ", "
     yield "]}\n"
@@ -145,7 +147,7 @@ def render_json(rows: Iterable[ServedRow], query: RateQuery) -> Iterator[str]:
 
 def render_ndjson(rows: Iterable[ServedRow], query: RateQuery) -> Iterator[str]:
     """One JSON row per line (as in /rates.json's ``rates``), in chunks."""
-    for batch in _batched(series_row_to_json(row, query.group) for row in rows):
+    for batch in _batched(series_row_to_json(row, query.group, query.provenance) for row in rows):
         yield "".join(_JSON.encode(item) + "\n" for item in batch)
 
 
@@ -162,7 +164,8 @@ def _timestamp(value: datetime | None) -> str | None:
 def anomaly_to_json(anomaly: RateAnomaly) -> dict[str, Any]:
     """A value a guard refused, held back or flagged, and what became of it."""
     return {
-        "date": anomaly.date.isoformat(), "currency": anomaly.currency, "value": format(anomaly.value, "f"),
+        "date": anomaly.date.isoformat(), "currency": anomaly.currency, "quote": anomaly.quote,
+        "nominal": anomaly.nominal, "value": None if anomaly.value is None else format(anomaly.value, "f"),
         "reason": anomaly.reason, "status": anomaly.status, "note": anomaly.note,
         "reference_source": anomaly.reference_source,
         "reference_date": anomaly.reference_date.isoformat() if anomaly.reference_date else None,
@@ -188,7 +191,8 @@ def source_to_json(info: SourceInfo, status: SourceStatus, coverage: Coverage) -
         "last_error": None if error is None else {
             "at": _timestamp(error.finished_at or error.started_at), "message": error.error},
         "held_back": [
-            {"date": a.date.isoformat(), "currency": a.currency, "value": format(a.value, "f"),
+            {"date": a.date.isoformat(), "currency": a.currency, "quote": a.quote, "nominal": a.nominal,
+             "value": None if a.value is None else format(a.value, "f"),
              "reference_source": a.reference_source,
              "reference_value": None if a.reference_value is None else format(a.reference_value, "f")}
             for a in status.held_back

@@ -17,7 +17,7 @@ MAX_DAYS = 30 * 366  # 30 years: longer ranges are a typo, not an analysis
 LAYOUTS = ("long", "wide")
 GROUPS = ("day", "week", "month", "year")  # one row per observation, or per calendar period
 MAX_PAGE_PAIRS = 8  # as many lines as one chart's palette tells apart
-SERIES = ("from", "to", "pairs", "source", "group")
+SERIES = ("from", "to", "pairs", "source", "group", "provenance")
 _PAIR = re.compile(r"([A-Za-z]{3})/([A-Za-z]{3})")
 
 
@@ -47,6 +47,7 @@ class RateQuery:
     layout: str = "long"
     source: str | None = None
     group: str = "day"
+    provenance: bool = False  # each row names the digest of the payload its value came from
 
     @property
     def currencies(self) -> tuple[str, ...]:
@@ -56,7 +57,7 @@ class RateQuery:
     def cache_key(self) -> str:
         """A stable text of the query, for ETags."""
         pairs = ",".join(map(str, self.pairs))
-        return f"{pairs}|{self.start}|{self.end}|{self.layout}|{self.source}|{self.group}"
+        return f"{pairs}|{self.start}|{self.end}|{self.layout}|{self.source}|{self.group}|{self.provenance}"
 
 
 def default_pairs(tracked: Iterable[str]) -> tuple[Pair, ...]:
@@ -154,7 +155,12 @@ def _read_series(params: QueryParams, tracked: tuple[str, ...], sources: tuple[s
                  layout: str) -> RateQuery:
     start, end = _read_range(params)
     group = params.choice("group", GROUPS, "day")
-    return RateQuery(read_pairs(params, tracked), start, end, layout, _read_source(params, sources), group)
+    provenance = params.choice("provenance", ("0", "1"), "0") == "1"
+    if provenance and (group != "day" or layout != "long"):
+        # A period mixes days, a wide row mixes pairs: neither has one payload per row.
+        params.error("provenance", "provenance=1 goes with group=day and layout=long: one payload per row")
+    return RateQuery(read_pairs(params, tracked), start, end, layout, _read_source(params, sources), group,
+                     provenance)
 
 
 def _read_range(params: QueryParams) -> tuple[date | None, date | None]:

@@ -24,6 +24,7 @@ class ReadPath:
     materialised: bool
     layout: str = "long"
     group: str = "day"
+    provenance: bool = False  # rows carry their payload's digest (never the stored lines)
 
     @property
     def stored_lines(self) -> bool:
@@ -39,5 +40,5 @@ class ReadPath:
 def choose_path(query: RateQuery, enabled: tuple[str, ...]) -> ReadPath:
     """The path of ``query`` with ``enabled`` sources in priority order."""
     own = query.source or (enabled[0] if len(enabled) == 1 else None)
-    materialised = own is None and all(pair.quote == USD for pair in query.pairs)
-    return ReadPath(own, materialised, query.layout, query.group)
+    materialised = own is None and not query.provenance and all(pair.quote == USD for pair in query.pairs)
+    return ReadPath(own, materialised, query.layout, query.group, query.provenance)

@@ -9,15 +9,15 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, FromClause, Select, select
+from sqlalchemy import ColumnElement, FromClause, Select, and_, select
 from sqlalchemy.orm import Session
 
-from feedsvc.core.models import RateObservation, RateServed
+from feedsvc.core.models import RateFetch, RateObservation, RateServed
 from feedsvc.rates.constants import USD
 from feedsvc.rates.exact import ONE, Previous, compare, quotient, shown_digits
 from feedsvc.rates.read.params import Pair, RateQuery
 from feedsvc.rates.read.paths import ReadPath
-from feedsvc.rates.served import not_held_back
+from feedsvc.rates.served import usd_lines
 
 
 class RateRow(NamedTuple):
@@ -35,9 +35,10 @@ class RateRow(NamedTuple):
     change_pct: Decimal | None
     source: str
     prev_date: date | None = None
+    digest: str | None = None  # provenance=1: the SHA-256 of the payload(s), "+"-joined for a cross
 
 
-Served = dict[str, tuple[Decimal, str]]  # currency -> (units per USD, source)
+Served = dict[str, tuple]  # currency -> (units per USD, source[, payload digest with provenance=1])
 STREAM_ROWS = 500  # rows fetched per round trip of a streamed series; memory stays flat however long
 
 
@@ -47,11 +48,21 @@ def served_table(path: ReadPath) -> FromClause:
     By priority: ``rate_served``, materialised on write with that priority (served/table.py). One
     source: its own observations, held-back ones left out, through the (source, date, currency) index.
     """
-    if path.own is None:
+    if path.own is None and not path.provenance:
         return RateServed.__table__
-    obs = RateObservation
-    return (select(obs.date, obs.currency, obs.source, obs.units_per_usd)
-            .where(obs.source == path.own, not_held_back(obs)).subquery("own"))
+    if path.own is not None:
+        lines = usd_lines(RateObservation.source == path.own)
+        if path.provenance:
+            lines = (lines.add_columns(RateFetch.sha256.label("digest"))
+                     .outerjoin(RateFetch, RateFetch.id == RateObservation.fetch_id))
+        return lines.subquery("own")
+    served, obs = RateServed.__table__, RateObservation
+    line = and_(obs.source == served.c.source, obs.date == served.c.date, obs.currency == USD,
+                obs.quote == served.c.currency)
+    return (select(served.c.date, served.c.currency, served.c.source, served.c.units_per_usd,
+                   RateFetch.sha256.label("digest"))
+            .select_from(served.outerjoin(obs, line).outerjoin(RateFetch, RateFetch.id == obs.fetch_id))
+            .subquery("served"))
 
 
 def newest_date(session: Session, currencies: tuple[str, ...], path: ReadPath) -> date | None:
@@ -85,12 +96,13 @@ def _scalars(session: Session, statements: list[Select | None]) -> list[date | N
 def _served_rows(session: Session, rows: FromClause, currencies: tuple[str, ...],
                  *where: ColumnElement[bool]) -> Iterator[tuple[date, Served]]:
     """Each date matching ``where`` with data, and its served values: one query, streamed in order."""
-    stmt = (select(rows.c.date, rows.c.currency, rows.c.units_per_usd, rows.c.source)
+    digest = [rows.c.digest] if "digest" in rows.c else []
+    stmt = (select(rows.c.date, rows.c.currency, rows.c.units_per_usd, rows.c.source, *digest)
             .where(rows.c.currency.in_(currencies), *where)
             .order_by(rows.c.date, rows.c.currency)
             .execution_options(yield_per=STREAM_ROWS))
     for day, group in itertools.groupby(session.execute(stmt), key=itemgetter(0)):
-        yield day, {currency: (value, source) for _, currency, value, source in group}
+        yield day, {currency: tuple(rest) for _, currency, *rest in group}
 
 
 def iter_served_days(
@@ -114,17 +126,23 @@ def derive_rate(pair: Pair, served: Served) -> tuple[Decimal, int, str] | None:
         found = served.get(pair.currencies[0])
         if found is None:
             return None
-        value, source = found
+        value, source = found[0], found[1]
         digits = shown_digits(value)
         base, quote = (value, ONE) if pair.quote == USD else (ONE, value)
     else:  # a cross rate through USD
         base_found, quote_found = served.get(pair.base), served.get(pair.quote)
         if base_found is None or quote_found is None:
             return None
-        (base, base_source), (quote, quote_source) = base_found, quote_found
+        (base, base_source), (quote, quote_source) = base_found[:2], quote_found[:2]
         digits = shown_digits(base, quote)
         source = base_source if base_source == quote_source else f"{base_source}+{quote_source}"
     return quotient(quote, base), digits, source
+
+
+def derive_digest(pair: Pair, served: Served) -> str | None:
+    """The digest of the payload(s) a row of ``pair`` came from ("+"-joined), or None if one is unknown."""
+    digests = [served[currency][2] if len(served[currency]) > 2 else None for currency in pair.currencies]
+    return None if None in digests else "+".join(dict.fromkeys(digests))
 
 
 def select_series(session: Session, query: RateQuery, path: ReadPath) -> Iterator[RateRow]:
@@ -143,7 +161,8 @@ def select_series(session: Session, query: RateQuery, path: ReadPath) -> Iterato
                 continue
             rate, digits, source = derived
             change, prev_date = compare(rate, day, previous.get(pair))
-            yield RateRow(day, pair, rate, digits, change, source, prev_date)
+            digest = derive_digest(pair, served) if query.provenance else None
+            yield RateRow(day, pair, rate, digits, change, source, prev_date, digest)
             previous[pair] = (rate, day)
 
 

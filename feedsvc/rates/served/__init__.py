@@ -9,7 +9,8 @@ from feedsvc.rates.served.table import (
     recompute_days,
     recompute_range,
     render_all,
+    usd_lines,
 )
 
 __all__ = ["default_priority", "ensure_served", "not_held_back", "recompute_all", "recompute_days",
-           "recompute_range", "render_all"]
+           "recompute_range", "render_all", "usd_lines"]

@@ -20,13 +20,13 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 from flask import current_app, has_app_context
-from sqlalchemy import ColumnElement, case, delete, exists, func, insert, select
+from sqlalchemy import ColumnElement, Select, case, delete, exists, func, insert, select
 from sqlalchemy.orm import Session
 
 from feedsvc.core.changes import bump_markers
 from feedsvc.core.countries import RATES_SCOPE
 from feedsvc.core.models import RateAnomaly, RateObservation, RateServed, RateServedPriority
-from feedsvc.rates.constants import BLOCKING
+from feedsvc.rates.constants import BLOCKING, USD
 from feedsvc.rates.exact import format_version
 from feedsvc.rates.served import lines, months
 from feedsvc.rates.sources import all_source_classes
@@ -45,8 +45,19 @@ def not_held_back(obs: type[RateObservation]) -> ColumnElement[bool]:
         RateAnomaly.source == obs.source,
         RateAnomaly.date == obs.date,
         RateAnomaly.currency == obs.currency,
-        RateAnomaly.value == obs.units_per_usd,
+        RateAnomaly.quote == obs.quote,
+        RateAnomaly.value == obs.value,
+        RateAnomaly.nominal == obs.nominal,
     )
+
+
+def usd_lines(*where: ColumnElement[bool]) -> Select:
+    """(date, currency, source, units_per_usd) of the servable USD lines matching ``where``: the value of
+    1 USD in ``quote``, which the served series calls ``currency``."""
+    obs = RateObservation
+    # Every bank and currency-api publish USD per 1; a line per more dollars is not a per-USD value.
+    return (select(obs.date, obs.quote.label("currency"), obs.source, obs.value.label("units_per_usd"))
+            .where(obs.currency == USD, obs.nominal == 1, not_held_back(obs), *where))
 
 
 def default_priority() -> tuple[str, ...]:
@@ -63,9 +74,8 @@ def _fill(session: Session, sources: tuple[str, ...], *where: ColumnElement[bool
     obs = RateObservation
     rank = case({name: position for position, name in enumerate(sources)}, value=obs.source)
     ranked = (
-        select(obs.date, obs.currency, obs.source, obs.units_per_usd,
-               func.row_number().over(partition_by=(obs.date, obs.currency), order_by=rank).label("rank"))
-        .where(obs.source.in_(sources), not_held_back(obs), *where)
+        usd_lines(obs.source.in_(sources), *where)
+        .add_columns(func.row_number().over(partition_by=(obs.date, obs.quote), order_by=rank).label("rank"))
         .subquery()
     )
     columns = (ranked.c.date, ranked.c.currency, ranked.c.source, ranked.c.units_per_usd)
@@ -80,7 +90,7 @@ def recompute_days(session: Session, sources: tuple[str, ...], day: date, curren
         return
     session.flush()  # the upsert's pending rows and anomaly deletions must be visible to the INSERT … SELECT
     session.execute(delete(RateServed).where(RateServed.date == day, RateServed.currency.in_(currencies)))
-    _fill(session, sources, RateObservation.date == day, RateObservation.currency.in_(currencies))
+    _fill(session, sources, RateObservation.date == day, RateObservation.quote.in_(currencies))
     lines.refresh_usd(session, currencies, day, day)
     months.refresh_months(session, currencies, day, day)
 
@@ -93,7 +103,7 @@ def recompute_range(session: Session, sources: tuple[str, ...], first: date, las
     session.execute(delete(RateServed).where(RateServed.date.between(first, last),
                                              RateServed.currency.in_(currencies)))
     _fill(session, sources, RateObservation.date.between(first, last),
-          RateObservation.currency.in_(currencies))
+          RateObservation.quote.in_(currencies))
     lines.refresh_usd(session, currencies, first, last)
     months.refresh_months(session, currencies, first, last)
 

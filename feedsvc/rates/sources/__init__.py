@@ -7,21 +7,23 @@ from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 from config import ConfigError, source_variable
-from feedsvc.rates.sources.base import NoData, Observation, Source, SourceError
+from feedsvc.rates.sources.base import NoData, Observation, Refusal, Source, SourceError, Table
 from feedsvc.rates.sources.cbt import CBT
 from feedsvc.rates.sources.cbu import CBU
 from feedsvc.rates.sources.currency_api import CurrencyApi
 from feedsvc.rates.sources.nbk import NBK
 from feedsvc.rates.sources.nbkr import NBKR
+from feedsvc.rates.sources.nbkr_weekly import NBKRWeekly
 from feedsvc.rates.sources.nbt import NBT
 from feedsvc.rates.sources.peg import Peg
 
-__all__ = ["NoData", "Observation", "Source", "SourceError", "all_source_classes", "build_sources",
-           "configure_sources", "default_urls"]
+__all__ = ["NoData", "Observation", "Refusal", "Source", "SourceError", "Table", "all_source_classes",
+           "build_sources", "configure_sources", "default_urls"]
 
-# Every source, in the default priority order: each currency's own bank first, then the TMT peg, so
-# that TMT is served at the official rate when CBT is silent, and currency-api's market estimate last.
-SOURCE_CLASSES: tuple[type[Source], ...] = (NBK, NBKR, NBT, CBU, CBT, Peg, CurrencyApi)
+# Every source, in the default priority order: each currency's own bank first (NBKR's weekly table after
+# its daily one), then the TMT peg, so that TMT is served at the official rate when CBT is silent, and
+# currency-api's market estimate last.
+SOURCE_CLASSES: tuple[type[Source], ...] = (NBK, NBKR, NBKRWeekly, NBT, CBU, CBT, Peg, CurrencyApi)
 
 
 def all_source_classes() -> dict[str, type[Source]]:

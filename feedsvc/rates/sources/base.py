@@ -1,37 +1,70 @@
-"""What every rate source is: a URL template, ``fetch`` (HTTP only) and ``parse`` (pure)."""
+"""What every rate source is: a URL template, ``fetch`` (HTTP only) and ``parse`` (pure), and what a parse
+finds: a table of observations exactly as published, and the lines it had to refuse."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import ClassVar
 
 import requests
 
-from feedsvc.rates.sources.http import get_body
+from feedsvc.rates.exact import per_unit
+from feedsvc.rates.sources.http import Answer, get_body
 
 
 class NoData(Exception):
-    """The source has no observation for the requested day (a 404, a Sunday, a stale file)."""
+    """The source has no observation for the requested day (a 404, a Sunday, a stale file, an empty table)."""
 
 
 class SourceError(Exception):
-    """The source answered something unusable (HTML error page, truncated or malformed body)."""
+    """The source answered something unusable as a whole (HTML error page, truncated or malformed body)."""
 
 
 @dataclass(frozen=True)
 class Observation:
-    """Units of ``currency`` per 1 USD on ``date``, exactly as published."""
+    """``nominal`` units of ``currency`` are worth ``value`` units of ``quote`` on ``date``, as published.
+
+    A bank's line (NBK: 100 UZS = 3.94 KZT) and currency-api's (1 USD = 517.07302837 KZT) alike: nothing
+    is divided or inverted. ``valid_days``: how long the bank says its table holds (NBKR's weekly table:
+    7 days from its date); None for a daily table.
+    """
 
     date: date
     currency: str
-    units_per_usd: Decimal
+    quote: str
+    value: Decimal
+    nominal: int = 1
+    valid_days: int | None = None
+
+    @property
+    def per_unit(self) -> Decimal:
+        """``quote`` per one unit of ``currency``, every published digit kept."""
+        return per_unit(self.value, self.nominal)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A line of a table that could not be read: refused for its currency alone, with why."""
+
+    date: date
+    currency: str
+    quote: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Table:
+    """What one payload holds: every readable line, and the lines refused."""
+
+    observations: list[Observation]
+    refused: list[Refusal] = field(default_factory=list)
 
 
 def http_get(
     http: requests.Session, url: str, timeout: tuple[float, float], user_agent: str | None = None
-) -> bytes:
+) -> Answer:
     """GET ``url`` within the session's budget (sources/http.py); NoData on 404, requests errors otherwise."""
     headers = {"User-Agent": user_agent} if user_agent else None
     try:
@@ -40,13 +73,14 @@ def http_get(
         if exc.response is not None and exc.response.status_code == 404:
             raise NoData(f"404 from {url}") from None
         raise
-
-
 class Source:
     """A rate source. Subclasses set the class attributes and implement ``parse``."""
 
     name: ClassVar[str]
+    # The tracked currencies this source gives a rate per USD of (its X/USD lines); it stores more.
     currencies: ClassVar[tuple[str, ...]]
+    # The currency the source quotes in (a bank's own); None when it varies by line (currency-api).
+    quote: ClassVar[str | None] = None
     # The real upstream's URL templates (``str.format`` with ``date``, or ``start`` and ``end`` for a
     # range); FEEDSVC_SOURCE_<NAME>_URL, _FALLBACK_URL and _HISTORY_URL override them.
     default_url: ClassVar[str] = ""
@@ -60,6 +94,8 @@ class Source:
     # The first day the upstream documents data for: a backfill starts here by default, never earlier.
     # None: no documented start (a backfill then needs an explicit first day).
     history_start: ClassVar[date | None] = None
+    # False: the upstream answers its current table only, whatever day is asked (nothing to backfill).
+    has_history: ClassVar[bool] = True
     max_range_days: ClassVar[int] = 0  # > 0: the source also serves ranges (fetch_range / parse_range)
     # A value further than RATES_CROSSCHECK_PCT from this source's value that day is held back.
     crosscheck_reference: ClassVar[str | None] = None
@@ -81,8 +117,8 @@ class Source:
         """Download ``day``'s payload; raise NoData on 404, requests errors otherwise."""
         return http_get(http, self.url_for(day), timeout, self.user_agent)
 
-    def parse(self, payload: bytes, day: date) -> list[Observation]:
-        """Pure: the observations in ``payload`` for ``day``; NoData or SourceError when none."""
+    def parse(self, payload: bytes, day: date) -> Table:
+        """Pure: the table in ``payload`` for ``day``; NoData (another day's, or empty) or SourceError."""
         raise NotImplementedError
 
     def fetch_range(
@@ -91,6 +127,6 @@ class Source:
         """Range sources only: download ``start``..``end`` (at most ``max_range_days`` days)."""
         raise NotImplementedError
 
-    def parse_range(self, payload: bytes) -> list[Observation]:
-        """Range sources only, pure: every observation in a range payload."""
+    def parse_range(self, payload: bytes, currency: str = "USD") -> Table:
+        """Range sources only, pure: every observation of ``currency`` in a range payload."""
         raise NotImplementedError

@@ -1,4 +1,4 @@
-"""Central Bank of Turkmenistan: the official TMT rate, one XML file per day except Sundays."""
+"""Central Bank of Turkmenistan: its table of official rates in TMT, one XML file per day but Sundays."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ BROWSER_USER_AGENT = (
 
 
 class CBT(XmlSource):
-    """TMT per USD from ``kurs/YYYY/DDMMYYYY.xml`` (404 on Sundays; ``multiplier`` divisor)."""
+    """TMT per ``multiplier`` units of each currency from ``kurs/YYYY/DDMMYYYY.xml`` (404 on Sundays)."""
 
     name = "cbt"
-    currencies = ("TMT",)
+    quote = "TMT"
     # The start of the XML archive read here. cbt.tm also keeps an HTML archive from 2009-04-01, but with no
     # recorded page of it to build and test a parser on, it is not read.
     history_start = date(2020, 1, 1)

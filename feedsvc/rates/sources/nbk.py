@@ -1,4 +1,4 @@
-"""National Bank of Kazakhstan: the official KZT rate, one RSS-like XML file per weekday."""
+"""National Bank of Kazakhstan: its table of official rates in KZT, one RSS-like XML file per weekday."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from feedsvc.rates.sources.official import XmlLayout, XmlSource, child
 
 
 class NBK(XmlSource):
-    """KZT per USD from ``get_rates.cfm?fdate=DD.MM.YYYY`` (weekdays; 2 decimals; ``quant`` divisor)."""
+    """KZT per ``quant`` units of each currency from ``get_rates.cfm?fdate=DD.MM.YYYY`` (weekdays)."""
 
     name = "nbk"
-    currencies = ("KZT",)
+    quote = "KZT"
     history_start = date(2000, 1, 1)  # the documented start of the bank's daily files
     default_url = "https://nationalbank.kz/rss/get_rates.cfm?fdate={date:%d.%m.%Y}"
     # Almaty is UTC+5: 06:20, 11:20, 16:20 local on working days.

@@ -1,4 +1,4 @@
-"""National Bank of the Kyrgyz Republic: today's official KGS rate, and its history page in chunks."""
+"""National Bank of the Kyrgyz Republic: today's daily table in KGS, and its history page in chunks."""
 
 from __future__ import annotations
 
@@ -7,15 +7,18 @@ from datetime import date, timedelta
 
 import requests
 
-from feedsvc.rates.sources.base import Observation, SourceError, http_get
+from feedsvc.rates.sources.base import Observation, SourceError, Table, http_get
 from feedsvc.rates.sources.official import XmlLayout, XmlSource, attribute, child, parse_day, parse_number
 
+# The history page's id of each currency (``valuta_id``) and the units its values are for.
+HISTORY_IDS: dict[str, tuple[int, int]] = {"USD": (15, 1)}
 # The history page marks each cell: <!--date-->DD.MM.YYYY<!--date--> <!--value-->40,9614<!--value-->.
 _MARKED = re.compile(rb"<!--(date|value)-->(.*?)<!--\1-->", re.S)
 
 
 class NBKR(XmlSource):
-    """KGS per USD from ``daily.xml`` (today only, Bishkek date; windows-1251; decimal comma).
+    """KGS per ``Nominal`` units of USD, EUR, CNY, KZT and RUB from ``daily.xml`` (today only, Bishkek date;
+    windows-1251; decimal comma).
 
     Past days come from the history page: ``fetch_range`` one chunk of at most ``max_range_days``,
     ``parse_range`` it (the jobs split ranges into such chunks). The server drops bursts of connections,
@@ -24,7 +27,7 @@ class NBKR(XmlSource):
     """
 
     name = "nbkr"
-    currencies = ("KGS",)
+    quote = "KGS"
     history_start = date(1999, 1, 1)  # the documented start of the history page
     default_url = "https://www.nbkr.kg/XML/daily.xml"
     default_history_url = (
@@ -61,16 +64,17 @@ class NBKR(XmlSource):
             raise ValueError(f"{start}–{end}: ask for 1 to {self.max_range_days} days at a time")
         return http_get(http, self.history_url(start, end), timeout, self.user_agent)
 
-    def parse_range(self, payload: bytes) -> list[Observation]:
-        """Pure: every (date, KGS per 1 USD) row of a history page, oldest first."""
+    def parse_range(self, payload: bytes, currency: str = "USD") -> Table:
+        """Pure: every (date, KGS per ``nominal`` units of ``currency``) row of a history page, by date."""
         cells = _MARKED.findall(payload)
         kinds = [kind for kind, _ in cells]
         if not cells or kinds != [b"date", b"value"] * (len(cells) // 2):
             raise SourceError("no complete <!--date--> / <!--value--> rows in the history page")
+        nominal = HISTORY_IDS[currency][1]
         by_day: dict[date, Observation] = {}
         for (_, day_text), (_, value_text) in zip(cells[::2], cells[1::2], strict=True):
             day = parse_day(day_text.decode("ascii", "replace"), "%d.%m.%Y")
-            value = parse_number(value_text.decode("ascii", "replace"), comma=True)  # valuta_id=15: per 1 USD
-            if by_day.setdefault(day, Observation(day, self.currencies[0], value)).units_per_usd != value:
+            value = parse_number(value_text.decode("ascii", "replace"), comma=True)
+            if by_day.setdefault(day, Observation(day, currency, "KGS", value, nominal)).value != value:
                 raise SourceError(f"two different values for {day.isoformat()} in the history page")
-        return sorted(by_day.values(), key=lambda observation: observation.date)
+        return Table(sorted(by_day.values(), key=lambda observation: observation.date))

@@ -1,4 +1,4 @@
-"""National Bank of Tajikistan: the official TJS rate, one XML file per day (weekends too)."""
+"""National Bank of Tajikistan: its table of official rates in TJS, one XML file per day (weekends too)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from feedsvc.rates.sources.official import XmlLayout, XmlSource, attribute, chil
 
 
 class NBT(XmlSource):
-    """TJS per USD from ``export_xml.php?date=YYYY-MM-DD&export=xmlout`` (``Nominal`` divisor)."""
+    """TJS per ``Nominal`` units of each currency from ``export_xml.php?date=YYYY-MM-DD&export=xmlout``."""
 
     name = "nbt"
-    currencies = ("TJS",)
+    quote = "TJS"
     # The documented start of its archive. Before it NBT silently answers today's file, which parse refuses:
     # its Date is not the day asked for.
     history_start = date(2001, 1, 1)
@@ -23,6 +23,5 @@ class NBT(XmlSource):
         "terms unknown — check the bank's site."
     )
 
-    # A date out of the bank's range silently returns today's file: only its Date tells (check_day).
     layout = XmlLayout("ValCurs", attribute("Date"), "%Y-%m-%d", "Valute", child("CharCode"), child("Value"),
                        child("Nominal"))

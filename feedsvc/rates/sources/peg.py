@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import requests
 
-from feedsvc.rates.sources.base import NoData, Observation, Source
+from feedsvc.rates.sources.base import NoData, Observation, Source, Table
 
 PEG_SINCE = date(2015, 1, 1)
 TMT_PER_USD = Decimal("3.5")
@@ -33,8 +33,8 @@ class Peg(Source):
             raise NoData(f"peg: no fixed rate before {PEG_SINCE}")
         return b""
 
-    def parse(self, payload: bytes, day: date) -> list[Observation]:
-        """Pure: 3.5 TMT per USD on ``day`` (from 2015-01-01)."""
+    def parse(self, payload: bytes, day: date) -> Table:
+        """Pure: 1 USD = 3.5 TMT on ``day`` (from 2015-01-01)."""
         if day < PEG_SINCE:
             raise NoData(f"peg: no fixed rate before {PEG_SINCE}")
-        return [Observation(day, "TMT", TMT_PER_USD)]
+        return Table([Observation(day, "USD", "TMT", TMT_PER_USD)])

@@ -59,3 +59,4 @@ def http() -> Iterator[requests.Session]:
     with requests.Session() as session:
         session.headers["User-Agent"] = "feedsvc-tests/1 (python-requests)"
         yield session
+

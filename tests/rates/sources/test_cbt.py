@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from table_lines import line, refused_codes, usd
 
 from feedsvc.rates.sources.base import NoData, Observation, SourceError
 from feedsvc.rates.sources.cbt import CBT
@@ -24,25 +25,26 @@ def real(upstream) -> bytes:
 
 
 def test_parse_takes_the_usd_line_exactly(real):
-    observations = CBT("").parse(real, DAY)
-    assert observations == [Observation(DAY, "TMT", Decimal("3.5"))]
-    assert str(observations[0].units_per_usd) == "3.5"
+    table = CBT("").parse(real, DAY)
+    assert usd(table) == Observation(DAY, "USD", "TMT", Decimal("3.5"))
+    assert str(usd(table).value) == "3.5"
 
 
 def test_parse_divides_by_multiplier_keeping_every_digit(real):
     payload = real.replace(USD_LINE, b"<multiplier>1000</multiplier><rate_tmt>3500.0</rate_tmt>")
-    assert str(CBT("").parse(payload, DAY)[0].units_per_usd) == "3.5000"
+    assert str(usd(CBT("").parse(payload, DAY)).per_unit) == "3.5000"
 
 
 def test_parse_reads_rate_tmt_not_rate_usd(real):
     payload = real.replace(USD_LINE, b"<multiplier>1</multiplier><rate_tmt>3.4999</rate_tmt>")
-    assert CBT("").parse(payload, DAY)[0].units_per_usd == Decimal("3.4999")
+    assert usd(CBT("").parse(payload, DAY)).value == Decimal("3.4999")
 
 
-def test_parse_returns_only_tmt_although_the_file_lists_kzt_kgs_uzs_tjs(real):
-    for code in (b"KZT", b"KGS", b"UZS", b"TJS"):
-        assert b'<rate code="%s">' % code in real
-    assert [observation.currency for observation in CBT("").parse(real, DAY)] == ["TMT"]
+def test_parse_returns_every_line_as_published_uzs_per_1000(real):
+    table = CBT("").parse(real, DAY)
+    assert len(table.observations) == 48 and table.refused == []
+    assert line(table, "UZS") == Observation(DAY, "UZS", "TMT", Decimal("0.2913"), 1000)
+    assert line(table, "IRR").nominal == 10000
 
 
 def test_parse_of_another_day_is_no_data(real):
@@ -56,16 +58,16 @@ def test_parse_refuses_broken_bodies(real, spoil):
 
 
 @pytest.mark.parametrize("value", [b"0", b"-3.5", b"NaN", b"", b"3,5"])
-def test_parse_refuses_unusable_values(real, value):
+def test_parse_refuses_an_unusable_value_for_its_currency_alone(real, value):
     payload = real.replace(USD_LINE, b"<multiplier>1</multiplier><rate_tmt>%s</rate_tmt>" % value)
-    with pytest.raises(SourceError):
-        CBT("").parse(payload, DAY)
+    table = CBT("").parse(payload, DAY)
+    assert refused_codes(table) == ["USD"] and len(table.observations) == 47
 
 
 def test_fetch_sends_a_browser_like_user_agent(httpserver, local_template, real, http):
     httpserver.expect_request("/kurs/2026/20052026.xml").respond_with_data(real, content_type="text/xml")
     source = CBT(local_template("cbt"))
-    assert source.parse(source.fetch(http, DAY, TIMEOUT), DAY)[0].units_per_usd == Decimal("3.5")
+    assert usd(source.parse(source.fetch(http, DAY, TIMEOUT), DAY)).value == Decimal("3.5")
     (request, _), = httpserver.log
     agent = request.headers["User-Agent"]
     assert agent.startswith("Mozilla/5.0 (") and "Gecko" in agent

@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from table_lines import line, usd
 
 from feedsvc.rates.sources.base import NoData, Observation, SourceError
 from feedsvc.rates.sources.cbu import CBU
@@ -32,20 +33,23 @@ def with_usd(real: bytes, **changes: object) -> bytes:
 
 def test_parse_takes_the_usd_row_exactly_from_strings(real):
     assert b'"Rate":"12194.21"' in real  # every value is a string upstream
-    observations = CBU("").parse(real, DAY)
-    assert observations == [Observation(DAY, "UZS", Decimal("12194.21"))]
-    assert str(observations[0].units_per_usd) == "12194.21"
+    table = CBU("").parse(real, DAY)
+    assert usd(table) == Observation(DAY, "USD", "UZS", Decimal("12194.21"))
+    assert str(usd(table).value) == "12194.21"
 
 
 def test_parse_divides_by_nominal_keeping_every_digit(real):
     payload = with_usd(real, Nominal="10", Rate="121942.10")
-    assert str(CBU("").parse(payload, DAY)[0].units_per_usd) == "12194.210"
+    assert str(usd(CBU("").parse(payload, DAY)).per_unit) == "12194.210"
 
 
-def test_parse_returns_only_uzs_never_the_bad_tmt_row(real):
-    # This file's TMT row (4037.68) is a real upstream error; CBU is authoritative for UZS only.
-    assert b'"Rate":"4037.68"' in real
-    assert [observation.currency for observation in CBU("").parse(real, DAY)] == ["UZS"]
+def test_parse_returns_every_row_as_published_the_bad_tmt_row_too(real):
+    # This file's TMT row (4037.68) is a real upstream error, but it is what the bank published: it is
+    # stored as such (it is not a line the X/USD series reads; the guards judge it as a line of CBU's).
+    table = CBU("").parse(real, DAY)
+    assert len(table.observations) == 75 and table.refused == []
+    assert line(table, "TMT") == Observation(DAY, "TMT", "UZS", Decimal("4037.68"))
+    assert line(table, "IRR").nominal == 10
 
 
 def test_parse_of_another_day_is_no_data(real):
@@ -60,9 +64,10 @@ def test_parse_of_another_day_is_no_data(real):
      {"Date": "2026-04-01"}, {"Ccy": "usd"}],
     ids=["number rate", "number nominal", "zero", "negative", "nan", "null", "iso date", "lower-case code"],
 )
-def test_parse_refuses_an_unusable_usd_row(real, changes):
-    with pytest.raises(SourceError):
-        CBU("").parse(with_usd(real, **changes), DAY)
+def test_parse_refuses_an_unusable_usd_row_alone(real, changes):
+    table = CBU("").parse(with_usd(real, **changes), DAY)
+    assert "USD" not in {obs.currency for obs in table.observations} and len(table.observations) == 74
+    assert len(table.refused) == 1
 
 
 @pytest.mark.parametrize("body", [b"{}", b"[]", b'["USD"]', b"null", b'{"Ccy": "USD"}'])
@@ -81,7 +86,7 @@ def test_fetch_and_parse_from_the_bank_url_layout(httpserver, local_template, re
         real, content_type="application/json"
     )
     source = CBU(local_template("cbu"))
-    assert source.parse(source.fetch(http, DAY, TIMEOUT), DAY)[0].units_per_usd == Decimal("12194.21")
+    assert usd(source.parse(source.fetch(http, DAY, TIMEOUT), DAY)).value == Decimal("12194.21")
 
 
 def test_fetch_404_is_no_data(httpserver, local_template, http):

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 import requests
+from table_lines import line, refused_codes, usd
 
 from feedsvc.rates.sources.base import NoData, Observation, SourceError
 from feedsvc.rates.sources.nbk import NBK
@@ -25,19 +26,21 @@ def real(upstream) -> bytes:
 
 
 def test_parse_takes_the_usd_line_exactly(real):
-    observations = NBK("").parse(real, DAY)
-    assert observations == [Observation(DAY, "KZT", Decimal("478.77"))]
-    assert str(observations[0].units_per_usd) == "478.77"
+    table = NBK("").parse(real, DAY)
+    assert usd(table) == Observation(DAY, "USD", "KZT", Decimal("478.77"))
+    assert str(usd(table).value) == "478.77"
 
 
 def test_parse_divides_by_quant_keeping_every_digit(real):
     payload = real.replace(USD_LINE, b"<description>4787.75</description><quant>10</quant>")
-    assert str(NBK("").parse(payload, DAY)[0].units_per_usd) == "478.775"
+    assert str(usd(NBK("").parse(payload, DAY)).per_unit) == "478.775"
 
 
-def test_parse_returns_only_kzt_although_the_file_lists_kgs_and_uzs(real):
-    assert b"<title>KGS</title>" in real and b"<title>UZS</title>" in real
-    assert {observation.currency for observation in NBK("").parse(real, DAY)} == {"KZT"}
+def test_parse_returns_every_line_as_published_amd_per_10(real):
+    table = NBK("").parse(real, DAY)
+    assert len(table.observations) == 39 and table.refused == []
+    assert line(table, "AMD") == Observation(DAY, "AMD", "KZT", Decimal("12.72"), 10)
+    assert {obs.quote for obs in table.observations} == {"KZT"}
 
 
 def test_parse_of_another_day_is_no_data(real):
@@ -51,15 +54,16 @@ def test_parse_refuses_broken_bodies(real, spoil):
 
 
 @pytest.mark.parametrize("value", [b"0.00", b"-478.77", b"NaN", b"Infinity", b"", b"478,77.1", b"4.7877e2"])
-def test_parse_refuses_unusable_values(real, value):
+def test_parse_refuses_an_unusable_value_for_its_currency_alone(real, value):
     payload = real.replace(b"<description>478.77</description>", b"<description>%s</description>" % value)
-    with pytest.raises(SourceError):
-        NBK("").parse(payload, DAY)
+    table = NBK("").parse(payload, DAY)
+    assert refused_codes(table) == ["USD"] and len(table.observations) == 38
 
 
-def test_parse_without_a_usd_line_is_an_error(real):
-    with pytest.raises(SourceError, match="USD"):
-        NBK("").parse(real.replace(b"<title>USD</title>", b"<title>XXX</title>"), DAY)
+def test_parse_without_a_usd_line_keeps_the_rest(real):
+    table = NBK("").parse(real.replace(b"<title>USD</title>", b"<title>XXX</title>"), DAY)
+    assert "USD" not in {obs.currency for obs in table.observations}
+    assert line(table, "XXX").value == Decimal("478.77")  # a code as the bank wrote it
 
 
 def test_fetch_and_parse_from_the_bank_url_layout(httpserver, local_template, real, http):
@@ -67,7 +71,7 @@ def test_fetch_and_parse_from_the_bank_url_layout(httpserver, local_template, re
         real, content_type="text/xml"
     )
     source = NBK(local_template("nbk"))
-    assert source.parse(source.fetch(http, DAY, TIMEOUT), DAY)[0].units_per_usd == Decimal("478.77")
+    assert usd(source.parse(source.fetch(http, DAY, TIMEOUT), DAY)).value == Decimal("478.77")
 
 
 def test_fetch_404_is_no_data_and_5xx_an_http_error(httpserver, local_template, http):

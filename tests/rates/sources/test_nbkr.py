@@ -6,9 +6,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from table_lines import line, refused_codes, usd
 
 from feedsvc.rates.sources.base import NoData, Observation, SourceError
 from feedsvc.rates.sources.nbkr import NBKR
+from feedsvc.rates.sources.nbkr_weekly import NBKRWeekly
 
 DAY = date(2026, 5, 24)  # the file's Date: Bishkek's day (UTC+6), fetched 23:51 UTC on 23 May
 TIMEOUT = (2.0, 5.0)
@@ -32,9 +34,9 @@ def history(upstream) -> bytes:
 
 def test_parse_reads_the_decimal_comma_exactly(daily):
     assert b"<Value>87,4500</Value>" in daily
-    observations = NBKR("").parse(daily, DAY)
-    assert observations == [Observation(DAY, "KGS", Decimal("87.4500"))]
-    assert str(observations[0].units_per_usd) == "87.4500"
+    table = NBKR("").parse(daily, DAY)
+    assert usd(table) == Observation(DAY, "USD", "KGS", Decimal("87.4500"))
+    assert str(usd(table).value) == "87.4500"
 
 
 def test_parse_reads_windows_1251(daily):
@@ -49,12 +51,13 @@ def test_parse_divides_by_nominal_keeping_every_digit(daily):
     usd_line = b"<Nominal>1</Nominal>\n<Value>87,4500</Value>"
     assert daily.count(usd_line) == 1
     payload = daily.replace(usd_line, b"<Nominal>10</Nominal><Value>874,5000</Value>")
-    assert str(NBKR("").parse(payload, DAY)[0].units_per_usd) == "87.45000"
+    assert str(usd(NBKR("").parse(payload, DAY)).per_unit) == "87.45000"
 
 
-def test_parse_returns_only_kgs_although_the_file_lists_kzt(daily):
-    assert b'ISOCode="KZT"' in daily
-    assert [observation.currency for observation in NBKR("").parse(daily, DAY)] == ["KGS"]
+def test_parse_returns_the_five_daily_lines(daily):
+    table = NBKR("").parse(daily, DAY)
+    assert [obs.currency for obs in table.observations] == ["USD", "EUR", "CNY", "KZT", "RUB"]
+    assert line(table, "KZT") == Observation(DAY, "KZT", "KGS", Decimal("0.1859"))
 
 
 def test_daily_file_of_another_day_is_no_data(daily):
@@ -63,9 +66,17 @@ def test_daily_file_of_another_day_is_no_data(daily):
         NBKR("").parse(daily, DAY - timedelta(days=1))
 
 
-def test_weekly_file_has_no_usd_line(upstream):
-    with pytest.raises(SourceError, match="USD"):
-        NBKR("").parse(upstream("nbkr/weekly.xml"), date(2026, 5, 23))
+def test_weekly_file_is_another_table_with_its_own_date_and_validity(upstream):
+    weekly = upstream("nbkr/weekly.xml")
+    table = NBKRWeekly("").parse(weekly, DAY)  # fetched on the 24th: the table of the 23rd, valid 7 days
+    assert len(table.observations) == 40 and table.refused == []
+    assert line(table, "GBP") == Observation(date(2026, 5, 23), "GBP", "KGS", Decimal("117.4147"), 1, 7)
+    assert "USD" not in {obs.currency for obs in table.observations}
+    assert line(table, "BYR").quote == "KGS"  # a withdrawn code, stored as the bank wrote it
+    with pytest.raises(NoData):
+        NBKRWeekly("").parse(weekly, date(2026, 5, 30))  # past its validity
+    with pytest.raises(NoData):
+        NBKRWeekly("").parse(weekly, date(2026, 5, 22))  # before it was published
 
 
 def test_parse_refuses_broken_bodies(daily, spoil):
@@ -74,16 +85,16 @@ def test_parse_refuses_broken_bodies(daily, spoil):
 
 
 @pytest.mark.parametrize("value", [b"0,0000", b"-87,4500", b"NaN", b"", b"87,45,00", b"87.4500,1"])
-def test_parse_refuses_unusable_values(daily, value):
+def test_parse_refuses_an_unusable_value_for_its_currency_alone(daily, value):
     payload = daily.replace(b"<Value>87,4500</Value>", b"<Value>%s</Value>" % value)
-    with pytest.raises(SourceError):
-        NBKR("").parse(payload, DAY)
+    table = NBKR("").parse(payload, DAY)
+    assert refused_codes(table) == ["USD"] and len(table.observations) == 4
 
 
 def test_parse_range_reads_every_history_row_oldest_first(history):
-    observations = NBKR("").parse_range(history)
-    assert [(o.date, str(o.units_per_usd)) for o in observations] == HISTORY
-    assert {o.currency for o in observations} == {"KGS"}
+    observations = NBKR("").parse_range(history).observations
+    assert [(o.date, str(o.value)) for o in observations] == HISTORY
+    assert {(o.currency, o.quote, o.nominal) for o in observations} == {("USD", "KGS", 1)}
 
 
 @pytest.mark.parametrize(
@@ -126,7 +137,7 @@ def test_fetch_range_refuses_more_than_365_days(local_template, http):
 def test_fetch_and_parse_today_from_the_bank_url_layout(httpserver, local_template, daily, http):
     httpserver.expect_request("/XML/daily.xml", query_string="").respond_with_data(daily)
     source = NBKR(local_template("nbkr"))
-    assert source.parse(source.fetch(http, DAY, TIMEOUT), DAY)[0].units_per_usd == Decimal("87.4500")
+    assert usd(source.parse(source.fetch(http, DAY, TIMEOUT), DAY)).value == Decimal("87.4500")
 
 
 def test_fetch_and_parse_history_chunks_with_one_session(httpserver, local_template, history, http):
@@ -140,11 +151,11 @@ def test_fetch_and_parse_history_chunks_with_one_session(httpserver, local_templ
         httpserver.expect_ordered_request("/index1.jsp", query_string=query).respond_with_data(body)
     observations = []
     for start, end in chunks:
-        observations += source.parse_range(source.fetch_range(http, start, end, TIMEOUT))
+        observations += source.parse_range(source.fetch_range(http, start, end, TIMEOUT)).observations
     httpserver.check_assertions()
     assert len(httpserver.log) == 2
     earlier = [(day.replace(year=2004), value) for day, value in HISTORY]
-    assert [(o.date, str(o.units_per_usd)) for o in observations] == earlier + HISTORY
+    assert [(o.date, str(o.value)) for o in observations] == earlier + HISTORY
     assert NBKR.min_interval >= 1  # the caller pauses this long between chunks
 
 

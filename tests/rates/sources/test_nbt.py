@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from table_lines import line, refused_codes, usd
 
 from feedsvc.rates.sources.base import NoData, Observation, SourceError
 from feedsvc.rates.sources.nbt import NBT
@@ -24,20 +25,24 @@ def real(upstream) -> bytes:
 
 
 def test_parse_takes_the_usd_line_exactly(real):
-    observations = NBT("").parse(real, DAY)
-    assert observations == [Observation(DAY, "TJS", Decimal("9.3450"))]
-    assert str(observations[0].units_per_usd) == "9.3450"
+    table = NBT("").parse(real, DAY)
+    assert usd(table) == Observation(DAY, "USD", "TJS", Decimal("9.3450"))
+    assert str(usd(table).value) == "9.3450"
 
 
 def test_parse_divides_by_nominal_keeping_every_digit(real):
     payload = real.replace(USD_LINE, b"<Nominal>100</Nominal><Value>934.5000</Value>")
-    assert str(NBT("").parse(payload, DAY)[0].units_per_usd) == "9.345000"
+    assert (usd(NBT("").parse(payload, DAY)).value, usd(NBT("").parse(payload, DAY)).nominal) == (
+        Decimal("934.5000"), 100)
+    assert str(usd(NBT("").parse(payload, DAY)).per_unit) == "9.345000"
 
 
-def test_parse_returns_only_tjs_although_the_file_lists_kgs_kzt_uzs_tmt(real):
-    for code in (b"KGS", b"KZT", b"UZS", b"TMT"):
-        assert b"<CharCode>%s</CharCode>" % code in real
-    assert [observation.currency for observation in NBT("").parse(real, DAY)] == ["TJS"]
+def test_parse_returns_every_line_as_published_kgs_per_10_and_uzs_per_100(real):
+    table = NBT("").parse(real, DAY)
+    assert len(table.observations) == 36 and table.refused == []
+    assert line(table, "KGS") == Observation(DAY, "KGS", "TJS", Decimal("1.0686"), 10)
+    assert line(table, "UZS") == Observation(DAY, "UZS", "TJS", Decimal("0.0780"), 100)
+    assert line(table, "RUB").value == Decimal("0.1277")
 
 
 def test_out_of_range_date_answers_todays_file_which_is_no_data(real):
@@ -52,16 +57,16 @@ def test_parse_refuses_broken_bodies(real, spoil):
 
 
 @pytest.mark.parametrize("value", [b"0.0000", b"-9.3450", b"NaN", b"", b"9,3450"])
-def test_parse_refuses_unusable_values(real, value):
+def test_parse_refuses_an_unusable_value_for_its_currency_alone(real, value):
     payload = real.replace(b"<Value>9.3450</Value>", b"<Value>%s</Value>" % value)
-    with pytest.raises(SourceError):
-        NBT("").parse(payload, DAY)
+    table = NBT("").parse(payload, DAY)
+    assert refused_codes(table) == ["USD"] and len(table.observations) == 35
 
 
-def test_parse_with_two_usd_lines_is_an_error(real):
+def test_parse_with_two_usd_lines_refuses_both_and_keeps_the_rest(real):
     payload = real.replace(b"<CharCode>EUR</CharCode>", b"<CharCode>USD</CharCode>")
-    with pytest.raises(SourceError, match="USD"):
-        NBT("").parse(payload, DAY)
+    table = NBT("").parse(payload, DAY)
+    assert refused_codes(table) == ["USD", "USD"] and len(table.observations) == 34
 
 
 def test_attribution_names_www_nbt_tj():
@@ -73,7 +78,7 @@ def test_fetch_and_parse_from_the_bank_url_layout(httpserver, local_template, re
         "/en/kurs/export_xml.php", query_string="date=2026-05-18&export=xmlout"
     ).respond_with_data(real, content_type="text/xml")
     source = NBT(local_template("nbt"))
-    assert source.parse(source.fetch(http, DAY, TIMEOUT), DAY)[0].units_per_usd == Decimal("9.3450")
+    assert usd(source.parse(source.fetch(http, DAY, TIMEOUT), DAY)).value == Decimal("9.3450")
 
 
 def test_fetch_404_is_no_data(httpserver, local_template, http):

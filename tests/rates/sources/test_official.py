@@ -1,13 +1,18 @@
-"""The helpers every central-bank source shares: exact per-unit rates, strict numbers, safe XML."""
+"""The helpers every central-bank source shares: exact per-unit rates, strict numbers, safe XML, a table
+read line by line (a bad line refused for its currency alone)."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
 
-from feedsvc.rates.sources.base import SourceError
-from feedsvc.rates.sources.official import parse_number, parse_xml, units_per_one
+from feedsvc.rates.exact import per_unit
+from feedsvc.rates.sources.base import NoData, Observation, Refusal, SourceError
+from feedsvc.rates.sources.official import parse_nominal, parse_number, parse_xml, read_lines
+
+DAY = date(2026, 4, 1)
 
 
 @pytest.mark.parametrize(
@@ -23,16 +28,34 @@ from feedsvc.rates.sources.official import parse_number, parse_xml, units_per_on
         ("1.5", "3", False, "0.5"),
     ],
 )
-def test_units_per_one_divides_by_the_nominal_exactly(value, nominal, comma, expected):
-    result = units_per_one(value, nominal, comma)
+def test_per_unit_divides_by_the_nominal_exactly(value, nominal, comma, expected):
+    result = per_unit(parse_number(value, comma), parse_nominal(nominal))
     assert str(result) == expected
     assert result * Decimal(nominal) == Decimal(value.replace(",", "."))
 
 
 @pytest.mark.parametrize("nominal", ["0", "-1", "1.5", "", None, "ten"])
-def test_units_per_one_refuses_a_bad_nominal(nominal):
+def test_parse_nominal_refuses_a_bad_nominal(nominal):
     with pytest.raises(SourceError):
-        units_per_one("87.45", nominal)
+        parse_nominal(nominal)
+
+
+def test_a_bad_line_is_refused_for_its_currency_alone():
+    table = read_lines([("USD", "478.77", "1"), ("EUR", "NaN", "1"), ("UZS", "3.94", "1.5"),
+                        ("RUB", "5.9", "1"), ("RUB", "6.0", "1"), ("xx", "1", "1"), ("KZT", "1", "1"),
+                        ("AMD", "12.72", "10")], DAY, "KZT")
+    assert table.observations == [Observation(DAY, "USD", "KZT", Decimal("478.77")),
+                                  Observation(DAY, "AMD", "KZT", Decimal("12.72"), 10)]
+    assert [(r.currency, r.reason) for r in table.refused] == [
+        ("EUR", "bad number 'NaN'"), ("UZS", "nominal '1.5' is not a whole number"),
+        ("RUB", "RUB is listed more than once"), ("RUB", "RUB is listed more than once"),
+        ("???", "bad currency code 'xx'"), ("KZT", "KZT quoted in itself")]
+    assert all(isinstance(r, Refusal) and r.quote == "KZT" and r.date == DAY for r in table.refused)
+
+
+def test_a_table_without_a_line_is_no_data():
+    with pytest.raises(NoData):
+        read_lines([], DAY, "KZT")
 
 
 @pytest.mark.parametrize(

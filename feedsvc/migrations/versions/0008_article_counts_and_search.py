@@ -1,6 +1,6 @@
 """article counters per (country, tag, month), articles.body_text, and each database's full-text index
 
-Revision ID: 0009
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-04 10:00:00
 
@@ -16,7 +16,7 @@ import re
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
+revision = "0008"
 down_revision = "0007"
 branch_labels = None
 depends_on = None

@@ -1,7 +1,7 @@
 """tombstones for the article ids deleted before 0004, and SQLite's sequence past every id ever handed out
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-07 14:00:00
 
 Before 0004 nothing recorded a deletion, and SQLite (no AUTOINCREMENT yet) gave a new article the highest
@@ -27,8 +27,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
-down_revision = "0009"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 UTC_DATETIME = sa.DateTime(timezone=True)  # the app's UTCDateTime, as DDL: frozen here

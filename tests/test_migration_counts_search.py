@@ -1,4 +1,4 @@
-"""Migration 0009 on databases filled by revision 0007: body text, counters and the search index."""
+"""Migration 0008 on databases filled by revision 0007: body text, counters and the search index."""
 
 from __future__ import annotations
 
