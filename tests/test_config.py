@@ -145,3 +145,15 @@ def test_the_cli_fails_at_startup_with_the_variable_name(tmp_path, name: str, va
     assert result.returncode == 1
     assert name in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(("value", "expected"), [("0", 0.0), ("2.5", 2.5), ("3600", 3600.0)])
+def test_rates_min_interval_sets_the_pace_of_every_source(value: str, expected: float) -> None:
+    assert expected == config.Config({"FEEDSVC_RATES_MIN_INTERVAL": value}).RATES_MIN_INTERVAL
+    assert config.Config({}).RATES_MIN_INTERVAL is None  # unset: each source's own pace
+
+
+@pytest.mark.parametrize("value", ["-1", "abc", "", "nan", "3601"])
+def test_a_bad_rates_min_interval_names_the_variable(value: str) -> None:
+    with pytest.raises(config.ConfigError, match="FEEDSVC_RATES_MIN_INTERVAL"):
+        config.Config({"FEEDSVC_RATES_MIN_INTERVAL": value})

@@ -32,7 +32,7 @@ def old_engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[Engine]:
         engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
     else:
         base = make_url(POSTGRES_URL)
-        name = f"{base.database}_m0009_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+        name = f"{base.database}_m0008_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
         admin = create_engine(normalise_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}) is None:
@@ -80,7 +80,7 @@ def search(connection, word: str) -> list[int]:
     return list(connection.scalars(text(sql), {"w": word}))
 
 
-def test_0009_fills_body_text_counters_and_the_index(old_engine) -> None:
+def test_0008_fills_body_text_counters_and_the_index(old_engine) -> None:
     fill_0007(old_engine)
     upgrade_database(old_engine, config.TestConfig().COUNTRIES[:2])
     with old_engine.begin() as connection:

@@ -95,7 +95,7 @@ def _snapshot(url: str, observations: str, anomalies: str) -> tuple[list, list, 
     return rows, decided, "date,pair,rate,change_pct,source\r\n" + "".join(lines)
 
 
-def test_0008_keeps_every_line_and_decision_and_the_served_csv_byte_for_byte(old_url: str) -> None:
+def test_0011_keeps_every_line_and_decision_and_the_served_csv_byte_for_byte(old_url: str) -> None:
     _fill_old(old_url)
     old_rows, old_anomalies, old_csv = _snapshot(
         old_url, "SELECT id, source, date, currency, units_per_usd FROM rate_observations ORDER BY id",

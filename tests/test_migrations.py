@@ -259,3 +259,25 @@ def test_0012_keeps_every_line_and_names_no_payload_for_them(tmp_path) -> None:
         assert [tuple(row) for row in rows] == [(7, "UZS", "KZT", 100, "3.93", None)] and kept == 0
     finally:
         engine.dispose()
+
+
+def test_0010_marks_the_days_kept_as_a_usd_line_partial(tmp_path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    try:
+        with engine.begin() as connection:
+            _upgrade_to(connection, "0009")
+            for source, status in (("nbk", "ok"), ("nbk", "none"), ("nbkr", "ok"), ("currency-api", "ok"),
+                                   ("peg", "ok")):
+                connection.execute(text(
+                    "INSERT INTO rate_source_days (source, date, status, checked_at) VALUES "
+                    "(:source, :day, :status, '2026-04-02 06:00:00')"),
+                    {"source": source, "status": status,
+                     "day": "2026-04-01" if status == "ok" else "2026-04-02"})
+        upgrade_database(engine, config.TestConfig().COUNTRIES)
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT source, status FROM rate_source_days "
+                                           "ORDER BY source, date")).all()
+        assert [tuple(row) for row in rows] == [("currency-api", "partial"), ("nbk", "partial"),
+                                                ("nbk", "none"), ("nbkr", "ok"), ("peg", "ok")]
+    finally:
+        engine.dispose()

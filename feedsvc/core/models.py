@@ -332,7 +332,9 @@ class RateServedPriority(Base):
 
 
 class RateSourceDay(Base):
-    """What a source answered for one day (``ok`` or ``none``); lets jobs skip and resume."""
+    """What a source answered for one day (``ok``, ``none``, or ``partial``: kept as its USD line alone
+    before whole tables were stored); lets jobs skip and resume. ``source`` may name a backfill track of
+    one currency (``nbkr:EUR``)."""
 
     __tablename__ = "rate_source_days"
 

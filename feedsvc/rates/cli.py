@@ -21,7 +21,7 @@ from feedsvc.core.models import RateAnomaly
 from feedsvc.core.params import parse_day
 from feedsvc.core.stop import raise_on_sigterm
 from feedsvc.rates.ingest import backfill_plan, jobs
-from feedsvc.rates.ingest.guards import DecisionError, Verdict, open_anomalies
+from feedsvc.rates.ingest.decisions import DecisionError, Verdict, open_anomalies
 from feedsvc.rates.ingest.store import decide_by_hand
 from feedsvc.rates.sources import all_source_classes
 from feedsvc.rates.verify_cli import verify_command
@@ -93,11 +93,15 @@ def update_command(today: date | None, names: tuple[str, ...]) -> None:
               help="Only this source (repeatable; default: every enabled source).")
 @click.option("--recheck", is_flag=True,
               help="Also ask again the days recorded as no data (an upstream that has since published them).")
+@click.option("--currencies", default=None, metavar="EUR,RUB,...",
+              help="A source whose history is a page per currency (NBKR) asks only these (default: every "
+                   "currency it publishes, one request per currency and year); the other banks answer "
+                   "every currency of a day in one request.")
 @click.option("--plan", "plan_only", is_flag=True,
               help="Print each source's pending days, requests and estimated duration; fetch nothing.")
 @with_appcontext
 def backfill_command(first: date | None, last: date | None, names: tuple[str, ...], recheck: bool,
-                     plan_only: bool) -> None:
+                     currencies: str | None, plan_only: bool) -> None:
     """Fetch each source's history (from its documented start, or --from, to --to) not fetched yet.
 
     Rerun the same command to resume after an interrupt; --plan first to see how long it takes.
@@ -105,8 +109,9 @@ def backfill_command(first: date | None, last: date | None, names: tuple[str, ..
     last = last or jobs.utcnow().date()
     if first is not None and first > last:
         raise click.BadParameter("--from is after --to", param_hint="--from")
-    spans = [replace(span, recheck=recheck)
-             for span in _spans(names or tuple(jobs.enabled_sources()), first, last, strict=len(names) == 1)]
+    spans = [replace(span, recheck=recheck, currency=currency)
+             for span in _spans(names or tuple(jobs.enabled_sources()), first, last, strict=len(names) == 1)
+             for currency in _history_currencies(span.source, currencies)]
     if plan_only:
         _print_plan([backfill_plan.plan_backfill(span) for span in spans])
         return
@@ -139,13 +144,28 @@ def _spans(names: Iterable[str], first: date | None, last: date, strict: bool) -
     return spans
 
 
+def _history_currencies(name: str, wanted: str | None) -> tuple[str, ...]:
+    """The history pages to ask of source ``name``: one per currency (NBKR), else USD's (every line)."""
+    pages = all_source_classes()[name].history_currencies
+    if not pages:
+        return ("USD",)
+    if wanted is None:
+        return pages
+    codes = tuple(dict.fromkeys(code.strip().upper() for code in wanted.split(",") if code.strip()))
+    unknown = [code for code in codes if code not in pages]
+    if unknown or not codes:
+        raise click.BadParameter(f"{name} has no history page of {', '.join(unknown) or 'nothing'}; "
+                                 f"it has: {', '.join(pages)}", param_hint="--currencies")
+    return codes
+
+
 def _print_plan(plans: list[backfill_plan.Plan]) -> None:
     """One line per source: its span, days pending, requests, pause and estimated duration."""
     click.echo(f"{'source':<13} {'from':<10}  {'to':<10}  {'days':>6}  {'pending':>7}  {'requests':>8}  "
                f"{'pause':>5}  estimate")
     for plan in plans:
         span = plan.span
-        click.echo(f"{span.source:<13} {span.start}  {span.end}  {span.days:>6}  {plan.pending_days:>7}  "
+        click.echo(f"{span.label:<13} {span.start}  {span.end}  {span.days:>6}  {plan.pending_days:>7}  "
                    f"{plan.requests:>8}  {plan.pause:>4g}s  {backfill_plan.format_duration(plan.seconds)}")
     total = backfill_plan.format_duration(sum(plan.seconds for plan in plans))
     assumed = backfill_plan.REQUEST_SECONDS
@@ -156,13 +176,13 @@ def _print_plan(plans: list[backfill_plan.Plan]) -> None:
 def _backfill_one(span: backfill_plan.Span) -> jobs.RunSummary:
     """Backfill one source's span under a progress bar (days done of total, then position and ETA)."""
     plan = backfill_plan.plan_backfill(span)
-    label = f"{span.source}: {span.days - plan.pending_days} of {span.days} days done"
+    label = f"{span.label}: {span.days - plan.pending_days} of {span.days} days done"
     with click.progressbar(length=plan.pending_days, label=label, show_eta=True, show_pos=True,
                            file=sys.stderr) as bar:
         # on_day comes once per day, range chunks included, so the ETA follows the real pace.
         summary = jobs.backfill(span.source, span.start, span.end, on_day=lambda _day: bar.update(1),
-                                recheck=span.recheck)
-    return _report(summary)
+                                recheck=span.recheck, currency=span.currency)
+    return _report(replace(summary, source=span.label))
 
 
 def _login_name() -> str:

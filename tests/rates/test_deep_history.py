@@ -245,7 +245,7 @@ def run_on_a_terminal(command: list[str], env: dict[str, str]) -> str:
 
 def test_days_of_an_unusable_range_chunk_still_move_the_progress_on(bank_app, mirror) -> None:
     start, end = date(2005, 6, 1), date(2005, 6, 30)
-    url = urlsplit(mirror.template("nbkr-history").format(start=start, end=end))
+    url = urlsplit(mirror.template("nbkr-history").format(start=start, end=end, valuta_id=15))
     mirror.server.expect_request(url.path, query_string=url.query).respond_with_data(
         "<html><body>Service unavailable</body></html>", content_type="text/html")
     app = bank_app()

@@ -76,7 +76,7 @@ def test_backfill_stores_exactly_the_sources_values(bank_app, mirror, upstream_b
 def test_nbkr_backfill_reads_its_history_page_and_a_404_chunk_is_no_data(bank_app, mirror,
                                                                         upstream_bytes) -> None:
     start, end = date(2005, 6, 1), date(2005, 6, 30)
-    url = urlsplit(mirror.template("nbkr-history").format(start=start, end=end))
+    url = urlsplit(mirror.template("nbkr-history").format(start=start, end=end, valuta_id=15))
     page = upstream_bytes("nbkr/history_usd_2005-06_fragment.html")
     mirror.server.expect_request(url.path, query_string=url.query).respond_with_data(page)
     mirror.answer_404_elsewhere()
@@ -87,7 +87,9 @@ def test_nbkr_backfill_reads_its_history_page_and_a_404_chunk_is_no_data(bank_ap
     assert "nbkr: 0 rows written, 31 days checked" in july
     with Session(app.extensions["feedsvc.engine"]) as session:
         none = session.scalars(select(RateSourceDay).where(RateSourceDay.status == "none")).all()
-    assert len([row for row in none if row.date.month == 7]) == 31
+    # USD's track, and each other currency's (its own page, also 404 here: 44 more tracks).
+    assert len([row for row in none if row.date.month == 7 and row.source == "nbkr"]) == 31
+    assert len({row.source for row in none}) == 45
 
 
 class Interrupted(BaseException):

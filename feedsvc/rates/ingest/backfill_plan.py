@@ -23,6 +23,12 @@ class Span:
     end: date
     clamped_from: date | None = None
     recheck: bool = False  # days recorded as no data are asked again
+    currency: str = "USD"  # the history page, for a source with one page per currency (NBKR)
+
+    @property
+    def label(self) -> str:
+        """The source, and the currency when its history is a page per currency: ``nbkr:EUR``."""
+        return jobs.track_name(self.source, self.currency)
 
     @property
     def days(self) -> int:
@@ -71,8 +77,9 @@ def plan_backfill(span: Span) -> Plan:
     days: list[date] = []
     if span.days:
         with new_session() as session:
-            days = jobs.pending_backfill_days(session, span.source, span.start, span.end, span.recheck)
-    requests = 0 if source.constant else len(jobs.plan_batches(source, days))  # peg asks no upstream
+            days = jobs.pending_backfill_days(session, span.label, span.start, span.end, span.recheck)
+    # The peg asks no upstream.
+    requests = 0 if source.constant else len(jobs.plan_batches(source, days, currency=span.currency))
     return Plan(span, len(days), requests, jobs.request_pause(source))
 
 

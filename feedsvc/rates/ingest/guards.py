@@ -15,8 +15,7 @@ A one-day slip that reverts stays ``refused``, listed by ``feedsvc rates review`
 
 The cross-check against the reference source is in feedsvc/rates/crosscheck.py; it records through here.
 
-By hand: ``decide`` accepts or refuses one value, recorded with who and when; the rules never undo a
-decision taken by hand for the same value.
+Decisions by hand are in decisions.py; the rules never undo a decision taken by hand for the same value.
 """
 
 from __future__ import annotations
@@ -25,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -34,14 +33,11 @@ from feedsvc.core.models import RateAnomaly, RateObservation
 from feedsvc.rates.constants import (
     ACCEPTED,
     AUTO,
-    BLOCKING,
     CONFIRMED,
     GAP,
     JUMP,
     MALFORMED,
-    MANUAL,
     REFUSED,
-    USD,
 )
 from feedsvc.rates.exact import per_unit
 from feedsvc.rates.sources.base import Observation, Refusal
@@ -50,7 +46,6 @@ ONE_DAY = timedelta(days=1)
 Line = tuple[str, str]  # (currency, quote): one line of a table
 Touched = set[tuple[date, str]]  # (date, currency) whose served value per USD may have changed
 Stored = set[tuple[str, date, Line]]  # (source, date, line) a confirmation stored
-Verdict = Literal["accept", "refuse"]
 
 
 def line_of(item: Observation | RateObservation | RateAnomaly) -> Line:
@@ -79,10 +74,6 @@ def configured_limits(config: Mapping[str, Any]) -> Limits:
     """The app's thresholds: RATES_MAX_JUMP_PCT, RATES_CROSSCHECK_PCT, RATES_JUMP_WINDOW_DAYS."""
     return Limits(config["RATES_MAX_JUMP_PCT"], config["RATES_CROSSCHECK_PCT"],
                   config["RATES_JUMP_WINDOW_DAYS"])
-
-
-class DecisionError(Exception):
-    """There is nothing to accept or refuse for the value named."""
 
 
 def pct_change(value: Decimal, reference: Decimal) -> Decimal:
@@ -287,73 +278,3 @@ def record_refusal(session: Session, source: str, refusal: Refusal, now: datetim
     anomaly.value = anomaly.nominal = None
     anomaly.status, anomaly.note, anomaly.recorded_at = REFUSED, refusal.reason[:500], now
     anomaly.decided_by = anomaly.decided_at = None
-
-
-def name_line(session: Session, source: str, day: date, name: str) -> Line:
-    """The line ``name`` means in ``source``'s table of ``day``: ``EUR/KGS`` as written, or one code.
-
-    One code ``C`` is the line ``USD/C`` when the source has it that day (a bank's own currency per
-    USD, or currency-api's), else ``C`` in the source's quote currency.
-    """
-    if "/" in name:
-        currency, _slash, quote = name.upper().partition("/")
-        return (currency, quote)
-    code = name.upper()
-    found = session.scalars(select(RateObservation.quote).where(
-        RateObservation.source == source, RateObservation.date == day, RateObservation.currency == USD,
-        RateObservation.quote == code).limit(1)).first() or session.scalars(select(RateAnomaly.quote).where(
-            RateAnomaly.source == source, RateAnomaly.date == day, RateAnomaly.currency == USD,
-            RateAnomaly.quote == code).limit(1)).first()
-    if found is not None:
-        return (USD, code)
-    obs = RateObservation
-    quotes = session.scalars(select(obs.quote).where(obs.source == source, obs.date == day,
-                                                     obs.currency == code)).all()
-    if len(set(quotes)) == 1:
-        return (code, quotes[0])
-    return (USD, code)  # nothing stored: the decision will say there is nothing to decide
-
-
-def decide(session: Session, source: str, day: date, line: Line, verdict: Verdict, who: str,
-           now: datetime) -> RateAnomaly:
-    """Accept or refuse one value by hand; the caller recomputes its served value and commits.
-
-    Accept: a refused or held-back value is stored (if it was not) and served. Refuse: the stored value
-    (or a jump still waiting for confirmation) is never served, whatever the rules find later.
-    """
-    key = dict(source=source, date=day, currency=line[0], quote=line[1])
-    named = "/".join(line)
-    anomalies = list(session.scalars(select(RateAnomaly).filter_by(**key).order_by(RateAnomaly.recorded_at)))
-    stored = session.execute(select(RateObservation.value, RateObservation.nominal).filter_by(**key)).first()
-    if verdict == "accept":
-        anomaly = next((a for a in reversed(anomalies) if a.status in BLOCKING and a.value is not None), None)
-        if anomaly is None:
-            raise DecisionError(f"nothing to accept: {source} {day} {named} is not refused or held back")
-        confirm(session, anomaly, "accepted by hand", now, by=who)
-        return anomaly
-    if stored is None:  # only a jump waiting for confirmation can be refused for good
-        anomaly = next((a for a in reversed(anomalies) if a.reason == JUMP and a.status == REFUSED), None)
-        if anomaly is None:
-            raise DecisionError(f"nothing to refuse: {source} has no value of {named} on {day}")
-    else:
-        same = (a for a in reversed(anomalies) if (a.value, a.nominal) == tuple(stored))
-        anomaly = next(same, None) or next((a for a in anomalies if a.reason == MANUAL), None)
-        if anomaly is None:
-            anomaly = RateAnomaly(**key, reason=MANUAL)
-            session.add(anomaly)
-        if (anomaly.value, anomaly.nominal) != tuple(stored):
-            anomaly.value, anomaly.nominal, anomaly.recorded_at = stored[0], stored[1], now
-    anomaly.status, anomaly.note = REFUSED, "refused by hand"
-    anomaly.decided_by, anomaly.decided_at = who, now
-    return anomaly
-
-
-def open_anomalies(session: Session, include_decided: bool = False, source: str | None = None
-                   ) -> list[RateAnomaly]:
-    """Values waiting for a person (refused or held back, not decided by hand), newest first; or all."""
-    stmt = select(RateAnomaly).order_by(RateAnomaly.date.desc(), RateAnomaly.source, RateAnomaly.currency)
-    if not include_decided:
-        stmt = stmt.where(RateAnomaly.status.in_(BLOCKING), RateAnomaly.decided_by.is_(None))
-    if source is not None:
-        stmt = stmt.where(RateAnomaly.source == source)
-    return list(session.scalars(stmt))

@@ -38,6 +38,8 @@ from feedsvc.rates.sources.http import Answer, DeadlineExceeded, http_timeout, m
 log = logging.getLogger(__name__)
 # What an upstream can do to one day: fail to answer, or answer something unusable.
 DAY_FAILURES = (requests.RequestException, SourceError)
+# rate_source_days.status of a day kept as its USD line alone, before whole tables (migration 0013).
+PARTIAL = "partial"
 # A 404 checked this long after the day is final; earlier, the day may still be published.
 NONE_IS_FINAL_AFTER = timedelta(days=2)
 
@@ -65,6 +67,7 @@ class Batch:
 
     days: list[date]
     ranged: bool = False
+    currency: str = "USD"  # the history page asked, for a source with one page per currency
 
 
 def utcnow() -> datetime:
@@ -118,21 +121,30 @@ def pending_backfill_days(session: Session, source: str, start: date, end: date,
     """
     answered = _answered_days(session, source, start, end)
     days = (start + timedelta(days=n) for n in range((end - start).days + 1))
-    return [day for day in days if day not in answered or (recheck and answered[day].status == "none")]
+    again = {PARTIAL, "none"} if recheck else {PARTIAL}  # partial: a day kept as its USD line alone
+    return [day for day in days if day not in answered or answered[day].status in again]
+
+
+def track_name(source: str, currency: str = "USD") -> str:
+    """The name a backfill records its days under: the source's, or ``nbkr:EUR`` for the history of one
+    currency of a source whose history is a page per currency (USD keeps the source's own name)."""
+    return source if currency == "USD" else f"{source}:{currency}"
 
 
 def backfill(name: str, start: date, end: date, on_day: DayHook | None = None,
-             recheck: bool = False) -> RunSummary:
+             recheck: bool = False, currency: str = "USD") -> RunSummary:
     """Fetch every day of ``start``..``end`` not answered yet (``recheck``: and the days recorded as no
-    data); resumable after an interruption."""
+    data); resumable after an interruption. ``currency``: which history page of a source with one per
+    currency (NBKR); the other sources answer every currency of a day at once."""
     source = get_source(name)
     with new_session() as session:
-        days = pending_backfill_days(session, name, start, end, recheck)
-    return run_source(source, "backfill", days, on_day)
+        days = pending_backfill_days(session, track_name(name, currency), start, end, recheck)
+    return run_source(source, "backfill", days, on_day, currency=currency)
 
 
 def run_source(source: Source, job: str, days: list[date], on_day: DayHook | None = None,
-               today: date | None = None, scheduled_at: datetime | None = None) -> RunSummary:
+               today: date | None = None, scheduled_at: datetime | None = None,
+               currency: str = "USD") -> RunSummary:
     """Run ``days`` of one source under its lease, recorded as one RateRun; never raises but to stop.
 
     ``today`` (update only) is fetched on its own even from a range source: its daily file is the
@@ -152,14 +164,15 @@ def run_source(source: Source, job: str, days: list[date], on_day: DayHook | Non
                 log.info("trigger %s at %s already run by %s", lease.name, scheduled_at.isoformat(), other)
                 summary.skipped, summary.holder = True, other
                 return summary
-        _run_recorded(source, summary, days, lease, on_day, today, scheduled_at)
+        _run_recorded(source, summary, days, lease, on_day, today, scheduled_at, currency)
     finally:
         lease.release()
     return summary
 
 
 def _run_recorded(source: Source, summary: RunSummary, days: list[date], lease: Lease,
-                  on_day: DayHook | None, today: date | None, scheduled_at: datetime | None) -> None:
+                  on_day: DayHook | None, today: date | None, scheduled_at: datetime | None,
+                  currency: str) -> None:
     """Close abandoned runs, then run ``days`` inside a new RateRun record (closed however it ends)."""
     with new_session() as session:
         close_abandoned_runs(session, source.name)
@@ -168,7 +181,7 @@ def _run_recorded(source: Source, summary: RunSummary, days: list[date], lease: 
         session.add(run)
         session.commit()
         try:
-            _run_days(session, source, days, summary, _with_checks(lease, on_day), today)
+            _run_days(session, source, days, summary, _with_checks(lease, on_day), today, currency)
         except LeaseLost as exc:
             session.rollback()
             summary.error = str(exc)
@@ -188,7 +201,7 @@ def _run_recorded(source: Source, summary: RunSummary, days: list[date], lease: 
 
 
 def _run_days(session: Session, source: Source, days: list[date], summary: RunSummary,
-              on_day: DayHook, today: date | None) -> None:
+              on_day: DayHook, today: date | None, currency: str = "USD") -> None:
     config = current_app.config
     limits = configured_limits(config)
     timeout = http_timeout(config)
@@ -197,7 +210,7 @@ def _run_days(session: Session, source: Source, days: list[date], summary: RunSu
     budget = config["RATES_JOB_BUDGET"]
     deadline = time.monotonic() + budget  # every request is cut at it too (sources/http.py)
     with make_http_session(config, deadline) as http:
-        for number, batch in enumerate(plan_batches(source, days, today)):
+        for number, batch in enumerate(plan_batches(source, days, today, currency)):
             wait = pause if number else 0.0
             if time.monotonic() + wait >= deadline:  # stop cleanly; the days left stay pending
                 errors.append(_budget_spent(batch.days[0], budget))
@@ -216,7 +229,8 @@ def _run_days(session: Session, source: Source, days: list[date], summary: RunSu
                     on_day(day)
                 continue  # one unusable payload must not hold back the days after it
             for day in batch.days:
-                written = _store_day(session, source, day, fetched[day], limits, errors, fetch_id)
+                written = _store_day(session, source, day, fetched[day], limits, errors, fetch_id,
+                                     track_name(source.name, currency))
                 if written is not None:
                     summary.rows_written += written
                     summary.days_done += 1
@@ -232,8 +246,10 @@ def request_pause(source: Source) -> float:
     return source.min_interval if override is None else override
 
 
-def plan_batches(source: Source, days: list[date], today: date | None = None) -> list[Batch]:
-    """Group ``days`` into requests: one day each, or range chunks for a range source (``today`` alone)."""
+def plan_batches(source: Source, days: list[date], today: date | None = None,
+                 currency: str = "USD") -> list[Batch]:
+    """Group ``days`` into requests: one day each, or range chunks for a range source (``today`` alone;
+    ``currency``'s history page for a source with one page per currency)."""
     if not source.max_range_days:
         return [Batch([day]) for day in days]
     batches: list[Batch] = []
@@ -241,7 +257,7 @@ def plan_batches(source: Source, days: list[date], today: date | None = None) ->
         if batches and (day - batches[-1].days[0]).days < source.max_range_days:
             batches[-1].days.append(day)
         else:
-            batches.append(Batch([day], ranged=True))
+            batches.append(Batch([day], ranged=True, currency=currency))
     return batches + [Batch([today])] if today in days else batches
 
 
@@ -251,7 +267,7 @@ def fetch_batch(session: Session, source: Source, batch: Batch, http: requests.S
     without data), and the id of the payload's fetch (None: nothing was kept, a 404 or the peg)."""
     try:
         if batch.ranged:
-            payload = source.fetch_range(http, batch.days[0], batch.days[-1], timeout)
+            payload = source.fetch_range(http, batch.days[0], batch.days[-1], timeout, batch.currency)
         else:
             payload = source.fetch(http, batch.days[0], timeout)
     except NoData:  # a 404: no data on any of the batch's days
@@ -267,7 +283,7 @@ def fetch_batch(session: Session, source: Source, batch: Batch, http: requests.S
 def read_batch(source: Source, batch: Batch, payload: bytes) -> dict[date, Table | None]:
     """Pure: each day's table in one batch's payload, None for a day without data."""
     if batch.ranged:
-        table = source.parse_range(payload)
+        table = source.parse_range(payload, batch.currency)
         by_day: dict[date, Table] = {}
         for obs in table.observations:
             by_day.setdefault(obs.date, Table([], [])).observations.append(obs)
@@ -281,17 +297,17 @@ def read_batch(source: Source, batch: Batch, payload: bytes) -> dict[date, Table
         return {day: None}
 
 
-def _store_day(session: Session, source: Source, day: date, table: Table | None,
-               limits: Limits, errors: list[str], fetch_id: int | None = None) -> int | None:
+def _store_day(session: Session, source: Source, day: date, table: Table | None, limits: Limits,
+               errors: list[str], fetch_id: int | None = None, track: str | None = None) -> int | None:
     """Upsert one day (or mark it ``none``) and commit; rows written, or None (noted in ``errors``)."""
     now = utcnow()
     try:
         if table is None:
-            mark_day(session, source.name, day, "none", now)
+            mark_day(session, track or source.name, day, "none", now)
             written = 0
         else:
             written = store_observations(session, source.name, day, table, now, limits,
-                                         fetch_id=fetch_id).written
+                                         fetch_id=fetch_id, track=track).written
     except SourceError as exc:
         session.rollback()
         errors.append(f"{day}: {_describe(exc)}")

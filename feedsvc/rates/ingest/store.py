@@ -28,17 +28,15 @@ from feedsvc.core.countries import RATES_SCOPE
 from feedsvc.core.models import RateAnomaly, RateObservation, RateSourceDay
 from feedsvc.rates.constants import AUTO, MALFORMED, RELEASED, USD
 from feedsvc.rates.ingest.crosscheck import crosscheck
+from feedsvc.rates.ingest.decisions import Verdict, decide, name_line
 from feedsvc.rates.ingest.guards import (
     JumpGuard,
     Limits,
     Line,
     Stored,
     Touched,
-    Verdict,
     confirm_by_others,
-    decide,
     line_of,
-    name_line,
     record_refusal,
 )
 from feedsvc.rates.served import default_priority, ensure_served, recompute_days, recompute_range
@@ -76,12 +74,14 @@ def _holds_on(obs: Observation, day: date) -> bool:
 def store_observations(
     session: Session, source: str, day: date, table: Table | list[Observation], now: datetime,
     limits: Limits | None = None, priority: tuple[str, ...] | None = None, fetch_id: int | None = None,
+    track: str | None = None,
 ) -> StoreResult:
     """Validate and upsert one day's table of one source; record its unreadable lines; recompute the served
     values it touched; mark the day ``ok``.
 
     ``priority`` is the enabled sources in order (default: the app's, see ``served.default_priority``);
-    ``fetch_id`` the kept payload the table was read from (ingest/archive.py), named by each line written.
+    ``fetch_id`` the kept payload the table was read from (ingest/archive.py), named by each line written;
+    ``track`` the name the day is marked under (jobs.track_name; default ``source``).
     """
     table = table if isinstance(table, Table) else Table(list(table))
     validate_observations(table.observations, day)
@@ -105,7 +105,7 @@ def store_observations(
         for (when,), names in _grouped(touched).items():
             recompute_days(session, priority, when, names)
         bump_markers(session, [RATES_SCOPE], now)
-    mark_day(session, source, day, "ok", now)
+    mark_day(session, track or source, day, "ok", now)
     session.flush()
     return StoreResult(written, refused + len(table.refused))
 

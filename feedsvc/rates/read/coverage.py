@@ -23,7 +23,7 @@ EVERY_DAY = frozenset(range(7))
 # Why a publishing day is missing: the source had nothing (a 404, a holiday), the guards refused every
 # value it had, or it was never asked (a gap in a backfill, or a run that failed).
 NO_DATA, REFUSED, NOT_FETCHED = "no data", "refused", "not fetched"
-_WHY = {"none": NO_DATA, "ok": REFUSED}  # RateSourceDay.status -> why
+_WHY = {"none": NO_DATA, "ok": REFUSED, "partial": REFUSED}  # RateSourceDay.status -> why
 
 
 @lru_cache(maxsize=64)

@@ -97,6 +97,9 @@ class Source:
     # False: the upstream answers its current table only, whatever day is asked (nothing to backfill).
     has_history: ClassVar[bool] = True
     max_range_days: ClassVar[int] = 0  # > 0: the source also serves ranges (fetch_range / parse_range)
+    # A range source whose history is one page per currency: the currencies it has pages of. Empty: one
+    # request answers every currency of a day (the other banks: no extra request for whole tables).
+    history_currencies: ClassVar[tuple[str, ...]] = ()
     # A value further than RATES_CROSSCHECK_PCT from this source's value that day is held back.
     crosscheck_reference: ClassVar[str | None] = None
     # UTC crontab of this source's update job; None: RATES_CRON. Weekdays by name: APScheduler 3 reads
@@ -122,9 +125,10 @@ class Source:
         raise NotImplementedError
 
     def fetch_range(
-        self, http: requests.Session, start: date, end: date, timeout: tuple[float, float]
+        self, http: requests.Session, start: date, end: date, timeout: tuple[float, float],
+        currency: str = "USD",
     ) -> bytes:
-        """Range sources only: download ``start``..``end`` (at most ``max_range_days`` days)."""
+        """Range sources only: download ``currency``'s ``start``..``end`` (at most ``max_range_days``)."""
         raise NotImplementedError
 
     def parse_range(self, payload: bytes, currency: str = "USD") -> Table:

@@ -55,8 +55,8 @@ def history_query(start: date, end: date) -> str:
     )
 
 
-def backfill(app: Flask, source: str, start: date, end: date) -> str:
-    args = ["rates", "backfill", "--source", source, "--from", f"{start}", "--to", f"{end}"]
+def backfill(app: Flask, source: str, start: date, end: date, *extra: str) -> str:
+    args = ["rates", "backfill", "--source", source, "--from", f"{start}", "--to", f"{end}", *extra]
     result = app.test_cli_runner().invoke(args=args)
     assert result.exit_code == 0, result.output
     return result.output
@@ -93,7 +93,7 @@ def test_nbkr_backfill_reads_the_history_page_in_one_request(app_factory, httpse
     query = history_query(date(2005, 6, 1), date(2005, 6, 30))
     httpserver.expect_request("/index1.jsp", query_string=query).respond_with_data(page)
     app = bank_app(app_factory, local_template, "nbkr", "nbkr-history")
-    output = backfill(app, "nbkr", date(2005, 6, 1), date(2005, 6, 30))
+    output = backfill(app, "nbkr", date(2005, 6, 1), date(2005, 6, 30), "--currencies", "USD")
     assert "nbkr: 4 rows written, 30 days checked" in output
     assert stored(app, "nbkr") == [
         (date(2005, 6, 4), "KGS", "40.9879"),
@@ -112,7 +112,7 @@ def test_nbkr_backfill_over_a_year_asks_chunks_of_at_most_365_days(app_factory, 
         query = history_query(start, end)
         httpserver.expect_request("/index1.jsp", query_string=query).respond_with_data(body)
     app = bank_app(app_factory, local_template, "nbkr", "nbkr-history")
-    output = backfill(app, "nbkr", date(2004, 6, 1), date(2005, 6, 30))
+    output = backfill(app, "nbkr", date(2004, 6, 1), date(2005, 6, 30), "--currencies", "USD")
     assert "nbkr: 8 rows written, 395 days checked" in output
     asked = [request.args for request, _ in httpserver.log]
     spans = [
