@@ -202,3 +202,22 @@ def test_0004_keeps_articles_and_links_and_stops_sqlite_reusing_ids(tmp_path) ->
         assert new_id == 4  # not the deleted 3
     finally:
         engine.dispose()
+
+
+def test_0008_keeps_every_article_and_leaves_its_image_size_unknown(tmp_path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    try:
+        with engine.begin() as connection:
+            _upgrade_to(connection, "0007")
+            connection.execute(text(
+                "INSERT INTO articles (uuid, title, summary, content_html, image_url, language, "
+                "published_at, updated_at) VALUES ('5f1c7e2a-0000-4000-8000-000000000001', 'Dam', '', "
+                "'<p>x</p>', 'https://images.example.org/dam.jpg', 'en', '2025-03-01 08:00:00', "
+                "'2025-03-01 08:00:00')"))
+        upgrade_database(engine, config.TestConfig().COUNTRIES)
+        with engine.connect() as connection:
+            row = connection.execute(text("SELECT title, content_html, image_url, image_width, image_height, "
+                                          "image_alt FROM articles")).one()
+        assert tuple(row) == ("Dam", "<p>x</p>", "https://images.example.org/dam.jpg", None, None, None)
+    finally:
+        engine.dispose()

@@ -6,6 +6,7 @@ modules beside it are the domain's own.
 
 from feedsvc.articles.authors import split_author
 from feedsvc.articles.catalog import count_visible, newest_visible, select_recent_rows, select_visible_rows
+from feedsvc.articles.clean import absolute_links
 from feedsvc.articles.schedule import read_articles_marker
 from feedsvc.articles.schemas import (
     ArticleInSchema,
@@ -36,7 +37,8 @@ from feedsvc.articles.store import (
 
 __all__ = [
     "ArticleInSchema", "ArticleOutSchema", "ArticlePageSchema", "ArticlePatchSchema",
-    "ArticleQuerySchema", "CountryListSchema", "CountryName", "Page", "PublishedAt", "changed_fields",
+    "ArticleQuerySchema", "CountryListSchema", "CountryName", "Page", "PublishedAt", "absolute_links",
+    "changed_fields",
     "count_by_country", "count_visible", "country_names", "create_article", "delete_article",
     "external_id_taken", "get_article", "is_deleted", "is_scheduled", "list_articles",
     "list_country_articles", "newest_articles", "newest_visible", "read_articles_marker",

@@ -11,9 +11,16 @@ from urllib.parse import urlsplit
 import nh3
 from marshmallow import ValidationError
 
+from feedsvc.core.urls import is_site_path
+
 MAX_TITLE = 300
 MAX_BODY = 1024 * 1024
-PLAIN_TEXT_FIELDS = ("title", "summary")
+MAX_ALT = 500
+MAX_IMAGE_SIDE = 10_000
+PLAIN_TEXT_FIELDS = ("title", "summary", "image_alt")
+# A link or image on this site, in sanitised HTML (nh3 writes every attribute in double quotes).
+_SITE_LINK = re.compile(r'(?:href|src)="/(?![/\\])')
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 
 # What XML 1.0 forbids, C1 controls, surrogates (lone ones arrive through JSON escapes)
 # and the noncharacters. The astral noncharacters are matched as "a code point from U+1FFFE on" and then
@@ -93,11 +100,17 @@ def _plain_segment(text: str) -> str:
 def clean_html(value: str, base_url: str | None) -> str:
     """Sanitise HTML with an allowlist; make relative links absolute against ``base_url``.
 
-    Without a base, relative links and images are dropped: feed readers would resolve them
-    against the feed's own URL and break them.
+    Without a base, a path on this site (``/kazakhstan``, ``/assets/map.png``) is kept as written and
+    made absolute on output (:func:`absolute_links`), on whatever address the site is served; other
+    relative links and images are dropped, since nothing says what they are relative to.
     """
-    # nh3 rewrites relative URLs itself (in Rust): a Python filter per attribute cost a third of the time.
-    relative = ("rewrite_with_base", base_url) if base_url and is_http_url(base_url) else "deny"
+    if base_url and is_http_url(base_url):
+        # nh3 rewrites relative URLs itself (in Rust): a Python filter per attribute cost a third of the time.
+        return _sanitise(value, ("rewrite_with_base", base_url))
+    return _sanitise(value, "pass_through", _keep_site_paths)
+
+
+def _sanitise(value: str, relative: Any, attribute_filter: Any = None) -> str:
     return nh3.clean(
         remove_illegal(value),
         tags=ALLOWED_TAGS,
@@ -105,7 +118,26 @@ def clean_html(value: str, base_url: str | None) -> str:
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer",
         url_relative=relative,
+        attribute_filter=attribute_filter,
     ).strip()
+
+
+def _keep_site_paths(element: str, attribute: str, value: str) -> str | None:
+    """Without a base: URLs with a scheme (nh3 checks which) and site paths, no other relative one."""
+    if attribute not in ("href", "src") or _SCHEME.match(value) or is_site_path(value):
+        return value
+    return None
+
+
+def absolute_links(html: str, root: str) -> str:
+    """Stored HTML as readers get it: its links and images on this site made absolute on ``root``.
+
+    ``root`` is the site's public root (``https://news.example.org/``); HTML without such links is
+    returned as it is, without a second pass of the sanitiser.
+    """
+    if not html or not _SITE_LINK.search(html):
+        return html
+    return _sanitise(html, ("rewrite_with_root", root, ""))
 
 
 def is_http_url(value: str) -> bool:
@@ -123,6 +155,8 @@ def clean_article_fields(data: Mapping[str, Any], base_url: str | None) -> dict[
             clean[name] = clean_text(clean[name])
     if clean.get("author") is not None:
         clean["author"] = clean_author(clean["author"]) or None
+    if "image_alt" in clean:
+        clean["image_alt"] = clean["image_alt"] or None
     if "title" in clean:
         if not clean["title"]:
             errors["title"] = ["must contain text"]
@@ -133,9 +167,11 @@ def clean_article_fields(data: Mapping[str, Any], base_url: str | None) -> dict[
             errors["content_html"] = ["longer than 1 MB"]
         else:
             clean["content_html"] = clean_html(clean["content_html"], base_url)
-    for name in ("image_url", "source_url"):
-        if clean.get(name) and not is_http_url(clean[name]):
-            errors[name] = ["must be an absolute http or https URL"]
+    if clean.get("source_url") and not is_http_url(clean["source_url"]):
+        errors["source_url"] = ["must be an absolute http or https URL"]
+    image = clean.get("image_url")
+    if image and not (is_http_url(image) or is_site_path(image)):
+        errors["image_url"] = ["must be an absolute http or https URL, or a path on this site"]
     if errors:
         raise ValidationError(errors)
     return clean

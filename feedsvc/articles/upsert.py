@@ -29,7 +29,7 @@ CONFLICT = "its uuid or external_id belongs to another article"
 # Lines without external_id or uuid get a uuid derived from the line itself, so that running a file
 # again (after an interruption) matches what landed instead of adding copies.
 LINE_NAMESPACE = uuid_lib.UUID("6f0d5b1e-2b8a-4c43-9a7e-3c1f0e9b5d21")
-NULLABLE = ("source_url", "author", "image_url", "external_id")
+NULLABLE = ("source_url", "author", "image_url", "image_width", "image_height", "image_alt", "external_id")
 
 
 def find_existing(session: Session, data: Mapping[str, Any]) -> Article | None:

@@ -13,6 +13,7 @@ from feedsvc.core.changes import Marker
 from feedsvc.core.countries import ALL_NAME, Scope
 from feedsvc.core.http import make_etag
 from feedsvc.core.urls import article_page_url, base_url, external_url
+from feedsvc.feeds.entries import make_entry
 from feedsvc.feeds.jsonfeed import render_json_feed
 from feedsvc.feeds.params import FeedQuery
 from feedsvc.feeds.render import FeedInfo, render_atom, render_rss
@@ -58,4 +59,5 @@ def build_feed(session: Session, scope: Scope, fmt: str, query: FeedQuery, marke
     """Query the feed's articles and render them in ``fmt``."""
     country = scope.country.slug if scope.country else None
     articles = newest_articles(session, country, query.tag, query.limit)
-    return RENDERERS[fmt](feed_info(scope, fmt, query, marker), articles, article_page_url)
+    entries = [make_entry(article, article_page_url) for article in articles]
+    return RENDERERS[fmt](feed_info(scope, fmt, query, marker), entries)

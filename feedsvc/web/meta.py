@@ -11,7 +11,7 @@ from config import CountryConfig
 from feedsvc.articles import split_author
 from feedsvc.core.countries import ALL_NAME
 from feedsvc.core.models import Article
-from feedsvc.core.urls import article_page_url, external_url
+from feedsvc.core.urls import article_page_url, external_url, site_url
 from feedsvc.web.formats import iso, json_ld
 
 SITE = "feedsvc"  # the publisher, as named in the feeds' titles
@@ -27,7 +27,7 @@ def open_graph(article: Article, url: str, country: CountryConfig | None) -> lis
     if article.summary:
         tags.append(("og:description", article.summary))
     if article.image_url:
-        tags.append(("og:image", article.image_url))
+        tags.append(("og:image", site_url(article.image_url)))
     if country is not None:
         tags.append(("article:section", country.name))
     return tags + [("article:tag", tag.slug) for tag in article.tags]
@@ -40,7 +40,7 @@ def twitter_card(article: Article) -> list[tuple[str, str]]:
     if article.summary:
         tags.append(("twitter:description", article.summary))
     if article.image_url:
-        tags.append(("twitter:image", article.image_url))
+        tags.append(("twitter:image", site_url(article.image_url)))
     return tags
 
 
@@ -59,7 +59,7 @@ def news_article(article: Article, url: str) -> dict[str, Any]:
     if author is not None:
         data["author"] = [{"@type": "Person", "name": author.name}]
     if article.image_url:
-        data["image"] = [article.image_url]
+        data["image"] = [site_url(article.image_url)]
     if article.tags:
         data["keywords"] = [tag.slug for tag in article.tags]
     if article.countries:

@@ -26,9 +26,9 @@ from feedsvc.core.db import get_session
 from feedsvc.core.http import conditional_response, make_etag, public_cache
 from feedsvc.core.models import MAX_ID
 from feedsvc.core.params import MAX_TAG, TAG
-from feedsvc.core.urls import FEED_TYPES, base_url, feed_urls, local_url, slugify
+from feedsvc.core.urls import FEED_TYPES, base_url, feed_urls, local_url, site_url, slugify
 from feedsvc.rates import ticker
-from feedsvc.web.formats import byline
+from feedsvc.web.formats import body_html, byline
 from feedsvc.web.meta import article_meta
 from feedsvc.web.page_params import ListingQuery, parse_listing_query, parse_search_query
 
@@ -40,15 +40,21 @@ PAGE_TTL = 300  # bounds how long anything not covered by the change marker (bas
 FEED_NAMES = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}
 bp.add_app_template_filter(byline, "byline")
 bp.add_app_template_filter(time_tag, "time")
+bp.add_app_template_filter(site_url, "site_url")
+bp.add_app_template_filter(body_html, "body_html")
 
 
-def feed_links(country: Any = None) -> list[dict[str, str]]:
-    """Autodiscovery links: the country's feeds (when given) and then the all-countries feeds."""
-    scopes = ([(country.slug, country.name)] if country is not None else []) + [(ALL, ALL_NAME)]
+def feed_links(country: Any = None, tag: str | None = None) -> list[dict[str, str]]:
+    """Autodiscovery links: a tag's feeds (every country, ``?tag=``), else the country's (when given), then
+    the all-countries feeds."""
+    if tag is not None:
+        scopes = [(ALL, f"{ALL_NAME}, tagged {tag}", {"tag": tag}), (ALL, ALL_NAME, {})]
+    else:
+        scopes = ([(country.slug, country.name, {})] if country is not None else []) + [(ALL, ALL_NAME, {})]
     return [
         {"href": href, "type": FEED_TYPES[fmt], "title": f"{name} ({FEED_NAMES[fmt]})",
          "format": FEED_NAMES[fmt]}
-        for slug, name in scopes for fmt, href in feed_urls(slug).items()
+        for slug, name, params in scopes for fmt, href in feed_urls(slug, **params).items()
     ]
 
 
