@@ -147,3 +147,13 @@ def test_nav_links_every_area(client):
     hrefs = _doc(client.get("/")).xpath("//nav[@aria-label='Main']//a/@href")
     assert hrefs == ["/", "/kazakhstan", "/kyrgyzstan", "/tajikistan", "/turkmenistan", "/uzbekistan",
                      "/rates", "/embed", "/search"]
+
+
+def test_tag_page_discovers_its_own_tag_feeds_first(client, add_articles):
+    add_articles(1, tags=["water"])
+    links = _doc(client.get("/tags/water")).xpath("//head/link[@rel='alternate']")
+    assert [link.get("href") for link in links[:3]] == [
+        "http://localhost/feeds/all.rss?tag=water", "http://localhost/feeds/all.atom?tag=water",
+        "http://localhost/feeds/all.json?tag=water"]
+    assert links[0].get("title") == "Central Asia, tagged water (RSS)"
+    assert client.get("/feeds/all.rss?tag=water").status_code == 200
