@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
@@ -21,7 +22,7 @@ from feedsvc.articles import (
 )
 from feedsvc.core.cache import cached_bytes
 from feedsvc.core.countries import ALL, ALL_NAME, canonical_redirect, find_country, find_scope, tracked
-from feedsvc.core.dates import time_tag
+from feedsvc.core.dates import short_time_tag, time_tag
 from feedsvc.core.db import get_session
 from feedsvc.core.http import conditional_response, make_etag, public_cache
 from feedsvc.core.models import MAX_ID
@@ -38,8 +39,13 @@ bp = Blueprint("web", __name__, template_folder="templates", static_folder="stat
 PAGE_CACHE = public_cache(60)
 PAGE_TTL = 300  # bounds how long anything not covered by the change marker (base.html) can be stale
 FEED_NAMES = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}
+SECONDARY = 2  # stories under the lead, with their pictures
+LATEST = 5  # headlines beside the lead story
+BLOCK_STORIES = 4  # per country block on the home page
+MORE_STORIES = 4  # "More from <country>" under an article
 bp.add_app_template_filter(byline, "byline")
 bp.add_app_template_filter(time_tag, "time")
+bp.add_app_template_filter(short_time_tag, "short_time")
 bp.add_app_template_filter(site_url, "site_url")
 bp.add_app_template_filter(body_html, "body_html")
 
@@ -69,7 +75,7 @@ def pager(endpoint: str, listing: ListingQuery, params: dict[str, Any] | None = 
 def inject_site() -> dict[str, Any]:
     """Navigation and feed links for every template that extends base.html."""
     return {"nav_countries": tracked(), "feed_links": feed_links, "slugify": slugify, "all_name": ALL_NAME,
-            "all_slug": ALL}
+            "all_slug": ALL, "site_name": "feedsvc", "site_tagline": f"{ALL_NAME} news desk"}
 
 
 def _check_page(page: Page) -> None:
@@ -78,17 +84,37 @@ def _check_page(page: Page) -> None:
         raise NotFound(f"page {page.page} is past the end: there are {page.pages} page(s)")
 
 
+@dataclass(frozen=True)
+class CountryBlock:
+    """A country's block on the home page: its newest stories (one with a picture first) and their count."""
+
+    country: CountryConfig
+    stories: list[Any]
+    count: int
+
+
+def country_block(session: Any, country: CountryConfig, shown: set[int], count: int) -> CountryBlock:
+    """The newest stories of ``country`` not in ``shown``; the newest with a picture leads the block."""
+    found = list_country_articles(session, country.slug, 1, BLOCK_STORIES + len(shown)).items
+    stories = [a for a in found if a.id not in shown][:BLOCK_STORIES]
+    pictured = next((a for a in stories if a.image_url), None)
+    if pictured is not None:
+        stories = [pictured] + [a for a in stories if a is not pictured]
+    return CountryBlock(country, stories, count)
+
+
 @bp.get("/")
 def show_home() -> Response:
-    """Countries with article counts and feed links, and the latest headlines."""
+    """The lead story and two more beside the latest headlines, then a block per country."""
     session = get_session()
-    page = render_template(
-        "home.html",
-        countries=tracked(),
-        counts=count_by_country(session),
-        latest=list_articles(session, per_page=10).items,
-        ticker=ticker(),
-    )
+    newest = list_articles(session, per_page=1 + SECONDARY + LATEST).items
+    top = newest[:1 + SECONDARY]
+    counts = count_by_country(session)
+    # The top stories are on the page already: a block shows its country's next newest.
+    shown = {a.id for a in top}
+    blocks = [country_block(session, c, shown, counts.get(c.slug, 0)) for c in tracked()]
+    page = render_template("home.html", lead=top[0] if top else None, secondary=top[1:],
+                           latest=newest[len(top):], blocks=blocks, ticker=ticker())
     # No ETag here: browsers ask again each time (max-age=0), a shared cache keeps it a second.
     return Response(page, mimetype="text/html", headers={"Cache-Control": public_cache(0)})
 
@@ -141,7 +167,11 @@ def show_article(article_id: int, slug: str | None = None) -> Response | str:
     if slug != right:
         return redirect(url_for("web.show_article", article_id=article_id, slug=right), 301)
     country = find_country(article.countries[0].slug) if article.countries else None
-    return render_template("article.html", article=article, country=country,
+    more = []
+    if country is not None:
+        more = [a for a in list_country_articles(session, country.slug, 1, MORE_STORIES + 1).items
+                if a.id != article.id][:MORE_STORIES]
+    return render_template("article.html", article=article, country=country, more=more,
                            meta=article_meta(article, country))
 
 

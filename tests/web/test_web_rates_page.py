@@ -169,7 +169,8 @@ class Table(HTMLParser):
             self.cells.append(attrs["datetime"])
             self.in_time = True
         if tag == "a" and attrs.get("href", "").startswith("/rates."):
-            self.links[attrs["href"].split("?")[0].rsplit(".", 1)[1]] = attrs["href"]
+            # The page's own links come first (the footer's "Rates as CSV" is the default range).
+            self.links.setdefault(attrs["href"].split("?")[0].rsplit(".", 1)[1], attrs["href"])
 
     def handle_data(self, data: str) -> None:
         if self.cells is not None and data.strip() and not self.in_time:
