@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from feedsvc.articles import list_articles, read_articles_marker
 from feedsvc.core.countries import ALL, canonical_redirect, find_scope, tracked, tracked_currencies
-from feedsvc.core.dates import time_tag
+from feedsvc.core.dates import short_time_tag, time_tag
 from feedsvc.core.db import get_session
 from feedsvc.core.errors import handle_http_exception
 from feedsvc.core.http import conditional_response, make_etag, public_cache
@@ -29,6 +29,7 @@ from feedsvc.rates import RATES_CACHE, rate_validators, ticker
 bp = Blueprint("embed", __name__, template_folder="templates", static_folder="static",
                static_url_path="/embed/static")
 bp.add_app_template_filter(time_tag, "time")  # the one date style, as on the pages
+bp.add_app_template_filter(short_time_tag, "short_time")  # where room is short: "29 Sep"
 
 # The iframe pages replace the site-wide CSP: any site may frame them; their only script is our own
 # height reporter (static/height.js).
