@@ -20,11 +20,11 @@ TOKEN_NAME = re.compile(r"[A-Za-z0-9._@-]{1,100}")
 
 def _upgrade_database() -> None:
     """Migrate and seed, then recompute the served rates if FEEDSVC_RATES_SOURCES changed since."""
-    from feedsvc.rates.served import ensure_priority
+    from feedsvc.rates.served import ensure_served
 
     upgrade_database(get_engine(), current_app.config["COUNTRIES"])
     with new_session() as session, session.begin():
-        ensure_priority(session, tuple(current_app.config["RATES_SOURCES"]), datetime.now(UTC))
+        ensure_served(session, tuple(current_app.config["RATES_SOURCES"]), datetime.now(UTC))
 
 
 @click.command("run")

@@ -1,4 +1,4 @@
-"""APScheduler wiring: the jobs call feedsvc.rates.jobs only.
+"""APScheduler wiring: the jobs call feedsvc.rates.ingest.jobs only.
 
 Each enabled source runs ``rates.jobs.update`` on its own UTC crontab: ``SOURCE_CRONS[name]``
 (``FEEDSVC_SOURCE_<NAME>_CRON``) if set, else the source's ``default_cron`` (a central bank's local
@@ -39,7 +39,7 @@ def run_update_job(app: Flask, names: tuple[str, ...], trigger: CronTrigger | No
 
     Run by a ``trigger`` without ``scheduled_at``, the trigger's latest fire time is the one.
     """
-    from feedsvc.rates import jobs
+    from feedsvc.rates.ingest import jobs
 
     if scheduled_at is None and trigger is not None:
         scheduled_at = last_fire_time(trigger, datetime.now(UTC))
@@ -88,7 +88,7 @@ def job_groups(app: Flask) -> dict[str, tuple[str, ...]]:
 
 def catch_up(app: Flask) -> None:
     """Update at once the sources whose newest successful update is older than their last trigger."""
-    from feedsvc.rates.runs import last_success
+    from feedsvc.rates.ingest.runs import last_success
 
     now = datetime.now(UTC)
     for cron, names in job_groups(app).items():

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 
 from flask import Blueprint, Response, abort, request, stream_with_context
 
@@ -14,38 +14,28 @@ from feedsvc.core.params import QueryParams
 from feedsvc.core.ratelimit import spend_expensive
 from feedsvc.rates import (
     RATES_CACHE,
+    SERIES_FORMATS,
     RateQuery,
-    ServedRow,
     csv_filename,
-    enabled_sources,
+    enabled_source_names,
     latest_rows,
     missing_days,
     parse_csv_query,
     parse_json_query,
     parse_latest_query,
     rate_validators,
-    render_csv,
-    render_json,
     render_latest,
     render_missing,
-    render_ndjson,
     render_sources,
     resolve_query,
-    series_rows,
+    series_text,
     source_listing,
     source_names,
-    usd_csv_lines,
     with_staleness,
 )
 
 bp = Blueprint("rates", __name__)
 
-Renderer = Callable[[Iterable[ServedRow], RateQuery], Iterator[str]]
-FORMATS: dict[str, tuple[str, Renderer]] = {
-    "json": ("application/json", render_json),  # first: what an unknown Accept gets
-    "ndjson": ("application/x-ndjson", render_ndjson),
-    "csv": ("text/csv", render_csv),
-}
 # Answers of at most this many rows (about 0.6 MB of JSON, 0.2 MB of CSV) are rendered once per rates
 # revision and kept in the byte cache; a year of five pairs is 1,830 rows. Longer answers (20 years of
 # five pairs is 36,500 rows, a few MB) stream, so a worker's memory stays flat and one client cannot fill
@@ -54,19 +44,13 @@ CACHE_MAX_ROWS = 4000
 PERIOD_DAYS = {"day": 1, "week": 7, "month": 28, "year": 365}  # each group's shortest period
 
 
-def series_text(fmt: str, query: RateQuery) -> Iterator[str]:
-    """The answer's text in chunks: the materialised X/USD lines when they fit (CSV), else rendered rows."""
-    lines = usd_csv_lines(query) if fmt == "csv" else None
-    return FORMATS[fmt][1](series_rows(query), query) if lines is None else lines
-
-
 def stream_series(fmt: str, query: RateQuery) -> Iterator[str]:
     """Render the series lazily, in a session opened (and closed) while the response streams."""
 
     # The request's own session is closed when the view returns, before the body is sent.
     @stream_with_context
     def generate() -> Iterator[str]:
-        yield from series_text(fmt, query)
+        yield from series_text(query, fmt)
 
     return generate()
 
@@ -80,12 +64,12 @@ def most_rows(query: RateQuery) -> int:
 
 def series_response(query: RateQuery, fmt: str) -> Response:
     """A 304, the cached bytes of a bounded answer, or a long answer streamed; in format ``fmt``."""
-    mimetype = FORMATS[fmt][0]
+    mimetype = SERIES_FORMATS[fmt][0]
     etag, modified = rate_validators(fmt, query.cache_key())
 
     def build() -> bytes:
         spend_expensive()
-        return "".join(series_text(fmt, query)).encode()
+        return "".join(series_text(query, fmt)).encode()
 
     def body() -> bytes | Iterator[str]:
         if most_rows(query) <= CACHE_MAX_ROWS:
@@ -102,15 +86,15 @@ def series_response(query: RateQuery, fmt: str) -> Response:
 @bp.get("/rates.csv")
 def get_rates_csv() -> Response:
     """Rate history as CSV (long or wide; days or periods)."""
-    query = parse_csv_query(request.args, tracked_currencies(), enabled_sources())
+    query = parse_csv_query(request.args, tracked_currencies(), enabled_source_names())
     return series_response(resolve_query(query), "csv")
 
 
 @bp.get("/rates.json")
 def get_rates_json() -> Response:
     """Rate history as JSON, or NDJSON or CSV when the Accept header prefers them."""
-    query = parse_json_query(request.args, tracked_currencies(), enabled_sources())
-    types = {mimetype: fmt for fmt, (mimetype, _render) in FORMATS.items()}
+    query = parse_json_query(request.args, tracked_currencies(), enabled_source_names())
+    types = {mimetype: fmt for fmt, (mimetype, _render) in SERIES_FORMATS.items()}
     fmt = types[request.accept_mimetypes.best_match(list(types), default="application/json")]
     response = series_response(resolve_query(query), fmt)
     response.headers["Vary"] = "Accept, Accept-Encoding"  # the ETag names the format too
@@ -120,14 +104,14 @@ def get_rates_json() -> Response:
 @bp.get("/rates.ndjson")
 def get_rates_ndjson() -> Response:
     """Rate history as NDJSON: one JSON row per line, as in /rates.json."""
-    query = parse_json_query(request.args, tracked_currencies(), enabled_sources())
+    query = parse_json_query(request.args, tracked_currencies(), enabled_source_names())
     return series_response(resolve_query(query), "ndjson")
 
 
 @bp.get("/rates/latest.json")
 def get_latest_rates() -> Response:
     """The newest rate of each pair, with its change and source (the ticker reads this)."""
-    query = parse_latest_query(request.args, tracked_currencies(), enabled_sources())
+    query = parse_latest_query(request.args, tracked_currencies(), enabled_source_names())
     etag, modified = rate_validators("latest", query.cache_key())
 
     def render() -> bytes:

@@ -210,11 +210,11 @@ class RateObservation(Base):
 class RateServed(Base):
     """The served value of ``currency`` on ``date``: the first source by priority not held back.
 
-    Recomputed in the same transaction as every write that can change it (feedsvc/rates/served.py);
+    Recomputed in the same transaction as every write that can change it (feedsvc/rates/served/table.py);
     the primary key (date, currency) makes a series one ordered index range scan. ``usd_rate``,
     ``usd_change`` and ``usd_csv`` are the X/USD rate, change and long CSV line exactly as the formats
     show them; ``usd_exact`` and ``usd_digits`` the unrounded quotient and its digits, which periods
-    sum (feedsvc/rates/rendered.py).
+    sum (feedsvc/rates/served/lines.py).
     """
 
     __tablename__ = "rate_served"
@@ -235,7 +235,7 @@ class RateServedMonth(Base):
 
     ``total`` is the exact sum of the month's ``usd_exact`` in date order (``Period.add``'s context),
     ``close`` the last day's, ``digits`` the most digits, ``sources`` the sources in first-seen order
-    joined by ";"; refreshed with ``rate_served`` (feedsvc/rates/served_months.py) so group=month reads
+    joined by ";"; refreshed with ``rate_served`` (feedsvc/rates/served/months.py) so group=month reads
     whole months here, about 12 rows a year per currency.
     """
 
@@ -251,7 +251,8 @@ class RateServedMonth(Base):
 
 
 class RateServedPriority(Base):
-    """The source priority ``rate_served`` was computed with (one row, ``id`` 1), comma-separated."""
+    """What ``rate_served`` was computed with: ``id`` 1 the source priority, comma-separated; ``id`` 2 the
+    format version its lines and month sums were rendered with (feedsvc/rates/exact.py)."""
 
     __tablename__ = "rate_served_priority"
 
@@ -287,7 +288,7 @@ class RateRun(Base):
 
 
 class RateAnomaly(Base):
-    """A value a guard refused, held back or flagged, and what became of it (feedsvc/rates/guards.py).
+    """A value a guard refused, held back or flagged, and what became of it (feedsvc/rates/ingest/guards.py).
 
     ``reason``: ``jump`` (day-on-day move over the limit), ``disagree`` (differs from the reference
     source), ``gap`` (accepted without a reference within the window), ``manual`` (refused by hand).

@@ -1,7 +1,7 @@
 """SIGTERM handled like Ctrl-C: the main thread gets an exception, worker threads see a stop flag.
 
 A job interrupted either way closes its run as ``interrupted`` with the rows it wrote and releases its
-lease (``feedsvc/rates/jobs.py``), instead of dying with the run open and the lease held.
+lease (``feedsvc/rates/ingest/jobs.py``), instead of dying with the run open and the lease held.
 """
 
 from __future__ import annotations

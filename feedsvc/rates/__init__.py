@@ -1,12 +1,21 @@
 """The rates domain: sources, ingest, the served series and their formats. This module is its public surface.
 
 Presentations import from here only (the import-linter contract in pyproject.toml keeps it so); the
-modules beside it are the domain's own.
+modules and packages beside it are the domain's own: ``sources/`` (fetch + parse, one module per bank)
+→ ``ingest/`` (validate, guards, cross-check, store, jobs) → ``served/`` (what is served, kept
+materialised) → ``read/`` (series, periods, formats), with ``exact.py`` the one module of decimal
+arithmetic and formatting.
 """
 
 from feedsvc.rates.constants import USD
-from feedsvc.rates.display import make_ticker_item
-from feedsvc.rates.params import (
+from feedsvc.rates.exact import format_rate
+from feedsvc.rates.read.formats import (
+    csv_filename,
+    render_latest,
+    render_missing,
+    render_sources,
+)
+from feedsvc.rates.read.params import (
     Pair,
     RateQuery,
     default_pairs,
@@ -16,41 +25,31 @@ from feedsvc.rates.params import (
     parse_latest_query,
     read_pairs,
 )
-from feedsvc.rates.periods import ServedRow
-from feedsvc.rates.render import (
-    csv_filename,
-    format_rate,
-    render_csv,
-    render_json,
-    render_latest,
-    render_missing,
-    render_ndjson,
-    render_sources,
-)
+from feedsvc.rates.read.series import RateRow
+from feedsvc.rates.read.ticker import make_ticker_item
 from feedsvc.rates.service import (
     RATES_CACHE,
-    RateRow,
+    SERIES_FORMATS,
     attributions,
-    enabled_sources,
+    enabled_source_names,
     last_update_success,
     latest_rows,
     missing_days,
     rate_validators,
     resolve_query,
     series,
-    series_rows,
+    series_text,
     source_listing,
     source_names,
     ticker,
-    usd_csv_lines,
     with_staleness,
 )
 
 __all__ = [
-    "RATES_CACHE", "USD", "Pair", "RateQuery", "RateRow", "ServedRow", "attributions", "csv_filename",
-    "default_pairs", "enabled_sources", "format_rate", "last_update_success", "latest_rows",
+    "RATES_CACHE", "SERIES_FORMATS", "USD", "Pair", "RateQuery", "RateRow", "attributions", "csv_filename",
+    "default_pairs", "enabled_source_names", "format_rate", "last_update_success", "latest_rows",
     "make_ticker_item", "missing_days", "parse_chart_query", "parse_csv_query", "parse_json_query",
-    "parse_latest_query", "rate_validators", "read_pairs", "render_csv", "render_json", "render_latest",
-    "render_missing", "render_ndjson", "render_sources", "resolve_query", "series", "series_rows",
-    "source_listing", "source_names", "ticker", "usd_csv_lines", "with_staleness",
+    "parse_latest_query", "rate_validators", "read_pairs", "render_latest", "render_missing",
+    "render_sources", "resolve_query", "series", "series_text", "source_listing", "source_names", "ticker",
+    "with_staleness",
 ]

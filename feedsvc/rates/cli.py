@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import getpass
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 
@@ -19,9 +19,9 @@ from feedsvc.core.db import new_session
 from feedsvc.core.models import RateAnomaly
 from feedsvc.core.params import parse_day
 from feedsvc.core.stop import raise_on_sigterm
-from feedsvc.rates import history, jobs
-from feedsvc.rates.guards import DecisionError, Verdict, open_anomalies
-from feedsvc.rates.ingest import decide_by_hand
+from feedsvc.rates.ingest import backfill_plan, jobs
+from feedsvc.rates.ingest.guards import DecisionError, Verdict, open_anomalies
+from feedsvc.rates.ingest.store import decide_by_hand
 from feedsvc.rates.sources import all_source_classes
 
 # sysexits.h: a temporary failure, try again later (a source busy in another process).
@@ -101,18 +101,18 @@ def backfill_command(first: date | None, last: date | None, names: tuple[str, ..
         raise click.BadParameter("--from is after --to", param_hint="--from")
     spans = _spans(names or tuple(jobs.enabled_sources()), first, last, strict=len(names) == 1)
     if plan_only:
-        _print_plan([history.plan_backfill(span) for span in spans])
+        _print_plan([backfill_plan.plan_backfill(span) for span in spans])
         return
     raise_on_sigterm()
     _exit([_backfill_one(span) for span in spans])
 
 
-def _spans(names: Iterable[str], first: date | None, last: date, strict: bool) -> list[history.Span]:
+def _spans(names: Iterable[str], first: date | None, last: date, strict: bool) -> list[backfill_plan.Span]:
     """Each source's days to backfill, noting a --from moved to its history start (refused if ``strict``)."""
     spans = []
     for name in names:
         try:
-            span = history.source_span(name, first, last)
+            span = backfill_plan.source_span(name, first, last)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--from") from None
         if span.clamped_from and strict:
@@ -128,22 +128,23 @@ def _spans(names: Iterable[str], first: date | None, last: date, strict: bool) -
     return spans
 
 
-def _print_plan(plans: list[history.Plan]) -> None:
+def _print_plan(plans: list[backfill_plan.Plan]) -> None:
     """One line per source: its span, days pending, requests, pause and estimated duration."""
     click.echo(f"{'source':<13} {'from':<10}  {'to':<10}  {'days':>6}  {'pending':>7}  {'requests':>8}  "
                f"{'pause':>5}  estimate")
     for plan in plans:
         span = plan.span
         click.echo(f"{span.source:<13} {span.start}  {span.end}  {span.days:>6}  {plan.pending_days:>7}  "
-                   f"{plan.requests:>8}  {plan.pause:>4g}s  {history.format_duration(plan.seconds)}")
-    total = history.format_duration(sum(plan.seconds for plan in plans))
-    click.echo(f"total: about {total}, one source after another (estimate: {history.REQUEST_SECONDS:g} s "
+                   f"{plan.requests:>8}  {plan.pause:>4g}s  {backfill_plan.format_duration(plan.seconds)}")
+    total = backfill_plan.format_duration(sum(plan.seconds for plan in plans))
+    assumed = backfill_plan.REQUEST_SECONDS
+    click.echo(f"total: about {total}, one source after another (estimate: {assumed:g} s "
                "assumed per request, plus the pause between requests)")
 
 
-def _backfill_one(span: history.Span) -> jobs.RunSummary:
+def _backfill_one(span: backfill_plan.Span) -> jobs.RunSummary:
     """Backfill one source's span under a progress bar (days done of total, then position and ETA)."""
-    plan = history.plan_backfill(span)
+    plan = backfill_plan.plan_backfill(span)
     label = f"{span.source}: {span.days - plan.pending_days} of {span.days} days done"
     with click.progressbar(length=plan.pending_days, label=label, show_eta=True, show_pos=True,
                            file=sys.stderr) as bar:
@@ -198,29 +199,28 @@ def _decide(verdict: Verdict, source: str, day: date, currency: str, who: str) -
         click.echo(f"{anomaly.status}: {source} {day} {anomaly.currency} {anomaly.value:f} ({outcome})")
 
 
-_SOURCE = click.argument("source", type=click.Choice(sorted(all_source_classes())))
-_DAY = click.argument("day", type=Day())
-_CURRENCY = click.argument("currency")
-_BY = click.option("--by", "who", default=_login_name, show_default="your login name", help="Who decides.")
+def _decision_arguments(command: Callable[..., None]) -> Callable[..., None]:
+    """SOURCE DAY CURRENCY and --by, the arguments of ``accept`` and ``refuse``."""
+    for decorate in reversed((
+        click.argument("source", type=click.Choice(sorted(all_source_classes()))),
+        click.argument("day", type=Day()),
+        click.argument("currency"),
+        click.option("--by", "who", default=_login_name, show_default="your login name", help="Who decides."),
+        with_appcontext,
+    )):
+        command = decorate(command)
+    return command
 
 
 @rates_group.command("accept")
-@_SOURCE
-@_DAY
-@_CURRENCY
-@_BY
-@with_appcontext
+@_decision_arguments
 def accept_command(source: str, day: date, currency: str, who: str) -> None:
     """Serve a refused or held-back value of SOURCE on DAY for CURRENCY, recorded as decided by you."""
     _decide("accept", source, day, currency, who)
 
 
 @rates_group.command("refuse")
-@_SOURCE
-@_DAY
-@_CURRENCY
-@_BY
-@with_appcontext
+@_decision_arguments
 def refuse_command(source: str, day: date, currency: str, who: str) -> None:
     """Never serve SOURCE's value on DAY for CURRENCY (stored, or a refused jump), whatever the rules find."""
     _decide("refuse", source, day, currency, who)

@@ -17,8 +17,8 @@ from pathlib import Path
 from flask import current_app, has_app_context
 from sqlalchemy.orm import Session
 
-from feedsvc.rates.guards import Limits, configured_limits
-from feedsvc.rates.ingest import batch, store_observations
+from feedsvc.rates.ingest.guards import Limits, configured_limits
+from feedsvc.rates.ingest.store import batch, store_observations
 from feedsvc.rates.sources import all_source_classes
 from feedsvc.rates.sources.currency_api import CurrencyApi
 from feedsvc.rates.sources.peg import Peg

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from feedsvc.core.models import RateAnomaly, RateObservation, RateRun
 from feedsvc.rates.constants import BLOCKING
-from feedsvc.rates.coverage import missed_since, publishing_weekdays
+from feedsvc.rates.read.coverage import missed_since, publishing_weekdays
 from feedsvc.rates.sources import source_schedule
 
 # A run's outcome from its record: still open, no error, or what its error says.

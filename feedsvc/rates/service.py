@@ -16,17 +16,20 @@ from feedsvc.core.countries import RATES_SCOPE, tracked_currencies
 from feedsvc.core.db import get_session
 from feedsvc.core.http import make_etag, public_cache
 from feedsvc.core.urls import external_url
-from feedsvc.rates import query as queries
-from feedsvc.rates import rendered, sources
-from feedsvc.rates.coverage import Coverage, any_stale, coverage, publishing_weekdays
-from feedsvc.rates.coverage import missing_days as coverage_missing_days
-from feedsvc.rates.display import TickerItem, make_ticker_item
-from feedsvc.rates.params import DEFAULT_DAYS, Pair, RateQuery, default_pairs, resolve_range
-from feedsvc.rates.periods import ServedRow, group_rows
-from feedsvc.rates.query import RateRow, SourceStatus
-from feedsvc.rates.render import SourceInfo
+from feedsvc.rates import sources
+from feedsvc.rates.read import formats, status
+from feedsvc.rates.read import series as queries
+from feedsvc.rates.read.coverage import Coverage, any_stale, coverage, publishing_weekdays
+from feedsvc.rates.read.coverage import missing_days as coverage_missing_days
+from feedsvc.rates.read.formats import SourceInfo
+from feedsvc.rates.read.materialised import stream_usd_csv, usd_period_rows
+from feedsvc.rates.read.params import DEFAULT_DAYS, Pair, RateQuery, default_pairs, resolve_range
+from feedsvc.rates.read.paths import ReadPath, choose_path
+from feedsvc.rates.read.periods import ServedRow, group_rows
+from feedsvc.rates.read.series import RateRow
+from feedsvc.rates.read.status import SourceStatus
+from feedsvc.rates.read.ticker import TickerItem, make_ticker_item
 from feedsvc.rates.sources import all_source_classes
-from feedsvc.rates.usd_periods import usd_period_rows
 
 # Rates change at most a few times a day: let caches serve a slightly old copy while they revalidate,
 # and keep serving it when we are down.
@@ -35,21 +38,30 @@ RATES_CACHE = public_cache(300, "stale-while-revalidate=600")
 NEWEST_DATES = "feedsvc.rates.newest_dates"  # app.extensions: (rates revision, {query key: newest date})
 
 
-def enabled_sources() -> tuple[str, ...]:
-    """The enabled sources, in priority order."""
+# The formats a series is served in: media type and renderer; the first is what an unknown Accept gets.
+SERIES_FORMATS = {
+    "json": ("application/json", formats.render_json),
+    "ndjson": ("application/x-ndjson", formats.render_ndjson),
+    "csv": ("text/csv", formats.render_csv),
+}
+
+
+def enabled_source_names() -> tuple[str, ...]:
+    """The names of the enabled sources, in priority order."""
     return tuple(current_app.config["RATES_SOURCES"])
 
 
-def served_sources(query: RateQuery) -> tuple[str, ...]:
-    """The sources a query reads, in priority order: one when ``source=`` is given."""
-    return (query.source,) if query.source else enabled_sources()
+def read_path(query: RateQuery) -> ReadPath:
+    """Where ``query``'s rows come from (chosen once per request: read/paths.py)."""
+    return choose_path(query, enabled_source_names())
 
 
 def rate_validators(*parts: object) -> tuple[str, datetime]:
     """ETag and Last-Modified from the ``rates`` change marker and what determines the answer."""
     marker = read_marker(RATES_SCOPE)
     today = datetime.now(UTC).date()  # a value turns stale with time alone: a new day, a new ETag
-    etag = make_etag("rates", marker.revision, marker.changed_at, today, *parts, ",".join(enabled_sources()))
+    etag = make_etag("rates", marker.revision, marker.changed_at, today, *parts,
+                     ",".join(enabled_source_names()))
     return etag, marker.changed_at
 
 
@@ -57,50 +69,49 @@ def resolve_query(query: RateQuery, days: int = DEFAULT_DAYS) -> RateQuery:
     """The query with its missing dates filled in: ``days`` days up to the newest stored date."""
     if query.start and query.end:
         return query
-    newest = newest_date(query.currencies, served_sources(query))
+    newest = newest_date(query.currencies, read_path(query))
     return resolve_range(query, newest, datetime.now(UTC).date(), days)
 
 
-def newest_date(currencies: tuple[str, ...], sources: tuple[str, ...]) -> date | None:
+def newest_date(currencies: tuple[str, ...], path: ReadPath) -> date | None:
     """The newest date with a served value of ``currencies``, queried once per rates revision."""
     # Every request of the default range needs it before its ETag; on a warm answer (a byte-cache hit)
-    # building and running this query cost more than the rest of the view (bench/rates.py, aim a).
+    # building and running this query cost more than the rest of the view (bench/rates.py).
     # Writes to rate_served bump the marker in the same transaction, as the ETags already rely on.
     marker = read_marker(RATES_SCOPE)
     revision = (marker.revision, marker.changed_at)
     known = current_app.extensions.get(NEWEST_DATES)
     if known is None or known[0] != revision:
         known = current_app.extensions[NEWEST_DATES] = (revision, {})
-    key = (currencies, sources)
+    key = (currencies, path.own)
     if key not in known[1]:
-        known[1][key] = queries.newest_date(get_session(), currencies, sources)
+        known[1][key] = queries.newest_date(get_session(), currencies, path)
     return known[1][key]
 
 
 def series(query: RateQuery) -> Iterator[RateRow]:
-    """The rows of a resolved query, lazily, by date then pair order."""
-    return queries.select_series(get_session(), query, served_sources(query))
+    """The day rows of a resolved query, lazily, by date then pair order."""
+    return queries.select_series(get_session(), query, read_path(query))
 
 
-def series_rows(query: RateQuery) -> Iterator[ServedRow]:
-    """What the formats serve: the day rows, or one row per period and pair (``group``)."""
-    if query.group != "day" and rendered.usd_only(query, served_sources(query)):
-        return usd_period_rows(get_session(), query)
-    if query.group != "day":
-        return group_rows(series(query), query.pairs, query.group)
-    return series(query)
-
-
-def usd_csv_lines(query: RateQuery) -> Iterator[str] | None:
-    """A resolved query's long CSV from the materialised X/USD lines, or None when it needs the rows."""
-    if not rendered.fits_usd_csv(query, served_sources(query)):
-        return None
-    return rendered.stream_usd_csv(get_session(), query)
+def series_text(query: RateQuery, fmt: str) -> Iterator[str]:
+    """A resolved query's answer in format ``fmt`` (see SERIES_FORMATS), in chunks, lazily."""
+    path = read_path(query)
+    if fmt == "csv" and path.stored_lines:
+        return stream_usd_csv(get_session(), query)
+    rows: Iterator[ServedRow]
+    if path.stored_periods:
+        rows = usd_period_rows(get_session(), query)
+    elif query.group != "day":
+        rows = group_rows(queries.select_series(get_session(), query, path), query.pairs, query.group)
+    else:
+        rows = queries.select_series(get_session(), query, path)
+    return SERIES_FORMATS[fmt][1](rows, query)
 
 
 def latest_rows(pairs: tuple[Pair, ...], source: str | None = None) -> list[RateRow]:
     """The newest row of each pair (pairs without data are left out)."""
-    return queries.select_latest(get_session(), pairs, served_sources(RateQuery(pairs, source=source)))
+    return queries.select_latest(get_session(), pairs, read_path(RateQuery(pairs, source=source)))
 
 
 def ticker(pairs: tuple[Pair, ...] | None = None) -> list[TickerItem]:
@@ -137,7 +148,7 @@ def source_schedule(name: str) -> str:
 
 def source_listing() -> list[tuple[SourceInfo, SourceStatus, Coverage]]:
     """Every known source, the enabled ones in priority order, each with what is stored and recorded."""
-    enabled = enabled_sources()
+    enabled = enabled_source_names()
     classes = all_source_classes()
     urls = current_app.config["SOURCE_URLS"]
     session, today = get_session(), datetime.now(UTC).date()
@@ -154,7 +165,7 @@ def source_listing() -> list[tuple[SourceInfo, SourceStatus, Coverage]]:
             missing_days_url=external_url("rates.get_missing_days", name=name),
         )
         stale_after = current_app.config["RATES_STALE_PUBLISHING_DAYS"]
-        listing.append((info, queries.select_source_status(session, name),
+        listing.append((info, status.select_source_status(session, name),
                         coverage(session, name, weekdays, today, stale_after)))
     return listing
 
@@ -167,4 +178,4 @@ def missing_days(name: str) -> list[tuple[date, str]]:
 def last_update_success() -> datetime | None:
     """When an update of a real upstream last finished without an error, or None."""
     constant = [name for name, cls in all_source_classes().items() if cls.constant]
-    return queries.last_update_success(get_session(), constant)
+    return status.last_update_success(get_session(), constant)

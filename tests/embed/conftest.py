@@ -113,7 +113,7 @@ def recent_rates(app) -> None:
 
     from feedsvc.core.db import get_session
     from feedsvc.rates.demo import read_demo_payloads
-    from feedsvc.rates.ingest import batch, store_observations
+    from feedsvc.rates.ingest.store import batch, store_observations
     from feedsvc.rates.sources.currency_api import CurrencyApi
 
     source, now = CurrencyApi(""), datetime.now(UTC).replace(microsecond=0)

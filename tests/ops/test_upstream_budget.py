@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from werkzeug import Response
 
 from feedsvc.core.models import RateRun, RateSourceDay
-from feedsvc.rates import jobs
-from feedsvc.rates.http_client import BodyTooLarge, DeadlineExceeded, get_body, make_http_session
+from feedsvc.rates.ingest import jobs
+from feedsvc.rates.sources.http import BodyTooLarge, DeadlineExceeded, get_body, make_http_session
 
 UPSTREAM = Path(__file__).parents[1] / "fixtures" / "upstream"
 TIMEOUT = (2.0, 10.0)  # per wait: longer than every deadline below, so only the deadline can end a test

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from config import crontab_weekday_names
-from feedsvc.rates.coverage import EVERY_DAY, missed_since, publishing_days, publishing_weekdays
+from feedsvc.rates.read.coverage import EVERY_DAY, missed_since, publishing_days, publishing_weekdays
 from feedsvc.rates.sources import all_source_classes
 
 WEEKDAYS = frozenset(range(5))

@@ -11,10 +11,10 @@ import pytest
 import requests
 
 import config
-from feedsvc.rates.http_client import USER_AGENT, make_http_session
 from feedsvc.rates.sources import Observation, all_source_classes, build_sources
 from feedsvc.rates.sources.base import NoData, SourceError
 from feedsvc.rates.sources.currency_api import CurrencyApi
+from feedsvc.rates.sources.http import USER_AGENT, make_http_session
 from feedsvc.rates.sources.peg import Peg
 
 DAYS = ["2025-05-01", "2025-05-05", "2025-12-24", "2025-12-25", "2025-12-26", "2025-12-27", "2025-12-28"]

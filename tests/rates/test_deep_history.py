@@ -1,4 +1,4 @@
-"""Deep history (issue 11, point 7): ``feedsvc rates backfill`` from each source's documented start,
+"""Deep history: ``feedsvc rates backfill`` from each source's documented start,
 clamping, ``--plan``, resuming after an upstream gives up, and the progress bar with its ETA."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from werkzeug import Request, Response
 
 from feedsvc.core.db import new_session
 from feedsvc.core.models import RateObservation, RateSourceDay
-from feedsvc.rates import history, jobs
+from feedsvc.rates.ingest import backfill_plan, jobs
 from feedsvc.rates.sources import all_source_classes
 from feedsvc.rates.sources.base import NoData
 from feedsvc.rates.sources.nbt import NBT
@@ -170,9 +170,9 @@ def test_plan_numbers_are_those_of_plan_batches(bank_app, mirror, upstream_bytes
             source = jobs.get_source(name)
             pending = jobs.pending_backfill_days(session, name, start, end)
             requests = len(jobs.plan_batches(source, pending))
-            seconds = requests * history.REQUEST_SECONDS + (requests - 1) * source.min_interval
+            seconds = requests * backfill_plan.REQUEST_SECONDS + (requests - 1) * source.min_interval
             assert rows[name] == [f"{start}", f"{end}", "911", f"{len(pending)}", f"{requests}",
-                                  f"{source.min_interval:g}s", history.format_duration(seconds)]
+                                  f"{source.min_interval:g}s", backfill_plan.format_duration(seconds)]
     assert rows["nbt"][3:5] == ["909", "909"] and rows["nbkr"][3:5] == ["911", "3"]
     assert len(mirror.requested()) == asked_before
 

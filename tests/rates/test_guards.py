@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from feedsvc.core.models import RateAnomaly, RateObservation, RateServed
-from feedsvc.rates.guards import DecisionError, Limits, open_anomalies
-from feedsvc.rates.ingest import decide_by_hand, store_observations
+from feedsvc.rates.ingest.guards import DecisionError, Limits, open_anomalies
+from feedsvc.rates.ingest.store import decide_by_hand, store_observations
 from feedsvc.rates.sources.base import Observation
 
 NOW = datetime(2026, 12, 3, 6, tzinfo=UTC)

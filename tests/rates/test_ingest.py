@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from feedsvc.core.changes import read_marker
 from feedsvc.core.models import RateAnomaly, RateObservation, RateSourceDay
-from feedsvc.rates.ingest import Limits, store_observations
+from feedsvc.rates.ingest.store import Limits, store_observations
 from feedsvc.rates.sources.base import Observation, SourceError
 
 NOW = datetime(2025, 12, 28, 6, tzinfo=UTC)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from werkzeug import Response
 
 from feedsvc.core.models import RateObservation, RateRun, RateSourceDay
-from feedsvc.rates import jobs
+from feedsvc.rates.ingest import jobs
 
 SERVED = [date(2025, 12, 24), date(2025, 12, 25), date(2025, 12, 26), date(2025, 12, 27), date(2025, 12, 28)]
 HTML = b"<!DOCTYPE html><html><head><title>503</title></head><body>Service Unavailable</body></html>"

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from werkzeug import Response
 
 from feedsvc.core.models import JobLease, RateObservation
-from feedsvc.rates.lease import Lease, LeaseLost, hold_lease, holder_is_gone
+from feedsvc.rates.ingest.lease import Lease, LeaseLost, holder_is_gone
 
 FEEDSVC = str(Path(sys.executable).parent / "feedsvc")
 SERVED = [date(2025, 12, 24), date(2025, 12, 25), date(2025, 12, 26), date(2025, 12, 27), date(2025, 12, 28)]
@@ -51,21 +51,28 @@ def test_an_expired_lease_is_taken_over(engine) -> None:
     assert not Lease(engine, "rates:x").acquire()
 
 
-def test_hold_lease_releases_on_exit_and_yields_none_when_busy(engine) -> None:
-    with hold_lease(engine, "rates:x") as held:
-        assert held is not None
-        with hold_lease(engine, "rates:x") as busy:
-            assert busy is None
+def test_a_released_lease_leaves_no_row_and_a_busy_one_names_its_holder(engine) -> None:
+    held = Lease(engine, "rates:x")
+    assert held.acquire()
+    busy = Lease(engine, "rates:x")
+    assert not busy.acquire()
+    assert busy.busy is not None and busy.busy[0] == held.holder
+    held.release()
     with Session(engine) as session:
         assert session.scalars(select(JobLease)).all() == []
 
 
 def test_the_heartbeat_keeps_a_short_lease_while_its_holder_works(engine) -> None:
-    with hold_lease(engine, "rates:x", ttl=timedelta(seconds=1.5)) as held:
+    held = Lease(engine, "rates:x", ttl=timedelta(seconds=1.5))
+    assert held.acquire()
+    held.start_heartbeat()
+    try:
         time.sleep(3)  # twice the TTL: without the heartbeat the lease would have expired
         assert not Lease(engine, "rates:x").acquire()
         held.check()  # still ours
-    assert Lease(engine, "rates:x").acquire()  # released on exit
+    finally:
+        held.release()
+    assert Lease(engine, "rates:x").acquire()  # released
 
 
 def test_a_lease_of_a_holder_that_died_elsewhere_expires_within_its_ttl(engine) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from feedsvc.core.db import get_session
 from feedsvc.core.models import RateObservation, RateRun, RateSourceDay
-from feedsvc.rates import jobs
+from feedsvc.rates.ingest import jobs
 
 ALL = ("nbk", "nbkr", "nbt", "cbu", "cbt", "peg", "currency-api")
 # source: (recorded file or None, the day it answers, the range to backfill, the values stored)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from feedsvc.core.changes import read_marker
 from feedsvc.core.models import RateAnomaly, RateObservation
 from feedsvc.rates.demo import read_demo_payloads
-from feedsvc.rates.ingest import Limits, store_observations
+from feedsvc.rates.ingest.store import Limits, store_observations
 from feedsvc.rates.sources.base import Observation
 
 ORDER = ("nbk", "nbkr", "nbt", "cbu", "cbt", "peg", "currency-api")
@@ -63,7 +63,7 @@ def serve(mirror, name: str, day: date, body: bytes, oneshot: bool = False) -> N
 
 @pytest.fixture
 def official_app(app_factory, mirror, fast_http) -> Callable[..., Flask]:
-    """An app with every source pointed at the mirror, in the issue's order (peg before currency-api)."""
+    """An app with every source pointed at the mirror, in the default order (peg before currency-api)."""
 
     def build(**overrides: object) -> Flask:
         settings = {"SOURCE_URLS": mirror.urls(), "RATES_SOURCES": ORDER, "RATES_GAP_DAYS": 2, **fast_http}

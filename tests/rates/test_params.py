@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from feedsvc.core.errors import BadRequestParams
-from feedsvc.rates.params import (
+from feedsvc.rates.read.params import (
     Pair,
     RateQuery,
     parse_chart_query,

@@ -1,4 +1,4 @@
-"""Rate queries on real databases: priority, held-back values, previous dates of cross pairs, change."""
+"""Series queries on real databases: priority, held-back values, previous dates of cross pairs, change."""
 
 from __future__ import annotations
 
@@ -12,21 +12,16 @@ from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from feedsvc.core.models import RateAnomaly, RateObservation
-from feedsvc.rates.params import Pair, RateQuery
-from feedsvc.rates.query import (
-    change_pct,
-    derive_rate,
-    iter_served_days,
-    newest_date,
-    previous_pair_date,
-    select_latest,
-    select_series,
-    significant_digits,
-)
+from feedsvc.rates.exact import change_pct, significant_digits
+from feedsvc.rates.read.params import Pair, RateQuery
+from feedsvc.rates.read.paths import ReadPath
+from feedsvc.rates.read.series import derive_rate, iter_served_days, newest_date, select_latest, select_series
 from feedsvc.rates.served import recompute_all
 
 NOW = datetime(2025, 5, 6, tzinfo=UTC)
 SOURCES = ("nbk", "nbkr", "currency-api")
+BY_PRIORITY = ReadPath(own=None, materialised=False)  # rate_served, computed with SOURCES
+NBK_ONLY = ReadPath(own="nbk", materialised=False)
 
 
 @pytest.fixture
@@ -52,25 +47,31 @@ def session(app: Flask):
 
 
 def test_served_days_follow_priority_and_skip_held_back(session: Session) -> None:
-    days = dict(iter_served_days(session, ("KZT", "KGS"), SOURCES, date(2025, 5, 1), date(2025, 5, 4)))
+    days = dict(iter_served_days(session, ("KZT", "KGS"), BY_PRIORITY, date(2025, 5, 1), date(2025, 5, 4)))
     assert days[date(2025, 5, 3)]["KZT"] == (Decimal("512.00"), "nbk")
     assert days[date(2025, 5, 4)]["KZT"] == (Decimal("513"), "currency-api")
     assert days[date(2025, 5, 4)]["KGS"] == (Decimal("87.7000"), "nbkr")
     assert "KGS" not in days[date(2025, 5, 2)]
 
 
+def _prev_date(session: Session, pair: Pair, day: date, path: ReadPath = BY_PRIORITY) -> date | None:
+    """The ``prev_date`` of ``pair``'s row on ``day``, from a series that starts that day."""
+    rows = list(select_series(session, RateQuery((pair,), day, day), path))
+    assert len(rows) == 1
+    return rows[0].prev_date
+
+
 def test_previous_date_of_a_cross_pair_needs_both_currencies(session: Session) -> None:
-    assert previous_pair_date(session, Pair("KZT", "KGS"), SOURCES, date(2025, 5, 3)) == date(2025, 5, 1)
-    assert previous_pair_date(session, Pair("KZT", "USD"), SOURCES, date(2025, 5, 3)) == date(2025, 5, 2)
-    assert previous_pair_date(session, Pair("KZT", "USD"), ("nbk",), date(2025, 5, 9)) == date(2025, 5, 3)
-    assert previous_pair_date(session, Pair("UZS", "USD"), SOURCES, date(2025, 5, 9)) is None
-    assert newest_date(session, ("UZS",), SOURCES) is None
-    assert newest_date(session, ("KZT",), ("nbk",)) == date(2025, 5, 3)
+    assert _prev_date(session, Pair("KZT", "KGS"), date(2025, 5, 3)) == date(2025, 5, 1)
+    assert _prev_date(session, Pair("KZT", "USD"), date(2025, 5, 3)) == date(2025, 5, 2)
+    assert _prev_date(session, Pair("KZT", "USD"), date(2025, 5, 3), NBK_ONLY) is None
+    assert newest_date(session, ("UZS",), BY_PRIORITY) is None
+    assert newest_date(session, ("KZT",), NBK_ONLY) == date(2025, 5, 3)
 
 
 def test_series_change_reaches_back_past_from(session: Session) -> None:
     query = RateQuery((Pair("KGS", "KZT"),), date(2025, 5, 2), date(2025, 5, 4))
-    rows = list(select_series(session, query, SOURCES))
+    rows = list(select_series(session, query, BY_PRIORITY))
     assert [(r.date.day, r.source) for r in rows] == [(3, "currency-api+nbk"), (4, "nbkr+currency-api")]
     first_rate = Decimal("512.00") / Decimal("87.6")
     assert rows[0].change_pct == change_pct(first_rate, Decimal(510) / Decimal("87.5"))  # against day 1
@@ -78,7 +79,7 @@ def test_series_change_reaches_back_past_from(session: Session) -> None:
 
 
 def test_latest(session: Session) -> None:
-    latest = select_latest(session, (Pair("USD", "KZT"), Pair("UZS", "USD")), SOURCES)
+    latest = select_latest(session, (Pair("USD", "KZT"), Pair("UZS", "USD")), BY_PRIORITY)
     assert [(r.pair, r.date.day, r.rate, r.digits, r.source) for r in latest] == [
         (Pair("USD", "KZT"), 4, Decimal(513), 6, "currency-api")]
 
@@ -103,7 +104,7 @@ def test_long_series_crosses_query_windows_without_gaps(app: Flask) -> None:
         recompute_all(session, SOURCES)
         session.commit()
         query = RateQuery((Pair("USD", "KZT"),), date(2024, 1, 2), date(2025, 12, 31))
-        rows = list(select_series(session, query, SOURCES))
+        rows = list(select_series(session, query, BY_PRIORITY))
     assert [row.rate for row in rows] == [Decimal(501 + i) for i in range(399)]
     assert all(row.change_pct is not None and row.change_pct > 0 for row in rows)
 

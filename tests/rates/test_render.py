@@ -12,10 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feedsvc.rates import render
-from feedsvc.rates.params import Pair, RateQuery
-from feedsvc.rates.query import RateRow
-from feedsvc.rates.render import format_rate, render_csv, render_json, render_latest, render_ndjson
+from feedsvc.rates.read import formats as render
+from feedsvc.rates.read.formats import format_rate, render_csv, render_json, render_latest, render_ndjson
+from feedsvc.rates.read.params import Pair, RateQuery
+from feedsvc.rates.read.series import RateRow
 
 KZT, UZS = Pair("KZT", "USD"), Pair("UZS", "USD")
 

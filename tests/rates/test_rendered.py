@@ -18,21 +18,23 @@ from feedsvc.core.changes import bump_markers
 from feedsvc.core.countries import RATES_SCOPE
 from feedsvc.core.models import RateServed, RateServedMonth
 from feedsvc.rates.constants import USD
-from feedsvc.rates.ingest import batch, decide_by_hand, store_observations
-from feedsvc.rates.params import Pair, RateQuery
-from feedsvc.rates.periods import Period, group_rows
-from feedsvc.rates.query import select_series
-from feedsvc.rates.render import render_csv, render_json, render_ndjson
-from feedsvc.rates.rendered import fits_usd_csv, stream_usd_csv
+from feedsvc.rates.exact import Period
+from feedsvc.rates.ingest.store import batch, decide_by_hand, store_observations
+from feedsvc.rates.read.formats import render_csv, render_json, render_ndjson
+from feedsvc.rates.read.materialised import stream_usd_csv, usd_period_rows
+from feedsvc.rates.read.params import Pair, RateQuery
+from feedsvc.rates.read.paths import ReadPath, choose_path
+from feedsvc.rates.read.periods import group_rows
+from feedsvc.rates.read.series import select_series
 from feedsvc.rates.served import recompute_all
 from feedsvc.rates.sources.base import Observation
-from feedsvc.rates.usd_periods import usd_period_rows
 
 NOW = datetime(2026, 12, 3, 6, tzinfo=UTC)
 PRIORITY = ("nbk", "cbu", "peg", "currency-api")
 CURRENCIES = ("KZT", "KGS", "TJS", "TMT", "UZS")
 LEVELS = {"KZT": "450.12", "KGS": "87.4766", "TJS": "10.9", "TMT": "3.5", "UZS": "12194.21"}
 FIRST = date(2024, 1, 1)
+BY_PRIORITY = ReadPath(own=None, materialised=False)  # the general path over rate_served
 
 
 @pytest.fixture
@@ -49,9 +51,9 @@ def put(session: Session, source: str, day: date, values: dict[str, str],
     session.commit()
 
 
-def slow_csv(session: Session, query: RateQuery, priority: tuple[str, ...] = PRIORITY) -> str:
+def slow_csv(session: Session, query: RateQuery) -> str:
     """The CSV the general path renders: rows derived and compared in Python."""
-    return "".join(render_csv(select_series(session, query, priority), query))
+    return "".join(render_csv(select_series(session, query, BY_PRIORITY), query))
 
 
 def fast_csv(session: Session, query: RateQuery) -> str:
@@ -66,7 +68,7 @@ def query(start: date, end: date, currencies: tuple[str, ...] = CURRENCIES) -> R
 def assert_columns_right(session: Session, priority: tuple[str, ...] = PRIORITY) -> None:
     """Every stored line is what the slow path shows, over the whole history (first row included)."""
     whole = query(date(2000, 1, 1), date(2030, 12, 31))
-    assert fast_csv(session, whole) == slow_csv(session, whole, priority)
+    assert fast_csv(session, whole) == slow_csv(session, whole)
     assert session.scalar(select(RateServed.date).where(RateServed.usd_csv.is_(None)).limit(1)) is None
     assert stored_months(session) == months_added_one_by_one(session, whole, priority)
 
@@ -84,7 +86,7 @@ def stored_months(session: Session) -> MonthRows:
 def months_added_one_by_one(session: Session, whole: RateQuery, priority: tuple[str, ...]) -> MonthRows:
     """What rate_served_months should hold: the slow path's X/USD rows added to a Period day by day."""
     periods: dict[tuple[str, date], Period] = {}
-    for row in select_series(session, whole, priority):
+    for row in select_series(session, whole, BY_PRIORITY):
         month = row.date.replace(day=1)
         periods.setdefault((row.pair.base, month), Period(month)).add(row.rate, row.digits, row.source)
     return {key: (str(p.total), p.count, p.digits, str(p.close), ";".join(p.sources))
@@ -136,7 +138,7 @@ def test_the_stored_lines_are_the_slow_paths_csv_byte_for_byte(app: Flask, sessi
         assert fast_csv(session, wanted) == expected
         for group in ("week", "month", "year"):  # periods summed from the stored quotients
             grouped = replace(wanted, group=group)
-            slow_rows = group_rows(select_series(session, grouped, PRIORITY), grouped.pairs, group)
+            slow_rows = group_rows(select_series(session, grouped, BY_PRIORITY), grouped.pairs, group)
             assert "".join(render_json(usd_period_rows(session, grouped), grouped)) == "".join(
                 render_json(slow_rows, grouped))
         names = ",".join(f"{c}/USD" for c in pairs)
@@ -144,7 +146,7 @@ def test_the_stored_lines_are_the_slow_paths_csv_byte_for_byte(app: Flask, sessi
         assert answer.status_code == 200 and answer.text == expected
         monthly = replace(wanted, group="month")
         answer = client.get(f"/rates.csv?from={start}&to={end}&pairs={names}&group=month")
-        assert answer.text == "".join(render_csv(group_rows(select_series(session, monthly, PRIORITY),
+        assert answer.text == "".join(render_csv(group_rows(select_series(session, monthly, BY_PRIORITY),
                                                             monthly.pairs, "month"), monthly))
     assert_columns_right(session)
     # A new priority recomputes the whole table, the stored lines with it.
@@ -169,13 +171,14 @@ def test_the_csv_route_reads_the_stored_lines(app: Flask, session: Session) -> N
 
 def test_only_long_day_rows_of_x_usd_pairs_over_several_sources_fit() -> None:
     pairs = (Pair("KZT", USD), Pair("UZS", USD))
-    assert fits_usd_csv(RateQuery(pairs), PRIORITY)
-    assert not fits_usd_csv(RateQuery(pairs), ("currency-api",))  # one source reads its observations
-    assert not fits_usd_csv(RateQuery(pairs, source="nbk"), PRIORITY)
-    assert not fits_usd_csv(RateQuery(pairs, layout="wide"), PRIORITY)
-    assert not fits_usd_csv(RateQuery(pairs, group="week"), PRIORITY)
-    assert not fits_usd_csv(RateQuery((Pair(USD, "KZT"),)), PRIORITY)
-    assert not fits_usd_csv(RateQuery((Pair("KZT", "UZS"),)), PRIORITY)
+    assert choose_path(RateQuery(pairs), PRIORITY).stored_lines
+    assert not choose_path(RateQuery(pairs), ("currency-api",)).stored_lines  # one source: its observations
+    assert not choose_path(RateQuery(pairs, source="nbk"), PRIORITY).stored_lines
+    assert not choose_path(RateQuery(pairs, layout="wide"), PRIORITY).stored_lines
+    assert choose_path(RateQuery(pairs, group="week"), PRIORITY).stored_periods
+    assert not choose_path(RateQuery(pairs, group="week"), PRIORITY).stored_lines
+    assert not choose_path(RateQuery((Pair(USD, "KZT"),)), PRIORITY).materialised
+    assert not choose_path(RateQuery((Pair("KZT", "UZS"),)), PRIORITY).materialised
 
 
 def stored(session: Session, currency: str) -> dict[date, tuple[str | None, str | None]]:
@@ -268,7 +271,7 @@ def test_group_month_from_the_stored_months_is_the_slow_paths_byte_for_byte(app:
         for fmt, render, layout in (("csv", render_csv, "long"), ("csv", render_csv, "wide"),
                                     ("json", render_json, "long"), ("ndjson", render_ndjson, "long")):
             monthly = replace(query(start, end, pairs), group="month", layout=layout)
-            slow = group_rows(select_series(session, monthly, PRIORITY), monthly.pairs, "month")
+            slow = group_rows(select_series(session, monthly, BY_PRIORITY), monthly.pairs, "month")
             expected = "".join(render(slow, monthly))
             assert "".join(render(usd_period_rows(session, monthly), monthly)) == expected, (fmt, start, end)
             wide = "&layout=wide" if layout == "wide" else ""

@@ -62,7 +62,7 @@ def test_the_scheduled_job_updates_and_records_a_run(app_factory) -> None:
 
 
 def test_importing_the_scheduler_starts_nothing() -> None:
-    code = "import threading, feedsvc.scheduler, feedsvc.rates.jobs; print(threading.active_count())"
+    code = "import threading, feedsvc.scheduler, feedsvc.rates.ingest.jobs; print(threading.active_count())"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "1"
 

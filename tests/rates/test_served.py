@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session
 
 from feedsvc.core.changes import read_marker
 from feedsvc.core.models import RateAnomaly, RateObservation, RateServed, RateServedPriority
+from feedsvc.rates import exact
 from feedsvc.rates.constants import HELD_BACK
-from feedsvc.rates.ingest import batch, store_observations
-from feedsvc.rates.served import ensure_priority, recompute_all
+from feedsvc.rates.ingest.store import batch, store_observations
+from feedsvc.rates.served import ensure_served, recompute_all
 from feedsvc.rates.sources.base import Observation
 
 NOW = datetime(2026, 4, 2, 6, tzinfo=UTC)
@@ -92,7 +93,7 @@ def test_a_new_priority_recomputes_the_table_at_the_next_write(app: Flask) -> No
         assert (DAY, "KZT") not in served(session)
         assert session.get(RateServedPriority, 1).sources == "currency-api,peg"
         assert read_marker("rates", session).revision > revision
-        assert ensure_priority(session, reordered, NOW) is False  # already computed with it
+        assert ensure_served(session, reordered, NOW) is False  # already computed with it
 
 
 def test_db_upgrade_recomputes_for_a_changed_priority_and_serves_the_new_order(app_factory) -> None:
@@ -155,7 +156,7 @@ def test_a_batch_serves_what_day_by_day_ingest_serves_and_bumps_once(app: Flask)
     values = [("currency-api", "KZT", "470.{}"), ("nbk", "KZT", "471.2{}"),
               ("currency-api", "UZS", "12900.{}"), ("nbk", "KZT", "480.0{}")]  # the last corrects nbk
     with Session(app.extensions["feedsvc.engine"]) as session:
-        ensure_priority(session, PRIORITY, NOW)  # a first write would also record the priority
+        ensure_served(session, PRIORITY, NOW)  # a first write would also record the priority
         session.commit()
         before = read_marker("rates", session).revision
         with batch(session, NOW, priority=PRIORITY):
@@ -167,3 +168,27 @@ def test_a_batch_serves_what_day_by_day_ingest_serves_and_bumps_once(app: Flask)
         assert served(session) == expected(session, PRIORITY)
         assert len(served(session)) == 12 and served(session)[(days[2], "KZT")] == ("nbk", Decimal("480.02"))
         assert read_marker("rates", session).revision == before + 1
+
+
+def test_a_release_that_changes_the_digits_re_renders_the_stored_lines_at_db_upgrade(app: Flask,
+                                                                                        monkeypatch) -> None:
+    priority = tuple(app.config["RATES_SOURCES"])  # so that only the format differs at the upgrade
+    with Session(app.extensions["feedsvc.engine"]) as session:
+        for day, value in ((DAY, "471.20"), (DAY + timedelta(days=1), "472.35")):
+            store(session, "nbk", "KZT", value, priority=priority, day=day)
+        rendered_with = session.get(RateServedPriority, 2).sources
+    url = "/rates.csv?from=2026-04-01&to=2026-04-02"
+    client = app.test_client()
+    assert [row["rate"] for row in csv.DictReader(io.StringIO(client.get(url).text))] == [
+        "0.00212224", "0.00211707"]
+    monkeypatch.setattr(exact, "MIN_DIGITS", 8)  # what a release with eight digits at least would ship
+    result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    stored = list(csv.DictReader(io.StringIO(client.get(url).text)))
+    assert [row["rate"] for row in stored] == ["0.0021222411", "0.0021170742"]
+    # The stored lines are what the general path renders with the new digits, row for row.
+    live = client.get(url.replace(".csv", ".json")).get_json()["rates"]
+    assert [row["rate"] for row in stored] == [row["rate"] for row in live]
+    with Session(app.extensions["feedsvc.engine"]) as session:
+        assert ensure_served(session, priority, NOW) is False  # rendered with this format already
+        assert session.get(RateServedPriority, 2).sources == exact.format_version() != rendered_with

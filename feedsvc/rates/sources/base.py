@@ -9,7 +9,7 @@ from typing import ClassVar
 
 import requests
 
-from feedsvc.rates.http_client import get_body
+from feedsvc.rates.sources.http import get_body
 
 
 class NoData(Exception):
@@ -32,7 +32,7 @@ class Observation:
 def http_get(
     http: requests.Session, url: str, timeout: tuple[float, float], user_agent: str | None = None
 ) -> bytes:
-    """GET ``url`` within the session's budget (http_client); NoData on 404, requests errors otherwise."""
+    """GET ``url`` within the session's budget (sources/http.py); NoData on 404, requests errors otherwise."""
     headers = {"User-Agent": user_agent} if user_agent else None
     try:
         return get_body(http, url, timeout, headers)

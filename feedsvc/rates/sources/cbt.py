@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from feedsvc.rates.sources.base import Observation
-from feedsvc.rates.sources.official import OfficialSource, check_day, find_usd_line, parse_day, parse_xml
+from feedsvc.rates.sources.official import XmlLayout, XmlSource, attribute, child
 
 # cbt.tm refuses clients that do not look like a browser.
 BROWSER_USER_AGENT = (
@@ -14,13 +13,13 @@ BROWSER_USER_AGENT = (
 )
 
 
-class CBT(OfficialSource):
+class CBT(XmlSource):
     """TMT per USD from ``kurs/YYYY/DDMMYYYY.xml`` (404 on Sundays; ``multiplier`` divisor)."""
 
     name = "cbt"
     currencies = ("TMT",)
     # The start of the XML archive read here. cbt.tm also keeps an HTML archive from 2009-04-01, but with no
-    # recorded page of it to build and test a parser on, it is not read (issue 11, point 7).
+    # recorded page of it to build and test a parser on, it is not read.
     history_start = date(2020, 1, 1)
     default_url = "https://cbt.tm/kurs/{date:%Y}/{date:%d%m%Y}.xml"
     default_cron = "10 3,8,13 * * mon-sat"  # Ashgabat is UTC+5; no file on Sundays
@@ -31,9 +30,5 @@ class CBT(OfficialSource):
     )
     user_agent = BROWSER_USER_AGENT
 
-    def parse(self, payload: bytes, day: date) -> list[Observation]:
-        """Pure: TMT per 1 USD on ``day`` from ``<rate code="USD">``'s ``rate_tmt`` ÷ ``multiplier``."""
-        root = parse_xml(payload, "cbt_currency_rate")
-        check_day(parse_day(root.findtext("date"), "%d.%m.%Y"), day)
-        usd = find_usd_line(root.iter("rate"), lambda rate: rate.get("code"))
-        return [self.observe(day, usd.findtext("rate_tmt"), usd.findtext("multiplier"))]
+    layout = XmlLayout("cbt_currency_rate", child("date"), "%d.%m.%Y", "rate", attribute("code"),
+                       child("rate_tmt"), child("multiplier"))

@@ -8,20 +8,13 @@ from datetime import date, timedelta
 import requests
 
 from feedsvc.rates.sources.base import Observation, SourceError, http_get
-from feedsvc.rates.sources.official import (
-    OfficialSource,
-    check_day,
-    find_usd_line,
-    parse_day,
-    parse_number,
-    parse_xml,
-)
+from feedsvc.rates.sources.official import XmlLayout, XmlSource, attribute, child, parse_day, parse_number
 
 # The history page marks each cell: <!--date-->DD.MM.YYYY<!--date--> <!--value-->40,9614<!--value-->.
 _MARKED = re.compile(rb"<!--(date|value)-->(.*?)<!--\1-->", re.S)
 
 
-class NBKR(OfficialSource):
+class NBKR(XmlSource):
     """KGS per USD from ``daily.xml`` (today only, Bishkek date; windows-1251; decimal comma).
 
     Past days come from the history page: ``fetch_range`` one chunk of at most ``max_range_days``,
@@ -32,7 +25,7 @@ class NBKR(OfficialSource):
 
     name = "nbkr"
     currencies = ("KGS",)
-    history_start = date(1999, 1, 1)  # the documented start of the history page (issue 11)
+    history_start = date(1999, 1, 1)  # the documented start of the history page
     default_url = "https://www.nbkr.kg/XML/daily.xml"
     default_history_url = (
         "https://www.nbkr.kg/index1.jsp?item=1562&lang=ENG&valuta_id=15"
@@ -50,12 +43,9 @@ class NBKR(OfficialSource):
     min_interval = 2.0
     max_range_days = 365
 
-    def parse(self, payload: bytes, day: date) -> list[Observation]:
-        """Pure: KGS per 1 USD on ``day``; NoData when the file is another day's (it is always today's)."""
-        root = parse_xml(payload, "CurrencyRates")  # the XML declaration names windows-1251
-        check_day(parse_day(root.get("Date"), "%d.%m.%Y"), day)
-        usd = find_usd_line(root.iter("Currency"), lambda currency: currency.get("ISOCode"))
-        return [self.observe(day, usd.findtext("Value"), usd.findtext("Nominal"), comma=True)]
+    # daily.xml is always today's (NoData for any other day); its XML declaration names windows-1251.
+    layout = XmlLayout("CurrencyRates", attribute("Date"), "%d.%m.%Y", "Currency", attribute("ISOCode"),
+                       child("Value"), child("Nominal"), comma=True)
 
     def history_url(self, start: date, end: date) -> str:
         """The history page's URL for ``start``–``end`` (both included)."""

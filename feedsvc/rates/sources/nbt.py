@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from feedsvc.rates.sources.base import Observation
-from feedsvc.rates.sources.official import OfficialSource, check_day, find_usd_line, parse_day, parse_xml
+from feedsvc.rates.sources.official import XmlLayout, XmlSource, attribute, child
 
 
-class NBT(OfficialSource):
+class NBT(XmlSource):
     """TJS per USD from ``export_xml.php?date=YYYY-MM-DD&export=xmlout`` (``Nominal`` divisor)."""
 
     name = "nbt"
     currencies = ("TJS",)
-    # The documented start (issue 11). Before it NBT silently answers today's file, which parse refuses:
+    # The documented start of its archive. Before it NBT silently answers today's file, which parse refuses:
     # its Date is not the day asked for.
     history_start = date(2001, 1, 1)
     default_url = "https://www.nbt.tj/en/kurs/export_xml.php?date={date:%Y-%m-%d}&export=xmlout"
@@ -24,10 +23,6 @@ class NBT(OfficialSource):
         "terms unknown — check the bank's site."
     )
 
-    def parse(self, payload: bytes, day: date) -> list[Observation]:
-        """Pure: TJS per 1 USD on ``day`` from the ``<Valute>`` whose ``<CharCode>`` is USD."""
-        root = parse_xml(payload, "ValCurs")
-        # A date out of the bank's range silently returns today's file: only its Date tells.
-        check_day(parse_day(root.get("Date"), "%Y-%m-%d"), day)
-        usd = find_usd_line(root.iter("Valute"), lambda valute: valute.findtext("CharCode"))
-        return [self.observe(day, usd.findtext("Value"), usd.findtext("Nominal"))]
+    # A date out of the bank's range silently returns today's file: only its Date tells (check_day).
+    layout = XmlLayout("ValCurs", attribute("Date"), "%Y-%m-%d", "Valute", child("CharCode"), child("Value"),
+                       child("Nominal"))

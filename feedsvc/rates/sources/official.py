@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
@@ -33,6 +34,47 @@ class OfficialSource(Source):
     def observe(self, day: date, value: str | None, nominal: str | None, comma: bool = False) -> Observation:
         """The observation of this source's own currency from its USD line's value and nominal."""
         return Observation(day, self.currencies[0], units_per_one(value, nominal, comma))
+
+
+Field = Callable[[Element], str | None]  # reads one field of an XML element
+
+
+def child(tag: str) -> Field:
+    """The text of ``tag`` under an element."""
+    return lambda element: element.findtext(tag)
+
+
+def attribute(name: str) -> Field:
+    """The attribute ``name`` of an element."""
+    return lambda element: element.get(name)
+
+
+@dataclass(frozen=True)
+class XmlLayout:
+    """Where a bank's XML file keeps its date and its lines, and where a line keeps its fields."""
+
+    root: str
+    date: Field
+    date_format: str
+    line: str  # the tag of one currency's line
+    code: Field
+    value: Field  # the bank's currency per ``nominal`` units of ``code``
+    nominal: Field
+    comma: bool = False  # a decimal comma (87,4500)
+
+
+class XmlSource(OfficialSource):
+    """A central bank whose daily file is XML laid out as ``layout`` says."""
+
+    layout: ClassVar[XmlLayout]
+
+    def parse(self, payload: bytes, day: date) -> list[Observation]:
+        """Pure: the bank's currency per 1 USD on ``day``; NoData when the file is another day's."""
+        layout = self.layout
+        root = parse_xml(payload, layout.root)
+        check_day(parse_day(layout.date(root), layout.date_format), day)
+        usd = find_usd_line(root.iter(layout.line), layout.code)
+        return [self.observe(day, layout.value(usd), layout.nominal(usd), comma=layout.comma)]
 
 
 def parse_xml(payload: bytes, root_tag: str) -> Element:

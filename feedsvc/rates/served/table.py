@@ -3,11 +3,15 @@ value no guard holds back or refuses, in ``rate_served``.
 
 Every write that can change a served value (ingest's upsert, a hold-back or a release) recomputes the
 (date, currency) it touched in the same transaction, with its X/USD columns as shown and those of the
-next row (feedsvc/rates/rendered.py), and the per-month sums of the months it touched
-(feedsvc/rates/served_months.py), so readers scan one table in date order and never resolve
-priority themselves. The table remembers the priority it was computed with; when the configured
-one differs (FEEDSVC_RATES_SOURCES changed between deployments), ``ensure_priority`` recomputes it whole:
-``feedsvc db upgrade`` / ``run`` / ``demo`` call it, and so does every ingest before it writes.
+next row (served/lines.py), and the per-month sums of the months it touched (served/months.py), so
+readers scan one table in date order and never resolve priority themselves.
+
+The table remembers the priority it was computed with and the format its lines were rendered with
+(``exact.format_version``), in ``rate_served_priority``: row 1 the priority, row 2 the format. When the
+configured priority differs (FEEDSVC_RATES_SOURCES changed between deployments) ``ensure_served``
+recomputes the table whole; when only the format differs (a release changed digits or formatting) it
+re-renders every line and month sum. ``feedsvc db upgrade`` / ``run`` / ``demo`` call it, and so does
+every ingest before it writes.
 """
 
 from __future__ import annotations
@@ -16,17 +20,33 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 from flask import current_app, has_app_context
-from sqlalchemy import ColumnElement, case, delete, func, insert, select
+from sqlalchemy import ColumnElement, case, delete, exists, func, insert, select
 from sqlalchemy.orm import Session
 
 from feedsvc.core.changes import bump_markers
 from feedsvc.core.countries import RATES_SCOPE
-from feedsvc.core.models import RateObservation, RateServed, RateServedPriority
-from feedsvc.rates import rendered, served_months
-from feedsvc.rates.query import not_held_back
+from feedsvc.core.models import RateAnomaly, RateObservation, RateServed, RateServedPriority
+from feedsvc.rates.constants import BLOCKING
+from feedsvc.rates.exact import format_version
+from feedsvc.rates.served import lines, months
 from feedsvc.rates.sources import all_source_classes
 
-PRIORITY_ROW = 1  # rate_served_priority holds a single row
+PRIORITY_ROW = 1  # rate_served_priority's row of the priority the table was computed with
+FORMAT_ROW = 2  # and its row of the format version its lines and sums were rendered with
+
+
+def not_held_back(obs: type[RateObservation]) -> ColumnElement[bool]:
+    """True for an observation no ``held`` or ``refused`` anomaly names, with exactly its value.
+
+    The value matters: an upstream correction is a new value, which the guards judge afresh.
+    """
+    return ~exists().where(
+        RateAnomaly.status.in_(BLOCKING),
+        RateAnomaly.source == obs.source,
+        RateAnomaly.date == obs.date,
+        RateAnomaly.currency == obs.currency,
+        RateAnomaly.value == obs.units_per_usd,
+    )
 
 
 def default_priority() -> tuple[str, ...]:
@@ -61,8 +81,8 @@ def recompute_days(session: Session, sources: tuple[str, ...], day: date, curren
     session.flush()  # the upsert's pending rows and anomaly deletions must be visible to the INSERT … SELECT
     session.execute(delete(RateServed).where(RateServed.date == day, RateServed.currency.in_(currencies)))
     _fill(session, sources, RateObservation.date == day, RateObservation.currency.in_(currencies))
-    rendered.refresh_usd(session, currencies, day, day)
-    served_months.refresh_months(session, currencies, day, day)
+    lines.refresh_usd(session, currencies, day, day)
+    months.refresh_months(session, currencies, day, day)
 
 
 def recompute_range(session: Session, sources: tuple[str, ...], first: date, last: date,
@@ -74,32 +94,47 @@ def recompute_range(session: Session, sources: tuple[str, ...], first: date, las
                                              RateServed.currency.in_(currencies)))
     _fill(session, sources, RateObservation.date.between(first, last),
           RateObservation.currency.in_(currencies))
-    rendered.refresh_usd(session, currencies, first, last)
-    served_months.refresh_months(session, currencies, first, last)
+    lines.refresh_usd(session, currencies, first, last)
+    months.refresh_months(session, currencies, first, last)
 
 
 def recompute_all(session: Session, sources: tuple[str, ...]) -> None:
-    """Recompute the whole table with priority ``sources`` and remember that priority."""
+    """Recompute the whole table with priority ``sources`` and remember that priority and the format."""
     session.flush()
     session.execute(delete(RateServed))
     _fill(session, sources)
-    rendered.refresh_usd(session, session.scalars(select(RateServed.currency).distinct()))
-    served_months.rebuild_months(session)
-    row = session.get(RateServedPriority, PRIORITY_ROW)
+    render_all(session)
+    _remember(session, PRIORITY_ROW, ",".join(sources))
+
+
+def render_all(session: Session) -> None:
+    """Render every served row's lines and every month sum again, and remember the format they have."""
+    lines.refresh_usd(session, session.scalars(select(RateServed.currency).distinct()))
+    months.rebuild_months(session)
+    _remember(session, FORMAT_ROW, format_version())
+
+
+def _remember(session: Session, row_id: int, value: str) -> None:
+    row = session.get(RateServedPriority, row_id)
     if row is None:
-        session.add(RateServedPriority(id=PRIORITY_ROW, sources=",".join(sources)))
+        session.add(RateServedPriority(id=row_id, sources=value))
     else:
-        row.sources = ",".join(sources)
+        row.sources = value
     session.flush()
 
 
-def ensure_priority(session: Session, sources: tuple[str, ...], now: datetime) -> bool:
-    """Recompute the table if it was computed with another priority (bumping ``rates``); True if so."""
+def ensure_served(session: Session, sources: tuple[str, ...], now: datetime) -> bool:
+    """Recompute the table if it was computed with another priority, or re-render it if its lines have
+    another format (bumping ``rates``); True if either was done."""
     # FOR UPDATE: every writer of rate_served locks this row first, so on PostgreSQL concurrent ingests
     # (and two processes noticing a new priority) take turns instead of racing on the same keys.
     row = session.get(RateServedPriority, PRIORITY_ROW, with_for_update=True, populate_existing=True)
-    if row is not None and row.sources == ",".join(sources):
-        return False
-    recompute_all(session, sources)
+    if row is None or row.sources != ",".join(sources):
+        recompute_all(session, sources)
+    else:
+        shown = session.get(RateServedPriority, FORMAT_ROW, populate_existing=True)
+        if shown is not None and shown.sources == format_version():
+            return False
+        render_all(session)
     bump_markers(session, [RATES_SCOPE], now)
     return True

@@ -1,24 +1,23 @@
-"""Render rate rows as CSV (long or wide), JSON and NDJSON, lazily in chunks, and format rates exactly."""
+"""Render rate rows as CSV (long or wide), JSON and NDJSON, lazily in chunks (digits and text: exact.py)."""
 
 from __future__ import annotations
 
-import csv
-import functools
 import io
 import itertools
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
-from decimal import ROUND_HALF_EVEN, Context, Decimal
 from typing import Any, TypeVar
 
 from feedsvc.core.models import RateAnomaly
 from feedsvc.rates.constants import ANOMALY_STATUSES
-from feedsvc.rates.coverage import Coverage
-from feedsvc.rates.params import Pair, RateQuery
-from feedsvc.rates.periods import SeriesRow, ServedRow
-from feedsvc.rates.query import RateRow, SourceStatus
+from feedsvc.rates.exact import CSV_DAY_HEADER, csv_writer, format_change, format_rate
+from feedsvc.rates.read.coverage import Coverage
+from feedsvc.rates.read.params import Pair, RateQuery
+from feedsvc.rates.read.periods import SeriesRow, ServedRow
+from feedsvc.rates.read.series import RateRow
+from feedsvc.rates.read.status import SourceStatus
 
 CHUNK_ROWS = 500  # rows per yielded chunk: big enough to be fast, small enough to stay flat in memory
 # One encoder for every row: json.dumps(..., ensure_ascii=False) builds a new one per call.
@@ -44,24 +43,6 @@ class SourceInfo:
     missing_days_url: str
 
 
-def format_rate(rate: Decimal, digits: int) -> str:
-    """``rate`` rounded to ``digits`` significant digits, in plain notation (never ``8.2E-5``)."""
-    rounded = _significant(digits).plus(rate)  # rounds half to even; 0.9999996 becomes 1.00000
-    places = digits - 1 - rounded.adjusted()
-    # Pad to ``digits`` digits (3.5 -> 3.50000): rounded has no more, so nothing is rounded twice.
-    return format(rounded, f".{places}f" if places > 0 else "f")
-
-
-@functools.cache
-def _significant(digits: int) -> Context:
-    return Context(prec=digits, rounding=ROUND_HALF_EVEN)
-
-
-def format_change(change: Decimal | None) -> str:
-    """A change in percent with two decimals, or '' when there is none."""
-    return "" if change is None else format(change, "f")
-
-
 def csv_filename(query: RateQuery) -> str:
     """The download name: rates_<from>_<to>.csv."""
     return f"rates_{query.start}_{query.end}.csv"
@@ -73,7 +54,7 @@ def render_csv(rows: Iterable[ServedRow], query: RateQuery) -> Iterator[str]:
         header = ["date", *map(str, query.pairs)]
         records = _wide_records(rows, query.pairs)
     elif query.group == "day":
-        header = ["date", "pair", "rate", "change_pct", "source"]
+        header = list(CSV_DAY_HEADER)
         records = (
             [row.date.isoformat(), str(row.pair), format_rate(row.rate, row.digits),
              format_change(row.change_pct), row.source]
@@ -87,7 +68,7 @@ def render_csv(rows: Iterable[ServedRow], query: RateQuery) -> Iterator[str]:
             for row in rows  # grouped rows are SeriesRow, with close and count
         )
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")  # RFC 4180, what spreadsheets expect
+    writer = csv_writer(buffer)
     writer.writerow(header)
     for batch in _batched(records):
         writer.writerows(batch)
@@ -224,7 +205,7 @@ def render_sources(sources: Iterable[tuple[SourceInfo, SourceStatus, Coverage]])
 def render_missing(days: Iterable[tuple[date, str]]) -> str:
     """``date,weekday,status`` CSV of a source's missing publishing days."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv_writer(buffer)
     writer.writerow(["date", "weekday", "status"])
     writer.writerows([day.isoformat(), f"{day:%a}", status] for day, status in days)
     return buffer.getvalue()

@@ -17,7 +17,16 @@ from sqlalchemy.orm import Session
 
 from feedsvc.core.models import RateAnomaly, RateObservation
 from feedsvc.rates.constants import AUTO, HELD, HELD_BACK, RELEASED
-from feedsvc.rates.guards import ONE_DAY, Limits, Reference, Touched, by_hand, pct_change, record, threshold
+from feedsvc.rates.ingest.guards import (
+    ONE_DAY,
+    Limits,
+    Reference,
+    Touched,
+    by_hand,
+    pct_change,
+    record,
+    threshold,
+)
 from feedsvc.rates.sources import all_source_classes
 from feedsvc.rates.sources.base import Observation
 

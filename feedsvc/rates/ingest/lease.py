@@ -16,8 +16,6 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -134,17 +132,3 @@ class Lease:
         except IntegrityError:
             return False
         return True
-
-
-@contextmanager
-def hold_lease(engine: Engine, name: str, ttl: timedelta = DEFAULT_TTL) -> Iterator[Lease | None]:
-    """Yield the lease (heartbeat running) while held, or None when another process holds it."""
-    lease = Lease(engine, name, ttl)
-    if not lease.acquire():
-        yield None
-        return
-    lease.start_heartbeat()
-    try:
-        yield lease
-    finally:
-        lease.release()

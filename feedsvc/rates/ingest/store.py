@@ -4,10 +4,10 @@ Re-running writes nothing: a row whose value is unchanged is left alone. An upst
 (same key, a different value) **updates** the row and its ``fetched_at`` — we serve what the source
 publishes now, as frankfurter does, rather than keep a value upstream has withdrawn (a silent
 ``DO NOTHING`` would freeze the first answer forever). Every new value passes the guards first (the jump
-rule, its confirmation and the cross-check: feedsvc/rates/guards.py).
+rule, its confirmation and the cross-check: guards.py, crosscheck.py).
 
 Each write recomputes the served value of every (date, currency) it touched, upsert, confirmation,
-hold-back and release alike, in the same transaction (feedsvc/rates/served.py).
+hold-back and release alike, in the same transaction (served/table.py).
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from sqlalchemy.orm import Session
 from feedsvc.core.changes import bump_markers
 from feedsvc.core.countries import RATES_SCOPE
 from feedsvc.core.models import RateAnomaly, RateObservation, RateSourceDay
-from feedsvc.rates.crosscheck import crosscheck
-from feedsvc.rates.guards import JumpGuard, Limits, Stored, Verdict, confirm_by_others, decide
-from feedsvc.rates.served import default_priority, ensure_priority, recompute_days, recompute_range
+from feedsvc.rates.ingest.crosscheck import crosscheck
+from feedsvc.rates.ingest.guards import JumpGuard, Limits, Stored, Verdict, confirm_by_others, decide
+from feedsvc.rates.served import default_priority, ensure_served, recompute_days, recompute_range
 from feedsvc.rates.sources.base import Observation, SourceError
 
 BATCH = "feedsvc.rates.batch"  # session.info: (day, currency) whose served values wait for the batch's end
@@ -63,7 +63,7 @@ def store_observations(
     validate_observations(observations, day)
     limits = limits or Limits()
     priority = default_priority() if priority is None else priority
-    ensure_priority(session, priority, now)
+    ensure_served(session, priority, now)
     written, refused, confirmed = _upsert(session, source, day, observations, now, limits)
     confirmed |= confirm_by_others(session, source, day, written, now, limits)
     currencies = sorted({o.currency for o in observations})

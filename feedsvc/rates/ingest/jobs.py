@@ -26,13 +26,13 @@ from sqlalchemy.orm import Session
 from feedsvc.core.db import get_engine, new_session
 from feedsvc.core.models import RateRun, RateSourceDay
 from feedsvc.core.stop import check_stop
-from feedsvc.rates.guards import Limits, configured_limits
-from feedsvc.rates.http_client import DeadlineExceeded, http_timeout, make_http_session
-from feedsvc.rates.ingest import mark_day, store_observations
-from feedsvc.rates.lease import Lease, LeaseLost
-from feedsvc.rates.runs import claim_trigger, close_abandoned_runs
+from feedsvc.rates.ingest.guards import Limits, configured_limits
+from feedsvc.rates.ingest.lease import Lease, LeaseLost
+from feedsvc.rates.ingest.runs import claim_trigger, close_abandoned_runs
+from feedsvc.rates.ingest.store import mark_day, store_observations
 from feedsvc.rates.sources import Source, all_source_classes, build_sources
 from feedsvc.rates.sources.base import NoData, Observation, SourceError
+from feedsvc.rates.sources.http import DeadlineExceeded, http_timeout, make_http_session
 
 log = logging.getLogger(__name__)
 # What an upstream can do to one day: fail to answer, or answer something unusable.
@@ -188,7 +188,7 @@ def _run_days(session: Session, source: Source, days: list[date], summary: RunSu
     errors: list[str] = []
     pause = request_pause(source)
     budget = config["RATES_JOB_BUDGET"]
-    deadline = time.monotonic() + budget  # every request is cut at it too (http_client)
+    deadline = time.monotonic() + budget  # every request is cut at it too (sources/http.py)
     with make_http_session(config, deadline) as http:
         for number, batch in enumerate(plan_batches(source, days, today)):
             wait = pause if number else 0.0

@@ -1,9 +1,9 @@
 """Per-month sums of the X/USD quotients in ``rate_served``, materialised on write in ``rate_served_months``.
 
-group=month reads whole months from here instead of summing every day (issue 11, point 8, aim d);
-feedsvc/rates/usd_periods.py sums the days of a partial month at either edge of a range. A changed
-day changes only its own month, so each write to ``rate_served`` refreshes the months it touched, in
-the same transaction (feedsvc/rates/served.py).
+group=month reads whole months from here instead of summing every day, so a long range by month is no
+slower than by day; read/materialised.py sums the days of a partial month at either edge of a range. A
+changed day changes only its own month, so each write to ``rate_served`` refreshes the months it touched,
+in the same transaction (served/table.py).
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ from sqlalchemy import ColumnElement, Connection, delete, insert, select
 from sqlalchemy.orm import Session
 
 from feedsvc.core.models import RateServedMonth
-from feedsvc.rates.periods import period_start
-from feedsvc.rates.rendered import SERVED
-from feedsvc.rates.usd_periods import period_of
+from feedsvc.rates.exact import period_of, period_start
+from feedsvc.rates.served.lines import SERVED
 
 MONTHS = RateServedMonth.__table__
 

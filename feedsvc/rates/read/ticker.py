@@ -7,13 +7,9 @@ from datetime import date
 from decimal import Decimal
 
 from feedsvc.core.dates import long_date
-from feedsvc.rates.constants import MIN_DIGITS
-from feedsvc.rates.query import RateRow
-from feedsvc.rates.render import format_rate
-
-# A ticker is read at a glance: six significant digits (11792.2, 0.0000848016), never exponent notation;
-# ``rate`` and the API keep every digit the source published (issue 13).
-READING_DIGITS = MIN_DIGITS
+from feedsvc.rates import exact
+from feedsvc.rates.exact import format_rate
+from feedsvc.rates.read.series import RateRow
 
 
 @dataclass(frozen=True)
@@ -36,8 +32,9 @@ class TickerItem:
 
     @property
     def shown(self) -> str:
-        """The rate as a ticker shows it: ``READING_DIGITS`` significant digits, plain notation."""
-        return format_rate(Decimal(self.rate), READING_DIGITS)
+        """The rate as a ticker shows it: MIN_DIGITS significant digits, plain notation."""
+        # A ticker is read at a glance (11792.2, 0.0000848016); ``rate`` keeps every published digit.
+        return format_rate(Decimal(self.rate), exact.MIN_DIGITS)
 
     @property
     def magnitude(self) -> str:

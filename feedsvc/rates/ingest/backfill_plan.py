@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from feedsvc.core.db import new_session
-from feedsvc.rates import jobs
+from feedsvc.rates.ingest import jobs
 from feedsvc.rates.sources import all_source_classes
 
 # An assumed response time per upstream request, for the estimate only: the banks answer a day's file

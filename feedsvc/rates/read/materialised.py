@@ -1,10 +1,11 @@
-"""Period rows (group=week|month|year) of X/USD pairs from rate_served's stored quotients.
+"""Reads of the materialised X/USD lines and sums: the long CSV as stored, and period rows.
 
-What ``group_rows(select_series(...))`` yields, without deriving, comparing or building a row object
-per day: each period's ``usd_exact`` values are summed in the same order and precision as
-``Period.add`` does, and ``close_periods`` makes the rows. group=month reads its whole months from
-``rate_served_months`` (feedsvc/rates/served_months.py) and sums only the days of a partial month at
-either edge (issue 11, point 8, aim d: by month no slower than 1.5 x by day).
+The CSV of long day rows is the stored ``usd_csv`` lines in one range scan. Period rows
+(group=week|month|year) are what ``group_rows(select_series(...))`` yields, without deriving, comparing
+or building a row object per day: each period's ``usd_exact`` values are summed in the same order and
+precision as ``Period.add`` does, and ``close_periods`` makes the rows. group=month reads its whole
+months from ``rate_served_months`` (served/months.py) and sums only the days of a partial month at
+either edge, so a long range by month costs no more than by day.
 """
 
 from __future__ import annotations
@@ -12,26 +13,63 @@ from __future__ import annotations
 import calendar
 from collections.abc import Iterator
 from datetime import date, timedelta
-from decimal import Decimal, localcontext
+from decimal import Decimal
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, case, select
 from sqlalchemy.orm import Session
 
-from feedsvc.core.models import RateServedMonth
-from feedsvc.rates.params import Pair, RateQuery
-from feedsvc.rates.periods import EXACT, Period, SeriesRow, close_periods, period_start
-from feedsvc.rates.rendered import SERVED, fetch_raw
+from feedsvc.core.models import RateServed, RateServedMonth
+from feedsvc.rates.exact import CSV_DAY_HEADER, Period, csv_line, period_of, period_start
+from feedsvc.rates.read.params import Pair, RateQuery
+from feedsvc.rates.read.periods import PreviousPeriods as Previous
+from feedsvc.rates.read.periods import SeriesRow, close_periods
+from feedsvc.rates.read.series import STREAM_ROWS
 
 Raw = tuple[Any, str, str, int, str]  # (date or its ISO text, currency, usd_exact, usd_digits, source)
-Previous = dict[Pair, tuple[date, Decimal]]  # pair -> (its previous period, that period's mean)
+SERVED = RateServed.__table__
 MONTHS = RateServedMonth.__table__
 
 
+def stream_usd_csv(session: Session, query: RateQuery) -> Iterator[str]:
+    """The long CSV of day rows of a resolved query of X/USD pairs, in chunks: the stored lines."""
+    assert query.start is not None and query.end is not None, "resolve the range first"
+    currencies = [pair.base for pair in query.pairs]
+    stmt = (select(SERVED.c.usd_csv)
+            .where(SERVED.c.currency.in_(currencies), SERVED.c.date.between(query.start, query.end))
+            # The pairs' order within a day, as the rows are rendered elsewhere.
+            .order_by(SERVED.c.date, case({c: i for i, c in enumerate(currencies)}, value=SERVED.c.currency)))
+    yield csv_line(CSV_DAY_HEADER)
+    for lines in fetch_raw(session, stmt):
+        yield "".join([line for (line,) in lines])
+
+
+def fetch_raw(session: Session, stmt: Select) -> Iterator[list[tuple]]:
+    """The rows of ``stmt`` in batches, read straight from a DBAPI cursor.
+
+    SQLAlchemy's row objects cost more than the rest of this read (bench/rates.py); its own cursor
+    can't be read past it (a streamed result buffers rows ahead). The literals are dates and validated
+    currency codes, rendered by SQLAlchemy.
+    """
+    connection = session.connection()
+    sql = str(stmt.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    raw = connection.connection.dbapi_connection
+    assert raw is not None, "an open connection"
+    # A server-side cursor on PostgreSQL keeps memory flat; SQLite's steps through the rows as read.
+    named = connection.dialect.name == "postgresql"
+    cursor = raw.cursor(name="rates_served_scan") if named else raw.cursor()  # type: ignore[call-arg]
+    try:
+        cursor.execute(sql)
+        while rows := cursor.fetchmany(STREAM_ROWS):
+            yield rows
+    finally:
+        cursor.close()
+
+
 def usd_period_rows(session: Session, query: RateQuery) -> Iterator[SeriesRow]:
-    """One row per period and pair of a resolved query of X/USD pairs (``rendered.usd_only``)."""
+    """One row per period and pair of a resolved query of X/USD pairs over ``rate_served``."""
     assert query.start is not None and query.end is not None, "resolve the range first"
     previous: Previous = {}
     whole = whole_months(query.start, query.end) if query.group == "month" else None
@@ -48,7 +86,7 @@ def usd_period_rows(session: Session, query: RateQuery) -> Iterator[SeriesRow]:
 
 def whole_months(start: date, end: date) -> tuple[date, date] | None:
     """The first and last day of the whole months within [start, end], or None when there is none."""
-    # Days are read up to 2100-12-31 (feedsvc/params.py, LATEST): the next month's first day exists.
+    # Days are read up to 2100-12-31 (core/params.py, LATEST): the next month's first day exists.
     first = start if start.day == 1 else (start.replace(day=1) + timedelta(days=31)).replace(day=1)
     last = end
     if end.day != calendar.monthrange(end.year, end.month)[1]:
@@ -102,11 +140,3 @@ def _close(start: date | None, rows: dict[str, list[Raw]], pairs: dict[str, Pair
     periods = {pairs[currency]: period_of(start, same) for currency, same in rows.items()}
     yield from close_periods(periods, order, previous)
     rows.clear()
-
-
-def period_of(start: date, rows: list[Raw]) -> Period:
-    """A pair's period from its rows by date, summed as ``Period.add`` sums them one by one."""
-    with localcontext(EXACT):  # sum() adds in order, left to right, in the current context
-        total = sum(map(Decimal, map(itemgetter(2), rows)), Decimal(0))
-    return Period(start, total, len(rows), max(map(itemgetter(3), rows)), Decimal(rows[-1][2]),
-                  dict.fromkeys(map(itemgetter(4), rows)))

@@ -1,0 +1,1 @@
+"""Read: query strings, series of pairs from what is served, periods, formats, coverage and the ticker."""

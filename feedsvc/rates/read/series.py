@@ -1,0 +1,172 @@
+"""Series queries: the served value of each (date, currency), pairs derived from it, and change."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator
+from datetime import date
+from decimal import Decimal
+from operator import itemgetter
+from typing import NamedTuple
+
+from sqlalchemy import ColumnElement, FromClause, Select, select
+from sqlalchemy.orm import Session
+
+from feedsvc.core.models import RateObservation, RateServed
+from feedsvc.rates.constants import USD
+from feedsvc.rates.exact import ONE, Previous, compare, quotient, shown_digits
+from feedsvc.rates.read.params import Pair, RateQuery
+from feedsvc.rates.read.paths import ReadPath
+from feedsvc.rates.served import not_held_back
+
+
+class RateRow(NamedTuple):
+    """One served rate: 1 base = ``rate`` quote on ``date``; ``digits`` significant digits to show.
+
+    ``prev_date`` is the date of the observation ``change_pct`` compares with (None without one).
+    A named tuple, not a frozen dataclass: a long series makes one per row, and a frozen dataclass's
+    ``__init__`` cost a few microseconds of the ~20 a row took (bench/rates.py).
+    """
+
+    date: date
+    pair: Pair
+    rate: Decimal
+    digits: int
+    change_pct: Decimal | None
+    source: str
+    prev_date: date | None = None
+
+
+Served = dict[str, tuple[Decimal, str]]  # currency -> (units per USD, source)
+STREAM_ROWS = 500  # rows fetched per round trip of a streamed series; memory stays flat however long
+
+
+def served_table(path: ReadPath) -> FromClause:
+    """Rows (date, currency, source, units_per_usd) a query on ``path`` reads, keyed by date.
+
+    By priority: ``rate_served``, materialised on write with that priority (served/table.py). One
+    source: its own observations, held-back ones left out, through the (source, date, currency) index.
+    """
+    if path.own is None:
+        return RateServed.__table__
+    obs = RateObservation
+    return (select(obs.date, obs.currency, obs.source, obs.units_per_usd)
+            .where(obs.source == path.own, not_held_back(obs)).subquery("own"))
+
+
+def newest_date(session: Session, currencies: tuple[str, ...], path: ReadPath) -> date | None:
+    """The newest date with a servable observation of any of ``currencies``, or None."""
+    rows = served_table(path)
+    return session.scalar(select(rows.c.date).where(rows.c.currency.in_(currencies))
+                          .order_by(rows.c.date.desc()).limit(1))
+
+
+def _last_date_before(rows: FromClause, pair: Pair, before: date | ColumnElement[date]) -> Select | None:
+    """The last date before ``before`` on which every currency of ``pair`` has a value (a statement)."""
+    aliases = [rows.alias() for _ in pair.currencies]
+    if not aliases:
+        return None
+    first = aliases[0]
+    stmt = select(first.c.date).where(first.c.date < before)
+    for alias, currency in zip(aliases, pair.currencies, strict=True):
+        stmt = stmt.where(alias.c.currency == currency)
+        if alias is not first:  # a cross pair: the other currency on the same date
+            stmt = stmt.where(alias.c.date == first.c.date)
+    return stmt.order_by(first.c.date.desc()).limit(1)
+
+
+def _scalars(session: Session, statements: list[Select | None]) -> list[date | None]:
+    """Each statement's single value, all in one query (None stays None)."""
+    present = [stmt.scalar_subquery() for stmt in statements if stmt is not None]
+    values = iter(session.execute(select(*present)).one() if present else ())
+    return [None if stmt is None else next(values) for stmt in statements]
+
+
+def _served_rows(session: Session, rows: FromClause, currencies: tuple[str, ...],
+                 *where: ColumnElement[bool]) -> Iterator[tuple[date, Served]]:
+    """Each date matching ``where`` with data, and its served values: one query, streamed in order."""
+    stmt = (select(rows.c.date, rows.c.currency, rows.c.units_per_usd, rows.c.source)
+            .where(rows.c.currency.in_(currencies), *where)
+            .order_by(rows.c.date, rows.c.currency)
+            .execution_options(yield_per=STREAM_ROWS))
+    for day, group in itertools.groupby(session.execute(stmt), key=itemgetter(0)):
+        yield day, {currency: (value, source) for _, currency, value, source in group}
+
+
+def iter_served_days(
+    session: Session, currencies: tuple[str, ...], path: ReadPath, start: date, end: date
+) -> Iterator[tuple[date, Served]]:
+    """Each date in [start, end] with data, and per currency the value of the first source by priority."""
+    rows = served_table(path)
+    return _served_rows(session, rows, currencies, rows.c.date >= start, rows.c.date <= end)
+
+
+def _served_on(session: Session, rows: FromClause, currencies: tuple[str, ...],
+               days: Iterable[date | None]) -> dict[date, Served]:
+    """The served values on a few ``days`` (Nones ignored), in one query."""
+    wanted = sorted({day for day in days if day is not None})
+    return dict(_served_rows(session, rows, currencies, rows.c.date.in_(wanted))) if wanted else {}
+
+
+def derive_rate(pair: Pair, served: Served) -> tuple[Decimal, int, str] | None:
+    """The pair's rate, significant digits and source from one day's values, or None."""
+    if USD in (pair.base, pair.quote):  # the inverse of a stored value, or the value itself
+        found = served.get(pair.currencies[0])
+        if found is None:
+            return None
+        value, source = found
+        digits = shown_digits(value)
+        base, quote = (value, ONE) if pair.quote == USD else (ONE, value)
+    else:  # a cross rate through USD
+        base_found, quote_found = served.get(pair.base), served.get(pair.quote)
+        if base_found is None or quote_found is None:
+            return None
+        (base, base_source), (quote, quote_source) = base_found, quote_found
+        digits = shown_digits(base, quote)
+        source = base_source if base_source == quote_source else f"{base_source}+{quote_source}"
+    return quotient(quote, base), digits, source
+
+
+def select_series(session: Session, query: RateQuery, path: ReadPath) -> Iterator[RateRow]:
+    """Rows of every pair of a resolved ``query``, by date then pair order, lazily from the database."""
+    assert query.start is not None and query.end is not None, "resolve the range first"
+    rows = served_table(path)
+    # change_pct compares with the previous observation, which may lie before ``from``: fetch just
+    # those days (one query for the dates, one for their values), then stream the range itself.
+    before = _scalars(session, [_last_date_before(rows, pair, query.start) for pair in query.pairs])
+    earlier = _served_on(session, rows, query.currencies, before)
+    previous = {pair: _previous_on(pair, earlier, day) for pair, day in zip(query.pairs, before, strict=True)}
+    for day, served in iter_served_days(session, query.currencies, path, query.start, query.end):
+        for pair in query.pairs:
+            derived = derive_rate(pair, served)
+            if derived is None:
+                continue
+            rate, digits, source = derived
+            change, prev_date = compare(rate, day, previous.get(pair))
+            yield RateRow(day, pair, rate, digits, change, source, prev_date)
+            previous[pair] = (rate, day)
+
+
+def _previous_on(pair: Pair, served: dict[date, Served], day: date | None) -> Previous | None:
+    """The pair's rate and date on ``day`` from ``served``, or None."""
+    derived = derive_rate(pair, served[day]) if day is not None and day in served else None
+    return (derived[0], day) if derived and day is not None else None
+
+
+def select_latest(session: Session, pairs: tuple[Pair, ...], path: ReadPath) -> list[RateRow]:
+    """The newest row of each pair (pairs without data are left out): two queries for all pairs."""
+    rows = served_table(path)
+    statements = []
+    for pair in pairs:
+        last = _last_date_before(rows, pair, date.max)
+        statements += [last, None if last is None else _last_date_before(rows, pair, last.scalar_subquery())]
+    days = _scalars(session, statements)
+    served = _served_on(session, rows, tuple(dict.fromkeys(c for p in pairs for c in p.currencies)), days)
+    latest = []
+    for pair, day, before in zip(pairs, days[::2], days[1::2], strict=True):
+        derived = derive_rate(pair, served[day]) if day is not None else None
+        if derived is not None:
+            rate, digits, source = derived
+            change, prev_date = compare(rate, day, _previous_on(pair, served, before))
+            latest.append(RateRow(day, pair, rate, digits, change, source, prev_date))
+    return latest
