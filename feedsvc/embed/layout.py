@@ -10,6 +10,9 @@ TICKER_ROW = 26  # one pair per line: 20 line + 6 gap
 FRAME_WIDTH = 600  # the width an oEmbed answer proposes when the consumer sets none
 WIDGET_MARGIN = 12  # below a script widget
 MAX_FRAME = 1000  # WordPress clamps an embed's height to 200-1000 px
+# An article card: a 160 x 90 picture beside kicker 16 + title 2 x 20 + summary 2 x 18 + date 16 and three
+# 4 px gaps. Below 420 px wide the picture goes on top and the frame reports its taller height.
+CARD_HEIGHT = FRAME_PADDING + 120
 
 
 def headlines_height(limit: int) -> int:

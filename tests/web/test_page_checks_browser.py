@@ -29,13 +29,16 @@ AXE_RUN = """async () => {
 
 
 def page_paths(client) -> dict[str, str]:  # noqa: ANN001 - a Flask test client
-    """One page of every kind, error pages included."""
+    """One page of every kind, error pages and the pages other sites frame included."""
     items = client.get("/api/articles?per_page=100").get_json()["items"]
-    article = urlsplit(next(item["url"] for item in items if item["image_url"])).path
-    return {"home": "/", "country": "/kazakhstan", "article": article, "tag": "/tags/water",
-            "search": "/search?q=water", "search-empty": "/search", "rates": "/rates",
+    pictured = next(item for item in items if item["image_url"])
+    return {"home": "/", "country": "/kazakhstan", "article": urlsplit(pictured["url"]).path,
+            "tag": "/tags/water", "search": "/search?q=water", "search-empty": "/search", "rates": "/rates",
             "rates-pairs": "/rates?pairs=KZT/USD,USD/UZS,KGS/USD", "embed": "/embed",
-            "not-found": "/nowhere", "bad-request": "/kazakhstan?page=0", "gone": gone_article(client, items)}
+            "not-found": "/nowhere", "bad-request": "/kazakhstan?page=0", "gone": gone_article(client, items),
+            # the pages other sites frame
+            "card": f"/embed/articles/{pictured['id']}", "frame-headlines": "/embed/kazakhstan",
+            "frame-rates": "/embed/rates"}
 
 
 def gone_article(client, items) -> str:  # noqa: ANN001
@@ -68,7 +71,7 @@ def test_every_page_is_valid_html(demo_site, client, tmp_path) -> None:
     # Errors, and warnings too (the pinned checker's advice, such as a section without a heading).
     problems = [f"{Path(m.get('url', '')).name}:{m.get('lastLine')}: {m['type']} {m['message']}"
                 for m in messages if m["type"] != "info" or m.get("subType") == "warning"]
-    assert len(files) == 12 and problems == []
+    assert len(files) == 15 and problems == []
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
