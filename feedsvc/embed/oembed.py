@@ -13,9 +13,10 @@ from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 
 from feedsvc.articles import get_article
-from feedsvc.core.countries import ALL, ALL_NAME, find_scope, tracked_currencies
+from feedsvc.core.countries import ALL, find_scope, tracked_currencies
 from feedsvc.core.db import get_session
 from feedsvc.core.errors import BadRequestParams
+from feedsvc.core.identity import site_identity
 from feedsvc.core.models import MAX_ID, Article
 from feedsvc.core.params import QueryParams
 from feedsvc.core.urls import base_url, external_url, site_url
@@ -149,9 +150,9 @@ def oembed_answer(target: Target, query: OembedQuery) -> dict[str, Any]:
     html = (f'<iframe src="{escape(src)}" title="{escape(target.title)}" width="{width}" height="{height}" '
             f'style="border:0" frameborder="0" loading="lazy"></iframe>'
             f'<script src="{escape(external_url("embed.get_frame_script"))}" async></script>')
-    answer = {"version": "1.0", "type": "rich", "title": target.title, "provider_name": f"{ALL_NAME} news",
-              "provider_url": external_url("web.show_home"), "cache_age": CACHE_AGE, "html": html,
-              "width": width, "height": height}
+    answer = {"version": "1.0", "type": "rich", "title": target.title,
+              "provider_name": site_identity().publisher, "provider_url": external_url("web.show_home"),
+              "cache_age": CACHE_AGE, "html": html, "width": width, "height": height}
     return answer | _thumbnail(target.article)
 
 

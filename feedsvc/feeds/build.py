@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from feedsvc.articles import newest_articles
 from feedsvc.core.changes import Marker
-from feedsvc.core.countries import ALL_NAME, Scope
+from feedsvc.core.countries import Scope
 from feedsvc.core.http import make_etag
+from feedsvc.core.identity import site_identity
 from feedsvc.core.urls import article_page_url, base_url, external_url
 from feedsvc.feeds.entries import make_entry
 from feedsvc.feeds.jsonfeed import render_json_feed
@@ -21,7 +22,6 @@ from feedsvc.feeds.render import FeedInfo, render_atom, render_rss
 RENDERERS: dict[str, Callable[..., bytes]] = {
     "rss": render_rss, "atom": render_atom, "json": render_json_feed,
 }
-SITE = "feedsvc"
 
 
 def feed_etag(marker: Marker, fmt: str, query: FeedQuery) -> str:
@@ -33,6 +33,7 @@ def feed_etag(marker: Marker, fmt: str, query: FeedQuery) -> str:
 def feed_info(scope: Scope, fmt: str, query: FeedQuery, marker: Marker) -> FeedInfo:
     """Title, ids and links of one feed."""
     about = f"{scope.name}, tagged {query.tag}" if query.tag else scope.name
+    site = site_identity()
     if scope.country is None:
         home = external_url("web.show_home")
     else:
@@ -42,11 +43,13 @@ def feed_info(scope: Scope, fmt: str, query: FeedQuery, marker: Marker) -> FeedI
     params = {name: value for name, value in query.params().items() if value is not None}
     return FeedInfo(
         feed_id=f"urn:uuid:{feed_uuid}",
-        title=f"{about} · {SITE}",
-        description=f"The latest news from {about}, by the {SITE} {ALL_NAME} news desk.",
+        title=f"{about} · {site.name}",
+        description=f"The latest news from {about}, by {site.publisher}.",
         self_url=external_url("feeds.get_feed", country=scope.slug, fmt=fmt, **params),
         home_url=home,
         updated=marker.changed_at,
+        language=site.language,
+        author=site.publisher,
         hub_url=current_app.config.get("WEBSUB_HUB"),
         # The site's own images (web/static), served by the app under the feed's base URL.
         icon_url=external_url("web.static", filename="icon-512.png"),

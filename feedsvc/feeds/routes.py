@@ -12,6 +12,7 @@ from feedsvc.core.cache import cached_bytes
 from feedsvc.core.countries import ALL, ALL_NAME, canonical_redirect, find_scope, tracked
 from feedsvc.core.db import get_session
 from feedsvc.core.http import conditional_response, make_etag
+from feedsvc.core.identity import site_identity
 from feedsvc.core.params import QueryParams
 from feedsvc.core.urls import FEED_TYPES, base_url, external_url
 from feedsvc.feeds.build import build_feed, feed_etag
@@ -57,7 +58,7 @@ def get_opml() -> Response:
         return [Outline(c.name, external_url("feeds.get_feed", country=c.slug, fmt="rss"),
                         external_url("web.show_country", country=c.slug)) for c in countries]
 
-    return _opml_response("opml-countries", f"{ALL_NAME}: every country", outlines,
+    return _opml_response("opml-countries", f"{site_identity().name}: every country", outlines,
                           *(c.slug for c in countries))
 
 
@@ -68,7 +69,7 @@ def get_all_opml() -> Response:
         return [Outline(f"{ALL_NAME}, all countries", external_url("feeds.get_feed", country=ALL, fmt="rss"),
                         external_url("web.show_home"))]
 
-    return _opml_response("opml-all", f"{ALL_NAME}: everything", outlines)
+    return _opml_response("opml-all", f"{site_identity().name}: everything", outlines)
 
 
 def _opml_response(kind: str, title: str, outlines: Callable[[], list[Outline]], *facts: str) -> Response:

@@ -6,21 +6,19 @@ The facts are the feeds' facts: the same headline, dates, author name (never the
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urljoin
 
 from config import CountryConfig
 from feedsvc.articles import split_author
-from feedsvc.core.countries import ALL_NAME
+from feedsvc.core.identity import logo_url, site_identity
 from feedsvc.core.models import Article
 from feedsvc.core.urls import article_page_url, external_url, site_url
 from feedsvc.web.formats import iso, json_ld
 
-SITE = "feedsvc"  # the publisher, as named in the feeds' titles
-SITE_NAME = f"{SITE} · {ALL_NAME} news"
-
 
 def open_graph(article: Article, url: str, country: CountryConfig | None) -> list[tuple[str, str]]:
     """``<meta property=...>`` pairs: og:* and article:*."""
-    tags = [("og:type", "article"), ("og:site_name", SITE_NAME), ("og:title", article.title),
+    tags = [("og:type", "article"), ("og:site_name", site_identity().name), ("og:title", article.title),
             ("og:url", url),
             ("article:published_time", iso(article.published_at)),
             ("article:modified_time", iso(article.updated_at, exact=True))]
@@ -51,7 +49,7 @@ def news_article(article: Article, url: str) -> dict[str, Any]:
         "mainEntityOfPage": {"@type": "WebPage", "@id": url}, "url": url,
         "headline": article.title, "inLanguage": article.language,
         "datePublished": iso(article.published_at), "dateModified": iso(article.updated_at, exact=True),
-        "publisher": {"@type": "Organization", "name": SITE, "url": external_url("web.show_home")},
+        "publisher": publisher(),
     }
     if article.summary:
         data["description"] = article.summary
@@ -64,6 +62,16 @@ def news_article(article: Article, url: str) -> dict[str, Any]:
         data["keywords"] = [tag.slug for tag in article.tags]
     if article.countries:
         data["articleSection"] = [country.name for country in article.countries]
+    return data
+
+
+def publisher() -> dict[str, Any]:
+    """The schema.org Organization publishing the site (FEEDSVC_PUBLISHER), with its logo when set."""
+    data: dict[str, Any] = {"@type": "Organization", "name": site_identity().publisher,
+                            "url": external_url("web.show_home")}
+    logo = logo_url()
+    if logo:
+        data["logo"] = {"@type": "ImageObject", "url": urljoin(external_url("web.show_home"), logo)}
     return data
 
 

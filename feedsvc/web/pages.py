@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, redirect, render_template, request, send_file, url_for
 from werkzeug.exceptions import Gone, NotFound
 
 from config import CountryConfig
@@ -25,6 +25,7 @@ from feedsvc.core.countries import ALL, ALL_NAME, canonical_redirect, find_count
 from feedsvc.core.dates import short_time_tag, time_tag
 from feedsvc.core.db import get_session
 from feedsvc.core.http import conditional_response, make_etag, public_cache
+from feedsvc.core.identity import logo_file
 from feedsvc.core.models import MAX_ID
 from feedsvc.core.params import MAX_TAG, TAG
 from feedsvc.core.urls import FEED_TYPES, base_url, feed_urls, local_url, site_url, slugify
@@ -75,7 +76,7 @@ def pager(endpoint: str, listing: ListingQuery, params: dict[str, Any] | None = 
 def inject_site() -> dict[str, Any]:
     """Navigation and feed links for every template that extends base.html."""
     return {"nav_countries": tracked(), "feed_links": feed_links, "slugify": slugify, "all_name": ALL_NAME,
-            "all_slug": ALL, "site_name": "feedsvc", "site_tagline": f"{ALL_NAME} news desk"}
+            "all_slug": ALL}
 
 
 def _check_page(page: Page) -> None:
@@ -189,6 +190,17 @@ def show_tag(tag: str) -> Response:
     _check_page(page)
     html = render_template("tag.html", tag=tag, page=page, page_url=pager("web.show_tag", listing, tag=tag))
     return Response(html, mimetype="text/html", headers={"Cache-Control": public_cache(0)})
+
+
+@bp.get("/site/logo")
+def show_site_logo() -> Response:
+    """The logo file FEEDSVC_SITE_LOGO names in the instance folder (404 when it names none)."""
+    path = logo_file(current_app)
+    if path is None:
+        raise NotFound("this site has no logo file")
+    response = send_file(path, conditional=True, max_age=0)
+    response.headers["Cache-Control"] = "no-cache"  # revalidated on each use, as the static files
+    return response
 
 
 @bp.get("/search")

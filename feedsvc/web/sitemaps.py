@@ -13,6 +13,7 @@ from feedsvc.core.changes import Marker, read_marker
 from feedsvc.core.countries import ARTICLES_SCOPE, country_scope, tracked
 from feedsvc.core.db import get_session
 from feedsvc.core.http import conditional_response, make_etag
+from feedsvc.core.identity import site_identity
 from feedsvc.core.params import QueryParams
 from feedsvc.core.urls import article_page_url, article_page_url_builder, base_url, external_url
 from feedsvc.web.discovery import (
@@ -29,7 +30,6 @@ from feedsvc.web.discovery import (
 bp = Blueprint("sitemaps", __name__, template_folder="templates")
 bp.add_app_template_filter(w3c_datetime, "w3c_datetime")
 bp.add_app_template_filter(news_language, "news_language")
-PUBLICATION = "feedsvc"  # news:name: the publication as Google News lists it
 NEWS_WINDOW = timedelta(days=2)  # Google News reads articles of the last two days
 XML = "application/xml; charset=utf-8"
 
@@ -112,4 +112,6 @@ def get_news_sitemap() -> Response:
     etag = make_etag("news-sitemap", marker.revision, marker.changed_at.isoformat(), base_url(),
                      *(row.id for row in rows))
     items = [NewsItem(article_page_url(row), row.title, row.published_at, row.language) for row in rows]
-    return conditional_response(etag, None, lambda: render_news_sitemap(items, PUBLICATION), XML)
+    # news:name: the publication as Google News lists it, the site's name.
+    publication = site_identity().name
+    return conditional_response(etag, None, lambda: render_news_sitemap(items, publication), XML)

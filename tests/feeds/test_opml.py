@@ -21,7 +21,7 @@ def _outlines(client, path):
 
 def test_every_country_is_one_outline_each_and_no_all_countries_feed(client):
     title, outlines = _outlines(client, "/feeds.opml")
-    assert title == "Central Asia: every country"
+    assert title == "Central Asia News: every country"
     assert [o.get("text") for o in outlines] == ["Kazakhstan", "Kyrgyzstan", "Tajikistan", "Turkmenistan",
                                                  "Uzbekistan"]
     assert outlines[0].get("xmlUrl") == "http://localhost/feeds/kazakhstan.rss"
@@ -32,7 +32,7 @@ def test_every_country_is_one_outline_each_and_no_all_countries_feed(client):
 
 def test_everything_is_the_all_countries_feed_alone(client):
     title, outlines = _outlines(client, "/feeds/all.opml")
-    assert title == "Central Asia: everything"
+    assert title == "Central Asia News: everything"
     assert [(o.get("text"), o.get("xmlUrl"), o.get("htmlUrl")) for o in outlines] == [
         ("Central Asia, all countries", "http://localhost/feeds/all.rss", "http://localhost/")]
 
