@@ -5,7 +5,7 @@ from __future__ import annotations
 # Kept in step with static/embed.css: rows have a fixed height (titles clamped to two lines), so the
 # height of a page is known before it loads and the host page does not jump (docs/architecture.md).
 FRAME_PADDING = 24  # body padding, top + bottom
-HEADLINE_ROW = 71  # 1 border + 2 x 7 padding + 2 x 20 title lines + 16 date line
+HEADLINE_ROW = 71  # 1 border + 2 x 5 padding + 2 x 20 title lines + 4 gap + 16 date line
 TICKER_ROW = 26  # one pair per line: 20 line + 6 gap
 FRAME_WIDTH = 600  # the width an oEmbed answer proposes when the consumer sets none
 WIDGET_MARGIN = 12  # below a script widget

@@ -18,13 +18,16 @@
     "@media (prefers-color-scheme:dark){.auto{--fg:#e6edf3;--muted:#9198a1;--bg:#0d1117;",
     "--line:#30363d;--link:#58a6ff;--warn:#d29922}}",
     "ol{list-style:none;margin:0;padding:0}",
-    "li{box-sizing:border-box;padding:7px 0;border-top:1px solid var(--line);overflow:hidden}",
+    // One rhythm for one- and two-line titles: the date 4px under the title, the pair centred in the row.
+    "li{box-sizing:border-box;padding:5px 0;border-top:1px solid var(--line);overflow:hidden;",
+    "display:flex;flex-direction:column;justify-content:center}",
     "li:first-child{border-top-color:transparent}",
     "a{color:var(--link);text-decoration:none;font-weight:600}a:hover,a:focus{text-decoration:underline}",
-    "li>a,li>span{display:-webkit-box;-webkit-box-orient:vertical;-webkit-line-clamp:2;height:40px;",
-    "overflow:hidden;overflow-wrap:anywhere}",
+    "li>a,li>span{display:-webkit-box;-webkit-box-orient:vertical;-webkit-line-clamp:2;max-height:40px;",
+    "flex:none;overflow:hidden;overflow-wrap:anywhere}li>time{margin-top:4px}",
     "time,.note{display:block;color:var(--muted);font-size:12px;line-height:16px;height:16px}",
     ".note{height:auto;margin:0}.mistake{margin:0;color:var(--warn);font-size:14px;line-height:20px}",
+    ".w.m{min-height:0}",  // a mistake's message takes the space it needs, not the list's
     ".sum{display:-webkit-box;-webkit-box-orient:vertical;-webkit-line-clamp:2;margin:4px 0 0;",
     "font-size:13px;line-height:18px;height:36px;overflow:hidden;color:var(--fg)}",
     "h2{margin:0 0 8px;height:20px;font-size:12px;line-height:20px;text-transform:uppercase;",
@@ -135,6 +138,7 @@
     var note = el("p", text);
     note.className = "mistake";
     note.setAttribute("role", "alert");
+    box.classList.add("m");
     box.replaceChildren(note);
     console.warn("feedsvc " + NAME + ": " + text);
   }
