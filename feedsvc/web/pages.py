@@ -94,13 +94,17 @@ class CountryBlock:
     count: int
 
 
-def country_block(session: Any, country: CountryConfig, shown: set[int], count: int) -> CountryBlock:
-    """The newest stories of ``country`` not in ``shown``; the newest with a picture leads the block."""
+def country_block(session: Any, country: CountryConfig, shown: set[int], leading: set[int],
+                  count: int) -> CountryBlock:
+    """The newest stories of ``country`` not in ``shown``, led by the newest with a picture that leads no
+    other block (a story of two countries would otherwise open both); ``leading`` gets its id."""
     found = list_country_articles(session, country.slug, 1, BLOCK_STORIES + len(shown)).items
     stories = [a for a in found if a.id not in shown][:BLOCK_STORIES]
-    pictured = next((a for a in stories if a.image_url), None)
-    if pictured is not None:
-        stories = [pictured] + [a for a in stories if a is not pictured]
+    pictured = [a for a in stories if a.image_url]
+    top = next((a for a in pictured if a.id not in leading), pictured[0] if pictured else None)
+    if top is not None:
+        stories = [top] + [a for a in stories if a is not top]
+        leading.add(top.id)
     return CountryBlock(country, stories, count)
 
 
@@ -113,7 +117,8 @@ def show_home() -> Response:
     counts = count_by_country(session)
     # The top stories are on the page already: a block shows its country's next newest.
     shown = {a.id for a in top}
-    blocks = [country_block(session, c, shown, counts.get(c.slug, 0)) for c in tracked()]
+    leading: set[int] = set()
+    blocks = [country_block(session, c, shown, leading, counts.get(c.slug, 0)) for c in tracked()]
     page = render_template("home.html", lead=top[0] if top else None, secondary=top[1:],
                            latest=newest[len(top):], blocks=blocks, ticker=ticker())
     # No ETag here: browsers ask again each time (max-age=0), a shared cache keeps it a second.
