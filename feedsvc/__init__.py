@@ -18,9 +18,9 @@ def create_app(config: Config | None = None) -> Flask:
     from feedsvc.rates.sources import configure_sources
 
     configure_sources(app.config)  # only the registry knows the sources: it checks their settings
-    from feedsvc.core import identity
+    from feedsvc.core import site
 
-    identity.init_app(app)  # checks the logo file: the instance folder is known only here
+    site.init_app(app)  # checks the logo file: the instance folder is known only here
     if not app.config.get("DATABASE_URL"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'feedsvc.sqlite3'}"
@@ -60,5 +60,6 @@ def _register_blueprints(app: Flask) -> None:
                       rates_page.bp, sitemaps.bp):
         app.register_blueprint(blueprint)
     ratelimit.limit_writes(app, api_routes.bp)
-    # Series over long ranges cost the database and the worker: their views spend this limit.
-    ratelimit.limit_expensive(app)
+    # Series over long ranges cost the database and the worker: their views spend LIMIT_RATES; every
+    # route that reads a token spends LIMIT_AUTH_FAILURES on a refused one (core.auth).
+    ratelimit.parse_limits(app)

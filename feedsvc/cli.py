@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from typing import Any
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import ScriptInfo, with_appcontext
 from sqlalchemy.exc import IntegrityError
 
+from feedsvc.articles.cli import articles_group
 from feedsvc.core import auth
 from feedsvc.core.countries import ALL_NAME
 from feedsvc.core.db import get_engine, new_session, upgrade_database
 from feedsvc.core.stop import raise_on_sigterm
+from feedsvc.core.urls import DEFAULT_HOST, DEFAULT_PORT
+from feedsvc.rates.cli import rates_group
+from feedsvc.scheduler import scheduler_command
 
 TOKEN_NAME = re.compile(r"[A-Za-z0-9._@-]{1,100}")
 
@@ -28,8 +33,8 @@ def _upgrade_database() -> None:
 
 
 @click.command("run")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--host", default=DEFAULT_HOST, show_default=True)
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=int)
 @with_appcontext
 def run_command(host: str, port: int) -> None:
     """Serve on HOST:PORT with the rate scheduler in-process (unless FEEDSVC_SCHEDULER=off)."""
@@ -125,15 +130,15 @@ def token_revoke(name: str) -> None:
     click.echo(f"revoked {name}")
 
 
-def init_app(app: Flask) -> None:
-    """Attach every command to the app's command group."""
-    from feedsvc.articles.cli import articles_group
-    from feedsvc.rates.cli import rates_group
-    from feedsvc.scheduler import scheduler_command
+def our_commands() -> tuple[click.Command, ...]:
+    """Every feedsvc command: ours here, the domains' groups, the scheduler."""
+    return (run_command, db_group, demo_command, token_group, articles_group, rates_group,
+            scheduler_command)
 
-    commands = (run_command, db_group, demo_command, token_group, articles_group, rates_group,
-                scheduler_command)
-    for command in commands:
+
+def init_app(app: Flask) -> None:
+    """Attach every command to the app's own group too (``flask --app wsgi ...``, the test runner)."""
+    for command in our_commands():
         app.cli.add_command(command)
 
 
@@ -147,12 +152,26 @@ def _create_app() -> Flask:
         raise click.ClickException(f"configuration: {exc}") from None
 
 
-main = FlaskGroup(
+class FeedsvcGroup(click.Group):
+    """Our commands only: none of Flask's options (--app, --debug, --env-file) nor plugins' groups.
+
+    Flask's own group would also list every installed extension's commands (flask-limiter's ``limiter``,
+    flask-smorest's ``openapi``) and build the app just to show the help; the ``flask`` command keeps
+    them for developers.
+    """
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        """A context whose commands build the app from FEEDSVC_* on first use (``with_appcontext``)."""
+        extra.setdefault("obj", ScriptInfo(create_app=_create_app, set_debug_flag=False,
+                                           load_dotenv_defaults=False))
+        return super().make_context(info_name, args, parent, **extra)
+
+
+main = FeedsvcGroup(
     name="feedsvc",
     help=f"feedsvc: {ALL_NAME} news feeds, exchange rates and embeds.",
-    create_app=_create_app,
-    add_default_commands=False,
-    add_version_option=False,
-    load_dotenv=False,
-    set_debug_flag=False,
+    commands=our_commands(),
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+click.version_option(package_name="feedsvc", prog_name="feedsvc")(main)

@@ -1,4 +1,4 @@
-"""APScheduler wiring: the jobs call feedsvc.rates.ingest.jobs only.
+"""APScheduler wiring: the rate jobs (feedsvc.rates.ingest.jobs) and the go-live job (scheduled articles).
 
 Each enabled source runs ``rates.jobs.update`` on its own UTC crontab: ``SOURCE_CRONS[name]``
 (``FEEDSVC_SOURCE_<NAME>_CRON``) if set, else the source's ``default_cron`` (a central bank's local
@@ -24,8 +24,10 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from flask.logging import default_handler
 
-from feedsvc.core.db import new_session
+from feedsvc.articles import claim_gone_live
+from feedsvc.core.db import get_engine, new_session
 from feedsvc.core.stop import Terminated, request_stop, stop_on_signals, stop_requested
+from feedsvc.core.websub import publish_articles
 from feedsvc.rates.sources import build_sources, source_schedule
 
 log = logging.getLogger(__name__)
@@ -125,10 +127,28 @@ def schedule_jobs(app: Flask, scheduler: BaseScheduler) -> None:
                           misfire_grace_time=None)
 
 
+def run_go_live_job(app: Flask) -> None:
+    """Ping the WebSub hub for the feeds of each article that went live and no process announced yet."""
+    with app.app_context(), new_session() as session:
+        articles = claim_gone_live(session, get_engine(), datetime.now(UTC))
+        publish_articles(app, articles)
+    if articles:
+        log.info("go-live: announced %d article(s) to the WebSub hub", len(articles))
+
+
+def schedule_go_live(app: Flask, scheduler: BaseScheduler) -> None:
+    """With a WebSub hub, check each minute for articles that went live (no write announces them)."""
+    if app.config.get("WEBSUB_HUB"):
+        scheduler.add_job(run_go_live_job, job_trigger("* * * * *", app), args=(app,), id="articles-go-live",
+                          name="articles go-live (WebSub)", max_instances=1, coalesce=True,
+                          misfire_grace_time=60, replace_existing=True)
+
+
 def make_scheduler(app: Flask, scheduler_class: type[BaseScheduler]) -> BaseScheduler:
     """A UTC scheduler of ``scheduler_class`` with the rate jobs added (not started)."""
     scheduler = scheduler_class(timezone="UTC", job_defaults={"max_instances": 1, "coalesce": True})
     schedule_jobs(app, scheduler)
+    schedule_go_live(app, scheduler)
     return scheduler
 
 

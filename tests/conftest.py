@@ -11,9 +11,9 @@ import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
-import redis
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from redis_keys import RUN_PREFIX, count_keys, drop_keys, prefix_of
 from servers import serve
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.orm import Session
@@ -23,7 +23,6 @@ from feedsvc import create_app
 from feedsvc.core.db import make_engine, normalise_url, seed_countries, upgrade_database
 from feedsvc.core.models import Base
 
-REDIS_URL = "redis://127.0.0.1:6379/0"  # the machine's Redis, shared: tests use key prefixes of their own
 POSTGRES_URL = os.environ.get(
     "FEEDSVC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
@@ -93,13 +92,43 @@ def db_name(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
+@pytest.fixture(scope="session", autouse=True)
+def redis_left_clean() -> Iterator[None]:
+    """Fail the run if its tests leave any key in the shared Redis (under the run's prefix)."""
+    assert count_keys(RUN_PREFIX) == 0, f"keys under {RUN_PREFIX} before the run"
+    yield
+    left = count_keys(RUN_PREFIX)
+    drop_keys(RUN_PREFIX)
+    assert left == 0, f"the tests left {left} key(s) in the shared Redis under {RUN_PREFIX}"
+
+
 @pytest.fixture
-def app_factory(database_urls: dict[str, str], db_name: str) -> Iterator:
-    """Build apps on the test database with extra settings; tables start empty."""
+def redis_keys() -> Iterator[Callable[[str], str]]:
+    """``redis_keys(name)``: a key prefix under the run's, whose keys are dropped after the test."""
+    used: list[str] = []
+
+    def make(name: str) -> str:
+        used.append(prefix_of(name))
+        return used[-1]
+
+    yield make
+    for prefix in used:
+        drop_keys(prefix)
+
+
+@pytest.fixture
+def app_factory(database_urls: dict[str, str], db_name: str, redis_keys) -> Iterator:
+    """Build apps on the test database with extra settings; tables start empty.
+
+    Their Redis keys (with ``CACHE_URL`` set) go under a prefix of the test's own unless the test names
+    one: byte cache, last known answers and rate-limit counters are dropped after the test.
+    """
     apps: list[Flask] = []
+    prefix = redis_keys(f"app-{uuid.uuid4().hex[:8]}:")
 
     def build(**overrides: object) -> Flask:
-        config = TestConfig(DATABASE_URL=database_urls[db_name], **overrides)
+        settings = {"DATABASE_URL": database_urls[db_name], "CACHE_KEY_PREFIX": prefix, **overrides}
+        config = TestConfig(**settings)
         app = create_app(config)
         if not apps:
             _empty_tables(app)
@@ -166,11 +195,6 @@ def serve_wsgi() -> Callable[[Callable], Iterator[str]]:
 
 
 @pytest.fixture
-def redis_prefix() -> Iterator[str]:
+def redis_prefix(redis_keys) -> str:
     """A unique key prefix in the real Redis (CACHE_KEY_PREFIX), its keys removed afterwards."""
-    prefix = f"test-{uuid.uuid4().hex}:"
-    yield prefix
-    client = redis.Redis.from_url(REDIS_URL)
-    for key in client.scan_iter(match=prefix + "*"):
-        client.delete(key)
-    client.close()
+    return redis_keys(f"{uuid.uuid4().hex}:")

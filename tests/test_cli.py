@@ -1,15 +1,28 @@
-"""The feedsvc command group: tokens, article import/export, db upgrade, demo."""
+"""The feedsvc command group: its help, tokens, article import/export, db upgrade, demo."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
+import click
+import pytest
+from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from feedsvc.articles import store
+from feedsvc.cli import main
 from feedsvc.core.db import new_session
 from feedsvc.core.models import ApiToken, Article
 
+ROOT = Path(__file__).parent.parent
+BIN = Path(sys.executable).parent
+OURS = {"articles", "db", "demo", "rates", "run", "scheduler", "token"}
+# Flask's developer options and installed extensions' groups: the `flask` command keeps them.
+NOT_OURS = ("--app", "-A,", "--debug", "--env-file", "dotenv", "limiter", "openapi", "routes", "shell")
 BODY = {"title": "Metro line extension approved", "countries": ["uzbekistan"], "tags": ["transport"]}
 
 
@@ -247,3 +260,69 @@ def test_export_uses_the_public_url(app_factory, tmp_path) -> None:
     assert _import(runner, tmp_path, [_line()]).exit_code == 0
     (article,) = _export(runner)
     assert article["url"].startswith("https://news.example.org/articles/")
+
+
+# the command group's help
+
+
+def _command_paths(group: click.Group, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every command and subcommand of ``group``, as the words that call it."""
+    paths = []
+    for name, command in group.commands.items():
+        paths.append((*path, name))
+        if isinstance(command, click.Group):
+            paths += _command_paths(command, (*path, name))
+    return paths
+
+
+def _listed(help_text: str) -> set[str]:
+    """The command names in a help text's "Commands:" section."""
+    lines = help_text.split("Commands:")[1].splitlines()
+    return {line.split()[0] for line in lines if line.startswith("  ") and not line.startswith("   ")}
+
+
+def test_help_lists_our_commands_only() -> None:
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0, result.output
+    assert _listed(result.output) == set(main.commands) >= OURS
+    for word in NOT_OURS:
+        assert word not in result.output, word
+
+
+def test_every_listed_command_has_working_help() -> None:
+    paths = _command_paths(main)
+    assert {path[0] for path in paths} == set(main.commands) >= OURS
+    assert ("rates", "backfill") in paths and ("token", "create") in paths
+    for path in paths:
+        result = CliRunner().invoke(main, [*path, "--help"])
+        assert result.exit_code == 0, (path, result.output)
+        assert f"Usage: feedsvc {' '.join(path)} " in result.output, path
+
+
+@pytest.mark.parametrize("args", [["limiter", "limits"], ["openapi", "print"], ["routes"], ["shell"],
+                                  ["--app", "wsgi", "routes"], ["--debug", "demo"]])
+def test_flask_and_extension_commands_are_not_ours(args: list[str]) -> None:
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert "No such command" in result.output or "No such option" in result.output
+
+
+def test_the_installed_command_is_this_group(tmp_path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FEEDSVC_", "FLASK_"))}
+    result = subprocess.run([str(BIN / "feedsvc"), "--help"], cwd=tmp_path, env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert _listed(result.stdout) == set(main.commands)
+
+
+def test_the_flask_command_keeps_the_developer_tools(tmp_path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FEEDSVC_", "FLASK_"))}
+    env["FEEDSVC_DATABASE_URL"] = f"sqlite:///{tmp_path / 'dev.sqlite3'}"
+    flask = [str(BIN / "flask"), "--app", "wsgi"]
+    routes = subprocess.run([*flask, "routes"], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=60)
+    assert routes.returncode == 0, routes.stderr
+    assert "/rates.csv" in routes.stdout and "feeds.get_feed" in routes.stdout
+    listing = subprocess.run([*flask, "--help"], cwd=ROOT, env=env, capture_output=True, text=True,
+                             timeout=60)
+    assert {"routes", "shell", "token", "rates"} <= _listed(listing.stdout)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -94,3 +95,28 @@ def test_malformed_forwarded_headers_of_a_trusted_proxy_are_a_400(app_factory, h
         response = client.get(path, headers=headers)
         assert response.status_code == 400, path
         assert "javascript" not in response.get_data(as_text=True)
+
+
+def _raw_exchange(origin: str, request: bytes) -> bytes:
+    """Send ``request`` as is over a socket to ``origin`` and read the whole answer."""
+    host, port = origin.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(request)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@pytest.mark.parametrize("path", ["/feeds/all.rss", "/", "/api/articles", "/healthz"])
+def test_a_request_without_host_is_a_400(app, serve_wsgi, path: str) -> None:
+    origin = next(serving := serve_wsgi(app))
+    try:
+        answer = _raw_exchange(origin, f"GET {path} HTTP/1.0\r\n\r\n".encode())
+        with_host = _raw_exchange(origin, f"GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n".encode())
+    finally:
+        serving.close()
+    status_line, _, rest = answer.partition(b"\r\n")
+    assert status_line.split()[1] == b"400", answer[:300]
+    assert b"no Host header" in rest
+    assert with_host.split()[1] == b"200"

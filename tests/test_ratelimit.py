@@ -107,8 +107,8 @@ def test_limits_are_shared_through_redis(app_factory, token: str) -> None:
     assert_too_many(client_at(node_a, address).post("/api/articles", json=ARTICLE, headers=auth))
 
 
-def test_the_series_limit_is_shared_through_redis_and_survives_its_loss(app_factory) -> None:
-    prefix = f"test-{secrets.token_hex(4)}:"  # a byte cache of our own: earlier runs' bytes would be hits
+def test_the_series_limit_is_shared_through_redis_and_survives_its_loss(app_factory, redis_prefix) -> None:
+    prefix = redis_prefix  # a byte cache of our own: earlier runs' bytes would be hits
     nodes = [app_factory(LIMIT_RATES="2/minute", CACHE_URL=url, CACHE_KEY_PREFIX=prefix)
              for url in (REDIS_URL, REDIS_URL, "redis://127.0.0.1:1/0")]
     address = fresh_address()
@@ -150,3 +150,21 @@ def test_the_limiter_runs_only_where_there_are_limits(app: Flask) -> None:
                         (app.teardown_request_funcs, teardown)):
         assert not set(hooks.get(None, [])) & set(ours)
         assert {name for name, funcs in hooks.items() if set(ours) <= set(funcs)} == {"api"}
+
+
+def test_guessing_tokens_on_reads_is_stopped_too(app_factory, token: str) -> None:
+    app = app_factory(LIMIT_AUTH_FAILURES="10/minute")
+    guesser = client_at(app, "192.0.2.40")
+    statuses = [guesser.get("/api/articles", headers={"Authorization": f"Bearer fsv_{n}"}).status_code
+                for n in range(300)]
+    assert statuses[:10] == [401] * 10 and set(statuses[10:]) == {429}
+    for path in ("/api/articles/1", "/api/articles"):  # every route that reads a token
+        assert_too_many(guesser.get(path, headers={"Authorization": f"Bearer {token}"}))
+    scrape = guesser.get("/metrics", headers={"Authorization": f"Bearer {token}"})  # an HTML error page
+    assert scrape.status_code == 429 and 1 <= int(scrape.headers["Retry-After"]) <= 60
+    assert guesser.get("/api/articles").status_code == 200  # without a token, reads are not limited
+    assert client_at(app, "192.0.2.41").get("/api/articles", headers={"Authorization": f"Bearer {token}"}
+                                            ).status_code == 200
+    scraper = client_at(app, "192.0.2.42")
+    metrics = [scraper.get("/metrics", headers={"Authorization": "Bearer x"}).status_code for _ in range(12)]
+    assert metrics == [404] * 10 + [429] * 2

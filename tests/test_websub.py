@@ -8,16 +8,21 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import threading
+import time
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs
 
 import feedparser
 import pytest
+from apscheduler.schedulers.background import BackgroundScheduler
 from pytest_httpserver import HTTPServer
 
 from config import Config, ConfigError
 from feedsvc.articles.store import create_article
 from feedsvc.core.db import new_session
 from feedsvc.core.websub import EXTENSION
+from feedsvc.scheduler import make_scheduler, run_go_live_job
 
 PUBLIC = "https://news.example.org"
 FORMATS = ("rss", "atom", "json")
@@ -48,14 +53,16 @@ def pings(app, httpserver: HTTPServer) -> list[dict[str, list[str]]]:
     return forms
 
 
-def self_urls(client, *slugs: str) -> set[str]:
-    """The self URL each feed of ``slugs`` declares: what a subscriber asks the hub for."""
+def self_urls(client, *slugs: str, tags: tuple[str, ...] = ()) -> set[str]:
+    """The self URL each feed of ``slugs`` (and of each of ``tags`` there) declares: what a subscriber
+    asks the hub for."""
     urls = set()
     for slug in slugs:
-        for fmt in ("rss", "atom"):
-            parsed = feedparser.parse(client.get(f"/feeds/{slug}.{fmt}").data)
-            urls.update(link.href for link in parsed.feed.links if link.rel == "self")
-        urls.add(json.loads(client.get(f"/feeds/{slug}.json").data)["feed_url"])
+        for query in ("", *(f"?tag={tag}" for tag in tags)):
+            for fmt in ("rss", "atom"):
+                parsed = feedparser.parse(client.get(f"/feeds/{slug}.{fmt}{query}").data)
+                urls.update(link.href for link in parsed.feed.links if link.rel == "self")
+            urls.add(json.loads(client.get(f"/feeds/{slug}.json{query}").data)["feed_url"])
     return urls
 
 
@@ -159,3 +166,51 @@ def test_a_bad_hub_setting_stops_the_service(environ: dict[str, str], message: s
 def test_the_hub_url_is_kept_as_written() -> None:
     config = Config({"FEEDSVC_WEBSUB_HUB": "https://hub.example.org/publish/", "FEEDSVC_PUBLIC_URL": PUBLIC})
     assert config.WEBSUB_HUB == "https://hub.example.org/publish/"
+
+
+def test_tag_feeds_are_pinged_for_the_tags_an_article_has_and_had(app, client, auth_headers,
+                                                                  httpserver: HTTPServer) -> None:
+    article = {"title": "Oil output", "countries": ["kazakhstan"], "tags": ["oil", "economy"]}
+    created = client.post("/api/articles", headers=auth_headers, json=article)
+    assert created.status_code == 201
+    expected = self_urls(client, "kazakhstan", "all", tags=("oil", "economy"))
+    assert "https://news.example.org/feeds/kazakhstan.rss?tag=oil" in expected
+    assert published(pings(app, httpserver)) == sorted(expected)
+    url = f"/api/articles/{created.get_json()['id']}"
+    assert client.patch(url, headers=auth_headers, json={"tags": ["energy"]}).status_code == 200
+    assert published(pings(app, httpserver)) == sorted(
+        self_urls(client, "kazakhstan", "all", tags=("oil", "economy", "energy")))  # left two, joined one
+
+
+def test_an_article_that_goes_live_is_announced_once_by_any_number_of_schedulers(
+        app, app_factory, client, auth_headers, httpserver: HTTPServer) -> None:
+    soon = (datetime.now(UTC) + timedelta(seconds=2)).isoformat()
+    created = client.post("/api/articles", headers=auth_headers, json={
+        "title": "Embargo lifts", "countries": ["tajikistan"], "tags": ["energy"], "published_at": soon})
+    assert created.status_code == 201 and created.get_json()["status"] == "scheduled"
+    pings(app, httpserver)  # the write's own pings
+    other = _hub_app(app_factory, httpserver.url_for("/hub"))  # a second scheduler process's app
+    try:
+        run_go_live_job(app)
+        assert pings(app, httpserver) == []  # not live yet: nothing to announce
+        time.sleep(max(0.0, datetime.fromisoformat(soon).timestamp() - time.time()) + 0.2)
+        both = [threading.Thread(target=run_go_live_job, args=(each,)) for each in (app, other)]
+        for thread in both:
+            thread.start()
+        for thread in both:
+            thread.join(30)
+        other.extensions[EXTENSION].wait()
+        urls = published(pings(app, httpserver))
+        assert urls == sorted(self_urls(client, "tajikistan", "all", tags=("energy",)))  # each once
+        run_go_live_job(other)
+        run_go_live_job(app)
+        assert pings(app, httpserver) == []  # announced already
+    finally:
+        other.extensions[EXTENSION].close()
+
+
+def test_the_go_live_job_is_scheduled_only_with_a_hub(app, app_factory) -> None:
+    with_hub = make_scheduler(app, BackgroundScheduler)
+    assert "articles-go-live" in {job.id for job in with_hub.get_jobs()}
+    without = make_scheduler(app_factory(), BackgroundScheduler)
+    assert "articles-go-live" not in {job.id for job in without.get_jobs()}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
@@ -31,7 +30,6 @@ from feedsvc.articles import (
     country_names,
     create_article,
     delete_article,
-    external_id_taken,
     get_article,
     is_deleted,
     is_scheduled,
@@ -44,6 +42,7 @@ from feedsvc.core.db import get_session
 from feedsvc.core.http import public_cache
 from feedsvc.core.models import MAX_ID, Article
 from feedsvc.core.params import QueryParams
+from feedsvc.core.strict_json import NotJSONConstant, loads_strict
 from feedsvc.core.urls import external_url
 
 
@@ -66,7 +65,9 @@ class StrictJSONParser(FlaskParser):
         if not data.strip():
             raise BadRequest("the body is empty; send a JSON object")
         try:
-            return json.loads(data.decode("utf-8"), parse_constant=_reject_constant)
+            return loads_strict(data.decode("utf-8"))
+        except NotJSONConstant as exc:
+            raise BadRequest(str(exc)) from None
         except UnicodeDecodeError:
             raise BadRequest("the body is not UTF-8") from None
         except RecursionError:  # deeply nested arrays: not an article, and not a bug of ours
@@ -78,11 +79,6 @@ class StrictJSONParser(FlaskParser):
                   if not isinstance(field, List)]
         QueryParams(req.args, single, unknown="ignore").done()  # unknown names: the schema says
         return super().load_querystring(req, schema)
-
-
-def _reject_constant(name: str) -> None:
-    # NaN and Infinity are not JSON (RFC 8259), though Python's parser accepts them.
-    raise BadRequest(f"{name} is not valid JSON")
 
 
 class ApiBlueprint(Blueprint):
@@ -142,14 +138,12 @@ def load_article(session: Session, article_id: int) -> Article:
     return article
 
 
-def check_external_id(session: Session, data: dict[str, Any], article_id: int | None = None) -> None:
-    """409 when another article already has the ``external_id`` in ``data``."""
-    if external_id_taken(session, data.get("external_id"), article_id):
-        raise Conflict("an article with this external_id already exists")
-
-
 def save_or_conflict(session: Session, write: Callable[[], Article]) -> Article:
-    """Run a store write and commit; a duplicate ``external_id`` (a race) becomes a 409."""
+    """Run a store write and commit; a duplicate ``external_id`` becomes a 409.
+
+    The unique index alone decides: it also sees a concurrent writer's article, which no look-up before
+    the write would.
+    """
     try:
         article = write()
         session.commit()
@@ -186,7 +180,6 @@ class Articles(MethodView):
     def post(self, data: dict[str, Any]) -> tuple[Article, dict[str, str]]:
         """Create an article (needs a token); answers 201 with its Location."""
         session = get_session()
-        check_external_id(session, data)
         article = save_or_conflict(session, lambda: create_article(session, data))
         return article, {"Location": external_url("api.ArticleItem", article_id=article.id)}
 
@@ -200,9 +193,11 @@ class ArticleItem(MethodView):
     @errors_doc(401, 404, 410)
     def get(self, article_id: int) -> tuple[Article, dict[str, str]]:
         """One article by id; a scheduled one only with a valid token (404 otherwise), a deleted one 410."""
+        # The token first: an invalid one is a 401 for every id, so no answer tells a scheduled id apart.
+        may_see_scheduled = token_holder()
         article = load_article(get_session(), article_id)
-        if is_scheduled(article) and not token_holder():
-            raise NotFound(f"no article with id {article_id}")  # its existence is not public yet
+        if is_scheduled(article) and not may_see_scheduled:
+            raise NotFound(f"no article with id {article_id}")  # word for word a missing id's answer
         return article, read_headers()
 
     @bp.doc(**WRITE_DOC)
@@ -214,7 +209,6 @@ class ArticleItem(MethodView):
         """Change some fields of an article (needs a token); its uuid never changes."""
         session = get_session()
         article = load_article(session, article_id)
-        check_external_id(session, data, article.id)
         if not changed_fields(session, article, data):
             return article  # a no-op edit must not invalidate every feed's ETag
         return save_or_conflict(session, lambda: update_article(session, article, data))

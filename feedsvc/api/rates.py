@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 from flask import Blueprint, Response, abort, request, stream_with_context
 
-from feedsvc.core.cache import cached_bytes
 from feedsvc.core.countries import tracked_currencies
 from feedsvc.core.http import conditional_response, public_cache
 from feedsvc.core.params import QueryParams
@@ -16,6 +15,7 @@ from feedsvc.rates import (
     RATES_CACHE,
     SERIES_FORMATS,
     RateQuery,
+    attributions,
     csv_filename,
     enabled_source_names,
     latest_rows,
@@ -41,6 +41,7 @@ bp = Blueprint("rates", __name__)
 # five pairs is 36,500 rows, a few MB) stream, so a worker's memory stays flat and one client cannot fill
 # the cache; they are rare, and a caching proxy in front keeps them by ETag.
 CACHE_MAX_ROWS = 4000
+RENDERED_TTL = 3600  # seconds a rendered answer stays in the byte cache (its key names its revision)
 PERIOD_DAYS = {"day": 1, "week": 7, "month": 28, "year": 365}  # each group's shortest period
 
 
@@ -71,13 +72,15 @@ def series_response(query: RateQuery, fmt: str) -> Response:
         spend_expensive()
         return "".join(series_text(query, fmt)).encode()
 
-    def body() -> bytes | Iterator[str]:
-        if most_rows(query) <= CACHE_MAX_ROWS:
-            return cached_bytes(f"rates:{etag}", build, ttl=3600, last_known=True)
+    def stream() -> Iterator[str]:
         spend_expensive()
         return stream_series(fmt, query)
 
-    response = conditional_response(etag, modified, body, mimetype, RATES_CACHE, cors=True)
+    if most_rows(query) <= CACHE_MAX_ROWS:
+        response = conditional_response(etag, modified, build, mimetype, RATES_CACHE, key=f"rates:{etag}",
+                                        ttl=RENDERED_TTL, last_known=True, variant=query.cache_key())
+    else:
+        response = conditional_response(etag, modified, stream, mimetype, RATES_CACHE)
     if fmt == "csv":
         response.headers["Content-Disposition"] = f'attachment; filename="{csv_filename(query)}"'
     return response
@@ -115,13 +118,13 @@ def get_latest_rates() -> Response:
     etag, modified = rate_validators("latest", query.cache_key())
 
     def render() -> bytes:
-        return render_latest(with_staleness(latest_rows(query.pairs, query.source))).encode()
+        rows = with_staleness(latest_rows(query.pairs, query.source))
+        # Some banks (NBT among them) require their attribution wherever their rates are shown.
+        return render_latest(rows, attributions(*(row.source for row, _stale in rows))).encode()
 
     # Rendered once per data revision (the ETag names it); later requests reuse the shared cache's bytes.
-    return conditional_response(
-        etag, modified, lambda: cached_bytes(f"rates:{etag}", render, ttl=3600, last_known=True),
-        "application/json", RATES_CACHE, cors=True,
-    )
+    return conditional_response(etag, modified, render, "application/json", RATES_CACHE, key=f"rates:{etag}",
+                                ttl=RENDERED_TTL, last_known=True, variant=query.cache_key())
 
 
 @bp.get("/rates/sources/<name>/missing.csv")
@@ -133,7 +136,6 @@ def get_missing_days(name: str) -> Response:
     response = Response(render_missing(missing_days(name)), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}_missing_days.csv"'
     response.headers["Cache-Control"] = public_cache(60)
-    response.headers["Access-Control-Allow-Origin"] = "*"
     response.add_etag()
     return response.make_conditional(request)
 
@@ -145,6 +147,5 @@ def get_rate_sources() -> Response:
     # Runs change this document without touching the rates marker: the ETag comes from the bytes.
     response = Response(render_sources(source_listing()), mimetype="application/json")
     response.headers["Cache-Control"] = public_cache(60)
-    response.headers["Access-Control-Allow-Origin"] = "*"
     response.add_etag()
     return response.make_conditional(request)

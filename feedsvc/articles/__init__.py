@@ -7,6 +7,7 @@ modules beside it are the domain's own.
 from feedsvc.articles.authors import split_author
 from feedsvc.articles.catalog import count_visible, newest_visible, select_recent_rows, select_visible_rows
 from feedsvc.articles.clean import absolute_links
+from feedsvc.articles.golive import claim_gone_live
 from feedsvc.articles.schedule import read_articles_marker
 from feedsvc.articles.schemas import (
     ArticleInSchema,
@@ -25,7 +26,6 @@ from feedsvc.articles.store import (
     count_by_country,
     create_article,
     delete_article,
-    external_id_taken,
     get_article,
     is_deleted,
     is_scheduled,
@@ -34,13 +34,13 @@ from feedsvc.articles.store import (
     newest_articles,
     update_article,
 )
+from feedsvc.articles.tags import tag_exists
 
 __all__ = [
     "ArticleInSchema", "ArticleOutSchema", "ArticlePageSchema", "ArticlePatchSchema",
     "ArticleQuerySchema", "CountryListSchema", "CountryName", "Page", "PublishedAt", "absolute_links",
-    "changed_fields",
-    "count_by_country", "count_visible", "country_names", "create_article", "delete_article",
-    "external_id_taken", "get_article", "is_deleted", "is_scheduled", "list_articles",
+    "changed_fields", "claim_gone_live", "count_by_country", "count_visible", "country_names",
+    "create_article", "delete_article", "get_article", "is_deleted", "is_scheduled", "list_articles",
     "list_country_articles", "newest_articles", "newest_visible", "read_articles_marker",
-    "select_recent_rows", "select_visible_rows", "split_author", "update_article",
+    "select_recent_rows", "select_visible_rows", "split_author", "tag_exists", "update_article",
 ]

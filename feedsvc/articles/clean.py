@@ -32,6 +32,15 @@ _ILLEGAL = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]"
     f"|[\U0001fffe-\U0010ffff](?<=[{_ASTRAL_NONCHARACTERS}])"
 )
+# Invisible format characters that can make a plain-text field read other than it is: the bidi
+# embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069: "Trojan Source" reordering), the
+# zero-width space, word joiner and no-break space (U+200B, U+2060, U+FEFF), the Mongolian vowel separator
+# (U+180E, no longer a space), the invisible math operators (U+2061-U+2064), the deprecated format
+# characters (U+206A-U+206F), interlinear annotation (U+FFF9-U+FFFB) and the language tag (U+E0001).
+# Kept, because scripts need them: ZWNJ and ZWJ (U+200C, U+200D: Persian, Indic scripts, emoji), the
+# direction marks LRM, RLM and ALM (U+200E, U+200F, U+061C: they place punctuation in mixed-direction
+# text and cannot reorder letters), the soft hyphen and the tag characters of flag emoji (U+E0020-U+E007F).
+_INVISIBLE = re.compile("[\u180e\u200b\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000e0001]")
 _SPACE = re.compile(r"\s+")
 # An escaped "<" that would open a tag, element, end tag, comment or declaration, and the "&gt;" closing it.
 _TAG_LIKE = re.compile(r"&lt;(?=[A-Za-z/!?])((?:(?!&lt;|&gt;).)*)(&gt;)?", re.DOTALL)
@@ -59,13 +68,23 @@ def remove_illegal(text: str) -> str:
     return _ILLEGAL.sub("", text)
 
 
+def remove_invisible(text: str) -> str:
+    """Drop the invisible format characters listed at ``_INVISIBLE`` (bidi overrides and the like)."""
+    return _INVISIBLE.sub("", text)
+
+
+def has_invisible(text: str) -> bool:
+    """True when ``text`` holds a character that :func:`remove_invisible` would drop."""
+    return _INVISIBLE.search(text) is not None
+
+
 def has_illegal(text: str) -> bool:
     """True when ``text`` holds a character that :func:`remove_illegal` would drop."""
     return _ILLEGAL.search(text) is not None
 
 
 def clean_text(value: str) -> str:
-    """Plain text: markup removed, entities decoded once (not those that would open a tag), spaces collapsed.
+    """Plain text: markup and invisible format characters removed, entities decoded once, spaces collapsed.
 
     An editor who types ``&lt;script&gt;`` means those characters, not a tag: decoded, they would be
     markup in every reader that takes an RSS title for HTML, so such an ``&lt;`` (and the ``&gt;``
@@ -73,18 +92,18 @@ def clean_text(value: str) -> str:
     WordPress-style titles read right and outputs escape them exactly once.
     """
     if "<" not in value and "&" not in value:  # no markup and no entity: nothing for nh3 to do
-        return _SPACE.sub(" ", remove_illegal(value)).strip()
+        return _SPACE.sub(" ", remove_invisible(remove_illegal(value))).strip()
     stripped = nh3.clean(remove_illegal(value), tags=set(), attributes={})
     # nh3 re-escapes the text it keeps (& < >). A "<" followed by a tag's first character can only come
     # from an entity: raw, the parser would have taken it for a tag and removed it.
     kept = _TAG_LIKE.sub(lambda m: f"{_LT}{m[1]}{_GT if m[2] else ''}", stripped)
     decoded = html.unescape(kept).replace(_LT, "&lt;").replace(_GT, "&gt;")
-    return _SPACE.sub(" ", remove_illegal(decoded)).strip()
+    return _SPACE.sub(" ", remove_invisible(remove_illegal(decoded))).strip()
 
 
 def clean_author(value: str) -> str:
     """Plain text as :func:`clean_text`, but an address in angle brackets (`Ann <ann@example.org>`) kept."""
-    parts = _ANGLE_ADDRESS.split(remove_illegal(value))
+    parts = _ANGLE_ADDRESS.split(remove_invisible(remove_illegal(value)))
     # re.split with a group: the odd items are the addresses, kept as given; the rest is text.
     text = "".join(part if index % 2 else _plain_segment(part) for index, part in enumerate(parts))
     return " ".join(text.split())
@@ -111,7 +130,7 @@ def clean_html(value: str, base_url: str | None) -> str:
 
 
 def _sanitise(value: str, relative: Any, attribute_filter: Any = None) -> str:
-    return nh3.clean(
+    clean = nh3.clean(
         remove_illegal(value),
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
@@ -120,6 +139,8 @@ def _sanitise(value: str, relative: Any, attribute_filter: Any = None) -> str:
         url_relative=relative,
         attribute_filter=attribute_filter,
     ).strip()
+    # nh3 writes a numeric reference out as its character: "&#1;" would put a control character in a feed.
+    return remove_illegal(clean).strip() if "&#" in value else clean
 
 
 def _keep_site_paths(element: str, attribute: str, value: str) -> str | None:

@@ -25,13 +25,12 @@ from feedsvc.articles.schemas import ArticleImportSchema, ArticleOutSchema
 from feedsvc.articles.upsert import CONFLICT, country_index, upsert_article, write_batch
 from feedsvc.core.countries import tracked
 from feedsvc.core.db import new_session
+from feedsvc.core.urls import root_url
 
 EXPORT_BATCH = 200
 # Lines per import transaction: larger batches gained little on SQLite (bench/import.py).
 BATCH_SIZE = 1000
 OUTCOMES = ("created", "updated", "unchanged")
-# Without FEEDSVC_PUBLIC_URL, exported page URLs point at the default `feedsvc run` address.
-DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
 articles_group = click.Group("articles", help="Import and export articles as NDJSON.")
 
@@ -53,8 +52,8 @@ def export_lines(session: Session) -> Iterator[str]:
 @with_appcontext
 def export_command() -> None:
     """Write every article to stdout as NDJSON (the API's schema), newest first."""
-    base_url = current_app.config.get("PUBLIC_URL") or DEFAULT_BASE_URL
-    with current_app.test_request_context(base_url=base_url), new_session() as session:
+    # Page URLs are built in a request on the site's root (without FEEDSVC_PUBLIC_URL, `feedsvc run`'s).
+    with current_app.test_request_context(base_url=root_url()), new_session() as session:
         for line in export_lines(session):
             click.echo(line)
 

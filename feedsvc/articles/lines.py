@@ -7,7 +7,6 @@ so after its first batch an import spreads them over worker processes while this
 from __future__ import annotations
 
 import ctypes
-import json
 import os
 import signal
 import sys
@@ -24,6 +23,7 @@ from marshmallow import ValidationError
 from config import CountryConfig
 from feedsvc.articles.schemas import ArticleImportSchema
 from feedsvc.articles.upsert import CountryRef, PreparedLine, prepare_line
+from feedsvc.core.strict_json import loads_strict
 
 # Output-only fields of an export: accepted on import and ignored (the id and url are ours).
 IGNORED_ON_IMPORT = ("id", "url", "updated_at", "status")
@@ -54,7 +54,7 @@ def parse_line(raw: bytes, schema: ArticleImportSchema | None = None) -> dict[st
     except UnicodeDecodeError:
         raise ValidationError("not UTF-8") from None
     try:
-        data = json.loads(text, parse_constant=_reject_constant)
+        data = loads_strict(text)
     except (ValueError, RecursionError) as exc:
         raise ValidationError(f"not valid JSON ({exc})") from None
     if not isinstance(data, dict):
@@ -62,10 +62,6 @@ def parse_line(raw: bytes, schema: ArticleImportSchema | None = None) -> dict[st
     for key in IGNORED_ON_IMPORT:
         data.pop(key, None)
     return (schema or ArticleImportSchema()).load(data)  # building a schema costs more than loading
-
-
-def _reject_constant(name: str) -> None:
-    raise ValueError(f"{name} is not JSON")
 
 
 def describe(error: ValidationError) -> str:

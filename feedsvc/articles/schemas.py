@@ -10,7 +10,14 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from config import CountryConfig
-from feedsvc.articles.clean import MAX_ALT, MAX_IMAGE_SIDE, MAX_TITLE, absolute_links, has_illegal
+from feedsvc.articles.clean import (
+    MAX_ALT,
+    MAX_IMAGE_SIDE,
+    MAX_TITLE,
+    absolute_links,
+    has_illegal,
+    has_invisible,
+)
 from feedsvc.articles.store import is_scheduled
 from feedsvc.core.countries import tracked
 from feedsvc.core.urls import article_page_url, feed_urls, site_root, site_url
@@ -99,12 +106,26 @@ class CountryName(fields.String):
         return name
 
 
+# What RFC 3986 never allows as such in a URI (spaces, quotes, angle brackets and a few others must be
+# percent-encoded), and a % that starts no %XX. Letters beyond ASCII are let through (RFC 3987 IRIs:
+# a Cyrillic path is how the region's sites write their URLs), invisible format characters are not.
+_NOT_IN_URI = re.compile(r'[\s"<>\\^`{|}]|%(?![0-9A-Fa-f]{2})')
+
+
+def uri_characters(value: str) -> None:
+    """Refuse characters a URI may not hold as such (they are not silently encoded or dropped)."""
+    if _NOT_IN_URI.search(value) or has_invisible(value):
+        raise ValidationError('must be a URI: spaces, ", <, >, \\, ^, `, {, |, } and a % not followed by two '
+                              "hex digits must be percent-encoded; no invisible format characters")
+
+
 def http_url(**kwargs: Any) -> fields.Url:
-    """An absolute http(s) URL without illegal characters."""
+    """An absolute http(s) URI (or IRI) without illegal characters."""
     return fields.Url(
-        validate=[validate.Length(max=MAX_URL), no_illegal_characters,
+        validate=[validate.Length(max=MAX_URL), no_illegal_characters, uri_characters,
                   validate.Regexp(r"^https?://", error="must start with http:// or https://")],
-        metadata={"format": "uri", "description": "an absolute http or https URL"},
+        metadata={"format": "uri", "description": "an absolute http or https URI; characters RFC 3986 "
+                                                  "does not allow must be percent-encoded"},
         **HTTP_URL, **kwargs,
     )
 

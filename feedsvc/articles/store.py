@@ -72,14 +72,6 @@ def get_article_by_external_id(session: Session, external_id: str) -> Article | 
     return session.scalar(select(Article).where(Article.external_id == external_id))
 
 
-def external_id_taken(session: Session, external_id: str | None, article_id: int | None = None) -> bool:
-    """True when another article than ``article_id`` already uses ``external_id``."""
-    if not external_id:
-        return False
-    other = get_article_by_external_id(session, external_id)
-    return other is not None and other.id != article_id
-
-
 def in_country(slug: str) -> ColumnElement[bool]:
     """Articles linked to the country ``slug``.
 

@@ -17,6 +17,7 @@ from werkzeug.exceptions import Unauthorized
 
 from feedsvc.core.db import get_session
 from feedsvc.core.models import ApiToken
+from feedsvc.core.ratelimit import check_auth_failures, count_auth_failure
 
 TOKEN_PREFIX = "fsv_"  # noqa: S105 - a public prefix, not a secret
 
@@ -65,12 +66,24 @@ def _bearer_token() -> str | None:
     return value.strip()
 
 
+def checked_token(presented: str) -> ApiToken | None:
+    """The token ``presented`` names, or None; a client past its failed-authentication limit gets a 429.
+
+    Every route that reads a token goes through here, so guessing is limited on reads as on writes.
+    """
+    check_auth_failures()
+    token = verify_token(get_session(), presented)
+    if token is None:
+        count_auth_failure()
+    return token
+
+
 def token_holder() -> bool:
     """True when the request carries a valid bearer token, False when none; an invalid one is a 401."""
     presented = _bearer_token()
     if presented is None:
         return False
-    if verify_token(get_session(), presented) is None:
+    if checked_token(presented) is None:
         raise Unauthorized("the bearer token is not valid")
     return True
 
@@ -78,7 +91,7 @@ def token_holder() -> bool:
 def has_valid_token() -> bool:
     """True when the request carries a valid bearer token; a missing or invalid one is simply False."""
     presented = _bearer_token()
-    return presented is not None and verify_token(get_session(), presented) is not None
+    return presented is not None and checked_token(presented) is not None
 
 
 def token_required(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -89,7 +102,7 @@ def token_required(view: Callable[..., Any]) -> Callable[..., Any]:
         presented = _bearer_token()
         if presented is None:
             raise Unauthorized("a bearer token is required: Authorization: Bearer <token>")
-        token = verify_token(get_session(), presented)
+        token = checked_token(presented)
         if token is None:
             raise Unauthorized("the bearer token is not valid")
         # Saved with the write it authorised (the view commits); a failed write leaves no trace.

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Callable, Hashable
+from typing import Any, Protocol
 
 from flask import Flask, Response, current_app, g, has_request_context, request
 
@@ -18,8 +17,7 @@ from feedsvc.core.urls import base_url
 
 # A last known answer is kept this long: an outage longer than a week is not hidden by old bytes.
 LAST_KNOWN_TTL = 7 * 86400
-KEPT_HEADERS = {"Content-Type", "Content-Disposition", "ETag", "Last-Modified", "Cache-Control", "Vary",
-                "Access-Control-Allow-Origin"}
+KEPT_HEADERS = {"Content-Type", "Content-Disposition", "ETag", "Last-Modified", "Cache-Control", "Vary"}
 
 
 class ByteCache(Protocol):
@@ -66,30 +64,48 @@ class MemoryCache:
             self.size -= len(entry[1])
 
 
+# Seconds a Redis call may take: the cache and the rate limiter go without Redis rather than wait longer.
+REDIS_TIMEOUTS = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
+REDIS_PAUSE = 5.0  # after a failed call, seconds the cache goes without Redis before trying it again
+
+
 class RedisCache:
-    """A cache shared by every worker, in Redis; errors fall back to no caching."""
+    """A cache shared by every worker, in Redis; errors fall back to no caching for REDIS_PAUSE seconds."""
 
     def __init__(self, url: str, prefix: str = "feedsvc:") -> None:
         import redis
 
         self.prefix = prefix  # lets several deployments (or test runs) share one Redis
-        self.client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self.client = redis.Redis.from_url(url, **REDIS_TIMEOUTS)
+        # A hung Redis would cost every lookup its timeout; one failure pauses the cache instead.
+        self.paused_until = 0.0
 
     def get(self, key: str) -> bytes | None:
         """The cached bytes, or None (also when Redis is unreachable)."""
-        import redis
-
-        try:
-            return self.client.get(self.prefix + key)
-        except redis.RedisError:
-            return None
+        return self._call(self.client.get, self.prefix + key)
 
     def set(self, key: str, value: bytes, ttl: int) -> None:
         """Store ``value`` for ``ttl`` seconds; a Redis error is ignored."""
+        self._call(self.client.set, self.prefix + key, value, ex=ttl)
+
+    def _call(self, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         import redis
 
-        with contextlib.suppress(redis.RedisError):
-            self.client.set(self.prefix + key, value, ex=ttl)
+        if time.monotonic() < self.paused_until:
+            return None
+        try:
+            return method(*args, **kwargs)
+        except redis.RedisError:
+            self.paused_until = time.monotonic() + REDIS_PAUSE
+            return None
+
+
+# Per process, the answers of one endpoint (and its path's values, such as the country) are cached for at
+# most this many distinct sets of query parameters; others are built for each request. A client looping
+# over ?limit=, ?from= or ?tag= values must not fill Redis (the default answer, without parameters, is
+# always cached).
+MAX_VARIANTS = 64
+VARIANTS = "feedsvc.core.cache.variants"  # app.extensions: (lock, {endpoint: {variant, ...}})
 
 
 def init_app(app: Flask) -> None:
@@ -97,6 +113,7 @@ def init_app(app: Flask) -> None:
     url = app.config.get("CACHE_URL")
     prefix = app.config.get("CACHE_KEY_PREFIX", "feedsvc:")
     app.extensions["feedsvc.core.cache"] = RedisCache(url, prefix) if url else MemoryCache()
+    app.extensions[VARIANTS] = (threading.Lock(), {})
     app.after_request(keep_last_known)
 
 
@@ -105,9 +122,28 @@ def get_cache() -> ByteCache:
     return current_app.extensions["feedsvc.core.cache"]
 
 
-def cached_bytes(key: str, build: Callable[[], bytes], ttl: int = 86400, last_known: bool = False) -> bytes:
-    """The bytes cached under ``key``, built and stored on a miss; built uncached past the hosts' bound.
+def may_cache_variant(variant: Hashable) -> bool:
+    """True when the request's answer may be cached: no parameters, or one of its endpoint's first sets."""
+    if not request.args:
+        return True
+    lock, endpoints = current_app.extensions[VARIANTS]
+    endpoint = (request.endpoint, tuple(sorted((request.view_args or {}).items())))
+    with lock:
+        known = endpoints.setdefault(endpoint, set())
+        if variant in known:
+            return True
+        if len(known) < MAX_VARIANTS:
+            known.add(variant)
+            return True
+    return False
 
+
+def cached_bytes(key: str, build: Callable[[], bytes], ttl: int = 86400, last_known: bool = False,
+                 variant: Hashable = None, worth_keeping: Callable[[], bool] | None = None) -> bytes:
+    """The bytes cached under ``key``, built and stored on a miss; built uncached past the bounds.
+
+    ``variant`` names the request's parsed parameters (see MAX_VARIANTS); ``worth_keeping``, asked on a
+    miss, may refuse to store an answer no one else will ask for (a feed of a tag that does not exist).
     ``last_known``: the response these bytes become is also kept as the request's last known answer,
     which is served while the database is down (see ``last_known_response``).
     """
@@ -118,6 +154,9 @@ def cached_bytes(key: str, build: Callable[[], bytes], ttl: int = 86400, last_kn
     metrics.count_cache_lookup(value is not None)
     if value is None:
         value = build()
+        keep = worth_keeping is None or worth_keeping()
+        if has_request_context() and not (keep and may_cache_variant(variant)):
+            return value
         cache.set(key, value, ttl)
         if last_known:
             g.feedsvc_keep_last_known = True

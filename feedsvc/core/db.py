@@ -14,13 +14,14 @@ import psycopg
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app, g
-from sqlalchemy import Engine, create_engine, event, select, text
+from sqlalchemy import Engine, create_engine, event, make_url, select, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import CountryConfig
 from feedsvc.core.countries import ARTICLES_SCOPE, RATES_SCOPE, country_scope
+from feedsvc.core.dbwatch import DatabaseWatch
 from feedsvc.core.models import ChangeMarker, Country
 
 MIGRATIONS = Path(__file__).parent.parent / "migrations"
@@ -45,10 +46,17 @@ def _sqlite_pragmas(busy_ms: int) -> Callable[[object, object], None]:
     return set_pragmas
 
 
+# TCP keepalives (idle 10 s, then every 5 s, 3 lost: a dead peer found in 25 s) and a 9 s bound on
+# unacknowledged data end connections to a host that vanished; a server that is up but hung is for
+# DatabaseWatch (dbwatch.py). Both stay below the 10 s in which every request must have its answer.
+TCP_OPTIONS = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3,
+               "tcp_user_timeout": 9000}
+
+
 def make_engine(url: str, connect_timeout: float = 5.0, statement_timeout: float = 30.0) -> Engine:
     """Create an engine that fails in time: connect and statement timeouts (SQLite: its busy timeout).
 
-    SQLite also gets WAL and foreign keys.
+    SQLite also gets WAL and foreign keys; PostgreSQL TCP keepalives and a watch for a hung server.
     """
     url = normalise_url(url)
     if url.startswith("sqlite"):
@@ -57,8 +65,18 @@ def make_engine(url: str, connect_timeout: float = 5.0, statement_timeout: float
         return engine
     # libpq rounds connect_timeout down to whole seconds, and up to at least 2.
     options = {"connect_timeout": max(2, int(connect_timeout)),
-               "options": f"-c statement_timeout={int(statement_timeout * 1000)}"}
-    return create_engine(url, pool_pre_ping=True, pool_timeout=connect_timeout, connect_args=options)
+               "options": f"-c statement_timeout={int(statement_timeout * 1000)}", **TCP_OPTIONS}
+    engine = create_engine(url, pool_pre_ping=True, pool_timeout=connect_timeout, connect_args=options)
+    _watch(engine, DatabaseWatch(make_url(url).set(drivername="postgresql").render_as_string(False),
+                                 {"connect_timeout": 2, **TCP_OPTIONS}))
+    return engine
+
+
+def _watch(engine: Engine, watch: DatabaseWatch) -> None:
+    """Let ``watch`` see every connection of ``engine`` and refuse new ones while the server is hung."""
+    event.listen(engine, "do_connect", lambda *_args: watch.check_connect())
+    event.listen(engine, "connect", lambda dbapi_connection, _record: watch.add(dbapi_connection))
+    event.listen(engine, "engine_disposed", lambda _engine: watch.stop())
 
 
 def init_app(app: Flask) -> None:
@@ -71,24 +89,35 @@ def init_app(app: Flask) -> None:
     app.teardown_appcontext(_close_session)
 
 
-# A database gone or too slow, as opposed to a bug (a syntax error, a constraint): SQLite's own words.
+# A database gone, too slow, full or read-only, as opposed to a bug (a syntax error, a constraint).
 # What may be an outage (outage_kind decides): the wrapped and the bare driver errors.
-DRIVER_OUTAGES = (DBAPIError, PoolTimeout, psycopg.OperationalError, sqlite3.OperationalError)
+DRIVER_OUTAGES = (DBAPIError, PoolTimeout, psycopg.Error, sqlite3.OperationalError)
 SQLITE_OUTAGES = {"database is locked": "locked", "database table is locked": "locked",
-                  "unable to open database file": "unreachable", "disk I/O error": "unreachable"}
+                  "unable to open database file": "unreachable", "disk I/O error": "unreachable",
+                  "database or disk is full": "disk full",
+                  "attempt to write a readonly database": "read-only"}
+# PostgreSQL's errors by class, most specific first (psycopg.errors mirrors SQLSTATE).
+POSTGRES_OUTAGES = (
+    (psycopg.errors.QueryCanceled, "statement timeout"),
+    (psycopg.errors.ConnectionTimeout, "connect timeout"),
+    (psycopg.errors.LockNotAvailable, "locked"),
+    (psycopg.errors.DiskFull, "disk full"),
+    (psycopg.errors.ReadOnlySqlTransaction, "read-only"),
+    (psycopg.errors.InsufficientResources, "out of resources"),
+    (psycopg.OperationalError, "unreachable"),
+)
 
 
 def outage_kind(exc: BaseException) -> str | None:
-    """What kind of database outage ``exc`` is (``unreachable``, ``connect timeout``, ...), or None."""
+    """What kind of database outage ``exc`` is (``unreachable``, ``disk full``, ...), or None for a bug."""
     if isinstance(exc, PoolTimeout):
         return "pool exhausted"
     # The driver's own error arrives bare from raw connections (the change-marker reader's).
     orig = exc.orig if isinstance(exc, DBAPIError) else exc
-    if isinstance(orig, psycopg.errors.QueryCanceled):
-        return "statement timeout"
-    if isinstance(orig, psycopg.errors.ConnectionTimeout):
-        return "connect timeout"
-    if isinstance(orig, psycopg.OperationalError) or getattr(exc, "connection_invalidated", False):
+    for error, kind in POSTGRES_OUTAGES:
+        if isinstance(orig, error):
+            return kind
+    if getattr(exc, "connection_invalidated", False):
         return "unreachable"
     if isinstance(orig, sqlite3.OperationalError):
         return next((kind for text, kind in SQLITE_OUTAGES.items() if str(orig).startswith(text)), None)
@@ -158,8 +187,17 @@ def new_session() -> Session:
 
 def _close_session(_exc: BaseException | None) -> None:
     session = g.pop("db_session", None)
-    if session is not None:
-        session.close()
+    if session is None:
+        return
+    try:
+        session.close()  # rolls back what the request left open: on a dropped connection, that fails
+    except DRIVER_OUTAGES as exc:
+        if outage_kind(exc) is None:
+            raise
+        session.invalidate()  # the connection is gone: nothing to roll back, nothing to return to the pool
+        note_outage = current_app.extensions.get("feedsvc.outages")
+        if note_outage is not None:
+            note_outage.note(outage_kind(exc), exc)
 
 
 def upgrade_database(engine: Engine, countries: Iterable[CountryConfig]) -> None:

@@ -17,8 +17,6 @@ from feedsvc.core.db import DRIVER_OUTAGES, outage_kind
 
 RETRY_AFTER = 30  # seconds a client should wait after a 503 for a database outage
 JSON_PREFIXES = ("/api", "/feeds", "/rates.", "/rates/", "/healthz", "/embed/v1", "/oembed")
-# Public read endpoints other sites fetch over CORS: their errors must be readable there too.
-CORS_PREFIXES = ("/feeds", "/rates.", "/rates/", "/embed/v1", "/oembed")
 
 
 class BadRequestParams(HTTPException):
@@ -56,7 +54,7 @@ class Api(flask_smorest.Api):
 
 def wants_json() -> bool:
     """True when the request is for a machine endpoint that answers errors in JSON."""
-    return request.path.startswith(JSON_PREFIXES) or request.path == "/feeds.opml"
+    return request.path.startswith(JSON_PREFIXES)  # "/feeds" covers /feeds.opml too
 
 
 def error_response(
@@ -137,8 +135,6 @@ def handle_http_exception(exc: HTTPException) -> Response:
     headers.pop("Content-Type", None)
     if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
-    if request.path.startswith(CORS_PREFIXES):
-        headers["Access-Control-Allow-Origin"] = "*"
     if wants_json():
         return error_response(status, message, fields, headers)
     response = _html_error(status, exc.name, message)

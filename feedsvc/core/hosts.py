@@ -1,7 +1,7 @@
 """What a request may say about where it came from: its Host, and X-Forwarded-* from trusted proxies.
 
-A malformed Host (or forwarded host, scheme or client address) is a 400 before routing, so no URL, cache
-key or error page is ever built from it. With ``FEEDSVC_TRUSTED_PROXIES=N`` the last N proxies'
+A missing or malformed Host (or forwarded host, scheme or client address) is a 400 before routing, so no
+URL, cache key or error page is ever built from it. With ``FEEDSVC_TRUSTED_PROXIES=N`` the last N proxies'
 X-Forwarded-For, -Proto, -Host and -Port are applied (werkzeug's ProxyFix) and then checked the same way.
 With ``FEEDSVC_PUBLIC_URL`` every request is then seen with the public host and scheme, so nothing
 (url_for, werkzeug's own redirects, error pages, ETags, cache keys) can be built from the client's Host.
@@ -66,7 +66,9 @@ def is_valid_host(value: str) -> bool:
 def origin_problem(environ: Environ) -> str | None:
     """What is wrong with the request's host, scheme or client address (after ProxyFix), or None."""
     host = environ.get("HTTP_HOST")
-    if host is not None and not is_valid_host(host):
+    if host is None:  # HTTP/1.0 allows it; every URL and cache key would come from the server's own name
+        return "the request has no Host header; send Host: <the site's name>"
+    if not is_valid_host(host):
         return "the Host header (or X-Forwarded-Host) is not a valid host name"
     if environ.get("wsgi.url_scheme") not in ("http", "https"):
         return "X-Forwarded-Proto must be http or https"

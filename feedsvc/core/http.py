@@ -1,16 +1,18 @@
-"""Conditional GET and caching headers shared by every read endpoint, and security headers."""
+"""Conditional GET and caching shared by every read endpoint; security and CORS headers on every answer."""
 
 from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from datetime import datetime
 from pathlib import Path
 
 from flask import Flask, Request, Response, request
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.http import http_date, is_resource_modified, quote_etag
+
+from feedsvc.core.cache import cached_bytes
 
 PACKAGE = Path(__file__).parent.parent  # all of feedsvc: code, templates, static files
 RENDER_SUFFIXES = {".py", ".html", ".css", ".js", ".png"}  # .png: feeds give the images' byte lengths
@@ -34,6 +36,9 @@ CSP = (
 )
 DATA_CSP = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; sandbox"
 HSTS = "max-age=31536000"
+# Paths whose every answer any origin may read (and JSON Feeds: /feeds/<country>.json). The RSS and Atom
+# feeds, OPML, pages and /api are not needed by scripts elsewhere, so they stay same-origin.
+CROSS_ORIGIN_PREFIXES = ("/rates.", "/rates/", "/embed/v1", "/oembed")
 
 
 @functools.cache
@@ -58,28 +63,66 @@ def make_etag(*parts: object) -> str:
 def conditional_response(
     etag: str,
     last_modified: datetime | None,
-    render: Callable[[], bytes | str | Iterable[str] | Iterable[bytes]],
+    build: Callable[[], bytes | str | Iterable[str] | Iterable[bytes]],
     mimetype: str,
     cache_control: str = FEED_CACHE,
-    cors: bool = False,
+    *,
+    key: str | None = None,
+    ttl: int = 86400,
+    last_known: bool = False,
+    variant: Hashable = None,
+    worth_keeping: Callable[[], bool] | None = None,
 ) -> Response:
-    """Answer 304 when the client's copy is current, otherwise call ``render`` and answer 200.
+    """A GET's answer from its validators: a 304, the cached bytes, or ``build()``'s (stored first).
 
-    ``mimetype`` may be a bare type (a charset is added to text types) or a full content type.
+    The contract every read view relies on:
+
+    - ``etag`` (from ``make_etag``) names all that the answer depends on, so it is known before anything
+      is built; a client whose If-None-Match holds it, or whose If-Modified-Since is not older than
+      ``last_modified``, gets a 304 and ``build`` never runs.
+    - Without ``key``, ``build()`` is the body (bytes, text, or chunks to stream).
+    - With ``key`` (say ``f"feed:{etag}"``), ``build()`` returns bytes, which the byte cache (Redis or
+      in-process) keeps ``ttl`` seconds under ``key``: the next client with no copy gets them unbuilt.
+      A request for an unknown host builds without storing, and so does one past the endpoint's bounds:
+      ``variant`` names the request's parsed parameters (at most ``cache.MAX_VARIANTS`` are kept per
+      endpoint) and ``worth_keeping`` may refuse an answer no one else will ask for (``cache.cached_bytes``).
+    - With ``last_known`` too, a freshly built 200 becomes the URL's last known answer: while the database
+      is down, that copy (or a 304 for it) is answered instead of a 503 (``errors.handle_database_outage``).
+    - Headers: ETag, Last-Modified (when given), ``cache_control``, Vary: Accept-Encoding and the type;
+      ``mimetype`` is a bare type (text types get a charset) or a full content type. CORS and the
+      security headers are added by the app to every answer (``init_app``); a view may add its own
+      (Content-Disposition) to the response returned.
+    - ``build`` runs in the request: it may query, build URLs or raise an HTTP error (nothing is stored).
     """
     modified = is_resource_modified(request.environ, etag=etag, last_modified=last_modified)
     # Header values written directly: this runs on every feed and rate request, most of them 304s.
     headers = [("ETag", quote_etag(etag)), ("Cache-Control", cache_control), ("Vary", "Accept-Encoding")]
     if last_modified is not None:
         headers.append(("Last-Modified", http_date(last_modified)))
-    if cors:
-        headers.append(("Access-Control-Allow-Origin", "*"))
     if not modified:
         # werkzeug strips the type from a 304 when it is sent; giving it here picks the page or data CSP.
         return Response(status=304, headers=headers, mimetype=mimetype.split(";")[0])
+    body = build() if key is None else cached_bytes(  # type: ignore[arg-type]
+        key, build, ttl, last_known, variant=variant, worth_keeping=worth_keeping)
     if ";" in mimetype:  # a full content type, e.g. "application/feed+json; charset=utf-8"
-        return Response(render(), headers=headers, content_type=mimetype)
-    return Response(render(), headers=headers, mimetype=mimetype)
+        return Response(body, headers=headers, content_type=mimetype)
+    return Response(body, headers=headers, mimetype=mimetype)
+
+
+def is_cross_origin_readable(path: str) -> bool:
+    """True where other sites' scripts read the answers: JSON Feeds, rate data, the widgets' files, oEmbed."""
+    return path.startswith(CROSS_ORIGIN_PREFIXES) or (path.startswith("/feeds/") and path.endswith(".json"))
+
+
+def allow_cross_origin_reads(response: Response) -> Response:
+    """An after-request hook: ``Access-Control-Allow-Origin: *`` on every answer of a cross-origin path.
+
+    Errors, 304s and redirects too, so that a widget on another site can read why its request failed and
+    follow a canonical redirect. These answers are public and no request carries cookies.
+    """
+    if is_cross_origin_readable(request.path):
+        response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 def security_headers(production: bool) -> Callable[[Response], Response]:
@@ -119,6 +162,7 @@ class NoSessions(SessionInterface):
 
 
 def init_app(app: Flask) -> None:
-    """Send security headers on every response; keep no cookie sessions."""
+    """Send security headers on every response, CORS on cross-origin paths; keep no cookie sessions."""
     app.session_interface = NoSessions()
     app.after_request(security_headers(app.config["ENV"] == "production"))
+    app.after_request(allow_cross_origin_reads)

@@ -26,7 +26,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound
 
-from feedsvc.core.auth import has_valid_token
 from feedsvc.core.db import get_session
 
 log = logging.getLogger(__name__)
@@ -138,6 +137,10 @@ def may_scrape() -> bool:
         client = ipaddress.ip_address(address)  # hosts.py refused a REMOTE_ADDR that is not an address
         if any(client in network for network in allowed):
             return True
+    # Imported here: auth limits refused tokens through the rate limiter, whose 429s use the error
+    # answers, which use the byte cache, which counts its lookups in this module.
+    from feedsvc.core.auth import has_valid_token
+
     return has_valid_token()
 
 

@@ -9,10 +9,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import current_app, request, url_for
+from flask import current_app, has_request_context, request, url_for
 from werkzeug.exceptions import HTTPException
 from werkzeug.security import safe_join
 
+# Where `feedsvc run` serves by default: also the base of absolute URLs a command builds outside a request
+# when FEEDSVC_PUBLIC_URL is not set.
+DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
+DEFAULT_ROOT_URL = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
 # The feed formats, as in /feeds/<country>.<format>, with their media types.
 FEED_TYPES = {"rss": "application/rss+xml", "atom": "application/atom+xml", "json": "application/feed+json"}
 
@@ -58,6 +62,14 @@ def article_page_url_builder() -> Callable[[Any], str]:
     return lambda article: f"{head}/{article.id}/{slugify(article.title)}{tail}"
 
 
+def root_url() -> str:
+    """The site's root, no trailing slash: FEEDSVC_PUBLIC_URL, else the request's, else DEFAULT_ROOT_URL."""
+    public = current_app.config.get("PUBLIC_URL")
+    if public:
+        return public
+    return request.root_url.rstrip("/") if has_request_context() else DEFAULT_ROOT_URL
+
+
 def base_url() -> str:
     """The absolute base every URL in a response starts with (part of ETags and cache keys)."""
     # Not request.host_url: it re-encodes the whole URL, a tenth of a 304's time.
@@ -74,12 +86,8 @@ def is_site_path(value: str) -> bool:
 
 
 def site_root() -> str:
-    """The absolute URL of the site's root, ending in "/": FEEDSVC_PUBLIC_URL, else the request's origin.
-
-    Includes the script root, so a site served under a path prefix resolves its stored paths under it.
-    """
-    origin = current_app.config.get("PUBLIC_URL") or f"{request.scheme}://{request.host}"
-    return f"{origin}{request.script_root}/"
+    """The site's root as a base for its stored paths: :func:`root_url` with its trailing "/"."""
+    return f"{root_url()}/"
 
 
 def site_url(value: str | None) -> str | None:

@@ -1,8 +1,11 @@
 """WebSub publishing: after a write commits, tell the hub which feeds changed (W3C WebSub, section 7).
 
-``bump_markers`` notes each changed scope on the session; when that session commits, every feed URL of
-those scopes (RSS, Atom, JSON; the country's and the all-countries feed) is queued, and a background
-thread POSTs ``hub.mode=publish&hub.url=<feed>`` for each, retried with backoff. A write never waits for
+``bump_markers`` notes each changed scope on the session, and each flush the tags of the articles it
+writes (before and after the write); when that session commits, every feed URL of those scopes (RSS,
+Atom, JSON; the country's and the all-countries feed) and of those tags (``?tag=``, for each country of
+the article and all) is queued, and a background thread POSTs ``hub.mode=publish&hub.url=<feed>`` for
+each, retried with backoff. An article that goes live at its scheduled time is announced by a job
+(``publish_articles``). A write never waits for
 the hub and never fails because of it: a full queue or a hub that stays down only costs a log line.
 """
 
@@ -15,17 +18,19 @@ import threading
 from collections.abc import Iterable
 
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 from urllib3 import PoolManager, Retry, Timeout
 from urllib3.exceptions import HTTPError
 
-from feedsvc.core.countries import feed_slug_of_marker
+from feedsvc.core.countries import ALL, ARTICLES_SCOPE, country_scope, feed_slug_of_marker
+from feedsvc.core.models import Article
 from feedsvc.core.urls import FEED_TYPES
 
 log = logging.getLogger(__name__)
 
 SCOPES_KEY = "feedsvc.core.websub.scopes"  # in Session.info: the marker scopes bumped since the last commit
+TAGS_KEY = "feedsvc.core.websub.tags"  # in Session.info: (feed slug, tag) of the tag feeds written since
 EXTENSION = "feedsvc.core.websub"
 EXIT_GRACE = 10.0  # seconds queued pings may delay the end of a process
 
@@ -106,17 +111,38 @@ class HubNotifier:
         self.pool.clear()
 
 
-def topic_urls(app: Flask, scopes: Iterable[str]) -> set[str]:
-    """The public URL of every feed whose content the marker ``scopes`` version."""
+def topic_urls(app: Flask, scopes: Iterable[str], tag_feeds: Iterable[tuple[str, str]] = ()) -> set[str]:
+    """The public URL of every feed whose content the marker ``scopes`` and the (slug, tag) pairs version."""
     adapter = app.url_map.bind("localhost", script_name=app.config.get("APPLICATION_ROOT") or "/")
     public = app.config["PUBLIC_URL"]
-    urls = set()
-    for scope in scopes:
-        slug = feed_slug_of_marker(scope)
-        if slug is not None:
-            urls.update(public + adapter.build("feeds.get_feed", {"country": slug, "fmt": fmt})
-                        for fmt in FEED_TYPES)
-    return urls
+    feeds = [{"country": slug} for slug in filter(None, map(feed_slug_of_marker, scopes))]
+    feeds += [{"country": slug, "tag": tag} for slug, tag in tag_feeds]
+    return {public + adapter.build("feeds.get_feed", {**feed, "fmt": fmt})
+            for feed in feeds for fmt in FEED_TYPES}
+
+
+def article_tag_feeds(article: Article) -> set[tuple[str, str]]:
+    """(feed slug, tag) of each tag feed ``article`` is in, or was in before its unflushed changes."""
+    state = inspect(article)
+    tags = {tag.slug for tag in _before_and_after(state.attrs.tags.history)}
+    slugs = {country.slug for country in _before_and_after(state.attrs.countries.history)} | {ALL}
+    return {(slug, tag) for slug in slugs for tag in tags}
+
+
+def _before_and_after(history: object) -> list[object]:
+    added, unchanged, deleted = history  # type: ignore[misc]
+    return [*(added or ()), *(unchanged or ()), *(deleted or ())]
+
+
+def publish_articles(app: Flask, articles: Iterable[Article]) -> None:
+    """Ping the hub for every feed ``articles`` are in (for articles that went live without a write)."""
+    notifier = app.extensions.get(EXTENSION)
+    articles = list(articles)
+    if notifier is None or not articles:
+        return
+    scopes = {country_scope(country.slug) for article in articles for country in article.countries}
+    tag_feeds = set().union(*(article_tag_feeds(article) for article in articles))
+    notifier.publish(topic_urls(app, {ARTICLES_SCOPE, *scopes}, tag_feeds))
 
 
 def init_app(app: Flask) -> None:
@@ -131,12 +157,20 @@ def init_app(app: Flask) -> None:
     atexit.register(notifier.close, EXIT_GRACE)
     sessions = app.extensions["feedsvc.sessions"]
 
+    @event.listens_for(sessions, "before_flush")
+    def _note_tags(session: Session, _context: object, _instances: object) -> None:
+        written = (obj for group in (session.new, session.dirty, session.deleted) for obj in group)
+        for article in written:
+            if isinstance(article, Article):
+                session.info.setdefault(TAGS_KEY, set()).update(article_tag_feeds(article))
+
     @event.listens_for(sessions, "after_commit")
     def _publish(session: Session) -> None:
-        scopes = session.info.pop(SCOPES_KEY, None)
+        scopes, tag_feeds = session.info.pop(SCOPES_KEY, None), session.info.pop(TAGS_KEY, set())
         if scopes:
-            notifier.publish(topic_urls(app, scopes))
+            notifier.publish(topic_urls(app, scopes, tag_feeds))
 
     @event.listens_for(sessions, "after_rollback")
     def _forget(session: Session) -> None:
-        session.info.pop(SCOPES_KEY, None)  # nothing was written: nothing to announce
+        for key in (SCOPES_KEY, TAGS_KEY):
+            session.info.pop(key, None)  # nothing was written: nothing to announce

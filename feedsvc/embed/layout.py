@@ -7,6 +7,7 @@ from __future__ import annotations
 FRAME_PADDING = 24  # body padding, top + bottom
 HEADLINE_ROW = 71  # 1 border + 2 x 5 padding + 2 x 20 title lines + 4 gap + 16 date line
 TICKER_ROW = 26  # one pair per line: 20 line + 6 gap
+SOURCES_ROW = 22  # the line crediting the rates' sources: 6 gap + 16 line
 FRAME_WIDTH = 600  # the width an oEmbed answer proposes when the consumer sets none
 WIDGET_MARGIN = 12  # below a script widget
 MAX_FRAME = 1000  # WordPress clamps an embed's height to 200-1000 px
@@ -22,7 +23,7 @@ def headlines_height(limit: int) -> int:
 
 def ticker_height(pairs: int) -> int:
     """The height of /embed/rates with ``pairs`` pairs (one per line)."""
-    return FRAME_PADDING + TICKER_ROW * pairs - 6
+    return FRAME_PADDING + TICKER_ROW * pairs - 6 + SOURCES_ROW
 
 
 def headlines_widget_height(limit: int) -> int:
@@ -32,7 +33,7 @@ def headlines_widget_height(limit: int) -> int:
 
 def ticker_widget_height(pairs: int) -> int:
     """The height rates.js takes with ``pairs`` pairs (one per line)."""
-    return 14 + TICKER_ROW * pairs - 6 + WIDGET_MARGIN  # border 2, padding 12
+    return 14 + TICKER_ROW * pairs - 6 + SOURCES_ROW + WIDGET_MARGIN  # border 2, padding 12
 
 
 def fitting_limit(limit: int, max_height: int | None) -> int:

@@ -16,9 +16,9 @@ from feedsvc.articles import get_article
 from feedsvc.core.countries import ALL, find_scope, tracked_currencies
 from feedsvc.core.db import get_session
 from feedsvc.core.errors import BadRequestParams
-from feedsvc.core.identity import site_identity
 from feedsvc.core.models import MAX_ID, Article
 from feedsvc.core.params import QueryParams
+from feedsvc.core.site import site_identity
 from feedsvc.core.urls import base_url, external_url, site_url
 from feedsvc.embed.layout import (
     CARD_HEIGHT,

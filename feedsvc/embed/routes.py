@@ -25,8 +25,9 @@ from feedsvc.embed.params import (
     parse_headlines_query,
     parse_ticker_query,
 )
+from feedsvc.embed.scripts import script_source
 from feedsvc.embed.snippets import make_snippets
-from feedsvc.rates import RATES_CACHE, rate_validators, ticker
+from feedsvc.rates import RATES_CACHE, attributions, rate_validators, ticker
 
 bp = Blueprint("embed", __name__, template_folder="templates", static_folder="static",
                static_url_path="/embed/static")
@@ -46,11 +47,10 @@ FRAME_ENDPOINTS = ("embed.show_rates_frame", "embed.show_headlines_frame", "embe
 
 
 def _script_response(name: str) -> Response:
-    """A widget script with a content ETag, CORS and a five-minute public cache."""
-    with bp.open_resource(f"static/{name}") as handle:
-        data = handle.read()
-    etag = make_etag("embed-script", name, data.decode("utf-8"))
-    response = conditional_response(etag, None, lambda: data, "application/javascript", cors=True)
+    """A widget script with a content ETag and a five-minute public cache."""
+    source = script_source(name)
+    etag = make_etag("embed-script", name, source)
+    response = conditional_response(etag, None, lambda: source, "application/javascript")
     response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
     return response
 
@@ -80,7 +80,6 @@ def get_widget_options() -> Response:
                         "currencies": list(tracked_currencies()), "limit": {"min": 1, "max": MAX_LIMIT},
                         "themes": list(THEMES)})
     response.headers["Cache-Control"] = public_cache(300)
-    response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 
 
@@ -95,7 +94,6 @@ def get_oembed() -> Response:
         raise NotFound("not an embeddable page of this site: a country, article or rates page, or /embed/...")
     response = jsonify(oembed.oembed_answer(target, query))
     response.headers["Cache-Control"] = public_cache(oembed.CACHE_AGE)
-    response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 
 
@@ -135,7 +133,9 @@ def show_rates_frame() -> Response:
     etag, modified = rate_validators("embed", ",".join(map(str, query.pairs)), query.theme)
 
     def render() -> str:
-        return render_template("embed/rates.html", items=ticker(query.pairs), theme=query.theme)
+        items = ticker(query.pairs)
+        return render_template("embed/rates.html", items=items, theme=query.theme,
+                               sources=attributions(*(item.source for item in items)))
 
     response = conditional_response(etag, modified, render, "text/html", RATES_CACHE)
     response.headers["Content-Security-Policy"] = FRAME_CSP

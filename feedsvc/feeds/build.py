@@ -12,7 +12,7 @@ from feedsvc.articles import newest_articles
 from feedsvc.core.changes import Marker
 from feedsvc.core.countries import Scope
 from feedsvc.core.http import make_etag
-from feedsvc.core.identity import site_identity
+from feedsvc.core.site import site_identity
 from feedsvc.core.urls import article_page_url, base_url, external_url
 from feedsvc.feeds.entries import make_entry
 from feedsvc.feeds.jsonfeed import render_json_feed
@@ -33,7 +33,6 @@ def feed_etag(marker: Marker, fmt: str, query: FeedQuery) -> str:
 def feed_info(scope: Scope, fmt: str, query: FeedQuery, marker: Marker) -> FeedInfo:
     """Title, ids and links of one feed."""
     about = f"{scope.name}, tagged {query.tag}" if query.tag else scope.name
-    site = site_identity()
     if scope.country is None:
         home = external_url("web.show_home")
     else:
@@ -41,6 +40,7 @@ def feed_info(scope: Scope, fmt: str, query: FeedQuery, marker: Marker) -> FeedI
     # A host-independent id: readers keep their subscription state if the host is renamed.
     feed_uuid = uuid.uuid5(uuid.NAMESPACE_URL, f"feedsvc:feed:{scope.slug}:{query.tag or ''}")
     params = {name: value for name, value in query.params().items() if value is not None}
+    site = site_identity()
     return FeedInfo(
         feed_id=f"urn:uuid:{feed_uuid}",
         title=f"{about} · {site.name}",

@@ -52,8 +52,8 @@ class FeedInfo:
     self_url: str
     home_url: str
     updated: datetime
+    author: str  # the publisher (FEEDSVC_PUBLISHER): Atom requires an author
     language: str = "en"  # the site's (FEEDSVC_LANGUAGE); each entry has its article's own
-    author: str = "Central Asia News"  # the publisher (FEEDSVC_PUBLISHER): Atom requires an author
     hub_url: str | None = None  # a WebSub hub
     icon_url: str | None = None  # square PNG, 512 px (JSON Feed icon)
     favicon_url: str | None = None  # square PNG, 64 px (Atom icon, JSON Feed favicon)

@@ -7,13 +7,12 @@ from collections.abc import Callable
 from flask import Blueprint, Response, request
 from werkzeug.exceptions import NotFound
 
-from feedsvc.articles import read_articles_marker
-from feedsvc.core.cache import cached_bytes
+from feedsvc.articles import read_articles_marker, tag_exists
 from feedsvc.core.countries import ALL, ALL_NAME, canonical_redirect, find_scope, tracked
 from feedsvc.core.db import get_session
 from feedsvc.core.http import conditional_response, make_etag
-from feedsvc.core.identity import site_identity
 from feedsvc.core.params import QueryParams
+from feedsvc.core.site import site_identity
 from feedsvc.core.urls import FEED_TYPES, base_url, external_url
 from feedsvc.feeds.build import build_feed, feed_etag
 from feedsvc.feeds.opml import Outline, render_opml
@@ -32,16 +31,15 @@ def get_feed(country: str, fmt: str) -> Response:
         raise NotFound(f"unknown country {country[:64]!r}")
     query = parse_feed_query(request.args)
     if scope.slug != country:  # an ISO code, or another case
-        response = canonical_redirect("feeds.get_feed", query.params(), country=scope.slug, fmt=fmt)
-        response.headers["Access-Control-Allow-Origin"] = "*"  # so a widget's fetch may follow it
-        return response
+        return canonical_redirect("feeds.get_feed", query.params(), country=scope.slug, fmt=fmt)
     marker = read_articles_marker(scope)
     etag = feed_etag(marker, fmt, query)
+    # A feed of a tag nobody used is answered, but not kept: ?tag= takes any slug.
     return conditional_response(
-        etag, marker.changed_at,
-        lambda: cached_bytes(f"feed:{etag}", lambda: build_feed(get_session(), scope, fmt, query, marker),
-                             last_known=True),
-        f"{FEED_TYPES[fmt]}; charset=utf-8", cors=fmt == "json",
+        etag, marker.changed_at, lambda: build_feed(get_session(), scope, fmt, query, marker),
+        f"{FEED_TYPES[fmt]}; charset=utf-8", key=f"feed:{etag}", last_known=True,
+        variant=(query.limit, query.tag),
+        worth_keeping=lambda: query.tag is None or tag_exists(get_session(), query.tag),
     )
 
 

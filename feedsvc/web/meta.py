@@ -10,15 +10,15 @@ from urllib.parse import urljoin
 
 from config import CountryConfig
 from feedsvc.articles import split_author
-from feedsvc.core.identity import logo_url, site_identity
 from feedsvc.core.models import Article
+from feedsvc.core.site import logo_url, site_identity, site_name
 from feedsvc.core.urls import article_page_url, external_url, site_url
 from feedsvc.web.formats import iso, json_ld
 
 
 def open_graph(article: Article, url: str, country: CountryConfig | None) -> list[tuple[str, str]]:
     """``<meta property=...>`` pairs: og:* and article:*."""
-    tags = [("og:type", "article"), ("og:site_name", site_identity().name), ("og:title", article.title),
+    tags = [("og:type", "article"), ("og:site_name", site_name()), ("og:title", article.title),
             ("og:url", url),
             ("article:published_time", iso(article.published_at)),
             ("article:modified_time", iso(article.updated_at, exact=True))]

@@ -20,16 +20,15 @@ from feedsvc.articles import (
     list_country_articles,
     read_articles_marker,
 )
-from feedsvc.core.cache import cached_bytes
 from feedsvc.core.countries import ALL, ALL_NAME, canonical_redirect, find_country, find_scope, tracked
 from feedsvc.core.dates import short_time_tag, time_tag
 from feedsvc.core.db import get_session
 from feedsvc.core.http import conditional_response, make_etag, public_cache
-from feedsvc.core.identity import logo_file
 from feedsvc.core.models import MAX_ID
 from feedsvc.core.params import MAX_TAG, TAG
+from feedsvc.core.site import logo_file
 from feedsvc.core.urls import FEED_TYPES, base_url, feed_urls, local_url, site_url, slugify
-from feedsvc.rates import ticker
+from feedsvc.rates import attributions, ticker
 from feedsvc.web.formats import body_html, byline
 from feedsvc.web.meta import article_meta
 from feedsvc.web.page_params import ListingQuery, parse_listing_query, parse_search_query
@@ -119,8 +118,10 @@ def show_home() -> Response:
     shown = {a.id for a in top}
     leading: set[int] = set()
     blocks = [country_block(session, c, shown, leading, counts.get(c.slug, 0)) for c in tracked()]
+    items = ticker()
     page = render_template("home.html", lead=top[0] if top else None, secondary=top[1:],
-                           latest=newest[len(top):], blocks=blocks, ticker=ticker())
+                           latest=newest[len(top):], blocks=blocks, ticker=items,
+                           ticker_sources=attributions(*(item.source for item in items)))
     # No ETag here: browsers ask again each time (max-age=0), a shared cache keeps it a second.
     return Response(page, mimetype="text/html", headers={"Cache-Control": public_cache(0)})
 
@@ -144,9 +145,8 @@ def show_country(country: str) -> Response:
         return render_country(found, page, listing).encode("utf-8")
 
     # Rendered pages are cached like feeds: a hot listing costs one primary-key lookup.
-    return conditional_response(etag, marker.changed_at,
-                                lambda: cached_bytes(f"page:{etag}", render, PAGE_TTL),
-                                "text/html", cache_control=PAGE_CACHE)
+    return conditional_response(etag, marker.changed_at, render, "text/html", PAGE_CACHE, key=f"page:{etag}",
+                                ttl=PAGE_TTL, variant=(listing.page, listing.per_page))
 
 
 def render_country(country: CountryConfig, page: Page, listing: ListingQuery) -> str:

@@ -13,8 +13,8 @@ from feedsvc.core.changes import Marker, read_marker
 from feedsvc.core.countries import ARTICLES_SCOPE, country_scope, tracked
 from feedsvc.core.db import get_session
 from feedsvc.core.http import conditional_response, make_etag
-from feedsvc.core.identity import site_identity
 from feedsvc.core.params import QueryParams
+from feedsvc.core.site import site_name
 from feedsvc.core.urls import article_page_url, article_page_url_builder, base_url, external_url
 from feedsvc.web.discovery import (
     Location,
@@ -112,6 +112,4 @@ def get_news_sitemap() -> Response:
     etag = make_etag("news-sitemap", marker.revision, marker.changed_at.isoformat(), base_url(),
                      *(row.id for row in rows))
     items = [NewsItem(article_page_url(row), row.title, row.published_at, row.language) for row in rows]
-    # news:name: the publication as Google News lists it, the site's name.
-    publication = site_identity().name
-    return conditional_response(etag, None, lambda: render_news_sitemap(items, publication), XML)
+    return conditional_response(etag, None, lambda: render_news_sitemap(items, site_name()), XML)

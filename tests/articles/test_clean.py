@@ -57,6 +57,8 @@ def test_illegal_characters_are_removed(char: str) -> None:
     assert clean_text(f"a{char}b") == "ab"
     assert clean_author(f"a{char}b") == "ab"
     assert clean_html(f"<p>a{char}b</p>", None) == "<p>ab</p>"
+    for reference in (f"&#{ord(char)}", f"&#x{ord(char):x};"):  # HTML writes them out as characters
+        assert not has_illegal(clean_html(f"<p>a{reference}b</p>", None)), reference
 
 
 @pytest.mark.parametrize("char", ["\t", "\n", "\r", " ", "é", "\u00a0", "\ud7ff", "\ue000", "\ufffd", "😀"])
@@ -184,3 +186,24 @@ def test_clean_article_fields_rejects(data: dict, field: str) -> None:
 
 def test_a_title_at_the_limit_is_fine() -> None:
     assert len(clean_article_fields({"title": "x" * MAX_TITLE}, None)["title"]) == MAX_TITLE
+
+
+@pytest.mark.parametrize("char", ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067",
+                                  "\u2068", "\u2069", "\u200b", "\u2060", "\ufeff", "\u180e", "\u2062",
+                                  "\u206a", "\ufff9", "\U000e0001"])
+def test_bidi_overrides_and_invisible_characters_leave_plain_text(char: str) -> None:
+    assert clean_text(f"Pay{char}ment") == "Payment"
+    assert clean_author(f"Ann{char} <ann@example.org>") == "Ann <ann@example.org>"
+    assert clean_article_fields({"title": f"a{char}b", "summary": f"c{char}d"}, None) == {
+        "title": "ab", "summary": "cd"}
+
+
+@pytest.mark.parametrize("text", [
+    "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",  # Persian: ZWNJ keeps a prefix apart
+    "\u0915\u094d\u200d\u0937",  # Devanagari: ZWJ asks for a half form
+    "\U0001f469\u200d\U0001f4bb",  # an emoji sequence joined by ZWJ
+    "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f",  # the flag of Scotland
+    "\u05e9\u05dc\u05d5\u05dd (Shalom)\u200f",  # a right-to-left mark placing the parenthesis
+])
+def test_characters_that_scripts_need_are_kept(text: str) -> None:
+    assert clean_text(text) == text

@@ -84,3 +84,19 @@ def test_a_scheduled_article_goes_live_at_its_time_without_a_write(app, client, 
     assert parsed.entries[0].title == ahead["title"] and parsed.feed.updated_parsed == due.utctimetuple()
     assert client.get(ahead["url"]).status_code == 200
     assert markers(app) == revisions  # nothing was written
+
+
+def test_a_scheduled_id_answers_exactly_as_a_missing_one_without_a_valid_token(client, create) -> None:
+    ahead = create(title="Not yet", countries=["kazakhstan"], published_at="2030-01-01T00:00:00Z")
+    missing = ahead["id"] + 1  # as many digits: even Content-Length must not tell them apart
+    assert len(str(missing)) == len(str(ahead["id"]))
+
+    def answer(article_id: int, headers: dict[str, str]) -> tuple[int, str, list[tuple[str, str]]]:
+        response = client.get(f"/api/articles/{article_id}", headers=headers)
+        body = response.get_data(as_text=True).replace(f"id {article_id}", "id N")
+        return response.status_code, body, sorted(response.headers.items())  # every header, in full
+
+    for headers in ({}, {"Authorization": "Bearer fsv_junk"}, {"Authorization": "Basic Zm9vOmJhcg=="}):
+        scheduled, absent = answer(ahead["id"], headers), answer(missing, headers)
+        assert scheduled == absent, headers
+        assert scheduled[0] in (401, 404)

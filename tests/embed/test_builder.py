@@ -26,7 +26,7 @@ def test_default_snippets(client):
     assert snippet(page, "iframe").startswith(
         '<iframe src="http://localhost/embed/kazakhstan?limit=5&amp;theme=auto" title="Headlines"'
     )
-    assert snippet(page, "ticker") == ('<div style="display:flow-root;min-height:150px"><script '
+    assert snippet(page, "ticker") == ('<div style="display:flow-root;min-height:172px"><script '
                                        'src="http://localhost/embed/v1/rates.js" async></script></div>')
     for key in ("iframe", "ticker_iframe"):
         assert 'style="border:0"' in snippet(page, key)

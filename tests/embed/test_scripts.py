@@ -8,9 +8,16 @@ from pathlib import Path
 import pytest
 
 import feedsvc.embed
+from feedsvc.embed.scripts import WIDGETS, script_source
 
 STATIC = Path(feedsvc.embed.__file__).parent / "static"
 SCRIPTS = ["/embed/v1/headlines.js", "/embed/v1/rates.js", "/embed/v1/frame.js"]
+NAMES = ["headlines.js", "rates.js", "frame.js", "height.js"]
+
+
+def browser_source(name: str) -> str:
+    """What a browser gets: a public script as served (a widget with the shared part), or our frames' own."""
+    return (STATIC / name).read_text(encoding="utf-8") if name == "height.js" else script_source(name)
 
 
 @pytest.mark.parametrize("path", SCRIPTS)
@@ -38,14 +45,14 @@ def test_scripts_differ_in_etag(client):
     assert len({client.get(path).headers["ETag"] for path in SCRIPTS}) == len(SCRIPTS)
 
 
-@pytest.mark.parametrize("name", ["headlines.js", "rates.js", "frame.js", "height.js"])
+@pytest.mark.parametrize("name", NAMES)
 def test_script_is_small(name):
-    assert (STATIC / name).stat().st_size <= 10 * 1024
+    assert len(browser_source(name).encode("utf-8")) <= 10 * 1024
 
 
-@pytest.mark.parametrize("name", ["headlines.js", "rates.js", "frame.js", "height.js"])
+@pytest.mark.parametrize("name", NAMES)
 def test_script_never_parses_html_or_evaluates(name):
-    source = (STATIC / name).read_text(encoding="utf-8")
+    source = browser_source(name)
     for banned in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(",
                    "new Function", "setAttribute(\"style\"", ".style.", "document.cookie", "localStorage"):
         assert banned not in source, banned
@@ -59,3 +66,12 @@ def test_unknown_script_is_json_404(client):
     response = client.get("/embed/v1/missing.js")
     assert response.status_code == 404
     assert response.get_json()["error"]["status"] == 404
+
+
+@pytest.mark.parametrize("name", ["headlines.js", "rates.js"])
+def test_each_widget_is_served_whole_with_the_shared_part(client, name):
+    served = client.get(f"/embed/v1/{name}").get_data(as_text=True)
+    assert served == script_source(name)
+    shared = (WIDGETS / "common.js").read_text(encoding="utf-8")
+    assert served.count(shared) == 1 and "include common.js" not in served
+    assert served.startswith("/* feedsvc ") and served.rstrip().endswith("})();")

@@ -44,3 +44,9 @@ def test_opml_honours_the_public_url_and_conditional_get(app_factory):
         assert f'xmlUrl="https://news.example.org/feeds/{feed}.rss"'.encode() in first.data
         assert client.get(path, headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
         assert client.get(path + "?x=1").status_code == 400
+
+
+def test_opml_errors_are_json(client):
+    response = client.get("/feeds.opml?country=kazakhstan")
+    assert response.status_code == 400
+    assert response.get_json()["error"]["status"] == 400

@@ -6,6 +6,7 @@ child_exit) and shows one scrape summing what every worker counted, also a worke
 
 from __future__ import annotations
 
+import http.client
 import ipaddress
 import os
 import signal
@@ -264,7 +265,12 @@ def test_gunicorn_workers_are_summed_in_one_scrape(gunicorn, token) -> None:
     os.kill(gone, signal.SIGTERM)  # gunicorn replaces it; child_exit runs; its counts stay
     deadline = time.monotonic() + 30
     while len(worker_pids(metrics_dir)) < 3 and time.monotonic() < deadline:
-        assert fetch(origin + "/robots.txt")[0] == 200
+        try:
+            assert fetch(origin + "/robots.txt")[0] == 200
+        except (ConnectionResetError, http.client.RemoteDisconnected):
+            # A gthread worker told to stop drops the connections it accepted but had not read yet:
+            # such a request never reached the app, so it is not counted.
+            continue
         sent += 1
     assert robots_count(origin, token) == sent
 

@@ -27,12 +27,12 @@ from cluster import (
     Answer,
     Cluster,
     LoopbackHTTPS,
-    drop_keys,
     fetch,
     free_port,
     node_env,
     tls_context,
 )
+from redis_keys import drop_keys, prefix_of
 
 from feedsvc.core.http import SHARED_MAX_AGE
 
@@ -48,7 +48,7 @@ def cluster(database_urls: dict[str, str], tmp_path_factory: pytest.TempPathFact
     if "postgresql" not in [name.strip() for name in databases.split(",")]:
         pytest.skip("the scale-out test runs on PostgreSQL (FEEDSVC_TEST_DATABASES names no postgresql)")
     directory = tmp_path_factory.mktemp("cluster")
-    prefix = f"scale-test-{uuid.uuid4().hex[:12]}:"
+    prefix = prefix_of(f"scale-{uuid.uuid4().hex[:12]}:")
     # No FEEDSVC_PUBLIC_URL: nginx alone must keep a client's Host out of URLs and cache keys.
     extra = {"FEEDSVC_LIMIT_WRITES": "100000/minute", "FEEDSVC_LIMIT_RATES": "100000/minute"}
     running = Cluster(directory)
@@ -75,7 +75,7 @@ def token(cluster: Cluster, database_urls: dict[str, str]) -> str:
 
 def read_gunicorn_conf(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict[str, object]:
     """The settings deploy/gunicorn.conf.py defines under ``env`` (gunicorn runs the file the same way)."""
-    for name in ("GUNICORN_BIND", "WEB_CONCURRENCY", "FORWARDED_ALLOW_IPS"):
+    for name in ("GUNICORN_BIND", "WEB_CONCURRENCY", "GUNICORN_THREADS", "FORWARDED_ALLOW_IPS"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -85,7 +85,8 @@ def read_gunicorn_conf(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict[str,
 def test_gunicorn_conf_defaults(monkeypatch):
     conf = read_gunicorn_conf(monkeypatch)
     cores = len(os.sched_getaffinity(0))
-    assert conf["workers"] == min(2 * cores + 1, conf["MAX_WORKERS"]) and conf["worker_class"] == "sync"
+    assert conf["workers"] == min(2 * cores + 1, conf["MAX_WORKERS"]) and conf["worker_class"] == "gthread"
+    assert conf["threads"] == 4
     assert conf["bind"] == "127.0.0.1:8000" and conf["forwarded_allow_ips"] == "127.0.0.1"
     assert (conf["timeout"], conf["graceful_timeout"], conf["keepalive"]) == (30, 30, 5)
     assert conf["access_log_format"].endswith("%(M)sms")
@@ -93,8 +94,9 @@ def test_gunicorn_conf_defaults(monkeypatch):
 
 def test_gunicorn_conf_takes_the_environment(monkeypatch):
     conf = read_gunicorn_conf(monkeypatch, GUNICORN_BIND="127.0.0.1:8001", WEB_CONCURRENCY="3",
-                              FORWARDED_ALLOW_IPS="10.0.0.2")
-    assert (conf["bind"], conf["workers"], conf["forwarded_allow_ips"]) == ("127.0.0.1:8001", 3, "10.0.0.2")
+                              GUNICORN_THREADS="2", FORWARDED_ALLOW_IPS="10.0.0.2")
+    assert (conf["bind"], conf["workers"], conf["threads"], conf["forwarded_allow_ips"]) == (
+        "127.0.0.1:8001", 3, 2, "10.0.0.2")
 
 
 def via_nginx(cluster: Cluster, method: str, path: str, headers: dict[str, str] | None = None,

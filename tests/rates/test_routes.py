@@ -154,7 +154,8 @@ def test_latest(rates_app: Flask) -> None:
          "source": "currency-api"},
         {"pair": "UZS/USD", "date": "2025-05-05", "rate": "0.0000771992", "change_pct": -0.03, **old,
          "source": "currency-api"},
-    ]}
+    ], "sources": ["National Bank of Kazakhstan, nationalbank.kz",  # each source's attribution, once
+                   "fawazahmed0/exchange-api (jsDelivr CDN, Cloudflare Pages fallback)"]}
 
 
 def test_latest_is_rendered_once_per_revision(rates_app: Flask) -> None:

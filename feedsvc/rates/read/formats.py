@@ -149,9 +149,10 @@ def render_ndjson(rows: Iterable[ServedRow], query: RateQuery) -> Iterator[str]:
         yield "".join(_JSON.encode(item) + "\n" for item in batch)
 
 
-def render_latest(rows: Iterable[tuple[RateRow, bool]]) -> str:
-    """``{"rates": [{"pair", "date", "rate", "change_pct", "prev_date", "stale", "source"}]}``."""
-    return json.dumps({"rates": [latest_to_json(row, stale) for row, stale in rows]}, ensure_ascii=False)
+def render_latest(rows: Iterable[tuple[RateRow, bool]], sources: Iterable[str] = ()) -> str:
+    """``{"rates": [{"pair", "date", "rate", "change_pct", "prev_date", "stale", "source"}], "sources"}``."""
+    rates = [latest_to_json(row, stale) for row, stale in rows]
+    return json.dumps({"rates": rates, "sources": list(sources)}, ensure_ascii=False)
 
 
 def _timestamp(value: datetime | None) -> str | None:

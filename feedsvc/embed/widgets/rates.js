@@ -22,48 +22,14 @@
     "li{min-height:20px}.stale{white-space:nowrap}",
     ".pair{font-weight:600}.rate{font-variant-numeric:tabular-nums}",
     ".up{color:var(--up)}.down{color:var(--down)}.flat,.note,.stale{color:var(--muted)}",
-    ".note{margin:0;font-size:12px}.mistake{margin:0;color:var(--warn)}.w.m{min-height:0}"
+    ".note{margin:0;font-size:12px}.mistake{margin:0;color:var(--warn)}.w.m{min-height:0}",
+    ".src{margin:" + GAP + "px 0 0;height:16px;font-size:12px;line-height:16px;color:var(--muted);",
+    "white-space:nowrap;overflow:hidden;text-overflow:ellipsis}"
   ].join("");
 
-  function el(tag, text, cls) {
-    var node = document.createElement(tag);
-    if (text !== undefined) node.textContent = text;
-    if (cls) node.className = cls;
-    return node;
-  }
-
-  function styleRoot(root, extra) {
-    // A constructed stylesheet is not blocked by a host CSP that forbids inline styles;
-    // a <style> element is the fallback for browsers without constructable stylesheets.
-    try {
-      var sheet = new CSSStyleSheet();
-      sheet.replaceSync(CSS + extra);
-      root.adoptedStyleSheets = [sheet];
-    } catch (e) {
-      root.appendChild(el("style", CSS + extra));
-    }
-  }
-
   function reserve(pairs) {
-    return ".w{min-height:" + (14 + pairs * 20 + (pairs - 1) * GAP) + "px}";  // border 2 + padding 12
-  }
-
-  function mount(script, pairs) {
-    var host = el("div", undefined, "feedsvc-embed");
-    script.parentNode.insertBefore(host, script);
-    var root = host.attachShadow({ mode: "open" });
-    styleRoot(root, reserve(pairs));
-    var theme = script.dataset.theme;
-    var box = el("section", undefined, "w " + (theme === "dark" || theme === "light" ? theme : "auto"));
-    box.setAttribute("aria-label", "Exchange rates");
-    root.appendChild(box);
-    return box;
-  }
-
-  function notice(box, text) {
-    var note = el("p", text, "note");
-    note.setAttribute("role", "status");
-    box.replaceChildren(note);
+    // border 2 + padding 12, and the sources line (gap + 16)
+    return ".w{min-height:" + (14 + pairs * 20 + (pairs - 1) * GAP + GAP + 16) + "px}";
   }
 
   function change(value) {
@@ -85,13 +51,10 @@
     return shown;
   }
 
-  // The site's one date style, "3 December 2026", for an ISO date ("" when it is not one).
-  var MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December"];
-  function longDate(iso) {
+  function isoDate(iso) {
+    // An ISO date in the site's one date style ("" when it is not one).
     var when = new Date(iso);
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(iso) || isNaN(when)) return "";
-    return when.getUTCDate() + " " + MONTHS[when.getUTCMonth()] + " " + when.getUTCFullYear();
+    return /^\d{4}-\d{2}-\d{2}$/.test(iso) && !isNaN(when) ? longDate(when) : "";
   }
 
   // Where room is short: "29 Sep", with the year when it is not this one ("29 Sep 2025").
@@ -104,7 +67,7 @@
     var pair = String(rate.pair), value = readable(String(rate.rate)), delta = change(rate.change_pct);
     var li = el("li");
     // A stale value (nothing newer for a few of its source's publishing days) says how old it is.
-    var date = String(rate.date || ""), shown = longDate(date);
+    var date = String(rate.date || ""), shown = isoDate(date);
     var asOf = rate.stale === true && shown ? "as of " + shown : "";
     li.setAttribute("aria-label", pair + " " + value + ", " + delta.words + (asOf ? ", " + asOf : ""));
     li.title = "Source: " + String(rate.source || "unknown") + (rate.date ? ", " + String(rate.date) : "");
@@ -121,22 +84,13 @@
     return li;
   }
 
-  function mistake(box, text) {
-    // A site owner's typo, not an outage: say which attribute and what it accepts, once in the console too.
-    var note = el("p", text, "mistake");
-    note.setAttribute("role", "alert");
-    box.classList.add("m");
-    box.replaceChildren(note);
-    console.warn("feedsvc " + NAME + ": " + text);
-  }
-
   function render(script) {
     var url = new URL("../../rates/latest.json", script.src);  // beside this script's /embed/v1/
     var pairs = (script.dataset.pairs || "").replace(/\s+/g, "").toUpperCase();
     if (pairs) url.searchParams.set("pairs", pairs);
-    var box = mount(script, pairs ? pairs.split(",").length : DEFAULT_PAIRS);
+    var box = mount(script, "Exchange rates", reserve(pairs ? pairs.split(",").length : DEFAULT_PAIRS));
     notice(box, "Loading rates\u2026");
-    fetch(url.href, { credentials: "omit", mode: "cors", referrerPolicy: "strict-origin" })
+    load(url.href)
       .then(function (response) {
         if (response.status === 400) {
           return response.json().then(function (body) {
@@ -155,23 +109,12 @@
     if (!rates.length) return notice(box, "No rates yet.");
     var list = el("ul");
     rates.forEach(function (rate) { list.appendChild(item(rate)); });
-    box.replaceChildren(list);
+    // Some banks (NBT among them) require their attribution wherever their rates are shown.
+    var sources = Array.isArray(data.sources) ? data.sources.map(String).join("; ") : "";
+    var credit = el("p", "Sources: " + sources, "src");
+    credit.title = credit.textContent;
+    box.replaceChildren(list, credit);
   }
 
-  function start(script) {
-    if (!script || script.hasAttribute("data-feedsvc-done")) return;
-    script.setAttribute("data-feedsvc-done", "");
-    render(script);
-  }
-
-  // currentScript is only set while this file runs; several async tags each run it once, and a
-  // loader that leaves currentScript null still gets every unprocessed tag.
-  var current = document.currentScript;
-  if (current) start(current);
-  else {
-    var tags = document.querySelectorAll("script[src]");
-    for (var i = 0; i < tags.length; i++) {
-      if (tags[i].src.split("?")[0].endsWith("/embed/v1/" + NAME)) start(tags[i]);
-    }
-  }
+  /* include common.js */
 })();

@@ -41,49 +41,14 @@
     return !/^(false|0|no|off)$/i.test(value);
   }
 
-  function el(tag, text) {
-    var node = document.createElement(tag);
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
-
   function isHttp(url) {
     try { return /^https?:$/.test(new URL(url).protocol); } catch (e) { return false; }
   }
 
-  function styleRoot(root, extra) {
-    // A constructed stylesheet is not blocked by a host CSP that forbids inline styles;
-    // a <style> element is the fallback for browsers without constructable stylesheets.
-    try {
-      var sheet = new CSSStyleSheet();
-      sheet.replaceSync(CSS + extra);
-      root.adoptedStyleSheets = [sheet];
-    } catch (e) {
-      root.appendChild(el("style", CSS + extra));
-    }
-  }
-
-  function mount(script, label, options) {
-    var host = el("div");
-    host.className = "feedsvc-embed";
-    script.parentNode.insertBefore(host, script);
-    var root = host.attachShadow({ mode: "open" });
+  function reserve(options) {
     // border 2 + padding 24 + heading 28, then one fixed-height row per headline asked for
     var row = 55 + (options.showDate ? 16 : 0) + (options.showSummary ? 40 : 0);
-    styleRoot(root, "li{height:" + row + "px}.w{min-height:" + (54 + row * options.limit) + "px}");
-    var box = el("section");
-    var theme = script.dataset.theme;
-    box.className = "w " + (theme === "dark" || theme === "light" ? theme : "auto");
-    box.setAttribute("aria-label", label);
-    root.appendChild(box);
-    return box;
-  }
-
-  function notice(box, text) {
-    var note = el("p", text);
-    note.className = "note";
-    note.setAttribute("role", "status");
-    box.replaceChildren(note);
+    return "li{height:" + row + "px}.w{min-height:" + (54 + row * options.limit) + "px}";
   }
 
   function link(url, text) {
@@ -97,13 +62,6 @@
     return node;
   }
 
-  // The site's one date style, "3 December 2026", on the UTC day as the pages and iframes show it.
-  var MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December"];
-  function longDate(when) {
-    return when.getUTCDate() + " " + MONTHS[when.getUTCMonth()] + " " + when.getUTCFullYear();
-  }
-
   function item(entry, showDate, showSummary) {
     var li = el("li");
     li.appendChild(link(entry.url, String(entry.title || entry.url || "")));
@@ -113,7 +71,7 @@
       time.dateTime = entry.date_published;
       li.appendChild(time);
     }
-    if (showSummary && entry.summary) li.appendChild(el("p", String(entry.summary))).className = "sum";
+    if (showSummary && entry.summary) li.appendChild(el("p", String(entry.summary), "sum"));
     return li;
   }
 
@@ -133,20 +91,10 @@
     return url.href;
   }
 
-  function mistake(box, text) {
-    // A site owner's typo, not an outage: say which attribute and what it accepts, once in the console too.
-    var note = el("p", text);
-    note.className = "mistake";
-    note.setAttribute("role", "alert");
-    box.classList.add("m");
-    box.replaceChildren(note);
-    console.warn("feedsvc " + NAME + ": " + text);
-  }
-
   function explain(box, script, response) {
     // 404: the country is unknown (/embed/v1/options.json lists them); 400: a field names itself.
     if (response.status === 404) {
-      return fetch(new URL("options.json", script.src).href, { credentials: "omit", mode: "cors" })
+      return load(new URL("options.json", script.src).href)
         .then(function (r) { return r.json(); })
         .then(function (options) {
           mistake(box, "data-country: no country \u201c" + (script.dataset.country || "") + "\u201d; allowed: " +
@@ -163,10 +111,10 @@
   function render(script) {
     var d = script.dataset;
     var options = readOptions(d);
-    var box = mount(script, "Headlines", options);
+    var box = mount(script, "Headlines", reserve(options));
     if (options.badLimit) return mistake(box, "data-limit: must be a whole number from 1 to " + MAX);
     notice(box, "Loading headlines\u2026");
-    fetch(feedUrl(script, options), { credentials: "omit", mode: "cors", referrerPolicy: "strict-origin" })
+    load(feedUrl(script, options))
       .then(function (response) {
         if (response.status >= 400 && response.status < 500 && response.status !== 429) {
           return explain(box, script, response);
@@ -189,20 +137,5 @@
     box.replaceChildren(heading, list);
   }
 
-  function start(script) {
-    if (!script || script.hasAttribute("data-feedsvc-done")) return;
-    script.setAttribute("data-feedsvc-done", "");
-    render(script);
-  }
-
-  // currentScript is only set while this file runs; several async tags each run it once, and a
-  // loader that leaves currentScript null still gets every unprocessed tag.
-  var current = document.currentScript;
-  if (current) start(current);
-  else {
-    var tags = document.querySelectorAll("script[src]");
-    for (var i = 0; i < tags.length; i++) {
-      if (tags[i].src.split("?")[0].endsWith("/embed/v1/" + NAME)) start(tags[i]);
-    }
-  }
+  /* include common.js */
 })();

@@ -1,4 +1,4 @@
-"""The desk's identity (FEEDSVC_SITE_NAME, _TAGLINE, _LOGO, FEEDSVC_PUBLISHER, FEEDSVC_LANGUAGE): one home.
+"""The site's identity (FEEDSVC_SITE_NAME, _TAGLINE, _LOGO, FEEDSVC_PUBLISHER, FEEDSVC_LANGUAGE): one home.
 
 Every presentation takes the site's name from here (masthead, page and feed titles, the widgets' header
 through the feeds, JSON-LD, oEmbed, OPML): none writes a name of its own.
@@ -18,6 +18,11 @@ LOGO_ENDPOINT = "web.show_site_logo"
 def site_identity() -> SiteIdentity:
     """The identity the app was configured with."""
     return current_app.config["SITE"]
+
+
+def site_name() -> str:
+    """The site's name as readers see it (FEEDSVC_SITE_NAME)."""
+    return site_identity().name
 
 
 def logo_file(app: Flask) -> Path | None:
