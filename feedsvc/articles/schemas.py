@@ -134,7 +134,7 @@ def image_url(**kwargs: Any) -> fields.Url:
     """An absolute http(s) URL, or a path on this site (``/assets/photo.jpg``), without illegal characters."""
     return fields.Url(
         relative=True,
-        validate=[validate.Length(max=MAX_URL), no_illegal_characters,
+        validate=[validate.Length(max=MAX_URL), no_illegal_characters, uri_characters,
                   validate.Regexp(r"^(https?://|/[^/\\])",
                                   error="must start with http://, https:// or one / (a path on this site)")],
         metadata={"format": "uri-reference",
