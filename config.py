@@ -19,6 +19,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 DEFAULT_COUNTRIES = "kz:KZT,kg:KGS,tj:TJS,tm:TMT,uz:UZS"
+# Where the iframes that survive cleaning may come from: the hosts (and their subdomains) each provider
+# serves its embed player from: YouTube's privacy-enhanced player, Vimeo, Twitter/X's widget frames
+# (x.com's embed code still loads them) and Telegram's post widget (t.me/<channel>/<id>?embed=1).
+DEFAULT_EMBED_HOSTS = "youtube-nocookie.com,player.vimeo.com,platform.twitter.com,t.me"
 
 
 class ConfigError(ValueError):
@@ -216,6 +220,19 @@ def _parse_networks(name: str, value: str) -> tuple[ipaddress.IPv4Network | ipad
                           f"got {value!r}") from None
 
 
+_HOST = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
+
+
+def _parse_hosts(name: str, value: str) -> tuple[str, ...]:
+    """Comma-separated host names (``player.vimeo.com, t.me``), lower case; empty: none."""
+    hosts = tuple(part.strip().lower() for part in value.split(",") if part.strip())
+    wrong = [host for host in hosts if not _HOST.fullmatch(host)]
+    if wrong:
+        raise ConfigError(f"{name}: expected host names separated by commas (such as player.vimeo.com), "
+                          f"got {', '.join(map(repr, wrong))}")
+    return hosts
+
+
 def _parse_directory(name: str, value: str | None) -> str | None:
     if value and not os.path.isdir(value):
         raise ConfigError(f"{name}: {value!r} is not a directory")
@@ -245,10 +262,14 @@ def _parse_database_url(value: str) -> str:
 
 
 # FEEDSVC_<name>: seconds, except HTTP_MAX_BYTES. Each upstream request ends by its total timeout
-# (retries included) and reads at most HTTP_MAX_BYTES; each source's run stops after RATES_JOB_BUDGET and
-# the next run resumes. A database that does not connect or answer in time gives 503s, not hung workers.
+# (retries included) and reads at most HTTP_MAX_BYTES; each source's run stops after RATES_JOB_BUDGET (an
+# article upstream's sync after UPSTREAM_JOB_BUDGET) and the next run resumes. A WordPress upstream's
+# posts are checked for deletions every UPSTREAM_SWEEP_SECONDS. A database that does not connect or
+# answer in time gives 503s, not hung workers.
 BUDGETS = {
     "HTTP_TOTAL_TIMEOUT": 30.0,
+    "UPSTREAM_JOB_BUDGET": 600.0,
+    "UPSTREAM_SWEEP_SECONDS": 3600.0,
     "HTTP_MAX_BYTES": 5 * 1024 * 1024,
     "RATES_JOB_BUDGET": 1800.0,
     "DB_CONNECT_TIMEOUT": 5.0,
@@ -340,6 +361,11 @@ class Config:
         self.METRICS_MULTIPROC_DIR = _parse_directory(
             "PROMETHEUS_MULTIPROC_DIR", env.get("PROMETHEUS_MULTIPROC_DIR")
         )
+        embeds = env.get("FEEDSVC_EMBED_HOSTS", DEFAULT_EMBED_HOSTS)
+        self.EMBED_HOSTS = _parse_hosts("FEEDSVC_EMBED_HOSTS", embeds)
+        # A sync reads at most this many pages (100 posts each) per run; the next run goes on from there.
+        self.UPSTREAM_MAX_PAGES = _parse_count("FEEDSVC_UPSTREAM_MAX_PAGES",
+                                               env.get("FEEDSVC_UPSTREAM_MAX_PAGES", "500"), 100_000) or 1
         self._parse_budgets(env)
 
     def _parse_budgets(self, env: Mapping[str, str]) -> None:

@@ -9,6 +9,8 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from config import Config
+from feedsvc.articles.clean import html_to_text
+from feedsvc.articles.counts import rebuild_counts
 from feedsvc.core.db import make_engine, upgrade_database
 from feedsvc.core.models import Article, ChangeMarker, Country, Tag, article_countries, article_tags
 
@@ -16,6 +18,7 @@ CHUNK = 5_000
 TAGS = ("economy", "energy", "water", "transport", "media", "rights")
 START = datetime(2020, 1, 1, tzinfo=UTC)
 BODY = "<p>" + "Lorem ipsum dolor sit amet, consectetur adipiscing elit. " * 16 + "</p>"
+BODY_TEXT = html_to_text(BODY * 2)
 
 
 def _article(number: int) -> dict[str, object]:
@@ -23,7 +26,8 @@ def _article(number: int) -> dict[str, object]:
     return {
         "id": number, "uuid": f"00000000-0000-4000-8000-{number:012d}",
         "title": f"Story number {number} about water, energy & trade", "summary": "A short summary. " * 8,
-        "content_html": BODY * 2, "source_url": None, "author": "Desk <desk@example.org>",
+        "content_html": BODY * 2, "body_text": BODY_TEXT, "source_url": None,
+        "author": "Desk <desk@example.org>",
         "image_url": "https://example.org/images/1.jpg" if number % 3 == 0 else None, "language": "en",
         "published_at": when, "updated_at": when, "external_id": None,
     }
@@ -52,6 +56,7 @@ def fill_database(path: Path, count: int) -> str:
             conn.execute(insert(article_countries), links)
             tags = [{"article_id": n, "tag_id": n % len(TAGS) + 1} for n in numbers]
             conn.execute(insert(article_tags), tags)
+        rebuild_counts(conn)  # the rows went around the store: count them as the store would have
         last = START + timedelta(minutes=10 * count)
         conn.execute(update(ChangeMarker).values(revision=ChangeMarker.revision + 1, changed_at=last))
     engine.dispose()

@@ -28,11 +28,12 @@ def create_app(config: Config | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
     from feedsvc import cli
+    from feedsvc.articles.upstreams.runs import upstreams_snapshot
     from feedsvc.core import cache, db, errors, hosts, http, metrics, ratelimit, websub
     from feedsvc.rates.monitor import rates_snapshot
 
     hosts.init_app(app)
-    metrics.init_app(app, rates_snapshot)  # after hosts: its timer starts before the origin check
+    metrics.init_app(app, rates_snapshot, upstreams_snapshot)  # after hosts: its timer starts first
     db.init_app(app)
     websub.init_app(app)  # after db: it listens to the app's sessions
     cache.init_app(app)
@@ -48,6 +49,7 @@ def _register_blueprints(app: Flask) -> None:
     from feedsvc.api import articles as api_routes
     from feedsvc.api import health
     from feedsvc.api import rates as rate_routes
+    from feedsvc.api import websub as websub_callback
     from feedsvc.core import ratelimit
     from feedsvc.embed import routes as embed_routes
     from feedsvc.feeds import routes as feed_routes
@@ -56,8 +58,8 @@ def _register_blueprints(app: Flask) -> None:
     api = Api(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.register_blueprint(api_routes.bp)
-    for blueprint in (health.bp, feed_routes.bp, rate_routes.bp, embed_routes.bp, pages.bp,
-                      rates_page.bp, sitemaps.bp):
+    for blueprint in (health.bp, feed_routes.bp, rate_routes.bp, websub_callback.bp, embed_routes.bp,
+                      pages.bp, rates_page.bp, sitemaps.bp):
         app.register_blueprint(blueprint)
     ratelimit.limit_writes(app, api_routes.bp)
     # Series over long ranges cost the database and the worker: their views spend LIMIT_RATES; every

@@ -1,4 +1,4 @@
-"""The ``feedsvc`` command group: run, db, demo, token, articles, rates, scheduler."""
+"""The ``feedsvc`` command group: run, db, demo, token, articles, upstreams, rates, scheduler."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from flask.cli import ScriptInfo, with_appcontext
 from sqlalchemy.exc import IntegrityError
 
 from feedsvc.articles.cli import articles_group
+from feedsvc.articles.upstreams.cli import upstreams_group
 from feedsvc.core import auth
 from feedsvc.core.countries import ALL_NAME
 from feedsvc.core.db import get_engine, new_session, upgrade_database
@@ -132,8 +133,8 @@ def token_revoke(name: str) -> None:
 
 def our_commands() -> tuple[click.Command, ...]:
     """Every feedsvc command: ours here, the domains' groups, the scheduler."""
-    return (run_command, db_group, demo_command, token_group, articles_group, rates_group,
-            scheduler_command)
+    return (run_command, db_group, demo_command, token_group, articles_group, upstreams_group,
+            rates_group, scheduler_command)
 
 
 def init_app(app: Flask) -> None:

@@ -1,4 +1,4 @@
-"""APScheduler wiring: the rate jobs (feedsvc.rates.ingest.jobs) and the go-live job (scheduled articles).
+"""APScheduler wiring: the rate jobs, the go-live job (scheduled articles) and the upstreams' check.
 
 Each enabled source runs ``rates.jobs.update`` on its own UTC crontab: ``SOURCE_CRONS[name]``
 (``FEEDSVC_SOURCE_<NAME>_CRON``) if set, else the source's ``default_cron`` (a central bank's local
@@ -8,6 +8,10 @@ database leases keep two processes apart, and each trigger's scheduled time (the
 crontab, the same in every process) is claimed once per source (``job_triggers``), so two schedulers never
 run one trigger twice. At start, a source whose newest successful update is older than its crontab's
 previous fire time is updated at once, as that trigger (the one it missed).
+
+One more job checks the article upstreams every minute (``UPSTREAM_CHECK_CRON``) and syncs those due,
+each under its own lease and trigger (feedsvc/articles/upstreams/schedule.py): an upstream added or
+removed with ``feedsvc upstreams`` is picked up without a restart.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from feedsvc.rates.sources import build_sources, source_schedule
 log = logging.getLogger(__name__)
 LOOKBACK_LIMIT = timedelta(days=400)  # every crontab fires at least once a year
 STOP_POLL_SECONDS = 0.2
+UPSTREAM_CHECK_CRON = "* * * * *"
 
 
 def run_update_job(app: Flask, names: tuple[str, ...], trigger: CronTrigger | None = None,
@@ -56,6 +61,26 @@ def run_update_job(app: Flask, names: tuple[str, ...], trigger: CronTrigger | No
             log.info("rates update %s: skipped, %s holds it", summary.source, summary.holder)
         else:
             log.info("rates update %s: %s rows, error=%s", summary.source, summary.rows_written,
+                     summary.error)
+
+
+def run_upstream_job(app: Flask, trigger: CronTrigger) -> None:
+    """Sync the article upstreams that are due, as of the trigger's latest fire time."""
+    from feedsvc.articles.upstreams.schedule import sync_due
+
+    fired = last_fire_time(trigger, datetime.now(UTC))
+    with app.app_context():
+        try:
+            summaries = sync_due(fired)
+        except Terminated:  # the run is closed as interrupted
+            log.info("upstreams: stopped by a stop signal")
+            return
+    for summary in summaries:
+        if summary.outcome == "skipped":
+            log.info("upstream %s: skipped, %s holds it", summary.name, summary.holder)
+        else:
+            log.info("upstream %s: %s, %d created, %d updated, %d deleted, error=%s", summary.name,
+                     summary.outcome, summary.counts.created, summary.counts.updated, summary.counts.deleted,
                      summary.error)
 
 
@@ -108,7 +133,7 @@ def catch_up(app: Flask) -> None:
 
 
 def schedule_jobs(app: Flask, scheduler: BaseScheduler) -> None:
-    """Add the rate update jobs to ``scheduler``, one per cron expression, and the start's catch-up."""
+    """Add the rate update jobs (one per cron expression), the upstream check and the start's catch-up."""
     for cron, names in job_groups(app).items():
         trigger = job_trigger(cron, app)
         scheduler.add_job(
@@ -122,6 +147,10 @@ def schedule_jobs(app: Flask, scheduler: BaseScheduler) -> None:
             misfire_grace_time=600,
             replace_existing=True,
         )
+    upstream_trigger = job_trigger(UPSTREAM_CHECK_CRON, app)
+    scheduler.add_job(run_upstream_job, upstream_trigger, args=(app, upstream_trigger), id="upstreams",
+                      name="article upstreams due", max_instances=1, coalesce=True, misfire_grace_time=60,
+                      replace_existing=True)
     if app.config.get("RATES_CATCH_UP"):
         scheduler.add_job(catch_up, args=(app,), id="rates-catch-up", name="rates catch-up at start",
                           misfire_grace_time=None)

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from feedsvc.articles import store
+from feedsvc.articles import listing, store
 from feedsvc.cli import main
 from feedsvc.core.db import new_session
 from feedsvc.core.models import ApiToken, Article
@@ -196,7 +196,7 @@ def test_a_bad_line_writes_nothing_partial(app, runner, tmp_path) -> None:
     assert result.exit_code == 1
     assert _count(app) == 0
     with app.app_context(), new_session() as session:
-        assert store.list_articles(session, tag="brand-new-tag").total == 0
+        assert listing.list_articles(session, tag="brand-new-tag").total == 0
 
 
 def test_a_uuid_conflict_is_a_bad_line(runner, tmp_path) -> None:

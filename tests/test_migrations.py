@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 import config
 from feedsvc.core.db import MIGRATIONS, make_engine, upgrade_database
-from feedsvc.core.models import Base, ChangeMarker, Country
+from feedsvc.core.models import Base, ChangeMarker, Country, is_modelled
 
 
 def _alembic_config() -> AlembicConfig:
@@ -37,7 +37,8 @@ def test_migrations_match_the_models(database_urls, db_name) -> None:
     try:
         with engine.connect() as connection:
             context = MigrationContext.configure(
-                connection, opts={"compare_type": True, "target_metadata": Base.metadata}
+                connection, opts={"compare_type": True, "target_metadata": Base.metadata,
+                                  "include_name": is_modelled}
             )
             assert context.get_current_revision() == _head()
             assert compare_metadata(context, Base.metadata) == []
@@ -204,20 +205,37 @@ def test_0004_keeps_articles_and_links_and_stops_sqlite_reusing_ids(tmp_path) ->
         engine.dispose()
 
 
-def test_0008_keeps_every_article_and_leaves_its_image_size_unknown(tmp_path) -> None:
+def test_0011_keeps_articles_adds_image_columns_and_upstream_tables(tmp_path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
     try:
         with engine.begin() as connection:
             _upgrade_to(connection, "0007")
             connection.execute(text(
-                "INSERT INTO articles (uuid, title, summary, content_html, image_url, language, "
-                "published_at, updated_at) VALUES ('5f1c7e2a-0000-4000-8000-000000000001', 'Dam', '', "
-                "'<p>x</p>', 'https://images.example.org/dam.jpg', 'en', '2025-03-01 08:00:00', "
-                "'2025-03-01 08:00:00')"))
+                "INSERT INTO articles (uuid, title, summary, content_html, language, published_at, "
+                "updated_at, image_url) VALUES ('00000000-0000-4000-8000-000000000001', 'Story', '', '', "
+                "'en', '2025-03-01 08:00:00.000000', '2025-03-01 08:00:00.000000', 'https://example.org/a.jpg')"))
+        upgrade_database(engine, config.TestConfig().COUNTRIES)
+        with engine.begin() as connection:
+            row = connection.execute(text(
+                "SELECT id, title, image_url, image_width, image_height, image_alt FROM articles")).one()
+            assert tuple(row) == (1, "Story", "https://example.org/a.jpg", None, None, None)
+            assert "AUTOINCREMENT" in connection.execute(  # no table rebuild lost it
+                text("SELECT sql FROM sqlite_master WHERE name = 'articles'")).scalar_one()
+            tables = set(inspect(connection).get_table_names())
+            assert {"upstreams", "upstream_runs", "upstream_items"} <= tables
+    finally:
+        engine.dispose()
+
+
+def test_0011_leaves_image_columns_another_revision_added(tmp_path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    try:
+        with engine.begin() as connection:
+            _upgrade_to(connection, "0007")
+            connection.execute(text("ALTER TABLE articles ADD COLUMN image_width INTEGER"))
         upgrade_database(engine, config.TestConfig().COUNTRIES)
         with engine.connect() as connection:
-            row = connection.execute(text("SELECT title, content_html, image_url, image_width, image_height, "
-                                          "image_alt FROM articles")).one()
-        assert tuple(row) == ("Dam", "<p>x</p>", "https://images.example.org/dam.jpg", None, None, None)
+            names = [column["name"] for column in inspect(connection).get_columns("articles")]
+        assert names.count("image_width") == 1 and "image_alt" in names
     finally:
         engine.dispose()

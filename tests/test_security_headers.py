@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 
 from feedsvc.articles.demo import load_demo_articles
 from feedsvc.core.db import new_session
-from feedsvc.core.http import CSP, DATA_CSP
+from feedsvc.core.http import DATA_CSP, page_csp
 
 PAGES = ["/", "/kazakhstan", "/search?q=almaty", "/rates", "/embed", "/nope", "/kazakhstan?page=x"]
 FRAMES = ["/embed/kazakhstan", "/embed/all?limit=3", "/embed/rates"]
@@ -40,7 +40,9 @@ def test_pages_get_the_site_policy_and_refuse_other_framers(demo_client: FlaskCl
         response = demo_client.get(path)
         assert response.mimetype == "text/html", path
         assert_common(response, path)
-        assert response.headers["Content-Security-Policy"] == CSP, path
+        # The site's policy, and frames from the allowed embed players only.
+        expected = page_csp(demo_client.application.config["EMBED_HOSTS"])
+        assert response.headers["Content-Security-Policy"] == expected, path
         assert response.headers["X-Frame-Options"] == "SAMEORIGIN", path
 
 

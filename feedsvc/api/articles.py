@@ -25,6 +25,7 @@ from feedsvc.articles import (
     ArticleQuerySchema,
     CountryListSchema,
     CountryName,
+    Cursor,
     PublishedAt,
     changed_fields,
     country_names,
@@ -114,6 +115,12 @@ def read_headers() -> dict[str, str]:
     return {"Vary": "Authorization", "Cache-Control": public_cache(0)}
 
 
+def next_page_url(query: dict[str, Any], after: Cursor) -> str:
+    """The absolute URL of the page after ``after`` in the listing ``query`` names."""
+    kept = {name: query[name] for name in ("country", "tag", "per_page") if name in query}
+    return external_url("api.Articles", **kept, after=after.encode())
+
+
 def errors_doc(*statuses: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Document the error answers a view can give (each in the one error shape)."""
 
@@ -169,8 +176,11 @@ class Articles(MethodView):
         if "country" in query:  # a slug or an ISO code, checked by the schema
             query["country"] = find_country(query["country"]).slug
         page = list_articles(get_session(), **query, scheduled=token_holder())
+        headers = read_headers()
+        if page.next is not None:  # RFC 8288: a client walking everything follows rel="next"
+            headers["Link"] = f'<{next_page_url(query, page.next)}>; rel="next"'
         return {"items": page.items, "page": page.page, "per_page": page.per_page,
-                "total": page.total, "pages": page.pages}, read_headers()
+                "total": page.total, "pages": page.pages}, headers
 
     @bp.doc(**WRITE_DOC)
     @token_required

@@ -5,9 +5,18 @@ modules beside it are the domain's own.
 """
 
 from feedsvc.articles.authors import split_author
-from feedsvc.articles.catalog import count_visible, newest_visible, select_recent_rows, select_visible_rows
+from feedsvc.articles.catalog import newest_visible, select_recent_rows, select_visible_rows, visible_id_range
 from feedsvc.articles.clean import absolute_links
 from feedsvc.articles.golive import claim_gone_live
+from feedsvc.articles.listing import (
+    Cursor,
+    Page,
+    count_by_country,
+    count_visible,
+    decode_cursor,
+    list_articles,
+    list_country_articles,
+)
 from feedsvc.articles.schedule import read_articles_marker
 from feedsvc.articles.schemas import (
     ArticleInSchema,
@@ -21,26 +30,25 @@ from feedsvc.articles.schemas import (
     country_names,
 )
 from feedsvc.articles.store import (
-    Page,
     changed_fields,
-    count_by_country,
     create_article,
     delete_article,
     get_article,
     is_deleted,
     is_scheduled,
-    list_articles,
-    list_country_articles,
     newest_articles,
     update_article,
 )
 from feedsvc.articles.tags import tag_exists
+from feedsvc.articles.upstreams.sync import PushOutcome, receive_push
+from feedsvc.articles.upstreams.websub import verify_intent
 
 __all__ = [
     "ArticleInSchema", "ArticleOutSchema", "ArticlePageSchema", "ArticlePatchSchema",
-    "ArticleQuerySchema", "CountryListSchema", "CountryName", "Page", "PublishedAt", "absolute_links",
-    "changed_fields", "claim_gone_live", "count_by_country", "count_visible", "country_names",
-    "create_article", "delete_article", "get_article", "is_deleted", "is_scheduled", "list_articles",
-    "list_country_articles", "newest_articles", "newest_visible", "read_articles_marker",
-    "select_recent_rows", "select_visible_rows", "split_author", "tag_exists", "update_article",
+    "ArticleQuerySchema", "CountryListSchema", "CountryName", "Cursor", "Page", "PublishedAt",
+    "PushOutcome", "absolute_links", "changed_fields", "claim_gone_live", "count_by_country", "count_visible",
+    "country_names", "create_article", "decode_cursor", "delete_article", "get_article", "is_deleted",
+    "is_scheduled", "list_articles", "list_country_articles", "newest_articles", "newest_visible",
+    "read_articles_marker", "receive_push", "select_recent_rows", "select_visible_rows", "split_author",
+    "tag_exists", "update_article", "verify_intent", "visible_id_range",
 ]

@@ -12,21 +12,30 @@ from feedsvc.articles.store import visible_at
 from feedsvc.core.models import Article
 
 
-def count_visible(session: Session, now: datetime) -> int:
-    """How many articles are visible at ``now``."""
-    return session.scalar(select(func.count(Article.id)).where(visible_at(now))) or 0
-
-
 def newest_visible(session: Session, now: datetime) -> datetime | None:
     """The publication time of the newest article visible at ``now`` (one index seek), or None."""
     stmt = select(Article.published_at).where(visible_at(now)).order_by(Article.published_at.desc()).limit(1)
     return session.scalar(stmt)
 
 
-def select_visible_rows(session: Session, now: datetime, offset: int, limit: int) -> list[Row[Any]]:
-    """(id, title, updated_at) of visible articles in id order, from ``offset``: one sitemap file's share."""
-    stmt = (select(Article.id, Article.title, Article.updated_at).where(visible_at(now))
-            .order_by(Article.id).offset(offset).limit(limit))
+def visible_id_range(session: Session, now: datetime) -> tuple[int, int] | None:
+    """The lowest and highest id of the articles visible at ``now``, or None when none is.
+
+    Each end of the primary key is walked past at most the scheduled articles, which are few (a filter on
+    published_at would lead SQLite to the (published_at, id) index and a sort of every id).
+    """
+    scheduled = session.scalar(select(func.count(Article.id)).where(~visible_at(now))) or 0
+    ends = []
+    for order in (Article.id.asc(), Article.id.desc()):
+        rows = session.execute(select(Article.id, Article.published_at).order_by(order).limit(scheduled + 1))
+        ends.append(next((article_id for article_id, published in rows if published <= now), None))
+    return None if ends[0] is None or ends[1] is None else (ends[0], ends[1])
+
+
+def select_visible_rows(session: Session, now: datetime, first_id: int, last_id: int) -> list[Row[Any]]:
+    """(id, title, updated_at) of visible articles with ids from ``first_id`` to ``last_id``, in id order."""
+    stmt = (select(Article.id, Article.title, Article.updated_at)
+            .where(Article.id.between(first_id, last_id), visible_at(now)).order_by(Article.id))
     return list(session.execute(stmt))
 
 

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 import nh3
 from marshmallow import ValidationError
 
+from feedsvc.articles.embeds import (
+    FRAME_ATTRIBUTES,
+    SET_ON_FRAMES,
+    embed_hosts,
+    finish_frames,
+    frame_filter,
+    has_frame,
+)
 from feedsvc.core.urls import is_site_path
 
 MAX_TITLE = 300
@@ -121,31 +129,67 @@ def clean_html(value: str, base_url: str | None) -> str:
 
     Without a base, a path on this site (``/kazakhstan``, ``/assets/map.png``) is kept as written and
     made absolute on output (:func:`absolute_links`), on whatever address the site is served; other
-    relative links and images are dropped, since nothing says what they are relative to.
+    relative links and images are dropped, since nothing says what they are relative to. Iframes of the
+    allowed embed providers are kept, sandboxed, lazy and sized (feedsvc/articles/embeds.py); every other
+    iframe is removed.
     """
-    if base_url and is_http_url(base_url):
-        # nh3 rewrites relative URLs itself (in Rust): a Python filter per attribute cost a third of the time.
-        return _sanitise(value, ("rewrite_with_base", base_url))
-    return _sanitise(value, "pass_through", _keep_site_paths)
+    with_base = bool(base_url and is_http_url(base_url))
+    frames = has_frame(value)
+    # nh3 rewrites relative URLs itself (in Rust): a Python filter per attribute cost a third of the time,
+    # so only a body with an iframe, or one without a base, takes the way with a filter.
+    filters = [] if with_base else [_keep_site_paths]
+    options: dict[str, Any] = {"tags": ALLOWED_TAGS, "attributes": ALLOWED_ATTRIBUTES}
+    if frames:
+        options = {"tags": ALLOWED_TAGS | {"iframe"},
+                   "attributes": {**ALLOWED_ATTRIBUTES, "iframe": FRAME_ATTRIBUTES},
+                   "set_tag_attribute_values": SET_ON_FRAMES}
+        filters.append(frame_filter(embed_hosts()))
+    if filters:
+        options["attribute_filter"] = _all_of(filters)
+    cleaned = _sanitise(value, ("rewrite_with_base", base_url) if with_base else "pass_through", options)
+    cleaned = finish_frames(cleaned) if frames else cleaned
+    # nh3 writes a numeric reference out as its character: "&#1;" would put a control character in a feed.
+    return remove_illegal(cleaned).strip() if "&#" in value else cleaned
 
 
-def _sanitise(value: str, relative: Any, attribute_filter: Any = None) -> str:
-    clean = nh3.clean(
+def _sanitise(value: str, relative: Any, options: dict[str, Any]) -> str:
+    return nh3.clean(
         remove_illegal(value),
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer",
         url_relative=relative,
-        attribute_filter=attribute_filter,
+        **options,
     ).strip()
-    # nh3 writes a numeric reference out as its character: "&#1;" would put a control character in a feed.
-    return remove_illegal(clean).strip() if "&#" in value else clean
+
+
+def _all_of(filters: list[Callable[[str, str, str], str | None]]) -> Callable[[str, str, str], str | None]:
+    """One nh3 attribute filter from several: each must keep the value (and may change it)."""
+    def keep(element: str, attribute: str, value: str) -> str | None:
+        for check in filters:
+            kept = check(element, attribute, value)
+            if kept is None:
+                return None
+            value = kept
+        return value
+
+    return keep
+
+
+# A tag with its attributes; quoted values may hold ">" (nh3 escapes "<" and "&" in them, not ">").
+_HTML_TAG = re.compile(r"<(?:[^>\"']|\"[^\"]*\"|'[^']*')*>")
+
+
+def html_to_text(value: str) -> str:
+    """The words of sanitised HTML, for the search index: tags become spaces, entities are decoded."""
+    return _SPACE.sub(" ", remove_illegal(html.unescape(_HTML_TAG.sub(" ", value)))).strip()
 
 
 def _keep_site_paths(element: str, attribute: str, value: str) -> str | None:
-    """Without a base: URLs with a scheme (nh3 checks which) and site paths, no other relative one."""
-    if attribute not in ("href", "src") or _SCHEME.match(value) or is_site_path(value):
+    """Without a base: URLs with a scheme (nh3 checks which) and site paths, no other relative one.
+
+    An iframe's src is the embed filter's to decide.
+    """
+    if element == "iframe" or attribute not in ("href", "src") or _SCHEME.match(value) or is_site_path(value):
         return value
     return None
 
@@ -158,7 +202,12 @@ def absolute_links(html: str, root: str) -> str:
     """
     if not html or not _SITE_LINK.search(html):
         return html
-    return _sanitise(html, ("rewrite_with_root", root, ""))
+    options: dict[str, Any] = {"tags": ALLOWED_TAGS, "attributes": ALLOWED_ATTRIBUTES}
+    if has_frame(html):  # frames kept when the body was cleaned: keep them as they are
+        options = {"tags": ALLOWED_TAGS | {"iframe"},
+                   "attributes": {**ALLOWED_ATTRIBUTES, "iframe": FRAME_ATTRIBUTES},
+                   "set_tag_attribute_values": SET_ON_FRAMES}
+    return _sanitise(html, ("rewrite_with_root", root, ""), options)
 
 
 def is_http_url(value: str) -> bool:

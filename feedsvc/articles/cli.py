@@ -19,8 +19,8 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from feedsvc.articles import store
 from feedsvc.articles.lines import Prepared, describe, parse_line, prepared_batches, read_batches
+from feedsvc.articles.listing import list_articles
 from feedsvc.articles.schemas import ArticleImportSchema, ArticleOutSchema
 from feedsvc.articles.upsert import CONFLICT, country_index, upsert_article, write_batch
 from feedsvc.core.countries import tracked
@@ -38,14 +38,14 @@ articles_group = click.Group("articles", help="Import and export articles as NDJ
 def export_lines(session: Session) -> Iterator[str]:
     """Every article as one JSON line in the API's output schema, newest first."""
     schema = ArticleOutSchema()
-    page = 1
-    while True:
-        batch = store.list_articles(session, page=page, per_page=EXPORT_BATCH, scheduled=True)
+    after = None
+    while True:  # by cursor: each batch is a seek, however deep in the archive
+        batch = list_articles(session, per_page=EXPORT_BATCH, scheduled=True, after=after)
         for article in batch.items:
             yield json.dumps(schema.dump(article), ensure_ascii=False)
-        if page >= batch.pages:
+        if batch.next is None:
             return
-        page += 1
+        after = batch.next
 
 
 @articles_group.command("export")

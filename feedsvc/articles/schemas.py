@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from config import CountryConfig
 from feedsvc.articles.clean import (
@@ -18,6 +18,7 @@ from feedsvc.articles.clean import (
     has_illegal,
     has_invisible,
 )
+from feedsvc.articles.listing import Cursor, decode_cursor
 from feedsvc.articles.store import is_scheduled
 from feedsvc.core.countries import tracked
 from feedsvc.core.urls import article_page_url, feed_urls, site_root, site_url
@@ -230,11 +231,24 @@ class ArticleOutSchema(Schema):
     published_at = fields.DateTime(format="iso")
     updated_at = fields.DateTime(format="iso")
     external_id = fields.String(allow_none=True)
+    snippet = fields.String(metadata={
+        "description": "search results only: a passage with the matched words in <mark>, as escaped HTML"})
     status = fields.Function(
         lambda a: "scheduled" if is_scheduled(a) else "published",
         metadata={"type": "string", "enum": ["published", "scheduled"],
                   "description": STATUS_DOC},
     )
+
+
+class CursorField(fields.String):
+    """An ``after=`` cursor, as the API hands it out in ``Link: rel=next``."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Cursor:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return decode_cursor(text)
+        except ValueError:
+            raise ValidationError("not a cursor from this API: follow the Link: rel=next header") from None
 
 
 class ArticleQuerySchema(Schema):
@@ -245,16 +259,27 @@ class ArticleQuerySchema(Schema):
 
     country = CountryName()
     tag = fields.String(validate=validate.Length(min=1, max=64))
-    q = fields.String(validate=validate.Length(max=500))
+    q = fields.String(validate=validate.Length(max=500), metadata={
+        "description": 'full-text search: words, "a phrase", -excluded, a or b; results best first'})
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    after = CursorField(metadata={
+        "description": "continue after this cursor (from a Link: rel=next header) instead of a page"})
+
+    @validates_schema(pass_original=True)
+    def check_after(self, data: dict[str, Any], original: Any, **_: Any) -> None:
+        """A cursor continues a listing: it takes neither a page number nor a search."""
+        if "after" in data:
+            given = [name for name in ("page", "q") if name in original]
+            if given:
+                raise ValidationError(f"give after or {' and '.join(given)}, not both", "after")
 
 
 class ArticlePageSchema(Schema):
     """A page of articles."""
 
     items = fields.List(fields.Nested(ArticleOutSchema))
-    page = fields.Integer()
+    page = fields.Integer(allow_none=True, metadata={"description": "null on a page reached by cursor"})
     per_page = fields.Integer()
     total = fields.Integer()
     pages = fields.Integer()

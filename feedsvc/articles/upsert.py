@@ -9,6 +9,7 @@ half-way is resumed by running it again: what landed is matched and left alone.
 from __future__ import annotations
 
 import uuid as uuid_lib
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +21,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from feedsvc.articles import store
 from feedsvc.articles.clean import clean_article_fields
+from feedsvc.articles.counts import Key, add_counts, listing_keys, month_of
 from feedsvc.core.changes import bump_markers
 from feedsvc.core.countries import ARTICLES_SCOPE, country_scope
 from feedsvc.core.models import Article, Tag, article_countries, article_tags
@@ -170,7 +172,7 @@ def _write_group(
 
 
 def insert_articles(session: Session, lines: Sequence[PreparedLine]) -> set[str]:
-    """Insert new articles and their links with one statement per table; return their scopes."""
+    """Insert new articles, their links and counts with one statement per table; return their scopes."""
     if not lines:
         return set()
     table = Article.__table__
@@ -184,6 +186,11 @@ def insert_articles(session: Session, lines: Sequence[PreparedLine]) -> set[str]
                  for article_id, line in zip(ids, lines, strict=True) for tag in line.tags]
     if tag_links:
         session.execute(insert(article_tags), tag_links)
+    counted: Counter[Key] = Counter()
+    for line in lines:
+        counted.update(listing_keys([c.id for c in line.countries], [tag_ids[tag] for tag in line.tags],
+                                    month_of(line.values["published_at"])))
+    add_counts(session, counted)
     return {ARTICLES_SCOPE} | {country_scope(c.slug) for line in lines for c in line.countries}
 
 

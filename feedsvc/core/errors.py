@@ -16,7 +16,7 @@ from feedsvc.core.cache import last_known_response
 from feedsvc.core.db import DRIVER_OUTAGES, outage_kind
 
 RETRY_AFTER = 30  # seconds a client should wait after a 503 for a database outage
-JSON_PREFIXES = ("/api", "/feeds", "/rates.", "/rates/", "/healthz", "/embed/v1", "/oembed")
+JSON_PREFIXES = ("/api", "/feeds", "/rates.", "/rates/", "/healthz", "/embed/v1", "/oembed", "/websub/")
 
 
 class BadRequestParams(HTTPException):

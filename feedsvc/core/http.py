@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -125,7 +125,15 @@ def allow_cross_origin_reads(response: Response) -> Response:
     return response
 
 
-def security_headers(production: bool) -> Callable[[Response], Response]:
+def page_csp(frame_hosts: Sequence[str]) -> str:
+    """The pages' CSP: the site's own resources, and frames of its own or from the allowed embed hosts."""
+    if not frame_hosts:
+        return CSP
+    sources = " ".join(f"https://{host} https://*.{host}" for host in frame_hosts)
+    return f"{CSP}; frame-src 'self' {sources}"
+
+
+def security_headers(production: bool, frame_hosts: Sequence[str] = ()) -> Callable[[Response], Response]:
     """An after-request hook: nosniff, a referrer policy, a CSP, no framing; HSTS in production.
 
     HTML pages get the site's CSP. Everything else (feeds, OPML, JSON, CSV, scripts, errors) is data that
@@ -136,7 +144,7 @@ def security_headers(production: bool) -> Callable[[Response], Response]:
     common = [("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "strict-origin-when-cross-origin")]
     if production:
         common.append(("Strict-Transport-Security", HSTS))
-    page = [*common, ("Content-Security-Policy", CSP), ("X-Frame-Options", "SAMEORIGIN")]
+    page = [*common, ("Content-Security-Policy", page_csp(frame_hosts)), ("X-Frame-Options", "SAMEORIGIN")]
     data = [*common, ("Content-Security-Policy", DATA_CSP), ("X-Frame-Options", "DENY")]
 
     def add_headers(response: Response) -> Response:
@@ -164,5 +172,5 @@ class NoSessions(SessionInterface):
 def init_app(app: Flask) -> None:
     """Send security headers on every response, CORS on cross-origin paths; keep no cookie sessions."""
     app.session_interface = NoSessions()
-    app.after_request(security_headers(app.config["ENV"] == "production"))
+    app.after_request(security_headers(app.config["ENV"] == "production", app.config.get("EMBED_HOSTS", ())))
     app.after_request(allow_cross_origin_reads)

@@ -1,4 +1,4 @@
-"""Prometheus metrics at /metrics: requests, latency, byte-cache lookups; the rates read when scraped.
+"""Prometheus metrics at /metrics: requests, latency, byte-cache lookups; rates and upstreams read on scrape.
 
 Under gunicorn, with ``PROMETHEUS_MULTIPROC_DIR`` set, each worker writes its samples to files there and a
 scrape sums them over every worker (gunicorn.conf.py calls ``child_exit`` when a worker ends). Otherwise
@@ -34,6 +34,8 @@ STARTED = "feedsvc.started"  # environ key: when the request reached the app (ti
 # Most answers take milliseconds (304s, cached bytes); long rate series and sitemaps take seconds.
 BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 RatesFigures = Callable[[Session, Mapping[str, Any]], Any]  # feedsvc.rates.monitor.rates_snapshot
+# feedsvc.articles.upstreams.runs.upstreams_snapshot: one figure per upstream (name, kind, up, ...).
+UpstreamFigures = Callable[[Session, Mapping[str, Any]], Any]
 
 
 class Instruments:
@@ -108,6 +110,49 @@ class RatesCollector:
         yield from (age, stale, runs, waiting)
 
 
+class UpstreamsCollector:
+    """Each article upstream's last sync, successes, articles and runs, read from the database on scrape."""
+
+    def __init__(self, figures: UpstreamFigures) -> None:
+        self.figures = figures
+
+    def collect(self) -> Iterator[Metric]:
+        """The upstreams' metric families; nothing when the database fails (the rates' gauge says so)."""
+        try:
+            upstreams = self.figures(get_session(), current_app.config)
+        except SQLAlchemyError as exc:
+            log.warning("metrics: the upstreams' figures could not be read: %s", type(exc).__name__)
+            return
+        labels = ["upstream", "kind"]
+        up = GaugeMetricFamily("feedsvc_upstream_up", "1 when the newest sync of the upstream did not fail",
+                               labels=labels)
+        last_run = GaugeMetricFamily("feedsvc_upstream_last_run_timestamp_seconds",
+                                     "When the newest sync started (Unix time)", labels=labels)
+        success = GaugeMetricFamily("feedsvc_upstream_last_success_timestamp_seconds",
+                                    "When the newest sync that did not fail started; 0: none", labels=labels)
+        articles = GaugeMetricFamily("feedsvc_upstream_articles", "Articles kept from the upstream",
+                                     labels=labels)
+        pushed = GaugeMetricFamily("feedsvc_upstream_pushed", "1 while a WebSub hub pushes the feed",
+                                   labels=labels)
+        runs = CounterMetricFamily("feedsvc_upstream_runs", "Upstream syncs recorded, by outcome",
+                                   labels=[*labels, "outcome"])
+        posts = GaugeMetricFamily("feedsvc_upstream_last_run_posts", "What the newest sync did with posts",
+                                  labels=[*labels, "result"])
+        for figure in upstreams:
+            key = [figure.name, figure.kind]
+            if figure.up is not None:
+                up.add_metric(key, float(figure.up))
+                last_run.add_metric(key, figure.last_run.timestamp())
+            success.add_metric(key, figure.last_success.timestamp() if figure.last_success else 0.0)
+            articles.add_metric(key, figure.articles)
+            pushed.add_metric(key, float(figure.pushed))
+            for outcome, count in sorted(figure.runs.items()):
+                runs.add_metric([*key, outcome], count)
+            for result, count in figure.last_counts.items():
+                posts.add_metric([*key, result], count)
+        yield from (up, last_run, success, articles, pushed, runs, posts)
+
+
 def start_timer() -> None:
     """Note when the request reached the app (the first before-request hook)."""
     request.environ[STARTED] = time.perf_counter()
@@ -154,6 +199,7 @@ def show_metrics() -> Response:
         registry = CollectorRegistry()  # the workers' files, summed, and the rates from the database
         MultiProcessCollector(registry, path=current_app.config["METRICS_MULTIPROC_DIR"])
         registry.register(current_app.extensions[EXTENSION + ".rates"])
+        registry.register(current_app.extensions[EXTENSION + ".upstreams"])
     # The text format 0.0.4 every Prometheus reads, or OpenMetrics for a scraper that asks for it.
     encode, content_type = choose_encoder(request.headers.get("Accept", ""))
     return Response(encode(registry), content_type=content_type,
@@ -168,15 +214,17 @@ def child_exit(server: Any, worker: Any) -> None:
         mark_process_dead(worker.pid, path)
 
 
-def init_app(app: Flask, rates_figures: RatesFigures) -> None:
-    """Count every request, and serve /metrics; ``rates_figures`` reads the rates at scrape time."""
+def init_app(app: Flask, rates_figures: RatesFigures, upstream_figures: UpstreamFigures) -> None:
+    """Count every request, and serve /metrics; the figures callables read the domains at scrape time."""
     multiprocess = bool(app.config.get("METRICS_MULTIPROC_DIR"))
     # In multiprocess mode samples go to files, not to a registry; a scrape reads the files.
     registry = None if multiprocess else CollectorRegistry()
     app.extensions[EXTENSION] = Instruments(registry)
     app.extensions[EXTENSION + ".rates"] = collector = RatesCollector(rates_figures)
+    app.extensions[EXTENSION + ".upstreams"] = upstreams = UpstreamsCollector(upstream_figures)
     if registry is not None:
         registry.register(collector)
+        registry.register(upstreams)
     app.extensions[EXTENSION + ".registry"] = registry
     app.before_request_funcs.setdefault(None, []).insert(0, start_timer)
     app.after_request(observe)

@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    JSON,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -135,6 +137,9 @@ class Article(Base):
     title: Mapped[str] = mapped_column(String(300))
     summary: Mapped[str] = mapped_column(Text, default="")
     content_html: Mapped[str] = mapped_column(Text, default="")
+    # The words of content_html without its markup: what full-text search indexes and quotes in snippets.
+    # Deferred: listings never show it.
+    body_text: Mapped[str] = mapped_column(Text, default="", deferred=True)
     source_url: Mapped[str | None] = mapped_column(String(2048))
     author: Mapped[str | None] = mapped_column(String(200))
     image_url: Mapped[str | None] = mapped_column(String(2048))  # absolute, or a path on this site
@@ -153,6 +158,32 @@ class Article(Base):
     tags: Mapped[list[Tag]] = relationship(
         secondary=article_tags, order_by="Tag.slug", lazy="selectin"
     )
+
+
+class ArticleCount(Base):
+    """How many stored articles (scheduled ones included) of one month a listing holds.
+
+    ``country_id`` and ``tag_id`` 0 mean "any": (0, 0) is every article, (c, 0) a country's, (0, t) a
+    tag's, (c, t) both. ``month`` is ``published_at``'s UTC year * 100 + month. Kept in the transaction
+    of every write that changes them (feedsvc/articles/counts.py); totals and deep pages read them.
+    """
+
+    __tablename__ = "article_counts"
+
+    country_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    tag_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    month: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# The full-text index lives outside the models: SQLite's FTS5 table (and its shadow tables) and
+# PostgreSQL's generated tsvector column differ by database, so migrations alone create them.
+SEARCH_INDEX_NAMES = ("article_search", "search_vector", "ix_articles_search_vector")
+
+
+def is_modelled(name: str | None, type_: str, _parents: object = None) -> bool:
+    """False for the search index's tables, columns and indexes (Alembic's include_name hook)."""
+    return name is None or not name.startswith(SEARCH_INDEX_NAMES)
 
 
 class DeletedArticle(Base):
@@ -334,3 +365,81 @@ class JobTrigger(Base):
     scheduled_at: Mapped[datetime] = mapped_column(primary_key=True)
     holder: Mapped[str] = mapped_column(String(128))
     claimed_at: Mapped[datetime]
+
+
+class Upstream(Base):
+    """A WordPress site or a feed whose posts are kept in the article store (``feedsvc upstreams add``).
+
+    ``rules`` maps categories or tags to countries (``[["category", "kazakhstan", "kazakhstan"]]``);
+    ``countries`` (comma-separated slugs) is the default when no rule matches. The rest is what the syncs
+    keep between runs: WordPress's ``modified`` watermark and whether ``modified_after`` works, a feed's
+    validators for conditional GET, the last sweep for posts gone upstream, and a WebSub subscription.
+    """
+
+    __tablename__ = "upstreams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    kind: Mapped[str] = mapped_column(String(16))
+    countries: Mapped[str] = mapped_column(String(400), default="")
+    rules: Mapped[list] = mapped_column(JSON, default=list)
+    language: Mapped[str] = mapped_column(String(35), default="en")
+    every_seconds: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    watermark: Mapped[str | None] = mapped_column(String(32))
+    modified_after: Mapped[bool | None] = mapped_column(Boolean)
+    etag: Mapped[str | None] = mapped_column(String(512))
+    last_modified: Mapped[str | None] = mapped_column(String(64))
+    swept_at: Mapped[datetime | None]
+    hub: Mapped[str | None] = mapped_column(String(2048))
+    topic: Mapped[str | None] = mapped_column(String(2048))
+    websub_secret: Mapped[str | None] = mapped_column(String(64))
+    websub_state: Mapped[str | None] = mapped_column(String(16))  # pending, active, denied
+    websub_expires_at: Mapped[datetime | None]
+    websub_note: Mapped[str | None] = mapped_column(Text)
+
+
+class UpstreamRun(Base):
+    """One sync of an upstream (``sync``, ``full``, ``push``): when, what it did to the store, why it failed.
+
+    ``outcome``: ``running`` while open, then ``ok``, ``partial`` (some posts refused: ``error`` says
+    which), ``error`` (the upstream failed: nothing deleted), ``interrupted`` or ``abandoned``.
+    """
+
+    __tablename__ = "upstream_runs"
+    __table_args__ = (Index("ix_upstream_runs_upstream_started", "upstream_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    upstream_id: Mapped[int] = mapped_column(ForeignKey("upstreams.id", ondelete="CASCADE"))
+    job: Mapped[str] = mapped_column(String(16))
+    scheduled_at: Mapped[datetime | None]
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    outcome: Mapped[str] = mapped_column(String(16))
+    requests: Mapped[int] = mapped_column(Integer, default=0)
+    fetched: Mapped[int] = mapped_column(Integer, default=0)
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    deleted: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class UpstreamItem(Base):
+    """A post of an upstream kept as an article: its id there, its GUID, what it looked like when synced.
+
+    ``modified`` is the upstream's change marker (WordPress's ``modified_gmt``, a digest of a feed entry):
+    an unchanged post is skipped without cleaning or comparing. ``removed`` notes what cleaning dropped.
+    """
+
+    __tablename__ = "upstream_items"
+
+    upstream_id: Mapped[int] = mapped_column(ForeignKey("upstreams.id", ondelete="CASCADE"), primary_key=True)
+    remote_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    guid: Mapped[str] = mapped_column(String(200))
+    modified: Mapped[str] = mapped_column(String(64))
+    removed: Mapped[str | None] = mapped_column(Text)

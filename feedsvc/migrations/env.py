@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from feedsvc.core.models import Base
+from feedsvc.core.models import Base, is_modelled
 
 target_metadata = Base.metadata
 
@@ -13,6 +13,7 @@ def run_migrations() -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
+        include_name=is_modelled,
         render_as_batch=connection.dialect.name == "sqlite",
     )
     with context.begin_transaction():

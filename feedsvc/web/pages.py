@@ -183,17 +183,20 @@ def show_article(article_id: int, slug: str | None = None) -> Response | str:
 
 @bp.get("/tags/<tag>")
 def show_tag(tag: str) -> Response:
-    """Articles with one tag, newest first, paginated like a country listing."""
+    """Articles with one tag, newest first (best first with ``q``), paginated like a country listing."""
     if len(tag) > MAX_TAG or not TAG.fullmatch(tag.lower()):
         raise NotFound(f"no tag {tag[:64]!r}: tags are slugs (a-z, 0-9 and -, at most {MAX_TAG} characters)")
-    listing = parse_listing_query(request.args)
+    query = parse_search_query(request.args)
+    params = {"q": query.q, "country": query.country}
     if tag != tag.lower():
-        return redirect(local_url("web.show_tag", listing.params(), tag=tag.lower()), 301)
-    page = list_articles(get_session(), tag=tag, page=listing.page, per_page=listing.per_page)
-    if not page.total:
+        return redirect(local_url("web.show_tag", {**params, **query.listing.params()}, tag=tag.lower()), 301)
+    page = list_articles(get_session(), tag=tag, country=query.country, q=query.q,
+                         page=query.listing.page, per_page=query.listing.per_page)
+    if not page.total and not query.q:
         raise NotFound(f"no articles tagged {tag[:64]!r}")
     _check_page(page)
-    html = render_template("tag.html", tag=tag, page=page, page_url=pager("web.show_tag", listing, tag=tag))
+    html = render_template("tag.html", tag=tag, page=page, query=query,
+                           page_url=pager("web.show_tag", query.listing, params, tag=tag))
     return Response(html, mimetype="text/html", headers={"Cache-Control": public_cache(0)})
 
 
@@ -210,7 +213,7 @@ def show_site_logo() -> Response:
 
 @bp.get("/search")
 def search() -> str:
-    """Articles whose title, summary or text contain every word of ``q``, optionally in one country."""
+    """Articles matching ``q`` (words, "phrases", -exclusions), best first, optionally in one country."""
     query = parse_search_query(request.args)
     page = None
     if query.q:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import NotFound
 
-from feedsvc.articles import count_visible, newest_visible, select_recent_rows, select_visible_rows
+from feedsvc.articles import newest_visible, select_recent_rows, select_visible_rows, visible_id_range
 from feedsvc.core.changes import Marker, read_marker
 from feedsvc.core.countries import ARTICLES_SCOPE, country_scope, tracked
 from feedsvc.core.db import get_session
@@ -72,13 +72,18 @@ def _sitemap_response(number: int | None) -> Response:
 
 def _render_sitemap(number: int | None, size: int, marker: Marker, now: datetime) -> bytes:
     fixed = _fixed_pages(marker)
-    files = math.ceil((len(fixed) + count_visible(get_session(), now)) / size)
+    # The article with the lowest visible id comes right after the fixed pages, and every later id n
+    # (n - lowest) places after it: a file is an id range, read by the primary key, never an OFFSET. A
+    # deleted or scheduled id leaves its file one URL short instead of shifting every later file.
+    ids = visible_id_range(get_session(), now)
+    lowest, highest = ids or (1, 0)
+    files = math.ceil((len(fixed) + highest - lowest + 1) / size)
     if number is None and files > 1:
         return render_sitemap_index(
             Location(external_url("sitemaps.get_sitemap_file", number=n)) for n in range(1, files + 1))
     if number is not None and not (files > 1 and 1 <= number <= files):
         raise NotFound(f"no sitemap file {number}: /sitemap.xml is the whole sitemap or lists its files")
-    return render_urlset(_file_locations(fixed, number or 1, size, now))
+    return render_urlset(_file_locations(fixed, lowest, number or 1, size, now))
 
 
 def _fixed_pages(marker: Marker) -> list[Location]:
@@ -90,12 +95,13 @@ def _fixed_pages(marker: Marker) -> list[Location]:
     return pages
 
 
-def _file_locations(fixed: list[Location], number: int, size: int, now: datetime) -> list[Location]:
-    """The URLs of file ``number``: the fixed pages first, then articles in id order."""
+def _file_locations(fixed: list[Location], lowest: int, number: int, size: int,
+                    now: datetime) -> list[Location]:
+    """The URLs of file ``number``: the fixed pages first, then articles in id order from ``lowest``."""
     start, end = (number - 1) * size, number * size
     head = fixed[start:end]
-    offset = max(start - len(fixed), 0)
-    rows = select_visible_rows(get_session(), now, offset, end - start - len(head))
+    first = lowest + start - len(fixed)
+    rows = select_visible_rows(get_session(), now, max(first, lowest), lowest + end - len(fixed) - 1)
     page_url = article_page_url_builder()
     return head + [Location(page_url(row), row.updated_at) for row in rows]
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from marshmallow import ValidationError
 
-from feedsvc.articles import store
+from feedsvc.articles import listing, store
 from feedsvc.core.changes import read_marker
 from feedsvc.core.db import new_session
 
@@ -89,7 +89,7 @@ def test_delete_bumps_its_countries(session) -> None:
     after = _revisions(session)
     assert {s for s in after if after[s] != before[s]} == {"articles", "articles:kyrgyzstan"}
     assert store.get_article(session, article_id) is None
-    assert store.count_by_country(session)["kyrgyzstan"] == 0
+    assert listing.count_by_country(session)["kyrgyzstan"] == 0
 
 
 def test_update_rejects_nulls_for_required_fields(session) -> None:
@@ -110,7 +110,7 @@ def test_newest_first_with_id_as_tie_breaker(session) -> None:
     older = store.create_article(session, _data(title="Older", published_at=T0 - timedelta(hours=1)))
     newer = store.create_article(session, _data(title="Newer", published_at=T0 + timedelta(hours=1)))
     session.commit()
-    ids = [a.id for a in store.list_articles(session).items]
+    ids = [a.id for a in listing.list_articles(session).items]
     assert ids == [newer.id, same[2].id, same[1].id, same[0].id, older.id]
 
 
@@ -123,7 +123,7 @@ def test_filters_and_search(session) -> None:
     session.commit()
 
     def titles(**filters) -> list[str]:
-        return sorted(a.title for a in store.list_articles(session, **filters).items)
+        return sorted(a.title for a in listing.list_articles(session, **filters).items)
 
     assert titles(country="uzbekistan") == ["Canal repair", "Solar park"]
     assert titles(country="uzbekistan", tag="water") == ["Canal repair"]
@@ -134,7 +134,7 @@ def test_filters_and_search(session) -> None:
     assert titles(q="1_0") == []
     assert titles(q="canal season") == ["Canal repair"]
     assert titles(q="canal solar") == []
-    assert store.count_by_country(session) == {
+    assert listing.count_by_country(session) == {
         "kazakhstan": 0, "kyrgyzstan": 1, "tajikistan": 1, "turkmenistan": 0, "uzbekistan": 2,
     }
 
@@ -143,10 +143,10 @@ def test_pagination(session) -> None:
     for n in range(5):
         store.create_article(session, _data(title=f"Story {n}", published_at=T0 + timedelta(minutes=n)))
     session.commit()
-    page = store.list_articles(session, page=2, per_page=2)
+    page = listing.list_articles(session, page=2, per_page=2)
     assert [a.title for a in page.items] == ["Story 2", "Story 1"]
     assert (page.total, page.pages, page.first, page.last) == (5, 3, 3, 4)
-    past = store.list_articles(session, page=4, per_page=2)
+    past = listing.list_articles(session, page=4, per_page=2)
     assert (past.items, past.total, past.first, past.last) == ([], 5, 0, 0)
 
 

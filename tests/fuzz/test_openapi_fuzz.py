@@ -30,7 +30,15 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlalchemy import text
 
-from feedsvc.core.models import Article, DeletedArticle, Tag, article_countries, article_tags
+from feedsvc.core.models import (
+    Article,
+    ArticleCount,
+    DeletedArticle,
+    Tag,
+    UpstreamItem,
+    article_countries,
+    article_tags,
+)
 
 SCALE = 20 if os.environ.get("FEEDSVC_FUZZ") == "long" else 1
 EXAMPLES_PER_OPERATION = 50 * SCALE  # per generation mode
@@ -91,13 +99,14 @@ def load_schema(app: Flask, token: str) -> schemathesis.BaseSchema:
 
 
 def empty_articles(app: Flask) -> None:
-    """Delete every article, tag and tombstone and restart their ids (the token stays).
+    """Delete every article, tag, counter and tombstone and restart their ids (the token stays).
 
     Each scenario must start from the same state: Hypothesis replays scenarios, and one whose
     answers depend on an earlier one's writes (a 409, an id that exists) is reported as flaky.
     """
     engine = app.extensions["feedsvc.engine"]
-    tables = [article_tags, article_countries, Article.__table__, Tag.__table__, DeletedArticle.__table__]
+    tables = [UpstreamItem.__table__, article_tags, article_countries, Article.__table__, Tag.__table__,
+              DeletedArticle.__table__, ArticleCount.__table__]
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.execute(text(f"TRUNCATE {', '.join(t.name for t in tables)} RESTART IDENTITY"))

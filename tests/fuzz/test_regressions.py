@@ -110,6 +110,31 @@ CASES: dict[str, Case] = {
     "search q NUL": Case("/search?q=a%00b", 400),
 }
 
+# Search boxes: database query syntax, stop words alone, unbalanced quotes, a pasted novel. Each reaches
+# the full-text engine (FTS5 on SQLite, websearch_to_tsquery on PostgreSQL) or is refused before it.
+SEARCH_INPUTS = {"stop words": "the%20and%20of", "operators only": "-%20or%20%22%22%20-",
+                 "unbalanced quote": "%22ring%20line", "NEAR(": "NEAR(metro", "star": "metr*",
+                 "caret": "%5Emetro",
+                 "column filter": "title:metro", "exclusions only": "-metro%20-tashkent",
+                 "FTS5 words": "metro%20AND%20OR%20NOT%20line", "quotes": "%22%22%22metro%22",
+                 "braces": "%7Bmetro%7D%20(x", "backslash": "%5C"}
+for _path in ("/search", "/api/articles", "/tags/metro"):
+    for _name, _q in SEARCH_INPUTS.items():
+        CASES[f"{_path} q {_name}"] = Case(f"{_path}?q={_q}", 200)
+    CASES[f"{_path} q 10,000 characters"] = Case(f"{_path}?q=" + "x" * 10_000, 400)
+CASES.update({  # The API's cursor: tampered, foreign, past the end, or mixed with a page or a search.
+    "api after garbage": Case("/api/articles?after=%3Cscript%3E", 400),
+    "api after not base64 of a cursor": Case("/api/articles?after=AAAA", 400),
+    "api after id too large": Case("/api/articles?after=MS45OTk5OTk5OTk5", 400),
+    "api after year 5138 (only a position)": Case("/api/articles?after=OTk5OTk5OTk5OTk5OTk5OTkuMQ", 200),
+    "api after past the end": Case("/api/articles?after=NjMxMTUyMDAwMDAwMDAwLjE", 200),
+    "api after and page": Case("/api/articles?after=NjMxMTUyMDAwMDAwMDAwLjE&page=2", 400),
+    "api after and q": Case("/api/articles?after=NjMxMTUyMDAwMDAwMDAwLjE&q=metro", 400),
+    "api after twice": Case("/api/articles?after=NjMxMTUyMDAwMDAwMDAwLjE&after=NjMxMTUyMDAwMDAwMDAwLjE", 400),
+    "api page 1000000": Case("/api/articles?page=1000000", 200),
+    "country page 1000000": Case("/kazakhstan?page=1000000", 404),
+})
+
 
 def problems_of(demo_site: DemoSite, case: Case) -> list[str]:
     """What is wrong with the answer to ``case`` (empty when it answers as it must)."""

@@ -14,8 +14,8 @@ from scheduler_procs import SlowUpstream, feedsvc_env, kill_group, serve_upstrea
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from feedsvc.core.jobs import Lease
 from feedsvc.core.models import JobLease, RateObservation, RateRun
-from feedsvc.rates.ingest.lease import Lease
 
 DAYS = ["2025-12-24", "2025-12-25", "2025-12-26", "2025-12-27", "2025-12-28"]  # 5 currencies each
 BACKFILL = ["rates", "backfill", "--source", "currency-api", "--from", DAYS[0], "--to", DAYS[-1]]

@@ -18,8 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug import Response
 
+from feedsvc.core.jobs import Lease, LeaseLost, holder_is_gone
 from feedsvc.core.models import JobLease, RateObservation
-from feedsvc.rates.ingest.lease import Lease, LeaseLost, holder_is_gone
 
 FEEDSVC = str(Path(sys.executable).parent / "feedsvc")
 SERVED = [date(2025, 12, 24), date(2025, 12, 25), date(2025, 12, 26), date(2025, 12, 27), date(2025, 12, 28)]

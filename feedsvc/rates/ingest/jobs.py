@@ -24,11 +24,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from feedsvc.core.db import get_engine, new_session
+from feedsvc.core.jobs import Lease, LeaseLost, claim_trigger
 from feedsvc.core.models import RateRun, RateSourceDay
 from feedsvc.core.stop import check_stop
 from feedsvc.rates.ingest.guards import Limits, configured_limits
-from feedsvc.rates.ingest.lease import Lease, LeaseLost
-from feedsvc.rates.ingest.runs import claim_trigger, close_abandoned_runs
+from feedsvc.rates.ingest.runs import close_abandoned_runs
 from feedsvc.rates.ingest.store import mark_day, store_observations
 from feedsvc.rates.sources import Source, all_source_classes, build_sources
 from feedsvc.rates.sources.base import NoData, Observation, SourceError

@@ -1,7 +1,7 @@
-"""Rate runs' records: runs left open by a killed process closed as ``abandoned``, triggers claimed once.
+"""Rate runs' records: runs left open by a killed process closed as ``abandoned``; the last success.
 
-Both are called while holding the source's lease: no live process is then writing under an open run of
-that source, and a trigger is claimed only by the process about to run it.
+Abandoned runs are closed while holding the source's lease: no live process is then writing under an
+open run of that source. Triggers are claimed once by feedsvc.core.jobs.claim_trigger.
 """
 
 from __future__ import annotations
@@ -9,11 +9,10 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import Engine, func, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from feedsvc.core.models import JobTrigger, RateObservation, RateRun
+from feedsvc.core.models import RateObservation, RateRun
 
 log = logging.getLogger(__name__)
 ABANDONED = "abandoned"
@@ -35,20 +34,6 @@ def close_abandoned_runs(session: Session, source: str) -> list[RateRun]:
                     run.job, source, run.started_at, count)
     session.commit()
     return runs
-
-
-def claim_trigger(engine: Engine, job: str, scheduled_at: datetime, holder: str, now: datetime) -> str | None:
-    """Record that ``holder`` runs ``job``'s trigger at ``scheduled_at``; None, or who already did."""
-    try:
-        with engine.begin() as conn:
-            conn.execute(insert(JobTrigger).values(job=job, scheduled_at=scheduled_at, holder=holder,
-                                                   claimed_at=now))
-    except IntegrityError:
-        with engine.connect() as conn:
-            other = conn.scalar(select(JobTrigger.holder).where(JobTrigger.job == job,
-                                                                JobTrigger.scheduled_at == scheduled_at))
-        return other or "another process"
-    return None
 
 
 def last_success(session: Session, source: str) -> datetime | None:

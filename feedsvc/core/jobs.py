@@ -1,4 +1,4 @@
-"""Database leases: at most one process works on a named job (one rate source) at a time.
+"""Jobs' plumbing: database leases (one process per named job at a time) and triggers claimed once.
 
 A lease row (``job_leases``) names its holder (``host:pid:suffix``) and an expiry. Taking it is one
 conditional UPDATE (free, expired or already ours) or, for a first use, one INSERT that the primary key
@@ -22,7 +22,7 @@ from pathlib import Path
 from sqlalchemy import ColumnElement, Engine, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from feedsvc.core.models import JobLease
+from feedsvc.core.models import JobLease, JobTrigger
 
 DEFAULT_TTL = timedelta(seconds=30)
 log = logging.getLogger(__name__)
@@ -132,3 +132,20 @@ class Lease:
         except IntegrityError:
             return False
         return True
+
+
+def claim_trigger(engine: Engine, job: str, scheduled_at: datetime, holder: str, now: datetime) -> str | None:
+    """Record that ``holder`` runs ``job``'s trigger at ``scheduled_at``; None, or who already did.
+
+    Called while holding the job's lease, so a trigger is claimed only by the process about to run it.
+    """
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(JobTrigger).values(job=job, scheduled_at=scheduled_at, holder=holder,
+                                                   claimed_at=now))
+    except IntegrityError:
+        with engine.connect() as conn:
+            other = conn.scalar(select(JobTrigger.holder).where(JobTrigger.job == job,
+                                                                JobTrigger.scheduled_at == scheduled_at))
+        return other or "another process"
+    return None

@@ -1,0 +1,233 @@
+"""Per-request cost as the archive grows: every public GET kind at N = 1,000, 10,000 and 100,000 articles.
+
+Usage: .venv/bin/python bench/growth.py [--sizes 1000,10000,100000] [--databases sqlite,postgresql]
+           [--requests 30] [--wrk-duration 5] [--wrk-at largest|all|none]
+           [--postgres-url postgresql://postgres@127.0.0.1:5432/]
+Needs wrk (Debian: apt-get install wrk) and a PostgreSQL server where the URL's user may create databases
+(feedsvc_growth_<N>). Archives are filled once through `feedsvc articles import` (bench/growth_data.py)
+and kept: SQLite files under bench/out/, PostgreSQL databases by name.
+
+For each database and N, the median ms of --requests sequential requests of each kind:
+- miss: in process (Flask's test client), the byte cache emptied before every request: what a request
+  costs when nothing is cached, the cost that must not grow with the archive;
+- warm: through gunicorn (1 sync worker, as deployed per core), repeated requests of one URL, caches kept;
+and the ratio largest N / smallest N. Then wrk (2 threads, 16 connections, gunicorn 2 workers) gives each
+kind's requests/s as a share of the no-op route (bench/wsgi_bench.py) at the largest N.
+Aims: every GET <= 1.5x from smallest to largest N (or under 3 ms), search <= 20 ms at 100,000 on both
+databases, >= 0.5x the floor when warm (the last needs the byte caching of every page; see the note).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from growth_data import fill  # noqa: E402
+from sqlalchemy import select  # noqa: E402
+
+from config import Config  # noqa: E402
+from feedsvc import create_app  # noqa: E402
+from feedsvc.articles.listing import Cursor  # noqa: E402
+from feedsvc.core.cache import MemoryCache  # noqa: E402
+from feedsvc.core.db import new_session  # noqa: E402
+from feedsvc.core.models import Article  # noqa: E402
+from feedsvc.core.urls import slugify  # noqa: E402
+
+KINDS = [("home", "/"), ("search", "/search?q=metro"), ("api search", "/api/articles?q=metro"),
+         ("embed", "/embed/kazakhstan"), ("api country", "/api/articles?country=kazakhstan"),
+         ("api tag page 40", "/api/articles?tag=energy&page=40"), ("tag page", "/tags/energy"),
+         ("feed", "/feeds/kazakhstan.atom"), ("country page", "/kazakhstan"),
+         ("country page 100", "/kazakhstan?page=100"), ("api page 500", "/api/articles?page=500"),
+         ("api cursor", "/api/articles?after={cursor}"), ("article page", "{article}"),
+         ("rates.csv", "/rates.csv"), ("sitemap", "/sitemap.xml"), ("news sitemap", "/sitemap-news.xml")]
+GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
+
+
+def environment(url: str) -> dict[str, str]:
+    """The bench app's settings: the archive, no scheduler, the in-process byte cache, no rate limit."""
+    return {"FEEDSVC_DATABASE_URL": url, "FEEDSVC_SCHEDULER": "off",
+            "FEEDSVC_LIMIT_RATES": "100000000/minute"}
+
+
+def resolve_paths(app) -> dict[str, str]:  # noqa: ANN001 - a Flask app
+    """Each kind's path, with the article page and the cursor of the archive's middle article."""
+    with app.app_context(), new_session() as session:
+        total = session.scalar(select(Article.id).order_by(Article.id.desc()).limit(1)) or 1
+        middle = session.get(Article, total // 2) or session.scalars(select(Article).limit(1)).one()
+        article = f"/articles/{middle.id}/{slugify(middle.title)}"
+        cursor = Cursor(middle.published_at, middle.id).encode()
+    return {name: path.format(article=article, cursor=cursor) for name, path in KINDS}
+
+
+def median_ms(send, path: str, requests: int) -> tuple[float, int]:  # noqa: ANN001 - a sender
+    """Median ms of ``requests`` sequential sends of ``path`` (after one unmeasured), and the status."""
+    status = send(path)
+    times = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        status = send(path)
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times), status
+
+
+def measure_misses(url: str, paths: dict[str, str], requests: int) -> dict[str, tuple[float, int]]:
+    """In process, the byte cache and the schedule answers emptied before every request."""
+    app = create_app(Config(environment(url)))
+    client = app.test_client()
+
+    def send(path: str) -> int:
+        app.extensions["feedsvc.core.cache"] = MemoryCache()
+        app.extensions.pop("feedsvc.schedules", None)
+        response = client.get(path, headers={"Host": "bench.example.org"})
+        body = response.get_data()
+        # The API's page past the end is an empty 200: mark it like the pages' 404.
+        return 204 if response.status_code == 200 and b'"items": []' in body else response.status_code
+
+    try:
+        return {name: median_ms(send, path, requests) for name, path in paths.items()}
+    finally:
+        app.extensions["feedsvc.engine"].dispose()
+
+
+def start_gunicorn(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+    """gunicorn with the bench module (the app plus a no-op route); returns once it answers."""
+    env = {**os.environ, **environment(url)}
+    env.pop("FEEDSVC_CACHE_URL", None)
+    server = subprocess.Popen([GUNICORN, "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+                               "--pythonpath", f"{ROOT},{ROOT / 'bench'}", "--log-level", "warning",
+                               "wsgi_bench:app"], env=env, cwd=ROOT)
+    for _ in range(150):
+        try:
+            get(port, "/_bench/floor")
+            return server
+        except OSError:
+            time.sleep(0.2)
+    server.terminate()
+    raise SystemExit("gunicorn did not start")
+
+
+def get(port: int, path: str) -> int:
+    """One GET over a new connection (a sync worker closes each); the status."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+def stop(server: subprocess.Popen[bytes]) -> None:
+    """Stop a gunicorn started here."""
+    server.terminate()
+    server.wait(timeout=60)
+
+
+def measure_warm(url: str, paths: dict[str, str], requests: int, port: int) -> dict[str, tuple[float, int]]:
+    """Through gunicorn with one worker: repeated requests of each URL, caches kept."""
+    server = start_gunicorn(url, port, 1)
+    try:
+        return {name: median_ms(lambda p: get(port, p), path, requests) for name, path in paths.items()}
+    finally:
+        stop(server)
+
+
+def wrk_rps(port: int, path: str, seconds: int) -> float:
+    """Requests/s of wrk (2 threads, 16 connections) on one path; non-2xx answers are reported."""
+    output = subprocess.run(["wrk", "-t2", "-c16", f"-d{seconds}s", f"http://127.0.0.1:{port}{path}"],
+                            capture_output=True, text=True, check=True).stdout
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+
+
+def measure_wrk(url: str, paths: dict[str, str], seconds: int, port: int) -> dict[str, float]:
+    """Each kind's requests/s as a share of the no-op route's, gunicorn with 2 workers."""
+    server = start_gunicorn(url, port, 2)
+    try:
+        floor = wrk_rps(port, "/_bench/floor", seconds)
+        shares = {name: wrk_rps(port, path, seconds) / floor for name, path in paths.items()}
+        return {"floor rps": floor, **shares}
+    finally:
+        stop(server)
+
+
+def report(kind: str, sizes: list[int], misses: dict, warm: dict, wrk: dict[str, float] | None) -> None:
+    """One table per database: ms per N (miss and warm), their growth, and the wrk share."""
+    head = " ".join(f"{n:>9,}" for n in sizes)
+    print(f"\n{kind}: median ms per request (miss | warm), ratio = largest N / smallest N")
+    print(f"{'kind':<17} miss {head}  ratio | warm {head}  ratio | wrk x floor  aim")
+    for name, _ in KINDS:
+        cells = []
+        verdicts = []
+        for table in (misses, warm):
+            exists = {n: misses[n][name][1] == 200 for n in sizes}
+            ms = " ".join(f"{table[n][name][0]:>8.2f}{'' if exists[n] else '*'}" for n in sizes)
+            # From the smallest N where the page exists: a page past the end is no comparison.
+            shown = [table[n][name][0] for n in sizes if exists[n]] or [table[n][name][0] for n in sizes]
+            ratio = shown[-1] / shown[0]
+            cells.append(f"{ms}  {ratio:>5.2f}")
+            verdicts.append(ratio <= 1.5 or shown[-1] < 3)
+        if name.endswith("search"):
+            verdicts.append(misses[sizes[-1]][name][0] <= 20)
+        share = f"{wrk[name]:>11.2f}" if wrk else f"{'':>11}"
+        verdict = "ok" if all(verdicts) else "MISSED"
+        print(f"{name:<17}      {cells[0]} |      {cells[1]} | {share}  {verdict}")
+    if wrk:
+        print(f"no-op floor: {wrk['floor rps']:,.0f} requests/s")
+    print("* = past the end at that N (a 404, or the API's empty page): the ratio starts at the next N")
+
+
+def machine() -> str:
+    """CPU model, cores, OS, Python and the load average now."""
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (f"{cpu}, {len(os.sched_getaffinity(0))} cores, Linux {platform.release()}, "
+            f"Python {platform.python_version()}; load average {load}")
+
+
+def main() -> None:
+    """Fill, measure and report each database at each size."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--wrk-duration", type=int, default=5)
+    parser.add_argument("--wrk-at", choices=("largest", "all", "none"), default="largest")
+    parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/")
+    parser.add_argument("--port", type=int, default=8791)
+    args = parser.parse_args()
+    sizes = sorted(int(n) for n in args.sizes.split(","))
+    print(f"machine: {machine()}")
+    print(f"rerun: .venv/bin/python bench/growth.py --sizes {args.sizes} --databases {args.databases} "
+          f"--requests {args.requests}")
+    for kind in args.databases.split(","):
+        misses, warm, wrk = {}, {}, None
+        for count in sizes:
+            url, rate = fill(kind, count, args.postgres_url)
+            if rate:
+                print(f"{kind} N={count:,}: filled by `feedsvc articles import` at {rate:,.0f} articles/s")
+            paths = resolve_paths(create_app(Config(environment(url))))
+            misses[count] = measure_misses(url, paths, args.requests)
+            warm[count] = measure_warm(url, paths, args.requests, args.port)
+            if args.wrk_at == "all" or (args.wrk_at == "largest" and count == sizes[-1]):
+                wrk = measure_wrk(url, paths, args.wrk_duration, args.port)
+            print(f"{kind} N={count:,} measured; load average {os.getloadavg()[0]:.2f}", flush=True)
+        report(kind, sizes, misses, warm, wrk)
+    print(f"\nload average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    main()

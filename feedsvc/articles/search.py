@@ -1,0 +1,172 @@
+"""Full-text search with each database's own engine: SQLite FTS5, PostgreSQL tsvector + GIN.
+
+Both rank by relevance (title over summary over body), then newest first, and quote a snippet of each
+result with the matched words marked. SQLite's FTS5 table ``article_search`` (porter stemmer: English
+only) is kept in step with the articles by triggers; PostgreSQL's generated ``search_vector`` column is
+stemmed per article language (Russian, English; other languages word for word). Migration 0009 makes both.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from markupsafe import Markup, escape
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Subquery,
+    bindparam,
+    case,
+    column,
+    func,
+    or_,
+    select,
+    table,
+    text,
+)
+from sqlalchemy import literal_column as sql
+from sqlalchemy.orm import Session
+
+from feedsvc.articles.search_query import SearchTerms
+from feedsvc.articles.store import filter_articles, in_country, visible_at, with_tag
+from feedsvc.core.models import Article
+
+# Noncharacters, which cleaning removes from every stored text (feedsvc/articles/clean.py): the engines
+# put them around matched words, render_snippet turns them into <mark>, and no article can forge one.
+START, STOP = "\ufdd0", "\ufdd1"
+_MARKERS = re.compile(f"([{START}{STOP}])")
+SNIPPET_WORDS = 28
+SNIPPET_SOURCE = 20_000  # PostgreSQL's headline parses its whole input: a long body is cut first
+# A search ranks and counts at most this many matches, the newest: ranking must see every match it
+# orders, and a word in most of a 100,000-article archive would otherwise cost seconds.
+MAX_MATCHES = 1000
+
+FTS = table("article_search", column("rowid", Integer))
+FTS_MATCH = text("article_search MATCH :fts")
+BM25 = sql("bm25(article_search, 10.0, 4.0, 1.0)")  # weights of title, summary, body_text
+
+VECTOR = sql("articles.search_vector")
+_LANGUAGE = func.lower(Article.language)
+# As the generated column chooses its configuration (migration 0009).
+IS_RUSSIAN = or_(_LANGUAGE == "ru", _LANGUAGE.like("ru-%"))
+IS_ENGLISH = or_(_LANGUAGE == "en", _LANGUAGE.like("en-%"))
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """An article found by a search, with its highlighted snippet; reads as the article otherwise."""
+
+    article: Article
+    snippet: Markup
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.article, name)
+
+
+def render_snippet(marked: str) -> Markup:
+    """Escaped text with the engine's marked words in ``<mark>``: stray markers are dropped, tags balanced."""
+    out, open_mark = [], False
+    for piece in _MARKERS.split(marked):
+        if piece in (START, STOP):
+            if (piece == START) != open_mark:
+                out.append("<mark>" if piece == START else "</mark>")
+                open_mark = not open_mark
+        else:
+            out.append(str(escape(piece)))
+    if open_mark:
+        out.append("</mark>")
+    return Markup("".join(out))  # noqa: S704 - every piece of text is escaped above
+
+
+def _pg_query(terms: SearchTerms) -> ColumnElement[Any]:
+    """The tsquery of ``terms`` in every configuration an article can be indexed with.
+
+    Wanted terms match in any of them (a Russian article's stems, an English one's, or a word as written);
+    an excluded term excludes in any of them, so no configuration lets an excluded word through. One
+    expression without a per-row choice: the GIN index answers it without reading the articles' vectors.
+    """
+    wanted, excluded = terms.websearch()
+
+    def either(text_: str, name: str) -> ColumnElement[Any]:
+        parsed = [func.websearch_to_tsquery(sql(f"'{config}'::regconfig"), bindparam(name, text_))
+                  for config in ("english", "russian", "simple")]
+        return func.tsquery_or(func.tsquery_or(parsed[0], parsed[1]), parsed[2])
+
+    query = either(wanted, "wanted")
+    return func.tsquery_and(query, func.tsquery_not(either(excluded, "excluded"))) if excluded else query
+
+
+def newest_matches(terms: SearchTerms, dialect: str, country: str | None, tag: str | None,
+                   now: datetime | None) -> Subquery:
+    """Ids (and SQLite's score) of the newest MAX_MATCHES articles matching ``terms`` and the filters.
+
+    The engines hand matches out by id, newest first, so the walk stops after MAX_MATCHES: a word in most
+    articles costs what a rarer one does. ``now`` None: scheduled articles too.
+    """
+    if dialect == "postgresql":
+        found = filter_articles(select(Article.id), country, tag, now=now)
+        found = found.where(VECTOR.op("@@")(_pg_query(terms))).order_by(Article.id.desc())
+        return found.limit(MAX_MATCHES).subquery()
+    # On SQLite the filters read no article row: an article is large (its text comes before
+    # published_at), and a rare word's matches are spread over the whole file.
+    found = select(FTS.c.rowid.label("id"), BM25.label("score")).where(FTS_MATCH.bindparams(fts=terms.fts5()))
+    if now is not None:  # the scheduled few, from the (published_at, id) index
+        found = found.where(FTS.c.rowid.not_in(select(Article.id).where(~visible_at(now))))
+    if country:
+        found = found.where(in_country(country, FTS.c.rowid))
+    if tag:
+        found = found.where(with_tag(tag, FTS.c.rowid))
+    return found.order_by(FTS.c.rowid.desc()).limit(MAX_MATCHES).subquery()
+
+
+def relevance(candidates: Subquery, terms: SearchTerms, dialect: str) -> ColumnElement[Any]:
+    """The order of ``candidates`` by relevance, best first (PostgreSQL ranks only these few)."""
+    if dialect == "sqlite":
+        return candidates.c.score.asc()
+    return func.ts_rank(VECTOR, _pg_query(terms)).desc()
+
+
+def snippets(session: Session, terms: SearchTerms, ids: Sequence[int]) -> dict[int, Markup]:
+    """A highlighted snippet of each article in ``ids`` (a page of results, not the whole match)."""
+    if not ids:
+        return {}
+    if session.get_bind().dialect.name == "sqlite":
+        return _sqlite_snippets(session, terms, ids)
+    return _pg_snippets(session, terms, ids)
+
+
+def _sqlite_snippets(session: Session, terms: SearchTerms, ids: Sequence[int]) -> dict[int, Markup]:
+    def cut(number: int) -> Any:
+        return sql(f"snippet(article_search, {number}, '{START}', '{STOP}', ' … ', {SNIPPET_WORDS})")
+
+    stmt = (select(FTS.c.rowid, cut(1), cut(2)).where(FTS_MATCH.bindparams(fts=terms.fts5()))
+            .where(FTS.c.rowid.in_(ids)))
+    found = {}
+    for article_id, summary, body in session.execute(stmt):
+        # The summary when the words are in it, else the body's passage, else the summary's start.
+        best = summary if START in (summary or "") or START not in (body or "") else body
+        found[article_id] = render_snippet(best or "")
+    return found
+
+
+def _pg_snippets(session: Session, terms: SearchTerms, ids: Sequence[int]) -> dict[int, Markup]:
+    config = case((IS_RUSSIAN, sql("'russian'::regconfig")), (IS_ENGLISH, sql("'english'::regconfig")),
+                  else_=sql("'simple'::regconfig"))
+    source = func.left(func.translate(Article.summary + " " + Article.body_text, START + STOP, ""),
+                       SNIPPET_SOURCE)
+    options = (f'StartSel="{START}", StopSel="{STOP}", MaxWords={SNIPPET_WORDS}, MinWords=12, '
+               'MaxFragments=2, FragmentDelimiter=" … "')
+    marked = func.ts_headline(config, source, _pg_query(terms), options)
+    stmt = select(Article.id, marked).where(Article.id.in_(ids))
+    return {article_id: render_snippet(marked or "") for article_id, marked in session.execute(stmt)}
+
+
+def hits(session: Session, terms: SearchTerms, articles: Sequence[Article]) -> list[SearchHit]:
+    """The articles of a page of results with their snippets."""
+    found = snippets(session, terms, [a.id for a in articles])
+    return [SearchHit(a, found.get(a.id, Markup(""))) for a in articles]
+
