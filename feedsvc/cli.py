@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import click
@@ -14,8 +15,16 @@ from sqlalchemy.exc import IntegrityError
 from feedsvc.articles.cli import articles_group
 from feedsvc.articles.upstreams.cli import upstreams_group
 from feedsvc.core import auth
+from feedsvc.core.backup import BackupError, backup_database, restore_database
 from feedsvc.core.countries import ALL_NAME
-from feedsvc.core.db import get_engine, new_session, upgrade_database
+from feedsvc.core.db import (
+    DRIVER_OUTAGES,
+    describe_outage,
+    get_engine,
+    new_session,
+    outage_kind,
+    upgrade_database,
+)
 from feedsvc.core.stop import raise_on_sigterm
 from feedsvc.core.urls import DEFAULT_HOST, DEFAULT_PORT
 from feedsvc.rates.cli import rates_group
@@ -70,6 +79,36 @@ def db_upgrade() -> None:
     """Create the schema or migrate it to the newest revision (safe to run twice)."""
     _upgrade_database()
     click.echo("database is up to date")
+
+
+@db_group.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def db_backup(path: Path) -> None:
+    """Write a consistent copy of the database to PATH, a new file, while the service runs.
+
+    SQLite: the online backup API (one file, WAL included). PostgreSQL: pg_dump --format=custom.
+    """
+    try:
+        click.echo(backup_database(get_engine(), path))
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@db_group.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True,
+              help="Replace a database that already holds tables (everything in it is lost).")
+@with_appcontext
+def db_restore(path: Path, force: bool) -> None:
+    """Load the backup at PATH into the configured database, which must be empty (or --force).
+
+    Stop the service first. PostgreSQL: pg_restore in one transaction.
+    """
+    try:
+        click.echo(restore_database(get_engine(), path, force))
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @click.command("demo")
@@ -154,7 +193,7 @@ def _create_app() -> Flask:
 
 
 class FeedsvcGroup(click.Group):
-    """Our commands only: none of Flask's options (--app, --debug, --env-file) nor plugins' groups.
+    """Our commands only (no Flask options, no plugin groups); a database outage ends a command in one line.
 
     Flask's own group would also list every installed extension's commands (flask-limiter's ``limiter``,
     flask-smorest's ``openapi``) and build the app just to show the help; the ``flask`` command keeps
@@ -167,6 +206,16 @@ class FeedsvcGroup(click.Group):
         extra.setdefault("obj", ScriptInfo(create_app=_create_app, set_debug_flag=False,
                                            load_dotenv_defaults=False))
         return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> object:
+        """Run the command; turn a database outage into a one-line error (exit 1), and let bugs raise."""
+        try:
+            return super().invoke(ctx)
+        except DRIVER_OUTAGES as exc:
+            kind = outage_kind(exc)
+            if kind is None:
+                raise
+            raise click.ClickException(describe_outage(kind, exc)) from None
 
 
 main = FeedsvcGroup(

@@ -29,7 +29,7 @@ from flask.cli import with_appcontext
 from flask.logging import default_handler
 
 from feedsvc.articles import claim_gone_live
-from feedsvc.core.db import get_engine, new_session
+from feedsvc.core.db import DRIVER_OUTAGES, describe_outage, get_engine, new_session, outage_kind
 from feedsvc.core.stop import Terminated, request_stop, stop_on_signals, stop_requested
 from feedsvc.core.websub import publish_articles
 from feedsvc.rates.sources import build_sources, source_schedule
@@ -55,6 +55,11 @@ def run_update_job(app: Flask, names: tuple[str, ...], trigger: CronTrigger | No
             summaries = jobs.update(names, scheduled_at=scheduled_at)
         except Terminated:  # the run is closed as interrupted; APScheduler would log a traceback
             log.info("rates update %s: stopped by a stop signal", ", ".join(names))
+            return
+        except DRIVER_OUTAGES as exc:
+            if outage_kind(exc) is None:
+                raise
+            log.error("rates update %s: %s", ", ".join(names), describe_outage(outage_kind(exc), exc))
             return
     for summary in summaries:
         if summary.skipped:

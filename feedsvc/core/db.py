@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import psycopg
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app, g
-from sqlalchemy import Engine, create_engine, event, make_url, select, text
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, select, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
@@ -124,6 +125,12 @@ def outage_kind(exc: BaseException) -> str | None:
     return None
 
 
+def describe_outage(kind: str, exc: BaseException) -> str:
+    """``database <kind>: <the driver's first line>``: no SQL, no parameters, no traceback."""
+    detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return f"database {kind}: {detail[0][:300] if detail else type(exc).__name__}"
+
+
 class Probe:
     """``SELECT 1`` with an answer in bounded time, whatever the database does (for /healthz).
 
@@ -201,16 +208,49 @@ def _close_session(_exc: BaseException | None) -> None:
 
 
 def upgrade_database(engine: Engine, countries: Iterable[CountryConfig]) -> None:
-    """Create or migrate the schema to the newest revision, then seed the countries."""
+    """Create or migrate the schema to the newest revision and seed the countries, all or nothing.
+
+    Every migration, the version stamp and the seeding share one transaction: a kill, a full disk or
+    any error leaves the database exactly as the previous release left it (that release can keep
+    serving it), and running the upgrade again starts over from there.
+    """
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
+    with transactional_ddl(engine) as connection:
         if connection.dialect.name == "postgresql":  # a migration may rewrite a big table: no time limit
             connection.execute(text("SET LOCAL statement_timeout = 0"))
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")
-    with Session(engine) as session, session.begin():
-        seed_countries(session, countries)
+        with Session(bind=connection) as session:  # joins the transaction; committing is ours
+            seed_countries(session, countries)
+            session.flush()
+
+
+@contextmanager
+def transactional_ddl(engine: Engine) -> Iterator[Connection]:
+    """A connection inside one transaction that covers DDL too, committed when the block ends.
+
+    pysqlite begins a transaction only before INSERT/UPDATE/DELETE, so a CREATE TABLE before those runs
+    (and stays) on its own. As SQLAlchemy documents for pysqlite, this connection turns the driver's
+    transaction handling off and emits BEGIN itself. IMMEDIATE takes the write lock at once (waiting up
+    to the busy timeout), so no other writer can slip in between the reads and writes of a migration.
+    The app's own sessions keep the driver's handling: their reads then take no snapshot that a later
+    write would have to upgrade, which SQLite refuses at once instead of waiting.
+    """
+    with engine.connect() as connection:
+        if connection.dialect.name != "sqlite":
+            with connection.begin():
+                yield connection
+            return
+        driver = connection.connection.driver_connection
+        previous = driver.isolation_level  # type: ignore[union-attr]
+        driver.isolation_level = None  # type: ignore[union-attr]
+        try:
+            with connection.begin():
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                yield connection
+        finally:
+            driver.isolation_level = previous  # type: ignore[union-attr]  # the app's handling again
 
 
 def seed_countries(session: Session, countries: Iterable[CountryConfig]) -> None:

@@ -15,6 +15,9 @@ def run_migrations() -> None:
         target_metadata=target_metadata,
         include_name=is_modelled,
         render_as_batch=connection.dialect.name == "sqlite",
+        # The connection's transaction covers DDL on SQLite too (core.db.transactional_ddl): the whole
+        # upgrade commits or rolls back as one.
+        transactional_ddl=True,
     )
     with context.begin_transaction():
         context.run_migrations()

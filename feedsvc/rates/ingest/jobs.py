@@ -23,7 +23,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from feedsvc.core.db import get_engine, new_session
+from feedsvc.core.db import get_engine, new_session, outage_kind
 from feedsvc.core.jobs import Lease, LeaseLost, claim_trigger
 from feedsvc.core.models import RateRun, RateSourceDay
 from feedsvc.core.stop import check_stop
@@ -167,9 +167,11 @@ def _run_recorded(source: Source, summary: RunSummary, days: list[date], lease: 
         except LeaseLost as exc:
             session.rollback()
             summary.error = str(exc)
-        except Exception as exc:  # a bug or a database error must not stop the other sources
-            log.exception("rates %s: %s failed", summary.job, source.name)
+        except Exception as exc:  # a bug must not stop the other sources
             session.rollback()
+            if outage_kind(exc) is not None:  # nor can they run: the caller says so in one line
+                raise  # (the next run closes this one as abandoned)
+            log.exception("rates %s: %s failed", summary.job, source.name)
             summary.error = f"internal error: {exc!r}"
         except BaseException:  # Ctrl-C or SIGTERM (feedsvc.core.stop): close the record as interrupted, go on
             session.rollback()
