@@ -59,6 +59,58 @@ def parse_countries(value: str) -> tuple[CountryConfig, ...]:
     return tuple(countries)
 
 
+@dataclass(frozen=True)
+class SiteIdentity:
+    """The desk's identity, wherever a reader sees a name: masthead, titles, feeds, widgets, JSON-LD, oEmbed.
+
+    ``logo`` is an absolute http(s) URL, or the name of a file in the instance folder (served at /site/logo).
+    """
+
+    name: str
+    tagline: str
+    logo: str | None
+    publisher: str
+    language: str
+
+
+# Neutral: a reader of a site whose operator set nothing sees a plausible desk, never the software's name.
+DEFAULT_SITE_NAME = "Central Asia News"
+DEFAULT_TAGLINE = "News and exchange rates from Central Asia"
+LOGO_TYPES = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp")
+_LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
+_LOGO_FILE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
+def _parse_text(name: str, value: str, maximum: int) -> str:
+    text = " ".join(value.split())
+    if not text or len(text) > maximum or any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for c in value.strip()):
+        raise ConfigError(f"{name}: expected 1-{maximum} characters of plain text, got {value!r}")
+    return text
+
+
+def _parse_logo(value: str) -> str | None:
+    if not value:
+        return None
+    if value.startswith(("http://", "https://")):
+        return _parse_url("FEEDSVC_SITE_LOGO", value, ("http", "https"))
+    if not _LOGO_FILE.fullmatch(value) or not value.lower().endswith(LOGO_TYPES):
+        raise ConfigError(f"FEEDSVC_SITE_LOGO: expected an http(s) URL or the name of an image file in the "
+                          f"instance folder ({', '.join(LOGO_TYPES)}), got {value!r}")
+    return value
+
+
+def parse_identity(env: Mapping[str, str]) -> SiteIdentity:
+    """The site's name, tagline, logo, publisher and language from FEEDSVC_SITE_*, _PUBLISHER, _LANGUAGE."""
+    name = _parse_text("FEEDSVC_SITE_NAME", env.get("FEEDSVC_SITE_NAME") or DEFAULT_SITE_NAME, 80)
+    tagline = _parse_text("FEEDSVC_SITE_TAGLINE", env.get("FEEDSVC_SITE_TAGLINE") or DEFAULT_TAGLINE, 160)
+    publisher = _parse_text("FEEDSVC_PUBLISHER", env.get("FEEDSVC_PUBLISHER") or name, 120)
+    language = env.get("FEEDSVC_LANGUAGE") or "en"
+    if not _LANGUAGE.fullmatch(language) or len(language) > 35:
+        raise ConfigError(f"FEEDSVC_LANGUAGE: expected a BCP 47 tag such as en or ru-KZ, got {language!r}")
+    logo = _parse_logo(env.get("FEEDSVC_SITE_LOGO", "").strip())
+    return SiteIdentity(name, tagline, logo, publisher, language)
+
+
 def _parse_on_off(name: str, value: str) -> bool:
     if value.lower() not in {"on", "off", "1", "0", "true", "false", "yes", "no"}:
         raise ConfigError(f"{name}: expected on or off, got {value!r}")
@@ -263,6 +315,7 @@ class Config:
     SITEMAP_MAX_URLS = 50_000  # per file, the sitemaps.org limit; more make /sitemap.xml an index
     SITEMAP_NEWS_MAX_URLS = 1000  # Google News reads at most 1,000 articles per news sitemap
     RATES_CATCH_UP = True  # a scheduler's start updates the sources whose last trigger has no success
+    INSTANCE_PATH: str | None = None  # the instance folder; None: Flask's (instance/ beside the code)
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         env = os.environ if environ is None else environ
@@ -306,6 +359,7 @@ class Config:
         self.CACHE_URL = _parse_url("FEEDSVC_CACHE_URL", cache, ("redis", "rediss")) if cache else None
         self.CACHE_KEY_PREFIX = _parse_prefix(env.get("FEEDSVC_CACHE_PREFIX", "feedsvc:"))
         self.COUNTRIES = parse_countries(env.get("FEEDSVC_COUNTRIES", DEFAULT_COUNTRIES))
+        self.SITE = parse_identity(env)
         self.LIMIT_WRITES = _parse_limit("FEEDSVC_LIMIT_WRITES", env.get("FEEDSVC_LIMIT_WRITES", "60/minute"))
         self.LIMIT_AUTH_FAILURES = _parse_limit(
             "FEEDSVC_LIMIT_AUTH_FAILURES", env.get("FEEDSVC_LIMIT_AUTH_FAILURES", "10/minute")

@@ -12,11 +12,15 @@ from feedsvc.core.errors import Api
 
 def create_app(config: Config | None = None) -> Flask:
     """Build the app: configuration, database, cache, blueprints, error handlers."""
-    app = Flask(__name__, instance_relative_config=True)
-    app.config.from_object(config or Config())
+    config = config or Config()
+    app = Flask(__name__, instance_relative_config=True, instance_path=config.INSTANCE_PATH)
+    app.config.from_object(config)
     from feedsvc.rates.sources import configure_sources
 
     configure_sources(app.config)  # only the registry knows the sources: it checks their settings
+    from feedsvc.core import site
+
+    site.init_app(app)  # checks the logo file: the instance folder is known only here
     if not app.config.get("DATABASE_URL"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'feedsvc.sqlite3'}"

@@ -89,6 +89,15 @@ BAD = [
     ("FEEDSVC_LIMIT_RATES", ""),
     ("FEEDSVC_TRUSTED_PROXIES", "-1"),
     ("FEEDSVC_TRUSTED_PROXIES", "yes"),
+    ("FEEDSVC_SITE_NAME", "x" * 81),
+    ("FEEDSVC_SITE_NAME", "Desk\x07"),
+    ("FEEDSVC_SITE_TAGLINE", "y" * 161),
+    ("FEEDSVC_PUBLISHER", "\x85"),
+    ("FEEDSVC_LANGUAGE", "english"),
+    ("FEEDSVC_LANGUAGE", "en_US"),
+    ("FEEDSVC_SITE_LOGO", "../logo.png"),
+    ("FEEDSVC_SITE_LOGO", "logo.exe"),
+    ("FEEDSVC_SITE_LOGO", "ftp://cdn.example.org/logo.png"),
 ]
 
 
@@ -129,13 +138,31 @@ def test_production_requires_a_secret_key() -> None:
         Config({"FEEDSVC_ENV": "production", "FEEDSVC_PUBLIC_URL": "https://news.example.org"})
 
 
+def test_the_identity_defaults_to_a_neutral_desk_and_takes_the_operators() -> None:
+    neutral = Config({}).SITE
+    assert (neutral.name, neutral.publisher, neutral.logo, neutral.language) == (
+        "Central Asia News", "Central Asia News", None, "en")
+    assert "feedsvc" not in repr(neutral).lower()
+    desk = Config({"FEEDSVC_SITE_NAME": "  Oxus   Desk ", "FEEDSVC_SITE_TAGLINE": "Country by country",
+                   "FEEDSVC_SITE_LOGO": "oxus.svg", "FEEDSVC_LANGUAGE": "ru-KZ"}).SITE
+    assert (desk.name, desk.tagline, desk.logo, desk.publisher, desk.language) == (
+        "Oxus Desk", "Country by country", "oxus.svg", "Oxus Desk", "ru-KZ")  # the publisher: the name
+
+
+def test_a_logo_file_missing_from_the_instance_folder_fails_at_startup(tmp_path) -> None:
+    settings = config.TestConfig({"FEEDSVC_SITE_LOGO": "logo.png"}, DATABASE_URL="sqlite:///:memory:")
+    with pytest.raises(ConfigError, match="FEEDSVC_SITE_LOGO: no file 'logo.png'"):
+        create_app(settings)
+
+
 def test_countries_are_checked_against_iso_tables() -> None:
     (turkmenistan,) = parse_countries(" tm : tmt ")
     assert (turkmenistan.code, turkmenistan.slug, turkmenistan.currency) == ("tm", "turkmenistan", "TMT")
 
 
 @pytest.mark.parametrize(("name", "value"), [BAD[0], BAD[9], ("FEEDSVC_SOURCE_ECB_URL", "https://x"),
-                                             ("FEEDSVC_RATES_SOURCES", "nbk,ecb")])
+                                             ("FEEDSVC_RATES_SOURCES", "nbk,ecb"),
+                                             ("FEEDSVC_SITE_LOGO", "missing.png")])
 def test_the_cli_fails_at_startup_with_the_variable_name(tmp_path, name: str, value: str) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDSVC_")}
     env[name] = value

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,10 +19,16 @@ from feedsvc.articles.embeds import (
     frame_filter,
     has_frame,
 )
+from feedsvc.core.urls import is_site_path
 
 MAX_TITLE = 300
 MAX_BODY = 1024 * 1024
-PLAIN_TEXT_FIELDS = ("title", "summary")
+MAX_ALT = 500
+MAX_IMAGE_SIDE = 10_000
+PLAIN_TEXT_FIELDS = ("title", "summary", "image_alt")
+# A link or image on this site, in sanitised HTML (nh3 writes every attribute in double quotes).
+_SITE_LINK = re.compile(r'(?:href|src)="/(?![/\\])')
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 
 # What XML 1.0 forbids, C1 controls, surrogates (lone ones arrive through JSON escapes)
 # and the noncharacters. The astral noncharacters are matched as "a code point from U+1FFFE on" and then
@@ -121,29 +127,52 @@ def _plain_segment(text: str) -> str:
 def clean_html(value: str, base_url: str | None) -> str:
     """Sanitise HTML with an allowlist; make relative links absolute against ``base_url``.
 
-    Without a base, relative links and images are dropped: feed readers would resolve them
-    against the feed's own URL and break them. Iframes of the allowed embed providers are kept,
-    sandboxed, lazy and sized (feedsvc/articles/embeds.py); every other iframe is removed.
+    Without a base, a path on this site (``/kazakhstan``, ``/assets/map.png``) is kept as written and
+    made absolute on output (:func:`absolute_links`), on whatever address the site is served; other
+    relative links and images are dropped, since nothing says what they are relative to. Iframes of the
+    allowed embed providers are kept, sandboxed, lazy and sized (feedsvc/articles/embeds.py); every other
+    iframe is removed.
     """
+    with_base = bool(base_url and is_http_url(base_url))
+    frames = has_frame(value)
     # nh3 rewrites relative URLs itself (in Rust): a Python filter per attribute cost a third of the time,
-    # so only a body with an iframe takes the way with a filter.
-    relative = ("rewrite_with_base", base_url) if base_url and is_http_url(base_url) else "deny"
+    # so only a body with an iframe, or one without a base, takes the way with a filter.
+    filters = [] if with_base else [_keep_site_paths]
     options: dict[str, Any] = {"tags": ALLOWED_TAGS, "attributes": ALLOWED_ATTRIBUTES}
-    if has_frame(value):
+    if frames:
         options = {"tags": ALLOWED_TAGS | {"iframe"},
                    "attributes": {**ALLOWED_ATTRIBUTES, "iframe": FRAME_ATTRIBUTES},
-                   "attribute_filter": frame_filter(embed_hosts()),
                    "set_tag_attribute_values": SET_ON_FRAMES}
-    cleaned = nh3.clean(
+        filters.append(frame_filter(embed_hosts()))
+    if filters:
+        options["attribute_filter"] = _all_of(filters)
+    cleaned = _sanitise(value, ("rewrite_with_base", base_url) if with_base else "pass_through", options)
+    cleaned = finish_frames(cleaned) if frames else cleaned
+    # nh3 writes a numeric reference out as its character: "&#1;" would put a control character in a feed.
+    return remove_illegal(cleaned).strip() if "&#" in value else cleaned
+
+
+def _sanitise(value: str, relative: Any, options: dict[str, Any]) -> str:
+    return nh3.clean(
         remove_illegal(value),
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer",
         url_relative=relative,
         **options,
     ).strip()
-    cleaned = finish_frames(cleaned) if "attribute_filter" in options else cleaned
-    # nh3 writes a numeric reference out as its character: "&#1;" would put a control character in a feed.
-    return remove_illegal(cleaned).strip() if "&#" in value else cleaned
+
+
+def _all_of(filters: list[Callable[[str, str, str], str | None]]) -> Callable[[str, str, str], str | None]:
+    """One nh3 attribute filter from several: each must keep the value (and may change it)."""
+    def keep(element: str, attribute: str, value: str) -> str | None:
+        for check in filters:
+            kept = check(element, attribute, value)
+            if kept is None:
+                return None
+            value = kept
+        return value
+
+    return keep
 
 
 # A tag with its attributes; quoted values may hold ">" (nh3 escapes "<" and "&" in them, not ">").
@@ -153,6 +182,32 @@ _HTML_TAG = re.compile(r"<(?:[^>\"']|\"[^\"]*\"|'[^']*')*>")
 def html_to_text(value: str) -> str:
     """The words of sanitised HTML, for the search index: tags become spaces, entities are decoded."""
     return _SPACE.sub(" ", remove_illegal(html.unescape(_HTML_TAG.sub(" ", value)))).strip()
+
+
+def _keep_site_paths(element: str, attribute: str, value: str) -> str | None:
+    """Without a base: URLs with a scheme (nh3 checks which) and site paths, no other relative one.
+
+    An iframe's src is the embed filter's to decide.
+    """
+    if element == "iframe" or attribute not in ("href", "src") or _SCHEME.match(value) or is_site_path(value):
+        return value
+    return None
+
+
+def absolute_links(html: str, root: str) -> str:
+    """Stored HTML as readers get it: its links and images on this site made absolute on ``root``.
+
+    ``root`` is the site's public root (``https://news.example.org/``); HTML without such links is
+    returned as it is, without a second pass of the sanitiser.
+    """
+    if not html or not _SITE_LINK.search(html):
+        return html
+    options: dict[str, Any] = {"tags": ALLOWED_TAGS, "attributes": ALLOWED_ATTRIBUTES}
+    if has_frame(html):  # frames kept when the body was cleaned: keep them as they are
+        options = {"tags": ALLOWED_TAGS | {"iframe"},
+                   "attributes": {**ALLOWED_ATTRIBUTES, "iframe": FRAME_ATTRIBUTES},
+                   "set_tag_attribute_values": SET_ON_FRAMES}
+    return _sanitise(html, ("rewrite_with_root", root, ""), options)
 
 
 def is_http_url(value: str) -> bool:
@@ -170,6 +225,8 @@ def clean_article_fields(data: Mapping[str, Any], base_url: str | None) -> dict[
             clean[name] = clean_text(clean[name])
     if clean.get("author") is not None:
         clean["author"] = clean_author(clean["author"]) or None
+    if "image_alt" in clean:
+        clean["image_alt"] = clean["image_alt"] or None
     if "title" in clean:
         if not clean["title"]:
             errors["title"] = ["must contain text"]
@@ -180,9 +237,11 @@ def clean_article_fields(data: Mapping[str, Any], base_url: str | None) -> dict[
             errors["content_html"] = ["longer than 1 MB"]
         else:
             clean["content_html"] = clean_html(clean["content_html"], base_url)
-    for name in ("image_url", "source_url"):
-        if clean.get(name) and not is_http_url(clean[name]):
-            errors[name] = ["must be an absolute http or https URL"]
+    if clean.get("source_url") and not is_http_url(clean["source_url"]):
+        errors["source_url"] = ["must be an absolute http or https URL"]
+    image = clean.get("image_url")
+    if image and not (is_http_url(image) or is_site_path(image)):
+        errors["image_url"] = ["must be an absolute http or https URL, or a path on this site"]
     if errors:
         raise ValidationError(errors)
     return clean

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -13,22 +12,18 @@ from feedsvc.articles.store import get_article_by_external_id
 from feedsvc.articles.upsert import upsert_article
 from feedsvc.core.changes import bump_markers
 from feedsvc.core.countries import ARTICLES_SCOPE, country_scope
-from feedsvc.core.urls import root_url
-
-
-def with_own_images(item: dict[str, Any], base: str) -> dict[str, Any]:
-    """The item with a site path in ``image_url`` made absolute: the data model stores absolute URLs."""
-    image = item.get("image_url")
-    return {**item, "image_url": base + image} if image and image.startswith("/") else item
 
 
 def load_demo_articles(session: Session) -> int:
-    """Insert the demo articles not yet present (and refresh changed ones); return how many were new."""
+    """Insert the demo articles not yet present (and refresh changed ones); return how many were new.
+
+    Their images are the app's own files, stored as paths on this site (``/assets/demo/...``): every
+    page and feed writes them out on the address it is served at, whatever host, port or proxy path.
+    """
     schema = ArticleInSchema()
-    base = root_url()  # where the demo's own images are served
     created = 0
     for item in DEMO_ARTICLES:
-        data = schema.load(with_own_images(item, base))
+        data = schema.load(item)
         created += upsert_article(session, data) == "created"
         edited = DEMO_EDITS.get(data["external_id"])
         _date_last_edit(session, data["external_id"], _parse(edited) if edited else data["published_at"])

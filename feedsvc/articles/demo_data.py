@@ -15,12 +15,18 @@ DEMO_ARTICLES: list[dict] = [
             "<p>Under the plan, flows are set a month in advance and revised only if inflows fall more than a "
             "fifth below the forecast. Farmers' associations downstream had asked for earlier notice before the "
             "sowing season.</p>"
+            "<figure><img src=\"/assets/demo/dam.png\" alt=\"Illustration: a concrete dam holding a reservoir between "
+            "green hills\" width=\"800\" height=\"450\"><figcaption>Releases are set upstream, at the reservoirs "
+            "that feed the river in spring and summer.</figcaption></figure>"
             "<p>A joint commission will publish measured flows at the border gauge every ten days.</p>"
         ),
         "countries": ["kazakhstan", "kyrgyzstan"],
         "tags": ["water", "agriculture"],
         "author": "Water desk <water@example.org>",
         "image_url": "/assets/demo/chu-river.png",
+        "image_width": 800,
+        "image_height": 450,
+        "image_alt": "Illustration: a river running from snow-capped mountains under a road bridge",
         "published_at": "2025-03-03T07:30:00Z",
     },
     {
@@ -52,6 +58,10 @@ DEMO_ARTICLES: list[dict] = [
         "countries": ["tajikistan"],
         "tags": ["energy", "hydropower"],
         "author": "Energy desk <energy@example.org>",
+        "image_url": "/assets/demo/dam.png",
+        "image_width": 800,
+        "image_height": 450,
+        "image_alt": "Illustration: a concrete dam holding a reservoir between green hills",
         "published_at": "2025-03-07T06:00:00Z",
     },
     {
@@ -83,6 +93,9 @@ DEMO_ARTICLES: list[dict] = [
         "tags": ["transport", "roads"],
         "author": "Transport desk",
         "image_url": "/assets/demo/caspian-road.png",
+        "image_width": 800,
+        "image_height": 450,
+        "image_alt": "Illustration: a new road running along the sea towards a port at sunset",
         "published_at": "2025-03-12T08:45:00Z",
     },
     {
@@ -100,6 +113,10 @@ DEMO_ARTICLES: list[dict] = [
         "countries": ["kazakhstan", "kyrgyzstan", "tajikistan", "turkmenistan", "uzbekistan"],
         "tags": ["energy", "regional-cooperation"],
         "author": "Energy desk <energy@example.org>",
+        "image_url": "/assets/demo/power-lines.png",
+        "image_width": 800,
+        "image_height": 450,
+        "image_alt": "Illustration: high-voltage power lines on three steel pylons",
         "published_at": "2025-03-14T12:00:00Z",
     },
     {
@@ -130,6 +147,10 @@ DEMO_ARTICLES: list[dict] = [
         "countries": ["kazakhstan"],
         "tags": ["media", "rights", "courts"],
         "author": "Staff <desk@example.org>",
+        "image_url": "/assets/demo/courthouse.png",
+        "image_width": 800,
+        "image_height": 450,
+        "image_alt": "Illustration: a court building with columns and wide steps",
         "published_at": "2025-03-19T11:20:00Z",
     },
     {
@@ -146,6 +167,9 @@ DEMO_ARTICLES: list[dict] = [
         "tags": ["water", "floods"],
         "author": "Water desk <water@example.org>",
         "image_url": "/assets/demo/amu-darya.png",
+        "image_width": 800,
+        "image_height": 450,
+        "image_alt": "Illustration: a wide river winding through flat farmland past a house",
         "published_at": "2025-03-21T07:00:00Z",
     },
     {
@@ -162,6 +186,10 @@ DEMO_ARTICLES: list[dict] = [
         "countries": ["uzbekistan"],
         "tags": ["transport", "metro"],
         "author": "Transport desk",
+        "image_url": "/assets/demo/metro.png",
+        "image_width": 800,
+        "image_height": 450,
+        "image_alt": "Illustration: a metro train standing at an arched, lit station",
         "published_at": "2025-03-24T09:40:00Z",
     },
     {
@@ -177,6 +205,10 @@ DEMO_ARTICLES: list[dict] = [
         "countries": ["uzbekistan"],
         "tags": ["energy", "solar"],
         "author": "Energy desk <energy@example.org>",
+        "image_url": "/assets/demo/solar-field.png",
+        "image_width": 800,
+        "image_height": 450,
+        "image_alt": "Illustration: rows of solar panels in the desert under the sun",
         "published_at": "2025-03-26T13:10:00Z",
     },
     {
@@ -192,6 +224,10 @@ DEMO_ARTICLES: list[dict] = [
         "countries": ["tajikistan", "kyrgyzstan"],
         "tags": ["transport", "regional-cooperation"],
         "author": "Transport desk",
+        "image_url": "/assets/demo/mountain-bus.png",
+        "image_width": 800,
+        "image_height": 450,
+        "image_alt": "Illustration: a yellow coach on a road below mountain peaks",
         "published_at": "2025-03-28T08:00:00Z",
     },
     {
@@ -207,6 +243,10 @@ DEMO_ARTICLES: list[dict] = [
         "countries": ["turkmenistan"],
         "tags": ["energy", "gas", "economy"],
         "author": "Economy desk <economy@example.org>",
+        "image_url": "/assets/demo/pipeline.png",
+        "image_width": 800,
+        "image_height": 450,
+        "image_alt": "Illustration: a gas pipeline on supports across desert dunes",
         "published_at": "2025-04-01T06:30:00Z",
     },
     {
@@ -238,6 +278,9 @@ DEMO_ARTICLES: list[dict] = [
         "tags": ["economy", "agriculture"],
         "author": "Economy desk <economy@example.org>",
         "image_url": "/assets/demo/steppe-grain.png",
+        "image_width": 800,
+        "image_height": 450,
+        "image_alt": "Illustration: a ripe grain field with a tractor, a barn and a silo",
         "published_at": "2025-04-07T07:15:00Z",
     },
     {
@@ -268,6 +311,10 @@ DEMO_ARTICLES: list[dict] = [
         "countries": ["kazakhstan", "turkmenistan"],
         "tags": ["transport", "rail", "trade"],
         "author": "Transport desk",
+        "image_url": "/assets/demo/freight-train.png",
+        "image_width": 800,
+        "image_height": 450,
+        "image_alt": "Illustration: a locomotive pulling coloured containers across the steppe",
         "published_at": "2025-04-14T11:45:00Z",
     },
     {
@@ -283,6 +330,10 @@ DEMO_ARTICLES: list[dict] = [
         "countries": ["uzbekistan"],
         "tags": ["economy", "inflation"],
         "author": "Economy desk <economy@example.org>",
+        "image_url": "/assets/demo/bazaar.png",
+        "image_width": 800,
+        "image_height": 450,
+        "image_alt": "Illustration: a market stall with fruit and vegetables and a price sign",
         "published_at": "2025-04-16T06:00:00Z",
     },
     {
@@ -293,11 +344,18 @@ DEMO_ARTICLES: list[dict] = [
             "<p>Two wastewater treatment plants on the northern shore of Lake Issyk-Kul are due to open before "
             "the summer season, local authorities said.</p>"
             "<p>Environmental groups have long warned that older plants cannot cope when the number of visitors "
-            "multiplies in July and August. Water quality tests at beaches will be published weekly.</p>"
+            "multiplies in July and August.</p>"
+            "<blockquote><p>We test the water at every public beach, and from this summer the results go online "
+            "each week, good or bad.</p><cite>A district environmental inspector</cite></blockquote>"
+            "<p>Water quality tests at beaches will be published weekly.</p>"
         ),
         "countries": ["kyrgyzstan"],
         "tags": ["water", "environment"],
         "author": "Water desk <water@example.org>",
+        "image_url": "/assets/demo/issyk-kul.png",
+        "image_width": 800,
+        "image_height": 450,
+        "image_alt": "Illustration: a mountain lake below snowy ridges, a guest house on the shore",
         "published_at": "2025-04-21T08:20:00Z",
     },
     {
@@ -309,11 +367,23 @@ DEMO_ARTICLES: list[dict] = [
             "according to the official rates published by the central banks.</p>"
             "<p>Traders pointed to steady remittance inflows and commodity prices. The Turkmen manat remained "
             "at its fixed official rate.</p>"
-            "<p>Daily rates for all five are available on the rates page and as CSV.</p>"
+            "<table><caption>How each currency is set</caption><thead><tr><th scope=\"col\">Currency</th>"
+            "<th scope=\"col\">Central bank</th><th scope=\"col\">Regime</th></tr></thead><tbody>"
+            "<tr><td>Tenge (KZT)</td><td>National Bank of Kazakhstan</td><td>Floating</td></tr>"
+            "<tr><td>Som (KGS)</td><td>National Bank of the Kyrgyz Republic</td><td>Managed float</td></tr>"
+            "<tr><td>Somoni (TJS)</td><td>National Bank of Tajikistan</td><td>Managed float</td></tr>"
+            "<tr><td>Manat (TMT)</td><td>Central Bank of Turkmenistan</td><td>Fixed official rate</td></tr>"
+            "<tr><td>Sum (UZS)</td><td>Central Bank of Uzbekistan</td><td>Floating</td></tr>"
+            "</tbody></table>"
+            "<p>Daily rates for all five are available on <a href=\"/rates\" rel=\"noopener noreferrer\">the rates page</a> and as CSV.</p>"
         ),
         "countries": ["kazakhstan", "kyrgyzstan", "tajikistan", "turkmenistan", "uzbekistan"],
         "tags": ["economy", "currencies"],
         "author": "Economy desk <economy@example.org>",
+        "image_url": "/assets/demo/currency-board.png",
+        "image_width": 800,
+        "image_height": 450,
+        "image_alt": "Illustration: a board of exchange-rate lines above coins and a banknote",
         "published_at": "2025-04-25T12:00:00Z",
     },
 ]

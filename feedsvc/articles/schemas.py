@@ -10,11 +10,18 @@ from typing import Any
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from config import CountryConfig
-from feedsvc.articles.clean import MAX_TITLE, has_illegal, has_invisible
+from feedsvc.articles.clean import (
+    MAX_ALT,
+    MAX_IMAGE_SIDE,
+    MAX_TITLE,
+    absolute_links,
+    has_illegal,
+    has_invisible,
+)
 from feedsvc.articles.listing import Cursor, decode_cursor
 from feedsvc.articles.store import is_scheduled
 from feedsvc.core.countries import tracked
-from feedsvc.core.urls import article_page_url, feed_urls
+from feedsvc.core.urls import article_page_url, feed_urls, site_root, site_url
 
 
 class FullMatch(validate.Regexp):
@@ -124,6 +131,27 @@ def http_url(**kwargs: Any) -> fields.Url:
     )
 
 
+def image_url(**kwargs: Any) -> fields.Url:
+    """An absolute http(s) URL, or a path on this site (``/assets/photo.jpg``), without illegal characters."""
+    return fields.Url(
+        relative=True,
+        validate=[validate.Length(max=MAX_URL), no_illegal_characters, uri_characters,
+                  validate.Regexp(r"^(https?://|/[^/\\])",
+                                  error="must start with http://, https:// or one / (a path on this site)")],
+        metadata={"format": "uri-reference",
+                  "description": "an absolute http or https URL, or a path on this site such as "
+                                 "/assets/photo.jpg (answered absolute, on the site's public address)"},
+        **HTTP_URL, **kwargs,
+    )
+
+
+def image_size(**kwargs: Any) -> fields.Integer:
+    """A width or height in pixels, as the image file has it."""
+    return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_IMAGE_SIDE),
+                          metadata={"description": "pixels, as the image file has it; pages reserve the "
+                                                   "image's box from width and height"}, **kwargs)
+
+
 def identifier(**kwargs: Any) -> list[Any]:
     """Validators of a short identifier-like string (slug, id, language tag)."""
     return [validate.Length(**kwargs), no_illegal_characters]
@@ -147,7 +175,11 @@ class ArticleInSchema(Schema):
     tags = fields.List(fields.String(validate=[validate.Length(max=64), SLUG]),
                        validate=validate.Length(max=20))
     author = fields.String(allow_none=True, validate=validate.Length(max=200))
-    image_url = http_url(allow_none=True)
+    image_url = image_url(allow_none=True)
+    image_width = image_size(allow_none=True)
+    image_height = image_size(allow_none=True)
+    image_alt = fields.String(allow_none=True, validate=validate.Length(max=MAX_ALT),
+                              metadata={"description": "what the image shows, for readers who can't see it"})
     language = fields.String(validate=[BCP47, validate.Length(max=35)])
     published_at = PublishedAt(metadata=PUBLISHED_AT_DOC)
     external_id = fields.String(allow_none=True, validate=identifier(min=1, max=200))
@@ -183,13 +215,18 @@ class ArticleOutSchema(Schema):
     uuid = fields.String()
     title = fields.String()
     summary = fields.String()
-    content_html = fields.String()
+    content_html = fields.Function(lambda a: absolute_links(a.content_html, site_root()),
+                                   metadata={"type": "string"})
     source_url = fields.String(allow_none=True)
     url = fields.Function(article_page_url, metadata={"type": "string", "format": "uri"})
     countries = fields.Function(lambda a: [c.slug for c in a.countries], metadata={"type": "array"})
     tags = fields.Function(lambda a: [t.slug for t in a.tags], metadata={"type": "array"})
     author = fields.String(allow_none=True)
-    image_url = fields.String(allow_none=True)
+    image_url = fields.Function(lambda a: site_url(a.image_url),
+                                metadata={"type": "string", "format": "uri", "nullable": True})
+    image_width = fields.Integer(allow_none=True)
+    image_height = fields.Integer(allow_none=True)
+    image_alt = fields.String(allow_none=True)
     language = fields.String()
     published_at = fields.DateTime(format="iso")
     updated_at = fields.DateTime(format="iso")

@@ -190,6 +190,9 @@ def apply_update(
     """Apply a partial update without bumping markers; return the scopes to bump (a batch bumps once)."""
     clean = clean_article_fields(data, base_url or data.get("source_url") or article.source_url)
     clean.pop("uuid", None)
+    if clean.get("image_url", article.image_url) != article.image_url:
+        # Another image: the old one's size and description would be wrong for it.
+        clean = {"image_width": None, "image_height": None, "image_alt": None, **clean}
     scopes = _scopes(article.countries)
     counted = article_keys(session, article)
     if "countries" in clean:

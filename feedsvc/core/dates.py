@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from markupsafe import Markup
 
@@ -21,3 +21,18 @@ def time_tag(value: date | str) -> Markup:
     if isinstance(value, str):
         value = date.fromisoformat(value)
     return Markup('<time datetime="{}">{}</time>').format(value.isoformat(), long_date(value))
+
+
+def short_date(value: date | str, today: date | None = None) -> str:
+    """A date where room is short: ``29 Sep``, with the year when it is not this year's (``29 Sep 2025``)."""
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
+    short = f"{value.day} {MONTHS[value.month - 1][:3]}"
+    return short if value.year == (today or datetime.now(UTC).date()).year else f"{short} {value.year}"
+
+
+def short_time_tag(value: date | str) -> Markup:
+    """``<time datetime="ISO">29 Sep</time>``: :func:`short_date` in a time element."""
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
+    return Markup('<time datetime="{}">{}</time>').format(value.isoformat(), short_date(value))

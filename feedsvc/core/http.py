@@ -15,7 +15,7 @@ from werkzeug.http import http_date, is_resource_modified, quote_etag
 from feedsvc.core.cache import cached_bytes
 
 PACKAGE = Path(__file__).parent.parent  # all of feedsvc: code, templates, static files
-RENDER_SUFFIXES = {".py", ".html", ".css", ".js"}
+RENDER_SUFFIXES = {".py", ".html", ".css", ".js", ".png"}  # .png: feeds give the images' byte lengths
 # Shared caches (our nginx) keep a public answer 1 s, then revalidate it by ETag (a cheap 304 from the
 # app), so a write is served through the proxy within a second; browsers keep their own max-age. A proxy
 # may serve its last copy for a day while the app fails (stale-if-error). Why: docs/operations.md, Caching.

@@ -143,7 +143,8 @@ class Article(Base):
     body_text: Mapped[str] = mapped_column(Text, default="", deferred=True)
     source_url: Mapped[str | None] = mapped_column(String(2048))
     author: Mapped[str | None] = mapped_column(String(200))
-    image_url: Mapped[str | None] = mapped_column(String(2048))
+    image_url: Mapped[str | None] = mapped_column(String(2048))  # absolute, or a path on this site
+    # The image's own size and description, as the editor gave them: never guessed from the file.
     image_width: Mapped[int | None] = mapped_column(Integer)
     image_height: Mapped[int | None] = mapped_column(Integer)
     image_alt: Mapped[str | None] = mapped_column(String(500))

@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import current_app, has_request_context, request, url_for
+from werkzeug.exceptions import HTTPException
+from werkzeug.security import safe_join
 
 # Where `feedsvc run` serves by default: also the base of absolute URLs a command builds outside a request
 # when FEEDSVC_PUBLIC_URL is not set.
@@ -71,6 +74,43 @@ def base_url() -> str:
     """The absolute base every URL in a response starts with (part of ETags and cache keys)."""
     # Not request.host_url: it re-encodes the whole URL, a tenth of a 304's time.
     return current_app.config.get("PUBLIC_URL") or f"{request.scheme}://{request.host}/"
+
+
+# A path on this site: one "/" first. "//host" and "/\\host" are other hosts to a browser.
+_SITE_PATH = re.compile(r"/(?![/\\])")
+
+
+def is_site_path(value: str) -> bool:
+    """True for a path on this site (``/assets/demo/x.png``), as articles may store for images and links."""
+    return _SITE_PATH.match(value) is not None
+
+
+def site_root() -> str:
+    """The site's root as a base for its stored paths: :func:`root_url` with its trailing "/"."""
+    return f"{root_url()}/"
+
+
+def site_url(value: str | None) -> str | None:
+    """A stored URL as readers get it: a path on this site absolute on :func:`site_root`; others as stored.
+
+    Articles store their own site's images as paths, so one database serves any host, port or proxy path.
+    """
+    if value and is_site_path(value):
+        return site_root() + value[1:]
+    return value
+
+
+def served_file(path: str) -> Path | None:
+    """The file a static route serves at the site path ``path`` (``/assets/demo/x.png``), or None."""
+    try:
+        endpoint, args = current_app.url_map.bind("localhost").match(path.split("?")[0], method="GET")
+    except HTTPException:
+        return None
+    if endpoint != "static" and not endpoint.endswith(".static"):
+        return None
+    owner = current_app.blueprints[endpoint[:-7]] if endpoint != "static" else current_app
+    found = safe_join(owner.static_folder, args["filename"]) if owner.static_folder else None
+    return Path(found) if found and Path(found).is_file() else None
 
 
 def feed_urls(slug: str, **params: Any) -> dict[str, str]:

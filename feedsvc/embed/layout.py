@@ -5,12 +5,15 @@ from __future__ import annotations
 # Kept in step with static/embed.css: rows have a fixed height (titles clamped to two lines), so the
 # height of a page is known before it loads and the host page does not jump (docs/architecture.md).
 FRAME_PADDING = 24  # body padding, top + bottom
-HEADLINE_ROW = 71  # 1 border + 2 x 7 padding + 2 x 20 title lines + 16 date line
+HEADLINE_ROW = 71  # 1 border + 2 x 5 padding + 2 x 20 title lines + 4 gap + 16 date line
 TICKER_ROW = 26  # one pair per line: 20 line + 6 gap
 SOURCES_ROW = 22  # the line crediting the rates' sources: 6 gap + 16 line
 FRAME_WIDTH = 600  # the width an oEmbed answer proposes when the consumer sets none
 WIDGET_MARGIN = 12  # below a script widget
 MAX_FRAME = 1000  # WordPress clamps an embed's height to 200-1000 px
+# An article card: a 160 x 90 picture beside kicker 16 + title 2 x 20 + summary 2 x 18 + date 16 and three
+# 4 px gaps. Below 420 px wide the picture goes on top and the frame reports its taller height.
+CARD_HEIGHT = FRAME_PADDING + 120
 
 
 def headlines_height(limit: int) -> int:

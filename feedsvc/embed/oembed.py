@@ -13,13 +13,21 @@ from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 
 from feedsvc.articles import get_article
-from feedsvc.core.countries import ALL_NAME, find_scope, tracked_currencies
+from feedsvc.core.countries import ALL, find_scope, tracked_currencies
 from feedsvc.core.db import get_session
 from feedsvc.core.errors import BadRequestParams
-from feedsvc.core.models import MAX_ID
+from feedsvc.core.models import MAX_ID, Article
 from feedsvc.core.params import QueryParams
-from feedsvc.core.urls import base_url, external_url
-from feedsvc.embed.layout import FRAME_WIDTH, MAX_FRAME, fitting_limit, headlines_height, ticker_height
+from feedsvc.core.site import site_identity
+from feedsvc.core.urls import base_url, external_url, site_url
+from feedsvc.embed.layout import (
+    CARD_HEIGHT,
+    FRAME_WIDTH,
+    MAX_FRAME,
+    fitting_limit,
+    headlines_height,
+    ticker_height,
+)
 from feedsvc.embed.params import HeadlinesQuery, TickerQuery, parse_headlines_query, parse_ticker_query
 from feedsvc.rates import default_pairs
 
@@ -40,12 +48,13 @@ class OembedQuery:
 
 @dataclass(frozen=True)
 class Target:
-    """What a URL embeds: a country's headlines (``slug``) or the rates ticker (``slug`` None)."""
+    """What a URL embeds: a country's headlines (``slug``), the rates ticker, or one article's card."""
 
     title: str
     slug: str | None
     headlines: HeadlinesQuery | None = None
     ticker: TickerQuery | None = None
+    article: Article | None = None
 
 
 def parse_oembed_query(args: Any) -> OembedQuery:
@@ -85,10 +94,9 @@ def _headlines(slug: str, options: HeadlinesQuery | None = None) -> Target | Non
 
 def _article(article_id: int) -> Target | None:
     article = get_article(get_session(), article_id) if article_id <= MAX_ID else None
-    if article is None or not article.countries or article.published_at > datetime.now(UTC):
+    if article is None or article.published_at > datetime.now(UTC):
         return None
-    # An article embeds as the headlines of its (first) country: there is no single-article widget yet.
-    return _headlines(article.countries[0].slug, HeadlinesQuery())
+    return Target(article.title, None, article=article)
 
 
 def resolve(url: str) -> Target | None:
@@ -104,12 +112,16 @@ def resolve(url: str) -> Target | None:
         return _article(int(match.group(1)))
     if match := EMBED_COUNTRY_PATH.fullmatch(path):
         return _headlines(match.group(1), _options(query, parse_headlines_query))
-    if path.count("/") == 1 and path != "/":
+    if path == "/":  # the home page: every country's headlines
+        return _headlines(ALL, HeadlinesQuery())
+    if path.count("/") == 1:
         return _headlines(path[1:], HeadlinesQuery())
     return None
 
 
 def _frame_src(target: Target, limit: int | None) -> str:
+    if target.article is not None:
+        return external_url("embed.show_card_frame", article_id=target.article.id)
     if target.ticker is not None:
         theme = target.ticker.theme if target.ticker.theme != "auto" else None
         pairs = ",".join(map(str, target.ticker.pairs))
@@ -121,6 +133,8 @@ def _frame_src(target: Target, limit: int | None) -> str:
 
 def _size(target: Target, query: OembedQuery) -> tuple[int, int, int | None]:
     width = min(query.max_width or FRAME_WIDTH, FRAME_WIDTH)
+    if target.article is not None:
+        return width, min(CARD_HEIGHT, query.max_height or MAX_FRAME), None
     if target.ticker is not None:
         pairs = len(target.ticker.pairs) or len(default_pairs(tracked_currencies()))
         return width, min(ticker_height(pairs), query.max_height or MAX_FRAME), None
@@ -136,9 +150,18 @@ def oembed_answer(target: Target, query: OembedQuery) -> dict[str, Any]:
     html = (f'<iframe src="{escape(src)}" title="{escape(target.title)}" width="{width}" height="{height}" '
             f'style="border:0" frameborder="0" loading="lazy"></iframe>'
             f'<script src="{escape(external_url("embed.get_frame_script"))}" async></script>')
-    return {"version": "1.0", "type": "rich", "title": target.title, "provider_name": f"{ALL_NAME} news",
-            "provider_url": external_url("web.show_home"), "cache_age": CACHE_AGE, "html": html,
-            "width": width, "height": height}
+    answer = {"version": "1.0", "type": "rich", "title": target.title,
+              "provider_name": site_identity().publisher, "provider_url": external_url("web.show_home"),
+              "cache_age": CACHE_AGE, "html": html, "width": width, "height": height}
+    return answer | _thumbnail(target.article)
+
+
+def _thumbnail(article: Article | None) -> dict[str, Any]:
+    """oEmbed's thumbnail fields: an article's image, when its size is known (the spec wants all three)."""
+    if article is None or not article.image_url or not (article.image_width and article.image_height):
+        return {}
+    return {"thumbnail_url": site_url(article.image_url), "thumbnail_width": article.image_width,
+            "thumbnail_height": article.image_height}
 
 
 def discovery_link() -> Markup:

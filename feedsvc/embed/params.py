@@ -80,3 +80,11 @@ def parse_builder_query(args: Mapping[str, str]) -> BuilderQuery:
     options = _read_options(params)
     params.done()
     return BuilderQuery(country=country, options=options)
+
+
+def parse_card_query(args: Mapping[str, str]) -> str:
+    """Parse ``?theme=`` of ``/embed/articles/<id>``; return the theme."""
+    params = _embed_params(args, ("theme",))
+    theme = params.choice("theme", THEMES, "auto")
+    params.done()
+    return theme

@@ -7,19 +7,21 @@ from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.exceptions import NotImplemented as FormatNotOffered
 from werkzeug.wrappers import Response as BaseResponse
 
-from feedsvc.articles import list_articles, read_articles_marker
+from feedsvc.articles import get_article, is_scheduled, list_articles, read_articles_marker
 from feedsvc.core.countries import ALL, canonical_redirect, find_scope, tracked, tracked_currencies
-from feedsvc.core.dates import time_tag
+from feedsvc.core.dates import short_time_tag, time_tag
 from feedsvc.core.db import get_session
 from feedsvc.core.errors import handle_http_exception
 from feedsvc.core.http import conditional_response, make_etag, public_cache
-from feedsvc.core.urls import article_page_url, base_url
+from feedsvc.core.models import MAX_ID
+from feedsvc.core.urls import article_page_url, base_url, site_url
 from feedsvc.embed import oembed
 from feedsvc.embed.layout import headlines_height, ticker_height
 from feedsvc.embed.params import (
     MAX_LIMIT,
     THEMES,
     parse_builder_query,
+    parse_card_query,
     parse_headlines_query,
     parse_ticker_query,
 )
@@ -30,6 +32,8 @@ from feedsvc.rates import RATES_CACHE, attributions, rate_validators, ticker
 bp = Blueprint("embed", __name__, template_folder="templates", static_folder="static",
                static_url_path="/embed/static")
 bp.add_app_template_filter(time_tag, "time")  # the one date style, as on the pages
+bp.add_app_template_filter(short_time_tag, "short_time")  # where room is short: "29 Sep"
+bp.add_app_template_filter(site_url, "site_url")
 
 # The iframe pages replace the site-wide CSP: any site may frame them; their only script is our own
 # height reporter (static/height.js).
@@ -37,7 +41,9 @@ FRAME_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; base-uri 'none'; "
     "form-action 'none'; frame-ancestors *"
 )
-FRAME_ENDPOINTS = ("embed.show_rates_frame", "embed.show_headlines_frame")
+# An article card shows the article's image, which may live on another host (https).
+CARD_CSP = FRAME_CSP.replace("img-src 'self'", "img-src 'self' https:")
+FRAME_ENDPOINTS = ("embed.show_rates_frame", "embed.show_headlines_frame", "embed.show_card_frame")
 
 
 def _script_response(name: str) -> Response:
@@ -133,6 +139,25 @@ def show_rates_frame() -> Response:
 
     response = conditional_response(etag, modified, render, "text/html", RATES_CACHE)
     response.headers["Content-Security-Policy"] = FRAME_CSP
+    return response
+
+
+@bp.get("/embed/articles/<int:article_id>")
+def show_card_frame(article_id: int) -> Response:
+    """One article as a frameable card (picture, title, summary, link): what oEmbed answers for its page."""
+    theme = parse_card_query(request.args)
+    article = get_article(get_session(), article_id) if article_id <= MAX_ID else None
+    if article is None or is_scheduled(article):
+        raise NotFound(f"no article with id {article_id}")
+    etag = make_etag("embed-card", article.id, article.updated_at.isoformat(), theme, base_url())
+    country = article.countries[0].name if article.countries else None
+
+    def render() -> str:
+        return render_template("embed/card.html", article=article, country=country, theme=theme,
+                               url=article_page_url(article))
+
+    response = conditional_response(etag, article.updated_at, render, "text/html", public_cache(300))
+    response.headers["Content-Security-Policy"] = CARD_CSP
     return response
 
 

@@ -10,10 +10,11 @@ from sqlalchemy.orm import Session
 
 from feedsvc.articles import newest_articles
 from feedsvc.core.changes import Marker
-from feedsvc.core.countries import ALL_NAME, Scope
+from feedsvc.core.countries import Scope
 from feedsvc.core.http import make_etag
-from feedsvc.core.site import site_name
+from feedsvc.core.site import site_identity
 from feedsvc.core.urls import article_page_url, base_url, external_url
+from feedsvc.feeds.entries import make_entry
 from feedsvc.feeds.jsonfeed import render_json_feed
 from feedsvc.feeds.params import FeedQuery
 from feedsvc.feeds.render import FeedInfo, render_atom, render_rss
@@ -39,15 +40,16 @@ def feed_info(scope: Scope, fmt: str, query: FeedQuery, marker: Marker) -> FeedI
     # A host-independent id: readers keep their subscription state if the host is renamed.
     feed_uuid = uuid.uuid5(uuid.NAMESPACE_URL, f"feedsvc:feed:{scope.slug}:{query.tag or ''}")
     params = {name: value for name, value in query.params().items() if value is not None}
-    site = site_name()
+    site = site_identity()
     return FeedInfo(
         feed_id=f"urn:uuid:{feed_uuid}",
-        title=f"{about} · {site}",
-        description=f"The latest news from {about}, by the {site} {ALL_NAME} news desk.",
+        title=f"{about} · {site.name}",
+        description=f"The latest news from {about}, by {site.publisher}.",
         self_url=external_url("feeds.get_feed", country=scope.slug, fmt=fmt, **params),
         home_url=home,
         updated=marker.changed_at,
-        author=f"{site} news desk",
+        language=site.language,
+        author=site.publisher,
         hub_url=current_app.config.get("WEBSUB_HUB"),
         # The site's own images (web/static), served by the app under the feed's base URL.
         icon_url=external_url("web.static", filename="icon-512.png"),
@@ -60,4 +62,5 @@ def build_feed(session: Session, scope: Scope, fmt: str, query: FeedQuery, marke
     """Query the feed's articles and render them in ``fmt``."""
     country = scope.country.slug if scope.country else None
     articles = newest_articles(session, country, query.tag, query.limit)
-    return RENDERERS[fmt](feed_info(scope, fmt, query, marker), articles, article_page_url)
+    entries = [make_entry(article, article_page_url) for article in articles]
+    return RENDERERS[fmt](feed_info(scope, fmt, query, marker), entries)

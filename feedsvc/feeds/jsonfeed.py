@@ -8,8 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from feedsvc.articles import split_author
-from feedsvc.core.models import Article
-from feedsvc.feeds.render import ArticleUrl, FeedInfo
+from feedsvc.feeds.entries import Entry
+from feedsvc.feeds.render import FeedInfo
 
 VERSION = "https://jsonfeed.org/version/1.1"
 
@@ -19,14 +19,15 @@ def _rfc3339(value: datetime, *, exact: bool = False) -> str:
     return (value if exact else value.replace(microsecond=0)).isoformat().replace("+00:00", "Z")
 
 
-def json_feed_item(article: Article, url: str) -> dict[str, Any]:
+def json_feed_item(entry: Entry) -> dict[str, Any]:
     """One item; the embed widget reads these names, so keep them stable."""
+    article = entry.article
     item: dict[str, Any] = {
         "id": f"urn:uuid:{article.uuid}",
-        "url": url,
+        "url": entry.url,
         "title": article.title,
         "summary": article.summary,
-        "content_html": article.content_html,
+        "content_html": entry.content_html,
         "date_published": _rfc3339(article.published_at),
         "date_modified": _rfc3339(article.updated_at, exact=True),
         "tags": [c.slug for c in article.countries] + [t.slug for t in article.tags],  # the Atom/RSS terms
@@ -36,8 +37,8 @@ def json_feed_item(article: Article, url: str) -> dict[str, Any]:
         item["external_url"] = article.source_url
     if author := split_author(article.author):
         item["authors"] = [{"name": author.name}]  # JSON Feed authors have no e-mail field
-    if article.image_url:
-        item["image"] = article.image_url
+    if entry.image:
+        item["image"] = entry.image.url
     return item
 
 
@@ -52,8 +53,8 @@ def _hubs_and_icons(info: FeedInfo) -> dict[str, Any]:
     return extra
 
 
-def render_json_feed(info: FeedInfo, articles: Sequence[Article], article_url: ArticleUrl) -> bytes:
-    """JSON Feed 1.1 bytes of ``articles`` (already in feed order)."""
+def render_json_feed(info: FeedInfo, entries: Sequence[Entry]) -> bytes:
+    """JSON Feed 1.1 bytes of ``entries`` (already in feed order)."""
     feed = {
         "version": VERSION,
         "title": info.title,
@@ -63,6 +64,6 @@ def render_json_feed(info: FeedInfo, articles: Sequence[Article], article_url: A
         "language": info.language,
         "authors": [{"name": info.author}],
         **_hubs_and_icons(info),
-        "items": [json_feed_item(article, article_url(article)) for article in articles],
+        "items": [json_feed_item(entry) for entry in entries],
     }
     return json.dumps(feed, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

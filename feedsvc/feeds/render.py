@@ -4,8 +4,9 @@ feedgen 1.0.0 pitfalls handled here: entries appended with ``order="append"``; t
 ``rel="self"`` link added before the alternate one (RSS keeps the last); ``updated``/``lastBuildDate``
 always set from the change marker (its default is "now"); GUIDs are ``urn:uuid`` with
 ``isPermaLink="false"``; authors go to ``dc:creator`` in RSS (its ``<author>`` needs an e-mail);
-media elements with ``group=None``; no enclosure links (Atom entry links lose ``rel``, #135); and RFC 822
-dates formatted without switching the process locale.
+media elements with ``group=None``; the lead image's RSS ``<enclosure>`` written by our own extension,
+never through feedgen (which would also make it an Atom entry link, and those lose ``rel``, #135); and
+RFC 822 dates formatted without switching the process locale.
 
 What differs between the formats is written by one entry extension, because feedgen maps Atom to RSS in
 ways the W3C Feed Validator flags: an author with an e-mail would become RSS ``<author>``, and a category
@@ -17,7 +18,7 @@ from __future__ import annotations
 import email.utils
 import html
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -30,6 +31,7 @@ from feedgen.util import xml_elem
 
 from feedsvc.articles import split_author
 from feedsvc.core.models import Article
+from feedsvc.feeds.entries import Entry
 
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 ATOM_LINK = "{http://www.w3.org/2005/Atom}link"
@@ -50,15 +52,12 @@ class FeedInfo:
     self_url: str
     home_url: str
     updated: datetime
-    author: str  # the feed's own author: the site's news desk
-    language: str = "en"
+    author: str  # the publisher (FEEDSVC_PUBLISHER): Atom requires an author
+    language: str = "en"  # the site's (FEEDSVC_LANGUAGE); each entry has its article's own
     hub_url: str | None = None  # a WebSub hub
     icon_url: str | None = None  # square PNG, 512 px (JSON Feed icon)
     favicon_url: str | None = None  # square PNG, 64 px (Atom icon, JSON Feed favicon)
     logo_url: str | None = None  # PNG of LOGO_SIZE (RSS image, Atom logo)
-
-
-ArticleUrl = Callable[[Article], str]
 
 
 class _ArticleExtension(BaseExtension):
@@ -69,11 +68,11 @@ class _ArticleEntryExtension(BaseEntryExtension):
     """What Atom and RSS say differently about one article: language, author, categories, summary."""
 
     def __init__(self) -> None:
-        self.article: Article | None = None
+        self.entry: Entry | None = None
 
     def extend_atom(self, entry):  # type: ignore[no-untyped-def]
-        article = self.article
-        assert article is not None  # set by _add_entry before rendering
+        assert self.entry is not None  # set by _add_entry before rendering
+        article = self.entry.article
         entry.set(XML_LANG, article.language)
         if author := split_author(article.author):
             element = _sub(entry, "author")
@@ -91,13 +90,18 @@ class _ArticleEntryExtension(BaseEntryExtension):
         return entry
 
     def extend_rss(self, item):  # type: ignore[no-untyped-def]
-        article = self.article
-        assert article is not None
+        assert self.entry is not None
+        article, image = self.entry.article, self.entry.image
         if article.summary:
             # RSS <description> is HTML: the plain summary goes in escaped, so "a < b" is never a tag.
             item.find("description").text = html.escape(article.summary, quote=False)
         for term, _label in _categories(article):
             _sub(item, "category", term)
+        if image and image.length and image.media_type:
+            # RSS requires an enclosure's true length: known only for our own files, so another host's
+            # image is left to media:content and the content (an unknown length would be a made-up one).
+            _sub(item, "enclosure").attrib.update(
+                {"url": image.url, "length": str(image.length), "type": image.media_type})
         return item
 
 
@@ -158,7 +162,7 @@ def _use_locale_free_dates() -> None:
             _patched = True
 
 
-def _build(info: FeedInfo, articles: Sequence[Article], article_url: ArticleUrl) -> FeedGenerator:
+def _build(info: FeedInfo, entries: Sequence[Entry]) -> FeedGenerator:
     _use_locale_free_dates()
     fg = FeedGenerator()
     fg.load_extension("dc", atom=False, rss=True)
@@ -176,31 +180,35 @@ def _build(info: FeedInfo, articles: Sequence[Article], article_url: ArticleUrl)
     fg.updated(info.updated)
     fg.lastBuildDate(info.updated)
     _add_images(fg, info)
-    for article in articles:
-        _add_entry(fg, article, article_url(article))
+    for item in entries:
+        _add_entry(fg, item)
     return fg
 
 
-def _add_entry(fg: FeedGenerator, article: Article, url: str) -> None:
+def _add_entry(fg: FeedGenerator, item: Entry) -> None:
+    article, url, image = item.article, item.url, item.image
     entry: FeedEntry = fg.add_entry(order="append")
     entry.guid(f"urn:uuid:{article.uuid}", permalink=False)  # also the Atom <id>
     entry.title(article.title)
     entry.link(href=url, rel="alternate", type="text/html")
     if article.summary:
         entry.summary(article.summary)
-    if article.content_html:
-        entry.content(article.content_html, type="html")
+    if item.content_html:
+        entry.content(item.content_html, type="html")
     entry.published(article.published_at.replace(microsecond=0))
     # The article's own last edit, to the microsecond: two entries written in the same second still
     # differ (the validator's DuplicateUpdated). RSS has no such element.
     entry.updated(article.updated_at)
     if author := split_author(article.author):
         entry.dc.dc_creator(author.name)  # RSS: the name alone (the Atom author is the extension's)
-    if article.image_url:
-        entry.media.thumbnail(url=article.image_url, group=None)
-        entry.media.content(url=article.image_url, medium="image", group=None)
+    if image:
+        known = image.width and image.height
+        size = {"width": str(image.width), "height": str(image.height)} if known else {}
+        entry.media.thumbnail(url=image.url, group=None, **size)
+        media = {"type": image.media_type} if image.media_type else {}
+        entry.media.content(url=image.url, medium="image", group=None, **size, **media)
     entry.dc.dc_language(article.language)
-    entry.feedsvc.article = article
+    entry.feedsvc.entry = item
 
 
 def _hex_references(document: bytes) -> bytes:
@@ -213,11 +221,11 @@ def _hex_references(document: bytes) -> bytes:
     return document.replace(b"&amp;", b"&#x26;").replace(b"&lt;", b"&#x3C;").replace(b"&gt;", b"&#x3E;")
 
 
-def render_rss(info: FeedInfo, articles: Sequence[Article], article_url: ArticleUrl) -> bytes:
-    """RSS 2.0 bytes of ``articles`` (already in feed order)."""
-    return _hex_references(_build(info, articles, article_url).rss_str(pretty=False))
+def render_rss(info: FeedInfo, entries: Sequence[Entry]) -> bytes:
+    """RSS 2.0 bytes of ``entries`` (already in feed order)."""
+    return _hex_references(_build(info, entries).rss_str(pretty=False))
 
 
-def render_atom(info: FeedInfo, articles: Sequence[Article], article_url: ArticleUrl) -> bytes:
-    """Atom 1.0 bytes of ``articles`` (already in feed order)."""
-    return _hex_references(_build(info, articles, article_url).atom_str(pretty=False))
+def render_atom(info: FeedInfo, entries: Sequence[Entry]) -> bytes:
+    """Atom 1.0 bytes of ``entries`` (already in feed order)."""
+    return _hex_references(_build(info, entries).atom_str(pretty=False))

@@ -1,6 +1,8 @@
-"""Feed routes: /feeds/<country>.rss|.atom|.json, /feeds.opml."""
+"""Feed routes: /feeds/<country>.rss|.atom|.json; /feeds.opml (every country), /feeds/all.opml (all)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from flask import Blueprint, Response, request
 from werkzeug.exceptions import NotFound
@@ -10,7 +12,7 @@ from feedsvc.core.countries import ALL, ALL_NAME, canonical_redirect, find_scope
 from feedsvc.core.db import get_session
 from feedsvc.core.http import conditional_response, make_etag
 from feedsvc.core.params import QueryParams
-from feedsvc.core.site import site_name
+from feedsvc.core.site import site_identity
 from feedsvc.core.urls import FEED_TYPES, base_url, external_url
 from feedsvc.feeds.build import build_feed, feed_etag
 from feedsvc.feeds.opml import Outline, render_opml
@@ -43,20 +45,37 @@ def get_feed(country: str, fmt: str) -> Response:
 
 @bp.get("/feeds.opml")
 def get_opml() -> Response:
-    """Every country's feed and the all-countries feed in one OPML 2.0 file, for one-click subscription."""
-    QueryParams(request.args, ()).done()  # no parameters allowed
+    """Every country's feed, one outline each, in an OPML 2.0 file: subscribe to every country at once.
+
+    The all-countries feed is its own document (``/feeds/all.opml``): listed here too, every story of two
+    countries or more would reach a reader that keeps both subscriptions several times.
+    """
     countries = tracked()
-    etag = make_etag("opml", base_url(), *(c.slug for c in countries))
+
+    def outlines() -> list[Outline]:
+        return [Outline(c.name, external_url("feeds.get_feed", country=c.slug, fmt="rss"),
+                        external_url("web.show_country", country=c.slug)) for c in countries]
+
+    return _opml_response("opml-countries", f"{site_identity().name}: every country", outlines,
+                          *(c.slug for c in countries))
+
+
+@bp.get("/feeds/all.opml")
+def get_all_opml() -> Response:
+    """The all-countries feed as a one-outline OPML 2.0 file: everything, each story once."""
+    def outlines() -> list[Outline]:
+        return [Outline(f"{ALL_NAME}, all countries", external_url("feeds.get_feed", country=ALL, fmt="rss"),
+                        external_url("web.show_home"))]
+
+    return _opml_response("opml-all", f"{site_identity().name}: everything", outlines)
+
+
+def _opml_response(kind: str, title: str, outlines: Callable[[], list[Outline]], *facts: str) -> Response:
+    """An OPML document with conditional GET; ``outlines`` is called only for a 200."""
+    QueryParams(request.args, ()).done()  # no parameters allowed
+    etag = make_etag(kind, base_url(), title, *facts)
 
     def render() -> bytes:
-        # The all-countries feed first (the one most readers want), then each country's.
-        all_feed = external_url("feeds.get_feed", country=ALL, fmt="rss")
-        outlines = [Outline(f"{ALL_NAME}, all countries", all_feed, external_url("web.show_home"))]
-        outlines += [
-            Outline(c.name, external_url("feeds.get_feed", country=c.slug, fmt="rss"),
-                    external_url("web.show_country", country=c.slug))
-            for c in countries
-        ]
-        return render_opml(f"{site_name()}: {ALL_NAME} news feeds", external_url("web.show_home"), outlines)
+        return render_opml(title, external_url("web.show_home"), outlines())
 
     return conditional_response(etag, None, render, "text/x-opml; charset=utf-8")

@@ -8,13 +8,19 @@ from typing import Any
 
 from markupsafe import Markup
 
-from feedsvc.articles import split_author
+from feedsvc.articles import absolute_links, split_author
+from feedsvc.core.urls import site_root
 
 
 def byline(author: str | None) -> str:
     """The name to show for a stored author: ``Economy desk <economy@example.org>`` → ``Economy desk``."""
     split = split_author(author)
     return split.name if split else ""
+
+
+def body_html(html: str) -> Markup:
+    """An article's stored (sanitised) HTML, its links and images on this site made absolute."""
+    return Markup(absolute_links(html, site_root()))  # noqa: S704 -- sanitised with an allowlist when written
 
 
 def json_ld(data: dict[str, Any]) -> Markup:

@@ -6,26 +6,26 @@ The facts are the feeds' facts: the same headline, dates, author name (never the
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urljoin
 
 from config import CountryConfig
 from feedsvc.articles import split_author
-from feedsvc.core.countries import ALL_NAME
 from feedsvc.core.models import Article
-from feedsvc.core.site import site_name
-from feedsvc.core.urls import article_page_url, external_url
+from feedsvc.core.site import logo_url, site_identity, site_name
+from feedsvc.core.urls import article_page_url, external_url, site_url
 from feedsvc.web.formats import iso, json_ld
 
 
 def open_graph(article: Article, url: str, country: CountryConfig | None) -> list[tuple[str, str]]:
     """``<meta property=...>`` pairs: og:* and article:*."""
-    tags = [("og:type", "article"), ("og:site_name", f"{site_name()} · {ALL_NAME} news"),
-            ("og:title", article.title), ("og:url", url),
+    tags = [("og:type", "article"), ("og:site_name", site_name()), ("og:title", article.title),
+            ("og:url", url),
             ("article:published_time", iso(article.published_at)),
             ("article:modified_time", iso(article.updated_at, exact=True))]
     if article.summary:
         tags.append(("og:description", article.summary))
     if article.image_url:
-        tags.append(("og:image", article.image_url))
+        tags.append(("og:image", site_url(article.image_url)))
     if country is not None:
         tags.append(("article:section", country.name))
     return tags + [("article:tag", tag.slug) for tag in article.tags]
@@ -38,7 +38,7 @@ def twitter_card(article: Article) -> list[tuple[str, str]]:
     if article.summary:
         tags.append(("twitter:description", article.summary))
     if article.image_url:
-        tags.append(("twitter:image", article.image_url))
+        tags.append(("twitter:image", site_url(article.image_url)))
     return tags
 
 
@@ -49,7 +49,7 @@ def news_article(article: Article, url: str) -> dict[str, Any]:
         "mainEntityOfPage": {"@type": "WebPage", "@id": url}, "url": url,
         "headline": article.title, "inLanguage": article.language,
         "datePublished": iso(article.published_at), "dateModified": iso(article.updated_at, exact=True),
-        "publisher": {"@type": "Organization", "name": site_name(), "url": external_url("web.show_home")},
+        "publisher": publisher(),
     }
     if article.summary:
         data["description"] = article.summary
@@ -57,11 +57,21 @@ def news_article(article: Article, url: str) -> dict[str, Any]:
     if author is not None:
         data["author"] = [{"@type": "Person", "name": author.name}]
     if article.image_url:
-        data["image"] = [article.image_url]
+        data["image"] = [site_url(article.image_url)]
     if article.tags:
         data["keywords"] = [tag.slug for tag in article.tags]
     if article.countries:
         data["articleSection"] = [country.name for country in article.countries]
+    return data
+
+
+def publisher() -> dict[str, Any]:
+    """The schema.org Organization publishing the site (FEEDSVC_PUBLISHER), with its logo when set."""
+    data: dict[str, Any] = {"@type": "Organization", "name": site_identity().publisher,
+                            "url": external_url("web.show_home")}
+    logo = logo_url()
+    if logo:
+        data["logo"] = {"@type": "ImageObject", "url": urljoin(external_url("web.show_home"), logo)}
     return data
 
 

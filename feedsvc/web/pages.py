@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, redirect, render_template, request, send_file, url_for
 from werkzeug.exceptions import Gone, NotFound
 
 from config import CountryConfig
@@ -20,15 +21,15 @@ from feedsvc.articles import (
     read_articles_marker,
 )
 from feedsvc.core.countries import ALL, ALL_NAME, canonical_redirect, find_country, find_scope, tracked
-from feedsvc.core.dates import time_tag
+from feedsvc.core.dates import short_time_tag, time_tag
 from feedsvc.core.db import get_session
 from feedsvc.core.http import conditional_response, make_etag, public_cache
 from feedsvc.core.models import MAX_ID
 from feedsvc.core.params import MAX_TAG, TAG
-from feedsvc.core.site import site_name
-from feedsvc.core.urls import FEED_TYPES, base_url, feed_urls, local_url, slugify
+from feedsvc.core.site import logo_file
+from feedsvc.core.urls import FEED_TYPES, base_url, feed_urls, local_url, site_url, slugify
 from feedsvc.rates import attributions, ticker
-from feedsvc.web.formats import byline
+from feedsvc.web.formats import body_html, byline
 from feedsvc.web.meta import article_meta
 from feedsvc.web.page_params import ListingQuery, parse_listing_query, parse_search_query
 
@@ -38,17 +39,28 @@ bp = Blueprint("web", __name__, template_folder="templates", static_folder="stat
 PAGE_CACHE = public_cache(60)
 PAGE_TTL = 300  # bounds how long anything not covered by the change marker (base.html) can be stale
 FEED_NAMES = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}
+SECONDARY = 2  # stories under the lead, with their pictures
+LATEST = 5  # headlines beside the lead story
+BLOCK_STORIES = 4  # per country block on the home page
+MORE_STORIES = 4  # "More from <country>" under an article
 bp.add_app_template_filter(byline, "byline")
 bp.add_app_template_filter(time_tag, "time")
+bp.add_app_template_filter(short_time_tag, "short_time")
+bp.add_app_template_filter(site_url, "site_url")
+bp.add_app_template_filter(body_html, "body_html")
 
 
-def feed_links(country: Any = None) -> list[dict[str, str]]:
-    """Autodiscovery links: the country's feeds (when given) and then the all-countries feeds."""
-    scopes = ([(country.slug, country.name)] if country is not None else []) + [(ALL, ALL_NAME)]
+def feed_links(country: Any = None, tag: str | None = None) -> list[dict[str, str]]:
+    """Autodiscovery links: a tag's feeds (every country, ``?tag=``), else the country's (when given), then
+    the all-countries feeds."""
+    if tag is not None:
+        scopes = [(ALL, f"{ALL_NAME}, tagged {tag}", {"tag": tag}), (ALL, ALL_NAME, {})]
+    else:
+        scopes = ([(country.slug, country.name, {})] if country is not None else []) + [(ALL, ALL_NAME, {})]
     return [
         {"href": href, "type": FEED_TYPES[fmt], "title": f"{name} ({FEED_NAMES[fmt]})",
          "format": FEED_NAMES[fmt]}
-        for slug, name in scopes for fmt, href in feed_urls(slug).items()
+        for slug, name, params in scopes for fmt, href in feed_urls(slug, **params).items()
     ]
 
 
@@ -63,7 +75,7 @@ def pager(endpoint: str, listing: ListingQuery, params: dict[str, Any] | None = 
 def inject_site() -> dict[str, Any]:
     """Navigation and feed links for every template that extends base.html."""
     return {"nav_countries": tracked(), "feed_links": feed_links, "slugify": slugify, "all_name": ALL_NAME,
-            "all_slug": ALL, "site_name": site_name()}
+            "all_slug": ALL}
 
 
 def _check_page(page: Page) -> None:
@@ -72,18 +84,44 @@ def _check_page(page: Page) -> None:
         raise NotFound(f"page {page.page} is past the end: there are {page.pages} page(s)")
 
 
+@dataclass(frozen=True)
+class CountryBlock:
+    """A country's block on the home page: its newest stories (one with a picture first) and their count."""
+
+    country: CountryConfig
+    stories: list[Any]
+    count: int
+
+
+def country_block(session: Any, country: CountryConfig, shown: set[int], leading: set[int],
+                  count: int) -> CountryBlock:
+    """The newest stories of ``country`` not in ``shown``, led by the newest with a picture that leads no
+    other block (a story of two countries would otherwise open both); ``leading`` gets its id."""
+    found = list_country_articles(session, country.slug, 1, BLOCK_STORIES + len(shown)).items
+    stories = [a for a in found if a.id not in shown][:BLOCK_STORIES]
+    pictured = [a for a in stories if a.image_url]
+    top = next((a for a in pictured if a.id not in leading), pictured[0] if pictured else None)
+    if top is not None:
+        stories = [top] + [a for a in stories if a is not top]
+        leading.add(top.id)
+    return CountryBlock(country, stories, count)
+
+
 @bp.get("/")
 def show_home() -> Response:
-    """Countries with article counts and feed links, and the latest headlines."""
+    """The lead story and two more beside the latest headlines, then a block per country."""
     session = get_session()
+    newest = list_articles(session, per_page=1 + SECONDARY + LATEST).items
+    top = newest[:1 + SECONDARY]
+    counts = count_by_country(session)
+    # The top stories are on the page already: a block shows its country's next newest.
+    shown = {a.id for a in top}
+    leading: set[int] = set()
+    blocks = [country_block(session, c, shown, leading, counts.get(c.slug, 0)) for c in tracked()]
     items = ticker()
-    page = render_template(
-        "home.html",
-        countries=tracked(),
-        counts=count_by_country(session),
-        latest=list_articles(session, per_page=10).items,
-        ticker=items, ticker_sources=attributions(*(item.source for item in items)),
-    )
+    page = render_template("home.html", lead=top[0] if top else None, secondary=top[1:],
+                           latest=newest[len(top):], blocks=blocks, ticker=items,
+                           ticker_sources=attributions(*(item.source for item in items)))
     # No ETag here: browsers ask again each time (max-age=0), a shared cache keeps it a second.
     return Response(page, mimetype="text/html", headers={"Cache-Control": public_cache(0)})
 
@@ -135,7 +173,11 @@ def show_article(article_id: int, slug: str | None = None) -> Response | str:
     if slug != right:
         return redirect(url_for("web.show_article", article_id=article_id, slug=right), 301)
     country = find_country(article.countries[0].slug) if article.countries else None
-    return render_template("article.html", article=article, country=country,
+    more = []
+    if country is not None:
+        more = [a for a in list_country_articles(session, country.slug, 1, MORE_STORIES + 1).items
+                if a.id != article.id][:MORE_STORIES]
+    return render_template("article.html", article=article, country=country, more=more,
                            meta=article_meta(article, country))
 
 
@@ -156,6 +198,17 @@ def show_tag(tag: str) -> Response:
     html = render_template("tag.html", tag=tag, page=page, query=query,
                            page_url=pager("web.show_tag", query.listing, params, tag=tag))
     return Response(html, mimetype="text/html", headers={"Cache-Control": public_cache(0)})
+
+
+@bp.get("/site/logo")
+def show_site_logo() -> Response:
+    """The logo file FEEDSVC_SITE_LOGO names in the instance folder (404 when it names none)."""
+    path = logo_file(current_app)
+    if path is None:
+        raise NotFound("this site has no logo file")
+    response = send_file(path, conditional=True, max_age=0)
+    response.headers["Cache-Control"] = "no-cache"  # revalidated on each use, as the static files
+    return response
 
 
 @bp.get("/search")

@@ -23,7 +23,7 @@ from feedsvc.rates import (
     series,
     ticker,
 )
-from feedsvc.web.chart import Line, render_chart
+from feedsvc.web.chart import NARROW, WIDE, Line, render_chart, render_legend
 
 bp = Blueprint("rates_page", __name__, template_folder="templates")
 
@@ -77,18 +77,20 @@ def describe(rows: Sequence[RateRow], pairs: Sequence[Pair]) -> str:
 
 
 def render_rates_page(query: RateQuery) -> str:
-    """Query the series and the ticker, draw the chart, render the template."""
+    """Query the series and the ticker, draw the chart (for wide and narrow screens), render the template."""
     spend_expensive()
     rows = list(series(query))
     names = ", ".join(map(str, query.pairs))
     title = f"{names} from {query.start} to {query.end}"
     newest = ticker()
+    lines, description = chart_lines(rows, query.pairs), describe(rows, query.pairs)
+    charts = {name: render_chart(lines, title, description, query.start, query.end, layout, f"chart-{name}")
+              for name, layout in (("wide", WIDE), ("narrow", NARROW))}
     return render_template(
         "rates.html",
         query=query, names=names, choices=pair_choices(), ticker=newest,
         attributions=attributions(*(t.source for t in newest), *(r.source for r in rows)),
-        chart=render_chart(chart_lines(rows, query.pairs), title, describe(rows, query.pairs),
-                           query.start, query.end),
+        charts=charts, legend=render_legend([line.label for line in lines]) if len(lines) > 1 else "",
         table=[make_ticker_item(row) for row in reversed(rows[-TABLE_ROWS:])],
         total=len(rows), links=download_links(query),
     )

@@ -102,6 +102,39 @@ def test_patch_changes_only_given_fields_and_keeps_uuid(client, auth_headers, cr
     assert patched["updated_at"] > article["updated_at"]
 
 
+def test_an_image_on_this_site_is_stored_as_a_path_and_answered_absolute(app, client, auth_headers) -> None:
+    body = article_body(image_url="/assets/demo/dam.png", image_width=800, image_height=450,
+                        image_alt="A <b>dam</b> between hills",
+                        content_html='<a href="/kazakhstan">K</a><img src="/assets/x.png" alt="x">')
+    created = client.post("/api/articles", json=body, headers=auth_headers, base_url="http://127.0.0.1:8601")
+    assert created.status_code == 201, created.get_data(as_text=True)
+    article = created.get_json()
+    assert article["image_url"] == "http://127.0.0.1:8601/assets/demo/dam.png"
+    size = (article["image_width"], article["image_height"], article["image_alt"])
+    assert size == (800, 450, "A dam between hills")
+    again = client.get(f"/api/articles/{article['id']}", base_url="https://news.example.org").get_json()
+    assert again["image_url"] == "https://news.example.org/assets/demo/dam.png"
+    assert 'href="https://news.example.org/kazakhstan"' in again["content_html"]
+    assert 'src="https://news.example.org/assets/x.png"' in again["content_html"]
+
+
+@pytest.mark.parametrize("size", [0, 10_001, "800", 1.5, True])
+def test_an_image_size_is_a_whole_number_of_pixels(client, auth_headers, size) -> None:
+    response = client.post("/api/articles", json=article_body(image_width=size), headers=auth_headers)
+    assert_error(response, 422)
+    assert "image_width" in response.get_json()["error"]["fields"]
+
+
+def test_another_image_forgets_the_old_ones_size_and_description(client, auth_headers, create) -> None:
+    article = create(image_url="https://images.example.org/a.jpg", image_width=1200, image_height=800,
+                     image_alt="A field")
+    same = client.patch(f"/api/articles/{article['id']}", json={"title": "Renamed"}, headers=auth_headers)
+    assert (same.get_json()["image_width"], same.get_json()["image_alt"]) == (1200, "A field")
+    other = client.patch(f"/api/articles/{article['id']}", json={"image_url": "https://images.example.org/b.jpg"},
+                         headers=auth_headers).get_json()
+    assert (other["image_width"], other["image_height"], other["image_alt"]) == (None, None, None)
+
+
 def test_delete_answers_204_then_410(client, auth_headers, create) -> None:
     article = create()
     response = client.delete(f"/api/articles/{article['id']}", headers=auth_headers)
@@ -209,9 +242,13 @@ def test_openapi_states_the_constraints_the_server_enforces(app, client) -> None
     assert (query["page"]["minimum"], query["page"]["maximum"]) == (1, 1_000_000)
     assert (query["per_page"]["minimum"], query["per_page"]["maximum"]) == (1, 100)
     assert (query["tag"]["maxLength"], query["q"]["maxLength"]) == (64, 500)
-    for name in ("source_url", "image_url"):
-        assert body[name]["format"] == "uri" and body[name]["pattern"] == "^https?://"
-        assert body[name]["maxLength"] == 2048
+    assert body["source_url"]["format"] == "uri" and body["source_url"]["pattern"] == "^https?://"
+    # An image may also be a path on this site; "//host" and "/\\host" name other hosts and are refused.
+    image = body["image_url"]
+    assert image["format"] == "uri-reference" and image["pattern"] == "^(https?://|/[^/\\\\])"
+    assert re.match(image["pattern"], "/assets/a.png") and not re.match(image["pattern"], "//cdn.example.org")
+    assert body["source_url"]["maxLength"] == image["maxLength"] == 2048
+    assert (body["image_width"]["minimum"], body["image_width"]["maximum"]) == (1, 10_000)
     forms = body["published_at"]["anyOf"]
     assert forms[:2] == [{"format": "date-time"}, {"format": "date"}]  # and the date-time without offset
     assert re.fullmatch(forms[2]["pattern"], "2025-04-02T08:30:00.5") and forms[2]["pattern"].endswith("$")

@@ -126,11 +126,12 @@ BAD_FIELDS = [
     ("source_url", article_body(source_url="ftp://example.org/a"), "source-url-ftp"),
     ("source_url", article_body(source_url="https://example.org/\x00"), "source-url-nul"),
     ("source_url", article_body(source_url="HTTPS://example.org/a"), "source-url-upper-case-scheme"),
-    # image_url: only absolute http(s)
+    # image_url: only absolute http(s), or a path on this site (one leading slash)
     ("image_url", article_body(image_url="javascript:alert(1)"), "image-javascript"),
     ("image_url", article_body(image_url="JaVaScRiPt:alert(1)"), "image-javascript-case"),
     ("image_url", article_body(image_url="data:image/png;base64,iVBORw0KGgo="), "image-data"),
-    ("image_url", article_body(image_url="/static/a.jpg"), "image-relative"),
+    ("image_url", article_body(image_url="static/a.jpg"), "image-relative"),
+    ("image_url", article_body(image_url="/\\cdn.example.org/a.jpg"), "image-backslash-host"),
     ("image_url", article_body(image_url="//cdn.example.org/a.jpg"), "image-scheme-relative"),
     ("image_url", article_body(image_url="https://example.org/a.jpg\u009f"), "image-c1"),
     # fields the API does not take

@@ -7,6 +7,7 @@ from marshmallow import ValidationError
 
 from feedsvc.articles.clean import (
     MAX_TITLE,
+    absolute_links,
     clean_article_fields,
     clean_author,
     clean_html,
@@ -104,9 +105,24 @@ def test_relative_urls_become_absolute_against_source_url() -> None:
     assert 'src="https://news.example.org/2025/img/c.png"' in html
 
 
-def test_relative_urls_are_dropped_without_a_base() -> None:
-    html = clean_html('<a href="/about">a</a><img src="c.png" alt="chart">', None)
-    assert html == '<a rel="noopener noreferrer">a</a><img alt="chart">'
+def test_without_a_base_only_paths_on_this_site_are_kept() -> None:
+    # "/about" is this site's (made absolute on output); "c.png" is relative to nothing anyone knows, and
+    # "//host" and "/\\host" are other hosts to a browser.
+    html = clean_html('<a href="/about">a</a><img src="c.png" alt="chart"><a href="//e.org/x">b</a>'
+                      '<a href="/\\e.org/x">c</a><a href="?page=2">d</a><a href="javascript:alert(1)">e</a>',
+                      None)
+    assert html == ('<a href="/about" rel="noopener noreferrer">a</a><img alt="chart">'
+                    '<a rel="noopener noreferrer">b</a><a rel="noopener noreferrer">c</a>'
+                    '<a rel="noopener noreferrer">d</a><a rel="noopener noreferrer">e</a>')
+
+
+def test_paths_on_this_site_are_written_out_on_the_sites_root() -> None:
+    stored = clean_html('<p><a href="/kazakhstan">K</a> <img src="/assets/a.png" alt="a"></p>', None)
+    html = absolute_links(stored, "https://news.example.org/desk/")
+    assert 'href="https://news.example.org/desk/kazakhstan"' in html
+    assert 'src="https://news.example.org/desk/assets/a.png"' in html
+    plain = '<p><a href="https://e.org/" rel="noopener noreferrer">e</a></p>'
+    assert absolute_links(plain, "https://news.example.org/") is plain  # nothing to resolve: untouched
 
 
 def test_relative_urls_are_joined_as_browsers_join_them() -> None:
@@ -117,8 +133,9 @@ def test_relative_urls_are_joined_as_browsers_join_them() -> None:
 
 
 @pytest.mark.parametrize("base", ["https://", "not a url", "/relative"])
-def test_relative_urls_are_dropped_against_a_base_that_is_no_http_url(base: str) -> None:
-    assert clean_html('<a href="/about">a</a>', base) == '<a rel="noopener noreferrer">a</a>'
+def test_a_base_that_is_no_http_url_counts_as_none(base: str) -> None:
+    html = clean_html('<a href="about">a</a><a href="/about">b</a>', base)
+    assert html == '<a rel="noopener noreferrer">a</a><a href="/about" rel="noopener noreferrer">b</a>'
 
 
 def test_absolute_urls_are_kept_and_links_get_rel() -> None:

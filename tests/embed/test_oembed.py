@@ -6,7 +6,7 @@ import lxml.html
 import pytest
 from pyoembed import oEmbed
 
-from feedsvc.embed.layout import headlines_height
+from feedsvc.embed.layout import CARD_HEIGHT, headlines_height
 
 
 @pytest.fixture
@@ -26,12 +26,21 @@ def test_consumer_discovers_and_embeds_a_country_page(service, story):
     assert int(frame.get("height")) == data["height"] == headlines_height(5)
 
 
+def test_the_home_page_embeds_every_countrys_headlines(service, story):
+    data = oEmbed(service + "/")
+    assert data["title"] == "Central Asia headlines" and f'src="{service}/embed/all?limit=5"' in data["html"]
+
+
 def test_consumer_embeds_rates_and_article_pages(service, story):
     rates = oEmbed(service + "/rates")
     assert rates["title"] == "Exchange rates" and f'src="{service}/embed/rates?pairs=' in rates["html"]
-    article = oEmbed(f"{service}/articles/{story['id']}/astana-budget-passes", maxheight=200)
-    assert f'src="{service}/embed/kazakhstan?limit=2"' in article["html"]  # as many rows as fit in 200 px
-    assert article["height"] <= 200
+    article = oEmbed(f"{service}/articles/{story['id']}/astana-budget-passes", maxwidth=480)
+    # An article embeds as its own card; its country's page keeps embedding the headlines.
+    assert article["title"] == "Astana budget passes" and article["type"] == "rich"
+    frame = lxml.html.fragment_fromstring(article["html"], create_parent="div").find("iframe")
+    assert frame.get("src") == f"{service}/embed/articles/{story['id']}"
+    assert (article["width"], article["height"], int(frame.get("height"))) == (480, CARD_HEIGHT, CARD_HEIGHT)
+    assert "frame.js" in article["html"]  # auto-height, as the other frames
 
 
 @pytest.mark.parametrize(("url", "status"), [

@@ -62,7 +62,11 @@ def test_rss_has_self_link_guids_dates_creator_and_content(client, three):
     assert all(RFC822.match(item.findtext("pubDate")) for item in items)
     assert items[1].findtext("{http://purl.org/dc/elements/1.1/}creator") == "Staff"  # the name alone
     assert items[1].find("author") is None  # RSS <author> must be an e-mail address
-    assert items[1].findtext("{http://purl.org/rss/1.0/modules/content/}encoded") == "<p>2 <b>bold</b></p>"
+    # The lead image first, so readers that show only the content show it too.
+    lead = '<figure><img src="https://example.org/a.jpg" alt=""></figure>'
+    content = items[1].findtext("{http://purl.org/rss/1.0/modules/content/}encoded")
+    assert content == lead + "<p>2 <b>bold</b></p>"
+    assert items[1].find("enclosure") is None  # another host's image: its length is unknown
     assert items[1].findtext("description") == "Two"
     assert [c.text for c in items[1].findall("category")] == ["kazakhstan", "kyrgyzstan"]  # the Atom terms
     assert items[1].find("{http://search.yahoo.com/mrss/}thumbnail").get("url") == "https://example.org/a.jpg"
@@ -100,7 +104,8 @@ def test_json_feed_has_the_fields_the_widget_reads(client, three):
     item = feed["items"][1]
     assert item["id"] == f"urn:uuid:{_uuid(client, three[1])}"
     assert item["url"] == f"http://localhost/articles/{three[1]}/second"
-    assert item["content_html"] == "<p>2 <b>bold</b></p>"
+    lead = '<figure><img src="https://example.org/a.jpg" alt=""></figure>'
+    assert item["content_html"] == lead + "<p>2 <b>bold</b></p>"
     assert item["summary"] == "Two"
     assert item["date_published"] == "2025-03-01T10:00:00Z"
     assert item["date_modified"] == "2025-03-01T10:00:00Z"

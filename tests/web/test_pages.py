@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from lxml import html
 
@@ -19,7 +17,7 @@ def _wording(response):
 
 
 def _titles(response):
-    return [a.text_content() for a in _doc(response).xpath("//ol[@class='articles']//h3/a")]
+    return [a.text_content() for a in _doc(response).xpath("//ol[@class='articles']//h2/a")]
 
 
 @pytest.mark.parametrize(("query", "wording", "first", "last"), [
@@ -55,7 +53,7 @@ def test_bad_page_is_an_html_400(client, page):
 
 
 def test_past_the_end_is_a_404_saying_so_and_an_empty_listing_is_fine(client, add_articles):
-    assert "No articles about Kazakhstan yet" in client.get("/kazakhstan").get_data(as_text=True)
+    assert "No stories about Kazakhstan yet" in client.get("/kazakhstan").get_data(as_text=True)
     add_articles(3)
     response = client.get("/kazakhstan?page=2")
     assert response.status_code == 404
@@ -77,15 +75,25 @@ def test_country_page_answers_conditional_get(client, add_articles):
     assert again.status_code == 200 and "Newer 1" in _titles(again)
 
 
-def test_home_lists_countries_with_counts_feeds_and_headlines(client, add_articles):
+def test_home_leads_with_the_newest_story_then_a_block_per_country(client, add_articles):
     add_articles(3)
     add_articles(1, title="Both", countries=["kazakhstan", "uzbekistan"])
     doc = _doc(client.get("/"))
-    countries = [li.text_content() for li in doc.xpath("//ul[@class='countries']/li")]
-    assert re.search(r"Kazakhstan\s+4 articles", countries[0])
-    assert re.search(r"Uzbekistan\s+1 article\b", countries[4])
-    assert "/feeds/uzbekistan.atom" in doc.xpath("//ul[@class='countries']//a/@href")
-    assert _titles(client.get("/"))[:2] == ["Both 1", "Story 3"]
+    assert doc.xpath("string(//article[contains(@class, 'lead-story')]//h2)") == "Both 1"
+    assert [t.strip() for t in doc.xpath("//ol[@class='secondary']//h2//text()")] == ["Story 3", "Story 2"]
+    assert [t.strip() for t in doc.xpath("//section[@class='latest']//h3//text()")] == ["Story 1"]
+    blocks = doc.xpath("//section[@class='country-block']")
+    assert [b.xpath("string(h2/a)") for b in blocks] == ["Kazakhstan", "Kyrgyzstan", "Tajikistan",
+                                                         "Turkmenistan", "Uzbekistan"]
+    # The top stories count in their countries' blocks, but are shown above them, not again.
+    assert blocks[0].xpath("string(h2/span)") == "4 stories"
+    assert [t.strip() for t in blocks[0].xpath(".//h3//text()")] == ["Story 1"]
+    assert blocks[4].xpath("string(h2/span)") == "1 story" and not blocks[4].xpath(".//h3")
+    # The feeds offered once: all of them in the Follow box, no country's feed repeated in its block.
+    follow = doc.xpath("//aside[@class='follow-box']//a/@href")
+    assert follow == ["/feeds/all.rss", "/feeds/all.atom", "/feeds/all.json", "/feeds.opml",
+                      "/feeds/all.opml"]
+    assert not doc.xpath("//section[@class='country-block']//a[contains(@href, '/feeds/')]")
 
 
 def test_article_page_and_slug_redirects(client, add_articles):
@@ -146,4 +154,17 @@ def test_country_page_discovers_its_own_feeds_first(client):
 def test_nav_links_every_area(client):
     hrefs = _doc(client.get("/")).xpath("//nav[@aria-label='Main']//a/@href")
     assert hrefs == ["/", "/kazakhstan", "/kyrgyzstan", "/tajikistan", "/turkmenistan", "/uzbekistan",
-                     "/rates", "/embed", "/search"]
+                     "/rates", "/search"]
+    # The embed builder and the OPML are for publishers and power users: in the footer, not the readers' menu.
+    footer = _doc(client.get("/")).xpath("//footer[@class='site']//a/@href")
+    assert {"/embed", "/feeds.opml", "/feeds/all.opml"} <= set(footer)
+
+
+def test_tag_page_discovers_its_own_tag_feeds_first(client, add_articles):
+    add_articles(1, tags=["water"])
+    links = _doc(client.get("/tags/water")).xpath("//head/link[@rel='alternate']")
+    assert [link.get("href") for link in links[:3]] == [
+        "http://localhost/feeds/all.rss?tag=water", "http://localhost/feeds/all.atom?tag=water",
+        "http://localhost/feeds/all.json?tag=water"]
+    assert links[0].get("title") == "Central Asia, tagged water (RSS)"
+    assert client.get("/feeds/all.rss?tag=water").status_code == 200

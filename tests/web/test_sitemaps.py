@@ -97,7 +97,7 @@ def test_the_news_sitemap_has_the_last_two_days_newest_first(app, client) -> Non
     assert [int(path.split("/")[2]) for path in paths] == [newest, chinese, recent]
     first = urls[0]
     assert first.findtext("n:news/n:title", namespaces=NS) == "Story 3 <&>"
-    assert first.findtext("n:news/n:publication/n:name", namespaces=NS) == "feedsvc"
+    assert first.findtext("n:news/n:publication/n:name", namespaces=NS) == "Central Asia News"  # the site
     assert [url.findtext("n:news/n:publication/n:language", namespaces=NS) for url in urls] == [
         "en", "zh-tw", "en"]
     published = datetime.fromisoformat(first.findtext("n:news/n:publication_date", namespaces=NS))

@@ -31,7 +31,7 @@ def test_article_links_its_countries_and_tags(client, add_articles):
     links = _doc(page).xpath("//ul[@class='topics']//a/@href")
     assert links == ["/kyrgyzstan", "/tajikistan", "/tags/energy", "/tags/hydro-power"]
     tagged = _doc(client.get("/tags/energy"))
-    titles = [a.text_content() for a in tagged.xpath("//ol[@class='articles']//h3/a")]
+    titles = [a.text_content() for a in tagged.xpath("//ol[@class='articles']//h2/a")]
     assert titles == ["Other 2", "Other 1", "Grid deal 1"]  # newest first, the untagged one left out
     assert "Viewing results 1 - 3 of 3" in client.get("/tags/energy").get_data(as_text=True)
     listing = _doc(client.get("/kyrgyzstan")).xpath("//ol[@class='articles']//p[@class='kicker']//a/@href")

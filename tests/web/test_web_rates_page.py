@@ -65,7 +65,7 @@ def test_page_shows_chart_table_ticker_and_links(rates_app: Flask) -> None:
     assert "/rates.csv?pairs=UZS/USD&from=2025-04-01&to=2025-04-30" in page.links
     assert "/rates.json?pairs=UZS/USD&from=2025-04-01&to=2025-04-30" in page.links
     assert page.rows == 31  # header + 30 days
-    svg = etree.fromstring(html[html.index("<svg"): html.index("</svg>") + 6])
+    svg = _chart(html)
     ns = {"s": "http://www.w3.org/2000/svg"}
     assert svg.findtext("s:title", namespaces=ns) == "UZS/USD from 2025-04-01 to 2025-04-30"
     assert "30 daily observations" in svg.findtext("s:desc", namespaces=ns)
@@ -136,22 +136,45 @@ def test_chart_of_a_flat_single_point_and_of_nothing() -> None:
     assert svg.startswith("<svg") and "<title" in svg and "2025-01-01" in svg
 
 
-def test_chart_leaves_long_gaps_open_and_spans_the_asked_range() -> None:
+def _chart(html: str) -> etree._Element:
+    """The page's first chart (the one drawn for wide screens)."""
+    start = html.index('<svg class="rate-chart')
+    return etree.fromstring(html[start: html.index("</svg>", start) + 6])
+
+
+def test_chart_draws_through_short_gaps_and_leaves_long_ones_open_and_shaded() -> None:
     points = [(date(2025, 5, 1), Decimal("1.5")), (date(2025, 5, 2), Decimal("1.6")),
+              (date(2025, 5, 9), Decimal("1.62")),  # a week later: drawn through
+              (date(2025, 9, 1), Decimal("1.61")),  # alone between two long gaps: a dot
               (date(2025, 12, 24), Decimal("1.7")), (date(2025, 12, 25), Decimal("1.65"))]
-    chart = render_chart([Line("x", points)], "t", "d", date(2025, 5, 1), date(2025, 12, 31))
+    lines = [Line("x", points), Line("y", points)]
+    chart = render_chart(lines, "t", "d", date(2025, 5, 1), date(2025, 12, 31))
     svg = etree.fromstring(str(chart))
     ns = {"s": "http://www.w3.org/2000/svg"}
-    assert len(svg.findall("s:polyline", ns)) == 2
-    assert len(svg.findall("s:circle", ns)) == 4
+    polylines = svg.findall("s:polyline", ns)
+    assert [len(line.get("points").split()) for line in polylines] == [3, 2, 3, 2]
+    assert len(svg.findall("s:circle", ns)) == 2  # the lone observation of each line, and no other dot
+    bands = [rect.findtext("s:title", namespaces=ns) for rect in svg.findall("s:rect", ns)]
+    assert bands == ["No data from 2025-05-09 to 2025-09-01", "No data from 2025-09-01 to 2025-12-24"]
     labels = [t.text for t in svg.iterfind(".//s:g[@class='x-axis']/s:text", ns)]
     assert labels[0] == "2025-05-01" and labels[-1] == "2025-12-31"
+
+
+def test_the_narrow_chart_keeps_its_labels_readable_on_a_phone(rates_app: Flask) -> None:
+    html = rates_app.test_client().get("/rates?pair=UZS/USD").get_data(as_text=True)
+    start = html.index('<svg class="rate-chart chart-narrow')
+    narrow = etree.fromstring(html[start: html.index("</svg>", start) + 6])
+    # 360 units wide at 11 units a letter: on a 358 px screen the text stays about 11 px.
+    assert narrow.get("viewBox") == "0 0 360 260" and narrow.get("font-size") == "11"
+    dates = narrow.findall(".//{http://www.w3.org/2000/svg}g[@class='x-axis']/{http://www.w3.org/2000/svg}text")
+    assert len(dates) == 3
 
 
 class Table(HTMLParser):
     """The (date, pair, rate) of each row of the page's rates table, and its data links.
 
-    A date cell is read from its ``<time datetime>``: the text is for people ("1 May 2025").
+    A date cell is read from its ``<time datetime>``, a rate from its ``<data value>``: the text is for people
+    ("1 May 2025", six significant digits).
     """
 
     def __init__(self) -> None:
@@ -165,18 +188,20 @@ class Table(HTMLParser):
         attrs = dict(attrs)
         if tag == "tr":
             self.cells = []
-        if tag == "time" and self.cells is not None:
-            self.cells.append(attrs["datetime"])
+        if tag in ("time", "data") and self.cells is not None:
+            # The exact rate is the cell's <data value>: the text shows six significant digits.
+            self.cells.append(attrs["datetime"] if tag == "time" else attrs["value"])
             self.in_time = True
         if tag == "a" and attrs.get("href", "").startswith("/rates."):
-            self.links[attrs["href"].split("?")[0].rsplit(".", 1)[1]] = attrs["href"]
+            # The page's own links come first (the footer's "Rates as CSV" is the default range).
+            self.links.setdefault(attrs["href"].split("?")[0].rsplit(".", 1)[1], attrs["href"])
 
     def handle_data(self, data: str) -> None:
         if self.cells is not None and data.strip() and not self.in_time:
             self.cells.append(data.strip())
 
     def handle_endtag(self, tag: str) -> None:
-        if tag == "time":
+        if tag in ("time", "data"):
             self.in_time = False
         if tag == "tr" and self.cells:
             self.rows.append(self.cells[:3])
@@ -187,11 +212,14 @@ class Table(HTMLParser):
 def test_page_draws_one_indexed_line_per_pair_with_a_legend(rates_app: Flask) -> None:
     response = rates_app.test_client().get("/rates?pairs=KZT/USD,USD/UZS&from=2025-04-01&to=2025-04-30")
     html = response.get_data(as_text=True)
-    svg = etree.fromstring(html[html.index("<svg"): html.index("</svg>") + 6])
+    svg = _chart(html)
     ns = {"s": "http://www.w3.org/2000/svg"}
     lines = svg.findall("s:polyline", ns)
     assert len(lines) == 2 and lines[0].get("stroke") != lines[1].get("stroke")
-    legend = [t.text for t in svg.iterfind(".//s:g[@class='legend']/s:text", ns)]
+    # The legend is HTML beside the chart: it wraps on a narrow screen instead of running into itself.
+    items = etree.HTML(html).xpath("//ul[@class='legend']/li")
+    legend = [li.xpath("string()").strip() for li in items]
+    assert [li.xpath("svg/line/@stroke")[0] for li in items] == [line.get("stroke") for line in lines]
     first = rates_app.test_client().get("/rates.json?pairs=KZT/USD,USD/UZS&from=2025-04-01&to=2025-04-01")
     assert legend == [f"{r['pair']} (100 = {r['rate']} on 2025-04-01)" for r in first.get_json()["rates"]]
     # Both lines start at 100, so both start at the same height, though 0.002 and 12,991 share no scale.
@@ -228,3 +256,12 @@ def test_page_bad_pairs_answer_html_400(rates_app: Flask, query: str) -> None:
     response = rates_app.test_client().get("/rates" + query)
     assert response.status_code == 400 and response.mimetype == "text/html"
     assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_table_reads_like_the_ticker_and_keeps_the_exact_value(rates_app: Flask) -> None:
+    page = rates_app.test_client().get("/rates?pair=USD/UZS&from=2025-04-01&to=2025-04-01")
+    html = page.get_data(as_text=True)
+    row = etree.HTML(html).xpath("//table[@class='rates']/tbody/tr/td/data")[0]
+    # Six significant digits as the ticker shows them; every published digit in the value and the downloads.
+    assert (row.text, row.get("value")) == ("13021.7", "13021.68")
+    assert row.getparent().get("title") == "USD/UZS on 2025-04-01 · source: currency-api"

@@ -48,6 +48,7 @@
     // A site owner's typo, not an outage: say which attribute and what it accepts, once in the console too.
     var note = el("p", text, "mistake");
     note.setAttribute("role", "alert");
+    box.classList.add("m");  // its box takes the message's height, not the height reserved for the data
     box.replaceChildren(note);
     console.warn("feedsvc " + NAME + ": " + text);
   }

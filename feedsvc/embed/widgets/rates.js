@@ -18,10 +18,11 @@
     "@media (prefers-color-scheme:dark){.auto{--fg:#e6edf3;--muted:#9198a1;--bg:#0d1117;",
     "--line:#30363d;--up:#3fb950;--down:#f85149;--warn:#d29922}}",
     "ul{list-style:none;margin:0;padding:0;display:grid;row-gap:" + GAP + "px}",
-    "li{height:20px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}",
+    // A stale value's "as of 29 Sep" wraps below its line when the box is narrow, never cut off.
+    "li{min-height:20px}.stale{white-space:nowrap}",
     ".pair{font-weight:600}.rate{font-variant-numeric:tabular-nums}",
     ".up{color:var(--up)}.down{color:var(--down)}.flat,.note,.stale{color:var(--muted)}",
-    ".note{margin:0;font-size:12px}.mistake{margin:0;color:var(--warn)}",
+    ".note{margin:0;font-size:12px}.mistake{margin:0;color:var(--warn)}.w.m{min-height:0}",
     ".src{margin:" + GAP + "px 0 0;height:16px;font-size:12px;line-height:16px;color:var(--muted);",
     "white-space:nowrap;overflow:hidden;text-overflow:ellipsis}"
   ].join("");
@@ -56,6 +57,12 @@
     return /^\d{4}-\d{2}-\d{2}$/.test(iso) && !isNaN(when) ? longDate(when) : "";
   }
 
+  // Where room is short: "29 Sep", with the year when it is not this one ("29 Sep 2025").
+  function shortDate(iso) {
+    var when = new Date(iso), short = when.getUTCDate() + " " + MONTHS[when.getUTCMonth()].slice(0, 3);
+    return when.getUTCFullYear() === new Date().getUTCFullYear() ? short : short + " " + when.getUTCFullYear();
+  }
+
   function item(rate) {
     var pair = String(rate.pair), value = readable(String(rate.rate)), delta = change(rate.change_pct);
     var li = el("li");
@@ -72,7 +79,7 @@
     if (asOf) {
       li.appendChild(document.createTextNode(" "));
       var stale = li.appendChild(el("span", "as of ", "stale"));
-      stale.appendChild(el("time", shown)).dateTime = date;
+      stale.appendChild(el("time", shortDate(date))).dateTime = date;
     }
     return li;
   }
