@@ -108,6 +108,16 @@ def page_count(path: Path) -> int:
         connection.close()
 
 
+def compact(path: Path) -> None:
+    """Give the free pages of the SQLite database at ``path`` back (the upgrade's table rebuilds leave some),
+    so that the next row written must grow the file."""
+    connection = sqlite3.connect(path)
+    try:
+        connection.execute("VACUUM")
+    finally:
+        connection.close()
+
+
 @contextmanager
 def postgres_on_small_filesystem(admin_url: str, name: str, size: str = "32m") -> Iterator[tuple[str, Path]]:
     """A new PostgreSQL database whose tables live on a small tmpfs (a tablespace); its URL and mount.

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from cli_cases import COMMANDS, prepare
-from conditions import fill_up, page_count, postgres_on_small_filesystem, small_filesystem
+from conditions import compact, fill_up, page_count, postgres_on_small_filesystem, small_filesystem
 from dbfaults import (
     DATABASES,
     FAULTY_CLI,
@@ -69,6 +69,7 @@ def test_a_database_at_its_page_cap_stops_the_command_in_one_line(command, tmp_p
     path = tmp_path / "feedsvc.sqlite3"
     url = f"sqlite:///{path}"
     args = prepare(command, url, tmp_path)
+    compact(path)
     before = snapshot(url)
 
     cap = ["--max-page-count", str(page_count(path))]
