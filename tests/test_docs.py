@@ -121,3 +121,47 @@ def test_every_relative_link_lands(doc: Path) -> None:
 def test_the_readme_stays_a_front_door() -> None:
     lines = (ROOT / "README.md").read_text(encoding="utf-8").count("\n")
     assert lines <= README_MAX_LINES, f"README.md has {lines} lines; the reference goes in docs/"
+
+
+ARCHITECTURE_DOC = ROOT / "docs" / "architecture.md"
+TREE_NAME_COLUMN = 26  # a tree line's description starts here; deeper lines continue the one above
+
+
+def layout_tree(text: str) -> list[str]:
+    """The paths docs/architecture.md's layout tree names (``feedsvc/core/db.py``, ``feedsvc/rates/read/``).
+
+    The tree is the fenced block that starts with ``config.py``: two spaces of indent per folder level, then
+    one or more names joined by ``, `` (folders end in ``/``), then two spaces and what they hold.
+    """
+    block = next(block for block in re.findall(r"^```\n(.*?)^```", text, re.S | re.M)
+                 if block.startswith("config.py"))
+    parents: list[str] = []
+    paths = []
+    for line in block.splitlines():
+        depth = (len(line) - len(line.lstrip(" "))) // 2
+        if not line.strip() or len(line) - len(line.lstrip(" ")) >= TREE_NAME_COLUMN:
+            continue
+        names = re.split(r"\s{2,}", line.strip(), maxsplit=1)[0].split(", ")
+        del parents[depth:]
+        paths += ["".join(parents) + name for name in names]
+        if names[-1].endswith("/"):
+            parents.append(names[-1])
+    return paths
+
+
+def test_the_layout_tree_reads_its_convention() -> None:
+    tree = ("```\nconfig.py                 Config\nfeedsvc/\n  core/                   plumbing\n"
+            "    db.py, dates.py       engine;\n                          sessions\n  cli.py                  CLI\n```\n")
+    assert layout_tree(tree) == ["config.py", "feedsvc/", "feedsvc/core/", "feedsvc/core/db.py",
+                                 "feedsvc/core/dates.py", "feedsvc/cli.py"]
+
+
+def test_the_layout_tree_names_every_package_and_module_that_exists() -> None:
+    named = layout_tree(ARCHITECTURE_DOC.read_text(encoding="utf-8"))
+    missing_files = [path for path in named if not (ROOT / path).exists()]
+    assert not missing_files, f"docs/architecture.md's layout names what does not exist: {missing_files}"
+    code = [path for path in (ROOT / "feedsvc").rglob("*.py") if "migrations" not in path.parts]
+    packages = {f"{path.parent.relative_to(ROOT)}/" for path in code if path.name == "__init__.py"}
+    modules = {str(path.relative_to(ROOT)) for path in code if path.name != "__init__.py"}
+    unnamed = sorted((packages | modules) - set(named))
+    assert not unnamed, f"docs/architecture.md's layout tree does not name: {unnamed}"
