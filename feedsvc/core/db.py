@@ -125,10 +125,15 @@ def outage_kind(exc: BaseException) -> str | None:
     return None
 
 
-def describe_outage(kind: str, exc: BaseException) -> str:
-    """``database <kind>: <the driver's first line>``: no SQL, no parameters, no traceback."""
+def outage_detail(exc: BaseException) -> str:
+    """The driver's first line (it names host and port, never the password): no SQL, no traceback."""
     detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    return f"database {kind}: {detail[0][:300] if detail else type(exc).__name__}"
+    return detail[0][:300] if detail else type(exc).__name__
+
+
+def describe_outage(kind: str, exc: BaseException) -> str:
+    """``database <kind>: <the driver's first line>``."""
+    return f"database {kind}: {outage_detail(exc)}"
 
 
 class Probe:

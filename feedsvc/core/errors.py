@@ -13,7 +13,7 @@ from marshmallow import Schema, ValidationError, fields
 from werkzeug.exceptions import HTTPException, InternalServerError, PreconditionFailed, ServiceUnavailable
 
 from feedsvc.core.cache import last_known_response
-from feedsvc.core.db import DRIVER_OUTAGES, outage_kind
+from feedsvc.core.db import DRIVER_OUTAGES, outage_detail, outage_kind
 
 RETRY_AFTER = 30  # seconds a client should wait after a 503 for a database outage
 JSON_PREFIXES = ("/api", "/feeds", "/rates.", "/rates/", "/healthz", "/embed/v1", "/oembed", "/websub/")
@@ -183,10 +183,8 @@ class OutageLog:
                 self.seen[kind] = (logged, since + 1)
                 return
             self.seen[kind] = (now, 0)
-        # The driver's first line only: it names host and port, never the password; no traceback.
-        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:300]
         more = f" ({since} more since the last line)" if since else ""
-        self.logger.error("database unavailable (%s): %s%s", kind, detail, more)
+        self.logger.error("database unavailable (%s): %s%s", kind, outage_detail(exc), more)
 
 
 def replace_bare_412(response: Response) -> Response:

@@ -16,6 +16,9 @@ import os
 import socket
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -30,6 +33,11 @@ log = logging.getLogger(__name__)
 
 class LeaseLost(RuntimeError):
     """Our lease expired and another process took it: stop writing."""
+
+
+def utcnow() -> datetime:
+    """The current time, UTC, whole seconds: how runs and triggers are stamped."""
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def new_holder() -> str:
@@ -149,3 +157,37 @@ def claim_trigger(engine: Engine, job: str, scheduled_at: datetime, holder: str,
                                                                 JobTrigger.scheduled_at == scheduled_at))
         return other or "another process"
     return None
+
+
+@dataclass(frozen=True)
+class Turn:
+    """A job's turn: ``held`` when it may run; else who has the lease (and until when) or ran the trigger."""
+
+    lease: Lease
+    held: bool
+    holder: str | None = None
+    held_until: datetime | None = None
+
+
+@contextmanager
+def job_turn(engine: Engine, name: str, ttl: timedelta,
+             scheduled_at: datetime | None = None) -> Iterator[Turn]:
+    """Hold the lease ``name`` with its heartbeat and claim the trigger ``scheduled_at`` once; release after.
+
+    The one way a job takes its turn: the rate jobs and the upstream syncs share it.
+    """
+    lease = Lease(engine, name, ttl)
+    if not lease.acquire():
+        holder, until = lease.busy or (None, None)
+        yield Turn(lease, False, holder, until)
+        return
+    lease.start_heartbeat()
+    try:
+        other = None
+        if scheduled_at is not None:
+            other = claim_trigger(engine, name, scheduled_at, lease.holder, utcnow())
+            if other is not None:
+                log.info("trigger %s at %s already run by %s", name, scheduled_at.isoformat(), other)
+        yield Turn(lease, other is None, other)
+    finally:
+        lease.release()

@@ -18,9 +18,10 @@ from feedsvc.articles.upstreams.registry import (
     parse_new_upstream,
     remove_upstream,
 )
-from feedsvc.articles.upstreams.runs import COUNTED, last_successes, latest_runs, utcnow
+from feedsvc.articles.upstreams.runs import COUNTED, last_successes, latest_runs
 from feedsvc.articles.upstreams.sync import SyncSummary, UnknownUpstream, sync
 from feedsvc.core.db import new_session
+from feedsvc.core.jobs import utcnow
 from feedsvc.core.models import Upstream, UpstreamItem, UpstreamRun
 
 EX_TEMPFAIL = 75  # another process holds the upstream: try again later

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from calendar import timegm
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -46,11 +47,7 @@ def parse_feed(body: bytes, content_type: str = "") -> ParsedFeed:
             feed.hub = link.get("href")
         elif link.get("rel") == "self" and not feed.self_url:
             feed.self_url = link.get("href")
-    for number, item in enumerate(parsed.entries, 1):
-        try:
-            feed.entries.append(_xml_entry(item))
-        except Refused as exc:
-            feed.refused.append(f"entry {number}: {exc}")
+    _add_entries(feed, parsed.entries, _xml_entry, "entry")
     return feed
 
 
@@ -91,12 +88,17 @@ def parse_json_feed(body: bytes) -> ParsedFeed:
     feed = ParsedFeed(self_url=_str(data.get("feed_url")) or None)
     hubs = data.get("hubs") if isinstance(data.get("hubs"), list) else []
     feed.hub = next((_str(hub.get("url")) for hub in hubs if isinstance(hub, dict) and hub.get("url")), None)
-    for number, item in enumerate(data.get("items") or [], 1):
-        try:
-            feed.entries.append(_json_entry(item))
-        except Refused as exc:
-            feed.refused.append(f"item {number}: {exc}")
+    _add_entries(feed, data.get("items") or [], _json_entry, "item")
     return feed
+
+
+def _add_entries(feed: ParsedFeed, items: Iterable[Any], read: Callable[[Any], Entry], noun: str) -> None:
+    """Each item read into an entry, or refused with its number and why: one bad item spoils no other."""
+    for number, item in enumerate(items, 1):
+        try:
+            feed.entries.append(read(item))
+        except Refused as exc:
+            feed.refused.append(f"{noun} {number}: {exc}")
 
 
 def _json_entry(item: Any) -> Entry:

@@ -17,7 +17,6 @@ from sqlalchemy import select
 from feedsvc.articles.store import delete_article
 from feedsvc.articles.upstreams.entries import Entry, Refused
 from feedsvc.articles.upstreams.feed import ParsedFeed, parse_feed
-from feedsvc.articles.upstreams.runs import utcnow
 from feedsvc.articles.upstreams.sync import Run
 from feedsvc.articles.upstreams.websub import keep_subscribed
 from feedsvc.articles.upstreams.wordpress import (
@@ -31,6 +30,7 @@ from feedsvc.articles.upstreams.wordpress import (
     since_watermark,
     total_pages,
 )
+from feedsvc.core.jobs import utcnow
 from feedsvc.core.models import Article, UpstreamItem
 
 # A sweep that finds every one of more posts than this gone is refused: a site that answers an empty list

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -23,11 +23,6 @@ log = logging.getLogger(__name__)
 COUNTED = ("fetched", "created", "updated", "unchanged", "deleted", "skipped", "rejected")
 OUTCOMES = ("running", "ok", "partial", "error", "interrupted", "abandoned")
 MAX_REASONS = 5
-
-
-def utcnow() -> datetime:
-    """The current time, UTC, whole seconds."""
-    return datetime.now(UTC).replace(microsecond=0)
 
 
 def open_run(session: Session, upstream: Upstream, job: str, now: datetime,

@@ -29,14 +29,13 @@ from feedsvc.articles.upstreams.runs import (
     count_into,
     open_run,
     summarise,
-    utcnow,
 )
 from feedsvc.articles.upstreams.websub import signature_matches
 from feedsvc.articles.upstreams.wordpress import UpstreamError
 from feedsvc.articles.upstreams.write import Counts, write_entries
 from feedsvc.core.db import get_engine, new_session
 from feedsvc.core.fetch import Fetched, UpstreamSession, fetch, http_timeout, make_http_session
-from feedsvc.core.jobs import Lease, LeaseLost, claim_trigger
+from feedsvc.core.jobs import Lease, LeaseLost, job_turn, utcnow
 from feedsvc.core.models import Upstream, UpstreamRun
 from feedsvc.core.stop import check_stop
 
@@ -128,22 +127,16 @@ def sync(name: str, full: bool = False, scheduled_at: datetime | None = None) ->
         if upstream is None:
             raise UnknownUpstream(f"no upstream called {name!r}")
     summary = SyncSummary(name, job)
-    ttl = timedelta(seconds=current_app.config["LEASE_SECONDS"])
-    lease = Lease(get_engine(), f"upstream:{name}", ttl)
-    if not lease.acquire():
-        summary.holder = lease.busy[0] if lease.busy else None
-        return summary
-    lease.start_heartbeat()
-    try:
-        if scheduled_at is not None:
-            other = claim_trigger(get_engine(), lease.name, scheduled_at, lease.holder, utcnow())
-            if other is not None:
-                summary.holder = other
-                return summary
-        _run_recorded(name, summary, lease, full, scheduled_at, _pull)
-    finally:
-        lease.release()
+    with job_turn(get_engine(), f"upstream:{name}", _lease_ttl(), scheduled_at) as turn:
+        if not turn.held:
+            summary.holder = turn.holder
+            return summary
+        _run_recorded(name, summary, turn.lease, full, scheduled_at, _pull)
     return summary
+
+
+def _lease_ttl() -> timedelta:
+    return timedelta(seconds=current_app.config["LEASE_SECONDS"])
 
 
 @dataclass(frozen=True)
@@ -163,14 +156,10 @@ def receive_push(name: str, body: bytes, content_type: str, signature: str) -> P
         if not signature_matches(upstream.websub_secret, body, signature):
             return PushOutcome("bad-signature", "X-Hub-Signature is missing or does not match the body")
     summary = SyncSummary(name, "push")
-    lease = Lease(get_engine(), f"upstream:{name}", timedelta(seconds=current_app.config["LEASE_SECONDS"]))
-    if not lease.acquire():
-        return PushOutcome("busy", f"upstream {name!r} is being synced; push again later")
-    lease.start_heartbeat()
-    try:
-        _run_recorded(name, summary, lease, False, None, lambda run: _push(run, body, content_type))
-    finally:
-        lease.release()
+    with job_turn(get_engine(), f"upstream:{name}", _lease_ttl()) as turn:
+        if not turn.held:
+            return PushOutcome("busy", f"upstream {name!r} is being synced; push again later")
+        _run_recorded(name, summary, turn.lease, False, None, lambda run: _push(run, body, content_type))
     if summary.outcome == "error":
         return PushOutcome("malformed", summary.error or "the pushed body is not a feed")
     return PushOutcome("accepted", f"{summary.counts.created} created, {summary.counts.updated} updated")

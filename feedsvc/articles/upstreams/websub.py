@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from feedsvc.articles.upstreams.registry import get_upstream
-from feedsvc.articles.upstreams.runs import utcnow
 from feedsvc.core.fetch import http_timeout
+from feedsvc.core.jobs import utcnow
 from feedsvc.core.models import Upstream
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import requests
 from flask import current_app
@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from feedsvc.core.db import get_engine, new_session, outage_kind
-from feedsvc.core.jobs import Lease, LeaseLost, claim_trigger
+from feedsvc.core.jobs import Lease, LeaseLost, job_turn, utcnow
 from feedsvc.core.models import RateRun, RateSourceDay
 from feedsvc.core.stop import check_stop
 from feedsvc.rates.ingest.archive import keep_answer
@@ -68,11 +68,6 @@ class Batch:
     days: list[date]
     ranged: bool = False
     currency: str = "USD"  # the history page asked, for a source with one page per currency
-
-
-def utcnow() -> datetime:
-    """The current time, UTC, whole seconds."""
-    return datetime.now(UTC).replace(microsecond=0)
 
 
 def enabled_sources(names: Iterable[str] | None = None) -> dict[str, Source]:
@@ -152,21 +147,11 @@ def run_source(source: Source, job: str, days: list[date], on_day: DayHook | Non
     """
     summary = RunSummary(source.name, job)
     ttl = timedelta(seconds=current_app.config["LEASE_SECONDS"])
-    lease = Lease(get_engine(), f"rates:{source.name}", ttl)
-    if not lease.acquire():
-        summary.skipped, (summary.holder, summary.held_until) = True, lease.busy or ("", None)
-        return summary
-    lease.start_heartbeat()
-    try:
-        if scheduled_at is not None:
-            other = claim_trigger(get_engine(), lease.name, scheduled_at, lease.holder, utcnow())
-            if other is not None:
-                log.info("trigger %s at %s already run by %s", lease.name, scheduled_at.isoformat(), other)
-                summary.skipped, summary.holder = True, other
-                return summary
-        _run_recorded(source, summary, days, lease, on_day, today, scheduled_at, currency)
-    finally:
-        lease.release()
+    with job_turn(get_engine(), f"rates:{source.name}", ttl, scheduled_at) as turn:
+        if not turn.held:
+            summary.skipped, summary.holder, summary.held_until = True, turn.holder or "", turn.held_until
+            return summary
+        _run_recorded(source, summary, days, turn.lease, on_day, today, scheduled_at, currency)
     return summary
 
 
