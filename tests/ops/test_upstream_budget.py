@@ -242,7 +242,9 @@ def test_a_job_stops_at_its_budget_and_the_next_run_resumes(app_factory, httpser
     with app.app_context():
         start = time.monotonic()
         summary = jobs.backfill("currency-api", DAYS[0], DAYS[-1])
-    assert time.monotonic() - start < 2.0
+    # The budget, the request in flight when it ran out, and room for a loaded machine; that it stopped
+    # early at all is the count of days below.
+    assert time.monotonic() - start < 1.0 + 0.4 + 1.5
     assert "budget of 1 s spent; the next run resumes here" in summary.error
     done = stored_days(app)
     assert 1 <= len(done) < len(DAYS) and done == set(DAYS[: len(done)])
