@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, null, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from feedsvc.core.models import RateFetch, RateObservation
@@ -29,7 +29,8 @@ from feedsvc.rates.read.paths import ReadPath
 from feedsvc.rates.read.series import RateRow, derive_digest, derive_rate, served_rows, served_table
 from feedsvc.rates.served import not_held_back
 
-CHUNK_DAYS = 400  # days resolved per round of queries: memory stays flat over any range
+CHUNK_ROWS = 4000  # rows (days x pairs) resolved per round of queries: memory stays flat over any range
+FEW_PAIRS = 4  # up to this many pairs, their lines are read through (currency, quote, date) ranges
 SATURDAY = 5  # date.weekday() of Saturday; Sunday is 6
 
 
@@ -81,9 +82,9 @@ def make_plan(path: ReadPath, enabled: tuple[str, ...], official: frozenset[str]
 def resolve_days(session: Session, pairs: tuple[Pair, ...], plan: Plan, start: date, end: date,
                  provenance: bool = False) -> Iterator[tuple[date, dict[Pair, Derived]]]:
     """Each day of [start, end] with a value of any pair, and each pair's value, in date order."""
-    first = start
+    first, chunk = start, max(31, CHUNK_ROWS // len(pairs))
     while first <= end:
-        last = min(end, first + timedelta(days=CHUNK_DAYS - 1))
+        last = min(end, first + timedelta(days=chunk - 1))
         days = _resolve_chunk(session, pairs, plan, first, last, provenance)
         yield from sorted(days.items())
         first = last + timedelta(days=1)
@@ -92,11 +93,13 @@ def resolve_days(session: Session, pairs: tuple[Pair, ...], plan: Plan, start: d
 def _resolve_chunk(session: Session, pairs: tuple[Pair, ...], plan: Plan, first: date, last: date,
                    provenance: bool) -> dict[date, dict[Pair, Derived]]:
     days: dict[date, dict[Pair, Derived]] = {}
+    rank = {name: position for position, name in enumerate(plan.direct)}
     for day, lines in _lines(session, plan.direct, first, last, provenance, pairs=pairs):
-        for pair in pairs:
-            found = _direct(pair, lines, plan.direct)
-            if found is not None:
-                days.setdefault(day, {})[pair] = found
+        by_line: dict[tuple[str, str], Line] = {}
+        for line in sorted(lines, key=lambda line: rank[line[0]], reverse=True):  # the first source last
+            by_line[line[1], line[2]] = line
+        found = {pair: _direct(pair, by_line, rank) for pair in pairs}
+        days[day] = {pair: value for pair, value in found.items() if value is not None}
     calendar = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     crossing = [pair for pair in pairs if plan.crosses(pair)]
     missing = [day for day in calendar if any(pair not in days.get(day, {}) for pair in crossing)]
@@ -122,28 +125,39 @@ def _lines(session: Session, sources: tuple[str, ...], first: date, last: date, 
     """The servable lines of ``sources`` on [first, last] (or ``days``) publishing one of ``pairs`` (either
     way round) or naming one of ``codes``, grouped by date."""
     obs = RateObservation
-    digest = RateFetch.sha256 if provenance else None
-    columns = [obs.date, obs.source, obs.currency, obs.quote, obs.nominal, obs.value]
-    stmt = select(*columns, *([digest] if digest is not None else []))
-    if digest is not None:
-        stmt = stmt.outerjoin(RateFetch, RateFetch.id == obs.fetch_id)
-    if codes is not None:
-        which = or_(obs.currency.in_(codes), obs.quote.in_(codes))
-    else:
-        which = or_(*(and_(obs.currency == a, obs.quote == b)
-                      for pair in pairs for a, b in ((pair.base, pair.quote), (pair.quote, pair.base))))
     when = obs.date.in_(days) if days is not None else obs.date.between(first, last)
-    stmt = stmt.where(obs.source.in_(sources), when, which, not_held_back(obs)).order_by(obs.date)
+    if codes is not None:
+        wanted = [or_(obs.currency.in_(codes), obs.quote.in_(codes))]
+    elif len(pairs) > FEW_PAIRS:  # a table's worth: the (source, date) index, the few extra lines dropped
+        codes = sorted({c for pair in pairs for c in (pair.base, pair.quote)})
+        wanted = [and_(obs.currency.in_(codes), obs.quote.in_(codes))]
+    else:  # one index range (currency, quote, date) per line: an OR of them would scan all dates
+        lines = dict.fromkeys(line for p in pairs for line in ((p.base, p.quote), (p.quote, p.base)))
+        wanted = [and_(obs.currency == a, obs.quote == b) for a, b in lines]
+    selects = [_select_lines(provenance).where(obs.source.in_(sources), when, which, not_held_back(obs))
+               for which in wanted]
+    stmt = selects[0] if len(selects) == 1 else union_all(*selects)
     current: date | None = None
     group: list[Line] = []
-    for row in session.execute(stmt):
+    for row in session.execute(stmt.order_by("date")):
         if row[0] != current:
             if group:
                 yield current, group  # type: ignore[misc]
             current, group = row[0], []
-        group.append((*row[1:6], row[6] if digest is not None else None))
+        group.append(tuple(row[1:]))
     if group:
         yield current, group  # type: ignore[misc]
+
+
+def _select_lines(provenance: bool) -> Select:
+    """(date, source, currency, quote, nominal, value, digest) of stored lines (digest NULL without
+    provenance=1)."""
+    obs = RateObservation
+    columns = [obs.date, obs.source, obs.currency, obs.quote, obs.nominal, obs.value]
+    if not provenance:
+        return select(*columns, null().label("digest"))
+    return (select(*columns, RateFetch.sha256.label("digest"))
+            .outerjoin(RateFetch, RateFetch.id == obs.fetch_id))
 
 
 def _legs(code: str, lines: list[Line], sources: tuple[str, ...]) -> dict[str, list[Leg]]:
@@ -161,15 +175,16 @@ def _legs(code: str, lines: list[Line], sources: tuple[str, ...]) -> dict[str, l
     return legs
 
 
-def _direct(pair: Pair, lines: list[Line], sources: tuple[str, ...]) -> Derived | None:
-    """The pair from the first source by priority whose table has it or its inverse."""
-    legs = _legs(pair.base, lines, sources).get(pair.quote)
-    if not legs:
+def _direct(pair: Pair, by_line: dict[tuple[str, str], Line], rank: dict[str, int]) -> Derived | None:
+    """The pair from the first source by priority whose table has it or its inverse (``by_line``: each
+    (currency, quote) line of the day, the first source's)."""
+    options = [line for line in (by_line.get((pair.base, pair.quote)), by_line.get((pair.quote, pair.base)))
+               if line is not None]
+    if not options:
         return None
-    leg = min(legs, key=lambda leg: leg.priority)
-    _source, currency, _quote, nominal, value = leg.key
+    source, currency, quote, nominal, value, digest = min(options, key=lambda line: rank[line[0]])
     rate = per_unit(value, nominal) if currency == pair.base else quotient(Decimal(nominal), value)
-    return Derived(rate, shown_digits(value), leg.source, leg.digest, leg.key)
+    return Derived(rate, shown_digits(value), source, digest, (source, currency, quote, nominal, value))
 
 
 def _cross(pair: Pair, lines: list[Line], sources: tuple[str, ...]) -> Derived | None:
