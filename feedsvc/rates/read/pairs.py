@@ -29,7 +29,7 @@ from feedsvc.rates.read.paths import ReadPath
 from feedsvc.rates.read.series import RateRow, derive_digest, derive_rate, served_rows, served_table
 from feedsvc.rates.served import not_held_back
 
-CHUNK_ROWS = 4000  # rows (days x pairs) resolved per round of queries: memory stays flat over any range
+CHUNK_ROWS = 1000  # rows (days x pairs) resolved per round of queries: memory stays flat over any range
 FEW_PAIRS = 4  # up to this many pairs, their lines are read through (currency, quote, date) ranges
 SATURDAY = 5  # date.weekday() of Saturday; Sunday is 6
 
@@ -139,7 +139,7 @@ def _lines(session: Session, sources: tuple[str, ...], first: date, last: date, 
     stmt = selects[0] if len(selects) == 1 else union_all(*selects)
     current: date | None = None
     group: list[Line] = []
-    for row in session.execute(stmt.order_by("date")):
+    for row in session.connection().execute(stmt.order_by("date")):  # Core rows: no ORM loading per row
         if row[0] != current:
             if group:
                 yield current, group  # type: ignore[misc]
