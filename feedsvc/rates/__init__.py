@@ -30,15 +30,19 @@ from feedsvc.rates.read.ticker import make_ticker_item
 from feedsvc.rates.service import (
     RATES_CACHE,
     SERIES_FORMATS,
+    as_of_text,
     attributions,
+    check_pairs,
     enabled_source_names,
     last_update_success,
     latest_rows,
+    latest_text,
     missing_days,
     rate_validators,
     resolve_query,
     series,
     series_text,
+    servable_currencies,
     source_listing,
     source_names,
     source_payload,
@@ -47,7 +51,8 @@ from feedsvc.rates.service import (
 )
 
 __all__ = [
-    "RATES_CACHE", "SERIES_FORMATS", "USD", "Pair", "RateQuery", "RateRow", "attributions", "csv_filename",
+    "RATES_CACHE", "SERIES_FORMATS", "USD", "Pair", "RateQuery", "RateRow", "as_of_text", "attributions",
+    "check_pairs", "csv_filename", "latest_text", "servable_currencies",
     "default_pairs", "enabled_source_names", "format_rate", "last_update_success", "latest_rows",
     "make_ticker_item", "missing_days", "parse_chart_query", "parse_csv_query", "parse_json_query",
     "parse_latest_query", "rate_validators", "read_pairs", "render_latest", "render_missing",

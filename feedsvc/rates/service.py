@@ -7,13 +7,15 @@ request's session; none of them reaches into queries, ingest or the source class
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 
 from flask import current_app
 
 from feedsvc.core.changes import read_marker
 from feedsvc.core.countries import RATES_SCOPE, tracked_currencies
 from feedsvc.core.db import get_session
+from feedsvc.core.errors import BadRequestParams
 from feedsvc.core.http import make_etag, public_cache
 from feedsvc.core.urls import external_url
 from feedsvc.rates import sources
@@ -21,10 +23,20 @@ from feedsvc.rates.read import formats, status
 from feedsvc.rates.read import series as queries
 from feedsvc.rates.read.coverage import Coverage, any_stale, coverage, publishing_weekdays
 from feedsvc.rates.read.coverage import missing_days as coverage_missing_days
+from feedsvc.rates.read.fill import fill_previous, newest_by_pair
 from feedsvc.rates.read.formats import SourceInfo
 from feedsvc.rates.read.materialised import stream_usd_csv, usd_period_rows
-from feedsvc.rates.read.params import DEFAULT_DAYS, Pair, RateQuery, default_pairs, resolve_range
-from feedsvc.rates.read.paths import ReadPath, choose_path
+from feedsvc.rates.read.pairs import Plan, make_plan, select_pairs
+from feedsvc.rates.read.params import (
+    AS_OF_DAYS,
+    DEFAULT_DAYS,
+    Pair,
+    RateQuery,
+    default_pairs,
+    parse_pairs,
+    resolve_range,
+)
+from feedsvc.rates.read.paths import ReadPath, choose_path, home_currencies, official_sources
 from feedsvc.rates.read.payloads import StoredPayload, find_payload
 from feedsvc.rates.read.periods import ServedRow, group_rows
 from feedsvc.rates.read.series import RateRow
@@ -37,6 +49,8 @@ from feedsvc.rates.sources import all_source_classes
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 RATES_CACHE = public_cache(300, "stale-while-revalidate=600")
 NEWEST_DATES = "feedsvc.rates.newest_dates"  # app.extensions: (rates revision, {query key: newest date})
+SERVABLE = "feedsvc.rates.servable"  # app.extensions: (rates revision, sources, the codes they stored)
+LATEST_DAYS = 31  # /rates/latest.json of a pair from the tables: its newest row this close to the newest date
 
 
 # The formats a series is served in: media type and renderer; the first is what an unknown Accept gets.
@@ -90,9 +104,49 @@ def newest_date(currencies: tuple[str, ...], path: ReadPath) -> date | None:
     return known[1][key]
 
 
+def servable_currencies() -> frozenset[str]:
+    """Every code an enabled source stored (a pair may name any), read once per rates revision."""
+    marker = read_marker(RATES_SCOPE)
+    revision = (marker.revision, marker.changed_at, enabled_source_names())
+    known = current_app.extensions.get(SERVABLE)
+    if known is None or known[0] != revision:
+        codes = frozenset(queries.stored_codes(get_session(), enabled_source_names()))
+        known = current_app.extensions[SERVABLE] = (revision, codes)
+    return known[1]
+
+
+def check_pairs(value: str) -> tuple[Pair, ...]:
+    """A comma list of BASE/QUOTE of servable codes, or a 400 (``pairs``) listing what is allowed."""
+    try:
+        return parse_pairs(value, tracked_currencies(), servable_currencies)
+    except ValueError as exc:
+        raise BadRequestParams(f"pairs: {exc}", {"pairs": [str(exc)]}) from None
+
+
+def table_plan(path: ReadPath) -> Plan:
+    """What a query of pairs beyond the served X/USD lines reads (read/pairs.py)."""
+    return make_plan(path, enabled_source_names(), official_sources(), home_currencies())
+
+
+def observed_rows(query: RateQuery, path: ReadPath) -> Iterator[RateRow]:
+    """The observations of a resolved query, lazily: the served X/USD lines, or any pair's best path."""
+    if path.served:
+        return queries.select_series(get_session(), query, path)
+    return select_pairs(get_session(), query, table_plan(path))
+
+
+def day_rows(query: RateQuery, path: ReadPath) -> Iterator[RateRow]:
+    """The day rows of a resolved query: its observations, or with fill=previous every calendar day."""
+    if not query.fill:
+        return observed_rows(query, path)
+    assert query.start is not None and query.end is not None, "resolve the range first"
+    earlier = replace(query, start=query.start - timedelta(days=AS_OF_DAYS), fill=None)
+    return fill_previous(observed_rows(earlier, path), query.pairs, query.start, query.end)
+
+
 def series(query: RateQuery) -> Iterator[RateRow]:
     """The day rows of a resolved query, lazily, by date then pair order."""
-    return queries.select_series(get_session(), query, read_path(query))
+    return day_rows(query, read_path(query))
 
 
 def series_text(query: RateQuery, fmt: str) -> Iterator[str]:
@@ -104,15 +158,48 @@ def series_text(query: RateQuery, fmt: str) -> Iterator[str]:
     if path.stored_periods:
         rows = usd_period_rows(get_session(), query)
     elif query.group != "day":
-        rows = group_rows(queries.select_series(get_session(), query, path), query.pairs, query.group)
+        rows = group_rows(day_rows(query, path), query.pairs, query.group)
     else:
-        rows = queries.select_series(get_session(), query, path)
+        rows = day_rows(query, path)
     return SERIES_FORMATS[fmt][1](rows, query)
+
+
+def rows_as_of(query: RateQuery) -> list[tuple[Pair, RateRow | None]]:
+    """Per pair, its newest observation on or before ``query.at``, at most AS_OF_DAYS older, or None."""
+    assert query.at is not None, "date= given"
+    window = replace(query, start=query.at - timedelta(days=AS_OF_DAYS), end=query.at, group="day",
+                     fill=None, at=None)
+    return newest_by_pair(observed_rows(window, read_path(window)), query.pairs)
+
+
+def as_of_text(query: RateQuery) -> str:
+    """/rates.json?date=: the rate in force on that day per pair."""
+    return formats.render_as_of(rows_as_of(query), query)
+
+
+def latest_text(query: RateQuery) -> str:
+    """/rates/latest.json: the newest rate of each pair (with date=: the one in force that day)."""
+    if query.at is None:
+        rows = with_staleness(latest_rows(query.pairs, query.source))
+        return formats.render_latest(rows, attributions(*(row.source for row, _stale in rows)))
+    found = rows_as_of(query)
+    stale = dict(with_staleness([row for _pair, row in found if row is not None], query.at))
+    # Some banks (NBT among them) require their attribution wherever their rates are shown.
+    shown = attributions(*(row.source for _pair, row in found if row is not None))
+    return formats.render_latest_as_of([(pair, row, stale.get(row)) for pair, row in found], shown)
 
 
 def latest_rows(pairs: tuple[Pair, ...], source: str | None = None) -> list[RateRow]:
     """The newest row of each pair (pairs without data are left out)."""
-    return queries.select_latest(get_session(), pairs, read_path(RateQuery(pairs, source=source)))
+    query = RateQuery(pairs, source=source)
+    path = read_path(query)
+    if path.served:
+        return queries.select_latest(get_session(), pairs, path)
+    newest = newest_date(query.currencies, path)
+    if newest is None:
+        return []
+    window = replace(query, start=newest - timedelta(days=LATEST_DAYS), end=newest)
+    return [row for _pair, row in newest_by_pair(observed_rows(window, path), pairs) if row is not None]
 
 
 def ticker(pairs: tuple[Pair, ...] | None = None) -> list[TickerItem]:
@@ -121,9 +208,10 @@ def ticker(pairs: tuple[Pair, ...] | None = None) -> list[TickerItem]:
     return [make_ticker_item(row, stale) for row, stale in with_staleness(rows)]
 
 
-def with_staleness(rows: list[RateRow]) -> list[tuple[RateRow, bool]]:
-    """Each row, and True when no newer value came for RATES_STALE_PUBLISHING_DAYS of its sources' days."""
-    today, names = datetime.now(UTC).date(), set(source_names())
+def with_staleness(rows: list[RateRow], today: date | None = None) -> list[tuple[RateRow, bool]]:
+    """Each row, and True when no newer value came for RATES_STALE_PUBLISHING_DAYS of its sources' days
+    before ``today`` (default: today's date)."""
+    today, names = today or datetime.now(UTC).date(), set(source_names())
     stale_after = current_app.config["RATES_STALE_PUBLISHING_DAYS"]
     return [(row, any_stale([publishing_weekdays(source_schedule(name)) for name in row.source.split("+")
                              if name in names], row.date, today, stale_after)) for row in rows]
