@@ -11,6 +11,7 @@ from feedsvc.rates.constants import USD
 from feedsvc.rates.exact import format_rate
 from feedsvc.rates.read.formats import (
     csv_filename,
+    render_currencies,
     render_latest,
     render_missing,
     render_sources,
@@ -31,6 +32,7 @@ from feedsvc.rates.service import (
     RATES_CACHE,
     SERIES_FORMATS,
     attributions,
+    currency_listing,
     enabled_source_names,
     last_update_success,
     latest_rows,
@@ -47,11 +49,10 @@ from feedsvc.rates.service import (
 )
 
 __all__ = [
-    "RATES_CACHE", "SERIES_FORMATS", "USD", "Pair", "RateQuery", "RateRow", "attributions", "csv_filename",
-    "default_pairs", "enabled_source_names", "format_rate", "last_update_success", "latest_rows",
-    "make_ticker_item", "missing_days", "parse_chart_query", "parse_csv_query", "parse_json_query",
-    "parse_latest_query", "rate_validators", "read_pairs", "render_latest", "render_missing",
-    "render_sources", "resolve_query", "series", "series_text", "source_listing", "source_names",
-    "source_payload", "ticker",
-    "with_staleness",
+    "Pair", "RATES_CACHE", "RateQuery", "RateRow", "SERIES_FORMATS", "USD", "attributions",
+    "csv_filename", "currency_listing", "default_pairs", "enabled_source_names", "format_rate",
+    "last_update_success", "latest_rows", "make_ticker_item", "missing_days", "parse_chart_query",
+    "parse_csv_query", "parse_json_query", "parse_latest_query", "rate_validators", "read_pairs",
+    "render_currencies", "render_latest", "render_missing", "render_sources", "resolve_query", "series",
+    "series_text", "source_listing", "source_names", "source_payload", "ticker", "with_staleness",
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from typing import Any
 
 from flask import current_app
 
@@ -21,6 +22,13 @@ from feedsvc.rates.read import formats, status
 from feedsvc.rates.read import series as queries
 from feedsvc.rates.read.coverage import Coverage, any_stale, coverage, publishing_weekdays
 from feedsvc.rates.read.coverage import missing_days as coverage_missing_days
+from feedsvc.rates.read.currencies import (
+    CurrencyListing,
+    StoredLine,
+    list_currencies,
+    select_stored_lines,
+    source_currencies,
+)
 from feedsvc.rates.read.formats import SourceInfo
 from feedsvc.rates.read.materialised import stream_usd_csv, usd_period_rows
 from feedsvc.rates.read.params import DEFAULT_DAYS, Pair, RateQuery, default_pairs, resolve_range
@@ -36,7 +44,7 @@ from feedsvc.rates.sources import all_source_classes
 # and keep serving it when we are down.
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 RATES_CACHE = public_cache(300, "stale-while-revalidate=600")
-NEWEST_DATES = "feedsvc.rates.newest_dates"  # app.extensions: (rates revision, {query key: newest date})
+PER_REVISION = "feedsvc.rates.per_revision"  # app.extensions: (rates revision, {key: answer})
 
 
 # The formats a series is served in: media type and renderer; the first is what an unknown Accept gets.
@@ -78,16 +86,41 @@ def newest_date(currencies: tuple[str, ...], path: ReadPath) -> date | None:
     """The newest date with a served value of ``currencies``, queried once per rates revision."""
     # Every request of the default range needs it before its ETag; on a warm answer (a byte-cache hit)
     # building and running this query cost more than the rest of the view (bench/rates.py).
-    # Writes to rate_served bump the marker in the same transaction, as the ETags already rely on.
+    known = per_revision()
+    key = ("newest", currencies, path.own)
+    if key not in known:
+        known[key] = queries.newest_date(get_session(), currencies, path)
+    return known[key]
+
+
+def per_revision() -> dict[tuple, Any]:
+    """Answers kept in this process for the current rates revision (emptied when the marker moves)."""
+    # Writes to the stored lines bump the marker in the same transaction, as the ETags already rely on.
     marker = read_marker(RATES_SCOPE)
     revision = (marker.revision, marker.changed_at)
-    known = current_app.extensions.get(NEWEST_DATES)
+    known = current_app.extensions.get(PER_REVISION)
     if known is None or known[0] != revision:
-        known = current_app.extensions[NEWEST_DATES] = (revision, {})
-    key = (currencies, path.own)
-    if key not in known[1]:
-        known[1][key] = queries.newest_date(get_session(), currencies, path)
-    return known[1][key]
+        known = current_app.extensions[PER_REVISION] = (revision, {})
+    return known[1]
+
+
+def stored_lines() -> list[StoredLine]:
+    """Every kind of stored line with its dates (read/currencies.py), queried once per rates revision."""
+    known = per_revision()
+    if ("lines",) not in known:
+        known[("lines",)] = select_stored_lines(get_session())
+    return known[("lines",)]
+
+
+def currency_listing() -> list[CurrencyListing]:
+    """Each stored currency code: its name, the sources publishing it, dates and nominals."""
+    return list_currencies(stored_lines(), all_by_priority())
+
+
+def all_by_priority() -> list[str]:
+    """Every known source: the enabled ones in priority order, then the others."""
+    enabled = enabled_source_names()
+    return [*enabled, *(name for name in all_source_classes() if name not in enabled)]
 
 
 def series(query: RateQuery) -> Iterator[RateRow]:
@@ -152,15 +185,15 @@ def source_listing() -> list[tuple[SourceInfo, SourceStatus, Coverage]]:
     enabled = enabled_source_names()
     classes = all_source_classes()
     urls = current_app.config["SOURCE_URLS"]
-    session, today = get_session(), datetime.now(UTC).date()
+    session, today, lines = get_session(), datetime.now(UTC).date(), stored_lines()
     listing = []
-    for name in [*enabled, *(name for name in classes if name not in enabled)]:
+    for name in all_by_priority():
         cls, schedule = classes[name], source_schedule(name)
         weekdays = publishing_weekdays(schedule)
         info = SourceInfo(
             name=name, enabled=name in enabled, priority=enabled.index(name) + 1 if name in enabled else None,
             url=urls.get(name, ""), fallback_url=urls.get(f"{name}-fallback"),
-            history_url=urls.get(f"{name}-history"), currencies=list(cls.currencies),
+            history_url=urls.get(f"{name}-history"), currencies=source_currencies(lines, name),
             attribution=cls.attribution, terms=cls.terms, schedule=schedule,
             publishes_on=[WEEKDAY_NAMES[day] for day in sorted(weekdays)],
             missing_days_url=external_url("rates.get_missing_days", name=name),
