@@ -37,6 +37,7 @@ from feedsvc.rates.service import (
     last_update_success,
     latest_rows,
     missing_days,
+    offered_pairs,
     rate_validators,
     resolve_query,
     series,
@@ -51,8 +52,9 @@ from feedsvc.rates.service import (
 __all__ = [
     "Pair", "RATES_CACHE", "RateQuery", "RateRow", "SERIES_FORMATS", "USD", "attributions",
     "csv_filename", "currency_listing", "default_pairs", "enabled_source_names", "format_rate",
-    "last_update_success", "latest_rows", "make_ticker_item", "missing_days", "parse_chart_query",
-    "parse_csv_query", "parse_json_query", "parse_latest_query", "rate_validators", "read_pairs",
-    "render_currencies", "render_latest", "render_missing", "render_sources", "resolve_query", "series",
-    "series_text", "source_listing", "source_names", "source_payload", "ticker", "with_staleness",
+    "last_update_success", "latest_rows", "make_ticker_item", "missing_days", "offered_pairs",
+    "parse_chart_query", "parse_csv_query", "parse_json_query", "parse_latest_query", "rate_validators",
+    "read_pairs", "render_currencies", "render_latest", "render_missing", "render_sources",
+    "resolve_query", "series", "series_text", "source_listing", "source_names", "source_payload",
+    "ticker", "with_staleness",
 ]

@@ -20,6 +20,7 @@ from feedsvc.core.urls import external_url
 from feedsvc.rates import sources
 from feedsvc.rates.read import formats, status
 from feedsvc.rates.read import series as queries
+from feedsvc.rates.read.choices import common_pairs
 from feedsvc.rates.read.coverage import Coverage, any_stale, coverage, publishing_weekdays
 from feedsvc.rates.read.coverage import missing_days as coverage_missing_days
 from feedsvc.rates.read.currencies import (
@@ -31,7 +32,14 @@ from feedsvc.rates.read.currencies import (
 )
 from feedsvc.rates.read.formats import SourceInfo
 from feedsvc.rates.read.materialised import stream_usd_csv, usd_period_rows
-from feedsvc.rates.read.params import DEFAULT_DAYS, Pair, RateQuery, default_pairs, resolve_range
+from feedsvc.rates.read.params import (
+    DEFAULT_DAYS,
+    Pair,
+    RateQuery,
+    default_pairs,
+    parse_pairs,
+    resolve_range,
+)
 from feedsvc.rates.read.paths import ReadPath, choose_path
 from feedsvc.rates.read.payloads import StoredPayload, find_payload
 from feedsvc.rates.read.periods import ServedRow, group_rows
@@ -212,6 +220,20 @@ def source_payload(name: str, day: date) -> StoredPayload | None:
 def missing_days(name: str) -> list[tuple[date, str]]:
     """The publishing days missing from ``name``'s stored range, each with why (no data, not fetched)."""
     return coverage_missing_days(get_session(), name, publishing_weekdays(source_schedule(name)))
+
+
+def offered_pairs(local: str | None, foreign_first: bool = True) -> tuple[Pair, ...]:
+    """The common pairs of ``local`` (read/choices.py) that ``pairs=`` accepts, in the chosen orientation."""
+    return tuple(pair for pair in common_pairs(local, tracked_currencies(), foreign_first) if servable(pair))
+
+
+def servable(pair: Pair) -> bool:
+    """True when the rates API serves ``pair``: its own parser of ``pairs=`` says so."""
+    try:
+        parse_pairs(str(pair), tracked_currencies())
+    except ValueError:
+        return False
+    return True
 
 
 def last_update_success() -> datetime | None:

@@ -75,3 +75,33 @@ def test_builder_assets(client):
     for name in ("builder.js", "builder.css"):
         with client.get(f"/embed/static/{name}") as response:  # a file response: close it
             assert response.status_code == 200
+
+
+def test_a_countrys_ticker_in_the_orientation_chosen(client):
+    # Each pair the builder offers is one the rates API serves (USD against the som today).
+    page = client.get("/embed?ticker=kyrgyzstan").get_data(as_text=True)
+    assert snippet(page, "ticker") == (
+        '<div style="display:flow-root;min-height:68px"><script src="http://localhost/embed/v1/rates.js" '
+        'data-pairs="USD/KGS" async></script></div>')
+    assert snippet(page, "ticker_iframe").startswith(
+        '<iframe src="http://localhost/embed/rates?pairs=USD/KGS&amp;theme=auto" title="Exchange rates"')
+    assert 'data-pairs="USD/KGS"' in page and 'src="/embed/rates?pairs=USD/KGS&amp;theme=auto"' in page
+    page = client.get("/embed?ticker=kyrgyzstan&orientation=local-first&theme=dark").get_data(as_text=True)
+    assert 'data-pairs="KGS/USD" data-theme="dark"' in snippet(page, "ticker")
+    assert '<input type="radio" name="orientation" value="local-first" checked>' in page
+
+
+def test_every_countrys_currency_against_usd_either_way(client):
+    page = client.get("/embed?ticker=all").get_data(as_text=True)
+    assert 'data-pairs="USD/KZT,USD/KGS,USD/TJS,USD/TMT,USD/UZS"' in snippet(page, "ticker")
+    assert 'min-height:172px' in snippet(page, "ticker")  # five lines, as the default ticker
+    page = client.get("/embed?ticker=all&orientation=local-first").get_data(as_text=True)
+    assert 'data-pairs="KZT/USD,KGS/USD,TJS/USD,TMT/USD,UZS/USD"' in snippet(page, "ticker")
+    # The form lists what each choice shows.
+    assert '<option value="kazakhstan">Kazakhstan: USD/KZT</option>' in page
+
+
+@pytest.mark.parametrize("query", ["ticker=narnia", "orientation=sideways", "ticker=kgs"])
+def test_bad_ticker_choices_are_400(client, query):
+    response = client.get(f"/embed?{query}")
+    assert response.status_code == 400 and response.mimetype == "text/html"

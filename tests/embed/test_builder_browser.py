@@ -69,3 +69,18 @@ def test_pasted_snippets_work_on_another_origin(page, host, service, articles, d
     assert errors == []
     assert page.locator("iframe").evaluate_all("fs => fs.map(f => getComputedStyle(f).borderTopWidth)") == [
         "0px", "0px"]
+
+
+def test_builder_ticker_of_a_country_either_way(page, service, recent_rates):
+    page.goto(service + "/embed")
+    page.locator("select[name=ticker]").select_option("kyrgyzstan")
+    expect(page.locator("#snippet-ticker")).to_have_value(
+        f'<div style="display:flow-root;min-height:68px"><script src="{service}/embed/v1/rates.js" '
+        'data-pairs="USD/KGS" async></script></div>')
+    expect(page.locator("#preview-ticker .pair")).to_have_text(["USD/KGS"])
+    expect(page.frame_locator("#preview-ticker-frame").locator(".pair")).to_have_text(["USD/KGS"])
+    page.get_by_label("KZT/USD: 1 KZT in dollars").check()  # the labels name the first country's currency
+    expect(page.locator("#preview-ticker .pair")).to_have_text(["KGS/USD"])
+    expect(page.frame_locator("#preview-ticker-frame").locator(".pair")).to_have_text(["KGS/USD"])
+    assert "ticker=kyrgyzstan" in page.url and "orientation=local-first" in page.url
+    assert page.console_errors == []  # type: ignore[attr-defined]
