@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from flask import Blueprint, Response, abort, request, stream_with_context
 
@@ -16,26 +16,25 @@ from feedsvc.rates import (
     RATES_CACHE,
     SERIES_FORMATS,
     RateQuery,
-    attributions,
+    as_of_text,
     csv_filename,
     currency_listing,
     enabled_source_names,
-    latest_rows,
+    latest_text,
     missing_days,
     parse_csv_query,
     parse_json_query,
     parse_latest_query,
     rate_validators,
     render_currencies,
-    render_latest,
     render_missing,
     render_sources,
     resolve_query,
     series_text,
+    servable_currencies,
     source_listing,
     source_names,
     source_payload,
-    with_staleness,
 )
 
 bp = Blueprint("rates", __name__)
@@ -90,17 +89,32 @@ def series_response(query: RateQuery, fmt: str) -> Response:
     return response
 
 
+def parsed_series(parse: Callable[..., RateQuery], **options: bool) -> RateQuery:
+    """The request's series query, any servable pair allowed (the stored codes are read only if needed)."""
+    return parse(request.args, tracked_currencies(), enabled_source_names(), servable_currencies, **options)
+
+
+def cached_json(kind: str, query: RateQuery, render: Callable[[], str]) -> Response:
+    """A small JSON answer rendered once per data revision (the ETag names it), then from the byte cache."""
+    etag, modified = rate_validators(kind, query.cache_key())
+    return conditional_response(etag, modified, lambda: render().encode(), "application/json", RATES_CACHE,
+                                key=f"rates:{etag}", ttl=RENDERED_TTL, last_known=True,
+                                variant=query.cache_key())
+
+
 @bp.get("/rates.csv")
 def get_rates_csv() -> Response:
     """Rate history as CSV (long or wide; days or periods)."""
-    query = parse_csv_query(request.args, tracked_currencies(), enabled_source_names())
-    return series_response(resolve_query(query), "csv")
+    return series_response(resolve_query(parsed_series(parse_csv_query)), "csv")
 
 
 @bp.get("/rates.json")
 def get_rates_json() -> Response:
-    """Rate history as JSON, or NDJSON or CSV when the Accept header prefers them."""
-    query = parse_json_query(request.args, tracked_currencies(), enabled_source_names())
+    """Rate history as JSON, or NDJSON or CSV when the Accept header prefers them; with date=, the rate
+    in force on that day per pair."""
+    query = parsed_series(parse_json_query, as_of=True)
+    if query.at is not None:
+        return cached_json("as-of", query, lambda: as_of_text(query))
     types = {mimetype: fmt for fmt, (mimetype, _render) in SERIES_FORMATS.items()}
     fmt = types[request.accept_mimetypes.best_match(list(types), default="application/json")]
     response = series_response(resolve_query(query), fmt)
@@ -111,24 +125,15 @@ def get_rates_json() -> Response:
 @bp.get("/rates.ndjson")
 def get_rates_ndjson() -> Response:
     """Rate history as NDJSON: one JSON row per line, as in /rates.json."""
-    query = parse_json_query(request.args, tracked_currencies(), enabled_source_names())
-    return series_response(resolve_query(query), "ndjson")
+    return series_response(resolve_query(parsed_series(parse_json_query)), "ndjson")
 
 
 @bp.get("/rates/latest.json")
 def get_latest_rates() -> Response:
-    """The newest rate of each pair, with its change and source (the ticker reads this)."""
-    query = parse_latest_query(request.args, tracked_currencies(), enabled_source_names())
-    etag, modified = rate_validators("latest", query.cache_key())
-
-    def render() -> bytes:
-        rows = with_staleness(latest_rows(query.pairs, query.source))
-        # Some banks (NBT among them) require their attribution wherever their rates are shown.
-        return render_latest(rows, attributions(*(row.source for row, _stale in rows))).encode()
-
-    # Rendered once per data revision (the ETag names it); later requests reuse the shared cache's bytes.
-    return conditional_response(etag, modified, render, "application/json", RATES_CACHE, key=f"rates:{etag}",
-                                ttl=RENDERED_TTL, last_known=True, variant=query.cache_key())
+    """The newest rate of each pair (or the one in force on date=), with its change and source (the
+    ticker reads this)."""
+    query = parsed_series(parse_latest_query)
+    return cached_json("latest", query, lambda: latest_text(query))
 
 
 @bp.get("/rates/sources/<name>/missing.csv")

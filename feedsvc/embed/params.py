@@ -8,7 +8,7 @@ from typing import Any
 
 from feedsvc.core.countries import ALL, tracked, tracked_currencies
 from feedsvc.core.params import QueryParams
-from feedsvc.rates import Pair, default_pairs, parse_chart_query, read_pairs
+from feedsvc.rates import Pair, default_pairs, parse_chart_query, read_pairs, servable_currencies
 
 THEMES = ("light", "dark", "auto")
 MAX_LIMIT = 100
@@ -80,7 +80,8 @@ def parse_headlines_query(args: Mapping[str, str]) -> HeadlinesQuery:
 def parse_ticker_query(args: Mapping[str, str]) -> TickerQuery:
     """Parse ``?pairs=&theme=`` of ``/embed/rates``."""
     params = _embed_params(args, ("pairs", "theme"))
-    query = TickerQuery(read_pairs(params, tracked_currencies()), params.choice("theme", THEMES, "auto"))
+    pairs = read_pairs(params, tracked_currencies(), servable_currencies)  # any pair the rates API serves
+    query = TickerQuery(pairs, params.choice("theme", THEMES, "auto"))
     params.done()
     return query
 
@@ -88,7 +89,8 @@ def parse_ticker_query(args: Mapping[str, str]) -> TickerQuery:
 def parse_page_ticker_query(args: Mapping[str, str]) -> TickerQuery:
     """The ticker a ``/rates`` page URL embeds as: the pairs the page names (its other parameters are
     the page's own), else the default ticker."""
-    pairs = parse_chart_query(args, tracked_currencies()).pairs  # the page's own parser: a 400 for a bad pair
+    # The page's own parser: a bad pair is a 400, as on the page.
+    pairs = parse_chart_query(args, tracked_currencies(), servable_currencies).pairs
     named = any((args.get(name) or "").strip() for name in ("pairs", "pair"))
     return TickerQuery(pairs if named else default_pairs(tracked_currencies()), "auto")
 

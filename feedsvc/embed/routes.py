@@ -8,7 +8,7 @@ from werkzeug.exceptions import NotImplemented as FormatNotOffered
 from werkzeug.wrappers import Response as BaseResponse
 
 from feedsvc.articles import get_article, is_scheduled, list_articles, read_articles_marker
-from feedsvc.core.countries import ALL, canonical_redirect, find_scope, tracked, tracked_currencies
+from feedsvc.core.countries import ALL, canonical_redirect, find_scope, tracked
 from feedsvc.core.dates import short_time_tag, time_tag
 from feedsvc.core.db import get_session
 from feedsvc.core.errors import handle_http_exception
@@ -28,7 +28,7 @@ from feedsvc.embed.params import (
 )
 from feedsvc.embed.scripts import script_source
 from feedsvc.embed.snippets import make_snippets, ticker_frame_url, ticker_pairs, ticker_rows
-from feedsvc.rates import RATES_CACHE, attributions, rate_validators, ticker
+from feedsvc.rates import RATES_CACHE, attributions, pair_currencies, rate_validators, ticker
 
 bp = Blueprint("embed", __name__, template_folder="templates", static_folder="static",
                static_url_path="/embed/static")
@@ -78,7 +78,7 @@ def get_frame_script() -> Response:
 def get_widget_options() -> Response:
     """What the widgets' ``data-*`` attributes accept, for their messages about a mistake."""
     response = jsonify({"countries": [c.slug for c in tracked()] + [ALL],
-                        "currencies": list(tracked_currencies()), "limit": {"min": 1, "max": MAX_LIMIT},
+                        "currencies": pair_currencies(), "limit": {"min": 1, "max": MAX_LIMIT},
                         "themes": list(THEMES)})
     response.headers["Cache-Control"] = public_cache(300)
     return response

@@ -7,7 +7,8 @@ request's session; none of them reaches into queries, ingest or the source class
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
@@ -15,9 +16,11 @@ from flask import current_app
 from feedsvc.core.changes import read_marker
 from feedsvc.core.countries import RATES_SCOPE, tracked_currencies
 from feedsvc.core.db import get_session
+from feedsvc.core.errors import BadRequestParams
 from feedsvc.core.http import make_etag, public_cache
 from feedsvc.core.urls import external_url
 from feedsvc.rates import sources
+from feedsvc.rates.constants import USD
 from feedsvc.rates.read import formats, status
 from feedsvc.rates.read import series as queries
 from feedsvc.rates.read.choices import common_pairs
@@ -30,9 +33,12 @@ from feedsvc.rates.read.currencies import (
     select_stored_lines,
     source_currencies,
 )
+from feedsvc.rates.read.fill import fill_previous, newest_by_pair
 from feedsvc.rates.read.formats import SourceInfo
 from feedsvc.rates.read.materialised import stream_usd_csv, usd_period_rows
+from feedsvc.rates.read.pairs import Plan, make_plan, select_pairs
 from feedsvc.rates.read.params import (
+    AS_OF_DAYS,
     DEFAULT_DAYS,
     Pair,
     RateQuery,
@@ -40,7 +46,7 @@ from feedsvc.rates.read.params import (
     parse_pairs,
     resolve_range,
 )
-from feedsvc.rates.read.paths import ReadPath, choose_path
+from feedsvc.rates.read.paths import ReadPath, choose_path, home_currencies, official_sources
 from feedsvc.rates.read.payloads import StoredPayload, find_payload
 from feedsvc.rates.read.periods import ServedRow, group_rows
 from feedsvc.rates.read.series import RateRow
@@ -53,6 +59,7 @@ from feedsvc.rates.sources import all_source_classes
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 RATES_CACHE = public_cache(300, "stale-while-revalidate=600")
 PER_REVISION = "feedsvc.rates.per_revision"  # app.extensions: (rates revision, {key: answer})
+LATEST_DAYS = 31  # /rates/latest.json of a pair from the tables: its newest row this close to the newest date
 
 
 # The formats a series is served in: media type and renderer; the first is what an unknown Accept gets.
@@ -131,9 +138,52 @@ def all_by_priority() -> list[str]:
     return [*enabled, *(name for name in all_source_classes() if name not in enabled)]
 
 
+def servable_currencies() -> frozenset[str]:
+    """Every code an enabled source stored (a pair may name any), read once per rates revision."""
+    known = per_revision()
+    if ("servable",) not in known:
+        known[("servable",)] = frozenset(queries.stored_codes(get_session(), enabled_source_names()))
+    return known[("servable",)]
+
+
+def pair_currencies() -> list[str]:
+    """Every code ``pairs=`` accepts, as its 400 lists them: the tracked currencies and USD, then the
+    other codes the enabled sources stored."""
+    return list(dict.fromkeys([*tracked_currencies(), USD, *sorted(servable_currencies())]))
+
+
+def check_pairs(value: str) -> tuple[Pair, ...]:
+    """A comma list of BASE/QUOTE of servable codes, or a 400 (``pairs``) listing what is allowed."""
+    try:
+        return parse_pairs(value, tracked_currencies(), servable_currencies)
+    except ValueError as exc:
+        raise BadRequestParams(f"pairs: {exc}", {"pairs": [str(exc)]}) from None
+
+
+def table_plan(path: ReadPath) -> Plan:
+    """What a query of pairs beyond the served X/USD lines reads (read/pairs.py)."""
+    return make_plan(path, enabled_source_names(), official_sources(), home_currencies())
+
+
+def observed_rows(query: RateQuery, path: ReadPath) -> Iterator[RateRow]:
+    """The observations of a resolved query, lazily: the served X/USD lines, or any pair's best path."""
+    if path.served:
+        return queries.select_series(get_session(), query, path)
+    return select_pairs(get_session(), query, table_plan(path))
+
+
+def day_rows(query: RateQuery, path: ReadPath) -> Iterator[RateRow]:
+    """The day rows of a resolved query: its observations, or with fill=previous every calendar day."""
+    if not query.fill:
+        return observed_rows(query, path)
+    assert query.start is not None and query.end is not None, "resolve the range first"
+    earlier = replace(query, start=query.start - timedelta(days=AS_OF_DAYS), fill=None)
+    return fill_previous(observed_rows(earlier, path), query.pairs, query.start, query.end)
+
+
 def series(query: RateQuery) -> Iterator[RateRow]:
     """The day rows of a resolved query, lazily, by date then pair order."""
-    return queries.select_series(get_session(), query, read_path(query))
+    return day_rows(query, read_path(query))
 
 
 def series_text(query: RateQuery, fmt: str) -> Iterator[str]:
@@ -145,15 +195,48 @@ def series_text(query: RateQuery, fmt: str) -> Iterator[str]:
     if path.stored_periods:
         rows = usd_period_rows(get_session(), query)
     elif query.group != "day":
-        rows = group_rows(queries.select_series(get_session(), query, path), query.pairs, query.group)
+        rows = group_rows(day_rows(query, path), query.pairs, query.group)
     else:
-        rows = queries.select_series(get_session(), query, path)
+        rows = day_rows(query, path)
     return SERIES_FORMATS[fmt][1](rows, query)
+
+
+def rows_as_of(query: RateQuery) -> list[tuple[Pair, RateRow | None]]:
+    """Per pair, its newest observation on or before ``query.at``, at most AS_OF_DAYS older, or None."""
+    assert query.at is not None, "date= given"
+    window = replace(query, start=query.at - timedelta(days=AS_OF_DAYS), end=query.at, group="day",
+                     fill=None, at=None)
+    return newest_by_pair(observed_rows(window, read_path(window)), query.pairs)
+
+
+def as_of_text(query: RateQuery) -> str:
+    """/rates.json?date=: the rate in force on that day per pair."""
+    return formats.render_as_of(rows_as_of(query), query)
+
+
+def latest_text(query: RateQuery) -> str:
+    """/rates/latest.json: the newest rate of each pair (with date=: the one in force that day)."""
+    if query.at is None:
+        rows = with_staleness(latest_rows(query.pairs, query.source))
+        return formats.render_latest(rows, attributions(*(row.source for row, _stale in rows)))
+    found = rows_as_of(query)
+    stale = dict(with_staleness([row for _pair, row in found if row is not None], query.at))
+    # Some banks (NBT among them) require their attribution wherever their rates are shown.
+    shown = attributions(*(row.source for _pair, row in found if row is not None))
+    return formats.render_latest_as_of([(pair, row, stale.get(row)) for pair, row in found], shown)
 
 
 def latest_rows(pairs: tuple[Pair, ...], source: str | None = None) -> list[RateRow]:
     """The newest row of each pair (pairs without data are left out)."""
-    return queries.select_latest(get_session(), pairs, read_path(RateQuery(pairs, source=source)))
+    query = RateQuery(pairs, source=source)
+    path = read_path(query)
+    if path.served:
+        return queries.select_latest(get_session(), pairs, path)
+    newest = newest_date(query.currencies, path)
+    if newest is None:
+        return []
+    window = replace(query, start=newest - timedelta(days=LATEST_DAYS), end=newest)
+    return [row for _pair, row in newest_by_pair(observed_rows(window, path), pairs) if row is not None]
 
 
 def ticker(pairs: tuple[Pair, ...] | None = None) -> list[TickerItem]:
@@ -162,9 +245,10 @@ def ticker(pairs: tuple[Pair, ...] | None = None) -> list[TickerItem]:
     return [make_ticker_item(row, stale) for row, stale in with_staleness(rows)]
 
 
-def with_staleness(rows: list[RateRow]) -> list[tuple[RateRow, bool]]:
-    """Each row, and True when no newer value came for RATES_STALE_PUBLISHING_DAYS of its sources' days."""
-    today, names = datetime.now(UTC).date(), set(source_names())
+def with_staleness(rows: list[RateRow], today: date | None = None) -> list[tuple[RateRow, bool]]:
+    """Each row, and True when no newer value came for RATES_STALE_PUBLISHING_DAYS of its sources' days
+    before ``today`` (default: today's date)."""
+    today, names = today or datetime.now(UTC).date(), set(source_names())
     stale_after = current_app.config["RATES_STALE_PUBLISHING_DAYS"]
     return [(row, any_stale([publishing_weekdays(source_schedule(name)) for name in row.source.split("+")
                              if name in names], row.date, today, stale_after)) for row in rows]
@@ -230,7 +314,7 @@ def offered_pairs(local: str | None, foreign_first: bool = True) -> tuple[Pair, 
 def servable(pair: Pair) -> bool:
     """True when the rates API serves ``pair``: its own parser of ``pairs=`` says so."""
     try:
-        parse_pairs(str(pair), tracked_currencies())
+        parse_pairs(str(pair), tracked_currencies(), servable_currencies)
     except ValueError:
         return False
     return True

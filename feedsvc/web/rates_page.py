@@ -21,6 +21,7 @@ from feedsvc.rates import (
     rate_validators,
     resolve_query,
     series,
+    servable_currencies,
     ticker,
 )
 from feedsvc.web.chart import NARROW, WIDE, Line, render_chart, render_legend
@@ -103,7 +104,8 @@ def render_rates_page(query: RateQuery) -> str:
 @bp.get("/rates")
 def show_rates() -> Response:
     """Latest rates, a chart and table of the pairs over a range, and download links for exactly that."""
-    query = resolve_query(parse_chart_query(request.args, tracked_currencies()), DEFAULT_DAYS)
+    query = parse_chart_query(request.args, tracked_currencies(), servable_currencies)  # any servable pair
+    query = resolve_query(query, DEFAULT_DAYS)
     etag, modified = rate_validators("page", query.cache_key())
     return conditional_response(
         etag, modified, lambda: render_rates_page(query), "text/html", public_cache(300)

@@ -55,10 +55,12 @@ def render_csv(rows: Iterable[ServedRow], query: RateQuery) -> Iterator[str]:
         header = ["date", *map(str, query.pairs)]
         records = _wide_records(rows, query.pairs)
     elif query.group == "day":
-        header = [*CSV_DAY_HEADER, *(["digest"] if query.provenance else [])]
+        header = [*CSV_DAY_HEADER, *(["digest"] if query.provenance else []),
+                  *(["carried"] if query.fill else [])]
         records = (
             [row.date.isoformat(), str(row.pair), format_rate(row.rate, row.digits),
-             format_change(row.change_pct), row.source, *([row.digest or ""] if query.provenance else [])]
+             format_change(row.change_pct), row.source, *([row.digest or ""] if query.provenance else []),
+             *(["true" if row.carried else "false"] if query.fill else [])]  # type: ignore[union-attr]
             for row in rows  # day rows are RateRow, with their digest
         )
     else:
@@ -117,9 +119,10 @@ def latest_to_json(row: RateRow, stale: bool) -> dict[str, Any]:
     }
 
 
-def series_row_to_json(row: ServedRow, group: str, provenance: bool = False) -> dict[str, Any]:
+def series_row_to_json(row: ServedRow, group: str, provenance: bool = False,
+                       fill: bool = False) -> dict[str, Any]:
     """A row of /rates.json and /rates.ndjson; grouped rows add ``close`` and ``count``, provenance=1
-    the payload's ``digest``."""
+    the payload's ``digest``, fill=previous ``carried``."""
     fields: dict[str, Any] = {"date": row.date.isoformat(), "pair": str(row.pair),
                               "rate": format_rate(row.rate, row.digits)}
     if group != "day":  # grouped rows are SeriesRow, with close and count
@@ -130,6 +133,7 @@ def series_row_to_json(row: ServedRow, group: str, provenance: bool = False) -> 
         "prev_date": row.prev_date.isoformat() if row.prev_date else None,
         "source": row.source,
         **({"digest": row.digest} if provenance else {}),  # type: ignore[union-attr]
+        **({"carried": row.carried} if fill else {}),  # type: ignore[union-attr]
     }
 
 
@@ -140,7 +144,8 @@ def render_json(rows: Iterable[ServedRow], query: RateQuery) -> Iterator[str]:
             "pairs": [str(pair) for pair in query.pairs], "group": query.group}
     yield json.dumps(head, ensure_ascii=False)[:-1] + ', "rates": ['
     separator = ""
-    for batch in _batched(series_row_to_json(row, query.group, query.provenance) for row in rows):
+    for batch in _batched(series_row_to_json(row, query.group, query.provenance, bool(query.fill))
+                         for row in rows):
         yield separator + _JSON.encode(batch)[1:-1]  # a list's items, ", "-separated as by json.dumps
         separator = ", "
     yield "]}\n"
@@ -148,8 +153,29 @@ def render_json(rows: Iterable[ServedRow], query: RateQuery) -> Iterator[str]:
 
 def render_ndjson(rows: Iterable[ServedRow], query: RateQuery) -> Iterator[str]:
     """One JSON row per line (as in /rates.json's ``rates``), in chunks."""
-    for batch in _batched(series_row_to_json(row, query.group, query.provenance) for row in rows):
+    for batch in _batched(series_row_to_json(row, query.group, query.provenance, bool(query.fill))
+                         for row in rows):
         yield "".join(_JSON.encode(item) + "\n" for item in batch)
+
+
+def render_as_of(found: Iterable[tuple[Pair, RateRow | None]], query: RateQuery) -> str:
+    """/rates.json?date=: ``{"date", "pairs", "rates": [...]}``, a row per pair (null fields: none)."""
+    rates = [series_row_to_json(row, "day") if row else _null_row(pair) for pair, row in found]
+    return json.dumps({"date": query.at.isoformat() if query.at else None,
+                       "pairs": [str(pair) for pair in query.pairs], "rates": rates}, ensure_ascii=False)
+
+
+def render_latest_as_of(found: Iterable[tuple[Pair, RateRow | None, bool | None]],
+                        sources: Iterable[str]) -> str:
+    """/rates/latest.json?date=: as /rates/latest.json, a row per pair, its fields null without one."""
+    rates = [latest_to_json(row, bool(stale)) if row else {**_null_row(pair), "stale": None}
+             for pair, row, stale in found]
+    return json.dumps({"rates": rates, "sources": list(sources)}, ensure_ascii=False)
+
+
+def _null_row(pair: Pair) -> dict[str, Any]:
+    return {"pair": str(pair), "date": None, "rate": None, "change_pct": None, "prev_date": None,
+            "source": None}
 
 
 def render_latest(rows: Iterable[tuple[RateRow, bool]], sources: Iterable[str] = ()) -> str:

@@ -5,10 +5,12 @@ Decided here once per request; everything downstream follows the ``ReadPath`` it
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from feedsvc.rates.constants import USD
-from feedsvc.rates.read.params import RateQuery
+from feedsvc.rates.read.params import Pair, RateQuery
+from feedsvc.rates.sources import all_source_classes
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,7 @@ class ReadPath:
     layout: str = "long"
     group: str = "day"
     provenance: bool = False  # rows carry their payload's digest (never the stored lines)
+    served: bool = True  # every pair is a bank's own currency against USD: the served X/USD lines answer
 
     @property
     def stored_lines(self) -> bool:
@@ -37,8 +40,28 @@ class ReadPath:
         return self.materialised and self.group != "day"
 
 
+@functools.cache
+def home_currencies() -> frozenset[str]:
+    """The banks' own currencies (KZT, KGS, TJS, UZS, TMT): the quote of every official source."""
+    return frozenset(cls.quote for cls in all_source_classes().values() if cls.quote)
+
+
+@functools.cache
+def official_sources() -> frozenset[str]:
+    """The sources that publish a table in their own currency (every one but currency-api)."""
+    return frozenset(name for name, cls in all_source_classes().items() if cls.quote)
+
+
+def served_pair(pair: Pair) -> bool:
+    """True for a bank's own currency against USD, either way round: a line of ``rate_served``."""
+    other = pair.quote if pair.base == USD else pair.base if pair.quote == USD else None
+    return other in home_currencies()
+
+
 def choose_path(query: RateQuery, enabled: tuple[str, ...]) -> ReadPath:
     """The path of ``query`` with ``enabled`` sources in priority order."""
     own = query.source or (enabled[0] if len(enabled) == 1 else None)
-    materialised = own is None and not query.provenance and all(pair.quote == USD for pair in query.pairs)
-    return ReadPath(own, materialised, query.layout, query.group, query.provenance)
+    served = all(map(served_pair, query.pairs))
+    materialised = (own is None and not query.provenance and not query.fill and served
+                    and all(pair.quote == USD for pair in query.pairs))
+    return ReadPath(own, materialised, query.layout, query.group, query.provenance, served)

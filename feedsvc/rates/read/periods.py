@@ -41,6 +41,8 @@ def group_rows(rows: Iterable[RateRow], pairs: tuple[Pair, ...], group: str) -> 
     open_periods: dict[Pair, Period] = {}
     previous: PreviousPeriods = {}
     for row in rows:
+        if row.repeated:  # a weekend's repeat of Friday's table is no new observation to average
+            continue
         start = period_start(row.date, group)
         if open_periods and next(iter(open_periods.values())).start != start:
             yield from close_periods(open_periods, pairs, previous)

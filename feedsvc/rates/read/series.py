@@ -36,6 +36,8 @@ class RateRow(NamedTuple):
     source: str
     prev_date: date | None = None
     digest: str | None = None  # provenance=1: the SHA-256 of the payload(s), "+"-joined for a cross
+    repeated: bool = False  # a weekend's repeat of the day before's table: no new observation
+    carried: bool = False  # fill=previous: no observation this day, the last one carried
 
 
 Served = dict[str, tuple]  # currency -> (units per USD, source[, payload digest with provenance=1])
@@ -93,7 +95,7 @@ def _scalars(session: Session, statements: list[Select | None]) -> list[date | N
     return [None if stmt is None else next(values) for stmt in statements]
 
 
-def _served_rows(session: Session, rows: FromClause, currencies: tuple[str, ...],
+def served_rows(session: Session, rows: FromClause, currencies: tuple[str, ...],
                  *where: ColumnElement[bool]) -> Iterator[tuple[date, Served]]:
     """Each date matching ``where`` with data, and its served values: one query, streamed in order."""
     digest = [rows.c.digest] if "digest" in rows.c else []
@@ -110,14 +112,14 @@ def iter_served_days(
 ) -> Iterator[tuple[date, Served]]:
     """Each date in [start, end] with data, and per currency the value of the first source by priority."""
     rows = served_table(path)
-    return _served_rows(session, rows, currencies, rows.c.date >= start, rows.c.date <= end)
+    return served_rows(session, rows, currencies, rows.c.date >= start, rows.c.date <= end)
 
 
 def _served_on(session: Session, rows: FromClause, currencies: tuple[str, ...],
                days: Iterable[date | None]) -> dict[date, Served]:
     """The served values on a few ``days`` (Nones ignored), in one query."""
     wanted = sorted({day for day in days if day is not None})
-    return dict(_served_rows(session, rows, currencies, rows.c.date.in_(wanted))) if wanted else {}
+    return dict(served_rows(session, rows, currencies, rows.c.date.in_(wanted))) if wanted else {}
 
 
 def derive_rate(pair: Pair, served: Served) -> tuple[Decimal, int, str] | None:
@@ -189,3 +191,12 @@ def select_latest(session: Session, pairs: tuple[Pair, ...], path: ReadPath) -> 
             change, prev_date = compare(rate, day, _previous_on(pair, served, before))
             latest.append(RateRow(day, pair, rate, digits, change, source, prev_date))
     return latest
+
+
+def stored_codes(session: Session, sources: tuple[str, ...]) -> set[str]:
+    """Every code a line of ``sources`` names, either side: what a pair may ask for."""
+    obs = RateObservation
+    codes: set[str] = set()
+    for column in (obs.currency, obs.quote):
+        codes.update(session.scalars(select(column).where(obs.source.in_(sources)).distinct()))
+    return codes

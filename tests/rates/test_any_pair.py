@@ -1,0 +1,226 @@
+"""Any pair, from the best path, naming it: every value of every recorded bank table served exactly as
+published for its pair and its inverse; crosses; date= (the rate in force on a day); fill=previous; the
+weekend repeat rule; bad input.
+
+The banks' recorded payloads are replayed by a local server at each source's real URL layout; only the
+date inside a file is moved where a test needs another day, never a value.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from urllib.parse import urlsplit
+
+import pytest
+from flask import Flask
+from sqlalchemy.orm import Session
+
+from feedsvc.core.models import RateObservation
+from feedsvc.rates.exact import EXACT, format_rate, per_unit, quotient, shown_digits
+from feedsvc.rates.served import recompute_all
+from feedsvc.rates.sources import all_source_classes
+from feedsvc.rates.sources.base import Observation
+
+# Each bank's recorded table: the payload, the day it is dated, how many lines it publishes.
+BANKS = {
+    "nbk": ("nbk/get_rates_fdate_01.04.2026.xml", date(2026, 4, 1), 39),
+    "nbkr": ("nbkr/daily.xml", date(2026, 5, 24), 5),
+    "nbkr-weekly": ("nbkr/weekly.xml", date(2026, 5, 23), 40),
+    "nbt": ("nbt/export_xml_2026-05-18.xml", date(2026, 5, 18), 36),
+    "cbu": ("cbu/json_all_2026-04-01.json", date(2026, 4, 1), 75),
+    "cbt": ("cbt/kurs_2026_20052026.xml", date(2026, 5, 20), 48),
+}
+OFFICIAL = ("nbk", "nbkr", "nbkr-weekly", "nbt", "cbu", "cbt", "peg")
+DAY = date(2026, 5, 20)  # a Wednesday: every table is re-dated to it
+FRIDAY, SUNDAY = date(2026, 5, 22), date(2026, 5, 24)
+FAST = {"HTTP_BACKOFF": 0, "HTTP_RETRIES": 0, "RATES_GAP_DAYS": 1}
+
+
+def table_of(name: str, payload: bytes, day: date) -> list[Observation]:
+    """The lines of a payload as the source's own parser reads them."""
+    return all_source_classes()[name]("").parse(payload, day).observations
+
+
+def redated(name: str, payload: bytes, day: date) -> bytes:
+    """The payload with its own date written as ``day`` (every value untouched)."""
+    old = BANKS[name][1]
+    for text in (f"{old:%d.%m.%Y}", f"{old:%Y-%m-%d}"):
+        new = f"{day:%d.%m.%Y}" if "." in text else f"{day}"
+        payload = payload.replace(text.encode(), new.encode())
+    return payload
+
+
+def serve_and_update(app: Flask, mirror, bodies: dict[str, dict[date, bytes]]) -> None:
+    """Replay ``bodies`` (source -> day -> payload), 404 elsewhere, and run each source's update per day."""
+    for name, days in bodies.items():
+        for day, body in days.items():  # by path and query string: NBK's day is in its query
+            url = urlsplit(mirror.template(name).format(date=day))
+            mirror.server.expect_request(url.path, query_string=url.query or None).respond_with_data(body)
+    mirror.answer_404_elsewhere()
+    for name, days in bodies.items():
+        for day in days:
+            command = ["rates", "update", "--date", f"{day}", "--source", name]
+            result = app.test_cli_runner().invoke(args=command)
+            assert result.exit_code == 0, result.output
+
+
+def csv_rows(app: Flask, query: str) -> dict[tuple[str, str], dict[str, str]]:
+    response = app.test_client().get(f"/rates.csv?{query}")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    rows = csv.DictReader(io.StringIO(response.get_data(as_text=True)))
+    return {(row["date"], row["pair"]): row for row in rows}
+
+
+@pytest.mark.parametrize("name", list(BANKS))
+def test_every_recorded_value_is_served_as_published_and_inverted(name: str, app_factory, mirror,
+                                                                   upstream_bytes) -> None:
+    path, day, count = BANKS[name]
+    payload = upstream_bytes(path)
+    lines = table_of(name, payload, day)
+    assert len(lines) == count
+    text = payload.decode("cp1251" if name.startswith("nbkr") else "utf-8")
+    app = app_factory(SOURCE_URLS=mirror.urls(), RATES_SOURCES=(name,), **FAST)
+    serve_and_update(app, mirror, {name: {day: payload}})
+    pairs = [f"{line.currency}/{line.quote},{line.quote}/{line.currency}" for line in lines]
+    rows = csv_rows(app, f"pairs={','.join(pairs)}&from={day}&to={day}")
+    assert len(rows) == 2 * count
+    for line in lines:
+        shown = format(line.value, "f")
+        assert shown in text or shown.replace(".", ",") in text  # the parser kept every digit as written
+        direct = rows[(f"{day}", f"{line.currency}/{line.quote}")]
+        assert Decimal(direct["rate"]) == line.value / line.nominal == per_unit(line.value, line.nominal)
+        inverse = rows[(f"{day}", f"{line.quote}/{line.currency}")]
+        digits = shown_digits(line.value)
+        assert inverse["rate"] == format_rate(quotient(Decimal(line.nominal), line.value), digits)
+        assert direct["source"] == inverse["source"] == name
+
+
+@pytest.fixture
+def official(app_factory, mirror, upstream_bytes) -> Callable[..., Flask]:
+    """An app with the official sources only (no currency-api), every bank's table re-dated to DAY and
+    NBK's to FRIDAY too."""
+
+    def build(order: tuple[str, ...] = OFFICIAL) -> Flask:
+        app = app_factory(SOURCE_URLS=mirror.urls(), RATES_SOURCES=order, **FAST)
+        bodies = {name: {DAY: redated(name, upstream_bytes(path), DAY)}
+                  for name, (path, _day, _count) in BANKS.items() if name in order}
+        bodies["nbk"][FRIDAY] = redated("nbk", upstream_bytes(BANKS["nbk"][0]), FRIDAY)
+        serve_and_update(app, mirror, bodies)
+        return app
+
+    return build
+
+
+def published(upstream_bytes, name: str, currency: str) -> Observation:
+    path, day, _count = BANKS[name]
+    return next(line for line in table_of(name, upstream_bytes(path), day) if line.currency == currency)
+
+
+def test_each_bank_serves_its_own_pairs_and_the_first_in_priority_wins(official, upstream_bytes) -> None:
+    app = official()
+    pairs = {"RUB/KGS": "nbkr", "EUR/KZT": "nbk", "CNY/UZS": "cbu", "RUB/TJS": "nbt", "RUB/TMT": "cbt"}
+    rows = csv_rows(app, f"pairs={','.join(pairs)}&from={DAY}&to={DAY}")
+    for pair, bank in pairs.items():
+        line = published(upstream_bytes, bank, pair.split("/")[0])
+        row = rows[(f"{DAY}", pair)]
+        assert (Decimal(row["rate"]), row["source"]) == (per_unit(line.value, line.nominal), bank)
+    # Both NBK (KGS in KZT) and NBKR (KZT in KGS) publish the pair: the first in priority serves it.
+    kgs = published(upstream_bytes, "nbk", "KGS")
+    row = csv_rows(app, f"pairs=KZT/KGS&from={DAY}&to={DAY}")[(f"{DAY}", "KZT/KGS")]
+    assert (row["rate"], row["source"]) == (format_rate(quotient(Decimal(kgs.nominal), kgs.value), 6), "nbk")
+    mnt = published(upstream_bytes, "nbkr-weekly", "MNT")
+    # MNT is in NBKR's weekly table alone: a cross through KGS with NBK's KGS line, both sources named.
+    row = csv_rows(app, f"pairs=MNT/KZT&from={DAY}&to={DAY}")[(f"{DAY}", "MNT/KZT")]
+    expected = quotient(EXACT.multiply(mnt.value, kgs.value), Decimal(mnt.nominal * kgs.nominal))
+    assert (row["rate"], row["source"]) == (format_rate(expected, shown_digits(mnt.value, kgs.value)),
+                                            "nbkr-weekly+nbk")
+    assert csv_rows(app, f"pairs=EUR/RUB&from={DAY}&to={DAY}")[(f"{DAY}", "EUR/RUB")]["source"] == "nbk"
+
+
+def test_priority_order_decides_a_pair_two_banks_publish(official) -> None:
+    app = official(("nbkr", "nbk", "nbt", "cbu", "cbt"))
+    row = csv_rows(app, f"pairs=KZT/KGS&from={DAY}&to={DAY}")[(f"{DAY}", "KZT/KGS")]
+    assert (row["rate"], row["source"]) == ("0.185900", "nbkr")  # NBKR's line, 0,1859, as published
+    own = csv_rows(app, f"pairs=KZT/KGS&from={DAY}&to={DAY}&source=nbk")[(f"{DAY}", "KZT/KGS")]
+    assert own["source"] == "nbk"
+
+
+def test_date_gives_the_rate_in_force_and_fill_carries_it(official, upstream_bytes) -> None:
+    app = official()
+    client = app.test_client()
+    eur = published(upstream_bytes, "nbk", "EUR")
+    body = client.get(f"/rates.json?pairs=EUR/KZT,MNT/USD&date={SUNDAY}").get_json()
+    assert body["date"] == f"{SUNDAY}"
+    friday, mnt = body["rates"]
+    assert (friday["date"], Decimal(friday["rate"]), friday["source"]) == (f"{FRIDAY}", eur.value, "nbk")
+    assert (mnt["date"], mnt["source"]) == (f"{DAY}", "nbkr-weekly+nbkr")  # NBKR published on Wednesday only
+    latest = client.get(f"/rates/latest.json?pairs=EUR/KZT&date={SUNDAY}").get_json()["rates"]
+    assert [(r["date"], r["source"]) for r in latest] == [(f"{FRIDAY}", "nbk")]
+    far = client.get("/rates.json?pairs=EUR/KZT&date=2026-06-20").get_json()["rates"]
+    assert far == [{"pair": "EUR/KZT", "date": None, "rate": None, "change_pct": None, "prev_date": None,
+                    "source": None}]  # the newest observation is more than 14 days older
+    rows = csv_rows(app, f"pairs=EUR/KZT&from={FRIDAY}&to={SUNDAY}&fill=previous")
+    assert [(d, r["carried"], r["change_pct"]) for (d, _p), r in rows.items()] == [
+        (f"{FRIDAY}", "false", "0.00"), ("2026-05-23", "true", ""), (f"{SUNDAY}", "true", "")]
+    ndjson = client.get(f"/rates.ndjson?pairs=EUR/KZT&from={SUNDAY}&to={SUNDAY}&fill=previous").get_data(True)
+    assert '"carried": true' in ndjson and f'"date": "{SUNDAY}"' in ndjson
+
+
+NOW = datetime(2026, 5, 26, tzinfo=UTC)
+
+
+def test_a_weekend_repeat_of_fridays_table_is_no_new_observation(app: Flask) -> None:
+    # NBT-like: Friday's value repeated on Saturday and Sunday, a new one on Monday.
+    values = {22: "0.1200", 23: "0.1200", 24: "0.1200", 25: "0.1230"}
+    with Session(app.extensions["feedsvc.engine"]) as session:
+        for day, value in values.items():
+            session.add(RateObservation(source="nbt", date=date(2026, 5, day), currency="RUB", quote="TJS",
+                                        nominal=1, value=Decimal(value), fetched_at=NOW))
+        session.add(RateObservation(source="nbt", date=date(2026, 5, 21), currency="RUB", quote="TJS",
+                                    nominal=1, value=Decimal("0.1150"), fetched_at=NOW))
+        recompute_all(session, ("nbt",))
+        session.commit()
+    client = app.test_client()
+    query = "pairs=RUB/TJS&from=2026-05-22&to=2026-05-25&source=nbt"
+    rows = client.get(f"/rates.json?{query}").get_json()["rates"]
+    assert [(r["date"], r["change_pct"], r["prev_date"]) for r in rows] == [
+        ("2026-05-22", 4.35, "2026-05-21"),  # Friday's change, kept by its repeats
+        ("2026-05-23", 4.35, "2026-05-21"), ("2026-05-24", 4.35, "2026-05-21"),
+        ("2026-05-25", 2.5, "2026-05-22"),  # Monday against Friday, the last new observation
+    ]
+    week = client.get("/rates.json?pairs=RUB/TJS&from=2026-05-18&to=2026-05-24&source=nbt&group=week")
+    assert [(r["count"], r["rate"]) for r in week.get_json()["rates"]] == [(2, "0.117500")]
+
+
+@pytest.mark.parametrize(("query", "field", "says"), [
+    ("/rates.csv?pairs=XYZ/KGS", "pairs", "unknown currency XYZ; allowed: KZT, KGS, TJS, TMT, UZS, USD"),
+    ("/rates.csv?pairs=KGS/KGS", "pairs", "itself"),
+    ("/rates.csv?pairs=RUB-KGS", "pairs", "BASE/QUOTE"),
+    ("/rates.json?date=2026-05-24&from=2026-05-01", "date", "without from"),
+    ("/rates.json?date=2026-05-24&to=2026-05-30", "date", "without to"),
+    ("/rates.json?date=24.05.2026", "date", "YYYY-MM-DD"),
+    ("/rates/latest.json?date=someday", "date", "YYYY-MM-DD"),
+    ("/rates.csv?fill=previous&group=week", "fill", "group=day"),
+    ("/rates.ndjson?fill=next", "fill", "allowed: previous"),
+    ("/rates.csv?date=2026-05-24", "_unknown", "allowed:"),
+])
+def test_bad_input_is_a_400_that_says_what_is_allowed(app: Flask, query: str, field: str, says: str) -> None:
+    response = app.test_client().get(query)
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert says in error["message"] and says in " ".join(error["fields"][field])
+
+
+def test_a_stored_code_is_allowed_and_listed(app: Flask) -> None:
+    with Session(app.extensions["feedsvc.engine"]) as session:
+        session.add(RateObservation(source="nbkr", date=DAY, currency="RUB", quote="KGS", nominal=1,
+                                    value=Decimal("1.2263"), fetched_at=NOW))
+        session.commit()
+    client = app.test_client()
+    assert client.get(f"/rates.csv?pairs=RUB/KGS&from={DAY}&to={DAY}").status_code == 200
+    message = client.get("/rates.csv?pairs=XYZ/KGS").get_json()["error"]["message"]
+    assert message.endswith("allowed: KZT, KGS, TJS, TMT, UZS, USD, RUB")
