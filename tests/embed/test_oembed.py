@@ -86,3 +86,12 @@ def test_a_rates_page_embeds_as_a_ticker_of_its_pairs(client):
     page = lxml.html.fromstring(client.get("/rates?pairs=usd/kgs").data)
     link = page.xpath("//head/link[@type='application/json+oembed']/@href")
     assert link == ["http://localhost/oembed?url=http%3A%2F%2Flocalhost%2Frates%3Fpairs%3DUSD%2FKGS&format=json"]
+
+
+def test_rates_pages_of_any_servable_pair_embed(client, bank_tables):
+    for url in ("http://localhost/rates?pairs=RUB/KGS,KGS/KZT", "http://localhost/embed/rates?pairs=RUB/KGS,KGS/KZT"):
+        answer = client.get("/oembed", query_string={"url": url}).get_json()
+        frame = lxml.html.fragment_fromstring(answer["html"], create_parent="div").find("iframe")
+        assert frame.get("src") == "http://localhost/embed/rates?pairs=RUB/KGS,KGS/KZT"
+    unknown = client.get("/oembed", query_string={"url": "http://localhost/rates?pairs=RUB/ABC"})
+    assert unknown.status_code == 404

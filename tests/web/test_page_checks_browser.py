@@ -39,7 +39,7 @@ def page_paths(client) -> dict[str, str]:  # noqa: ANN001 - a Flask test client
             "not-found": "/nowhere", "bad-request": "/kazakhstan?page=0", "gone": gone_article(client, items),
             # the pages other sites frame
             "card": f"/embed/articles/{pictured['id']}", "frame-headlines": "/embed/kazakhstan",
-            "frame-rates": "/embed/rates", "frame-rates-pairs": "/embed/rates?pairs=USD/KZT,USD/KGS"}
+            "frame-rates": "/embed/rates", "frame-rates-pairs": "/embed/rates?pairs=RUB/KGS,USD/KZT"}
 
 
 def gone_article(client, items) -> str:  # noqa: ANN001

@@ -277,3 +277,16 @@ def test_page_suggests_the_pairs_the_api_serves_and_reads_them_either_way(rates_
     assert all(client.get(f"/rates/latest.json?pairs={choice}").status_code == 200 for choice in choices)
     table = etree.HTML(html).xpath("//table[@class='rates']/tbody/tr/td[2]/text()")
     assert sorted(set(table)) == ["USD/KZT", "UZS/USD"]
+
+
+def test_page_shows_any_pair_the_api_serves(app: Flask, bank_tables: None) -> None:
+    client = app.test_client()
+    html = client.get("/rates?pairs=RUB/KGS,KGS/RUB&from=2026-05-01&to=2026-05-31").get_data(as_text=True)
+    rows = etree.HTML(html).xpath("//table[@class='rates']/tbody/tr")
+    cells = [(row.xpath("td[2]/text()")[0], row.xpath("td[3]/data/@value")[0], row.xpath("td[5]/text()")[0])
+             for row in rows]
+    assert sorted(cells) == [("KGS/RUB", "0.815461", "nbkr"), ("RUB/KGS", "1.22630", "nbkr")]
+    assert "National Bank of the Kyrgyz Republic" in html
+    choices = etree.HTML(html).xpath("//datalist[@id='pair-choices']/option/@value")
+    assert {"USD/KGS", "EUR/KGS", "RUB/KGS", "CNY/KGS", "RUB/KZT"} <= set(choices)
+    assert client.get("/rates?pairs=RUB/ABC").status_code == 400

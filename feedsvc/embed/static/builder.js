@@ -43,6 +43,10 @@
       });
       var pairs = page.getElementById("preview-ticker");
       if (pairs) document.getElementById("preview-ticker").dataset.pairs = pairs.dataset.pairs;
+      ["orientation-foreign-first", "orientation-local-first"].forEach(function (id) {
+        var fresh = page.getElementById(id);  // the labels name the chosen country's currency
+        if (fresh) document.getElementById(id).textContent = fresh.textContent;
+      });
       ["preview-frame", "preview-ticker-frame"].forEach(function (id) {
         var fresh = page.getElementById(id), frame = document.getElementById(id);
         if (!fresh) return;
