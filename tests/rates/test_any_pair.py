@@ -9,6 +9,7 @@ date inside a file is moved where a test needs another day, never a value.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -19,7 +20,9 @@ import pytest
 from flask import Flask
 from sqlalchemy.orm import Session
 
+from feedsvc.core.errors import BadRequestParams
 from feedsvc.core.models import RateObservation
+from feedsvc.rates import Pair, check_pairs
 from feedsvc.rates.exact import EXACT, format_rate, per_unit, quotient, shown_digits
 from feedsvc.rates.served import recompute_all
 from feedsvc.rates.sources import all_source_classes
@@ -139,6 +142,11 @@ def test_each_bank_serves_its_own_pairs_and_the_first_in_priority_wins(official,
     assert (row["rate"], row["source"]) == (format_rate(expected, shown_digits(mnt.value, kgs.value)),
                                             "nbkr-weekly+nbk")
     assert csv_rows(app, f"pairs=EUR/RUB&from={DAY}&to={DAY}")[(f"{DAY}", "EUR/RUB")]["source"] == "nbk"
+    # Each row names the payload its value came from; a cross names both.
+    rows = csv_rows(app, f"pairs=RUB/KGS,MNT/KZT&from={DAY}&to={DAY}&provenance=1")
+    nbkr = hashlib.sha256(redated("nbkr", upstream_bytes(BANKS["nbkr"][0]), DAY)).hexdigest()
+    assert rows[(f"{DAY}", "RUB/KGS")]["digest"] == nbkr
+    assert len(rows[(f"{DAY}", "MNT/KZT")]["digest"].split("+")) == 2
 
 
 def test_priority_order_decides_a_pair_two_banks_publish(official) -> None:
@@ -160,6 +168,12 @@ def test_date_gives_the_rate_in_force_and_fill_carries_it(official, upstream_byt
     assert (mnt["date"], mnt["source"]) == (f"{DAY}", "nbkr-weekly+nbkr")  # NBKR published on Wednesday only
     latest = client.get(f"/rates/latest.json?pairs=EUR/KZT&date={SUNDAY}").get_json()["rates"]
     assert [(r["date"], r["source"]) for r in latest] == [(f"{FRIDAY}", "nbk")]
+    newest = client.get("/rates/latest.json?pairs=EUR/KZT,RUB/KGS").get_json()["rates"]
+    # Friday: NBKR silent, so RUB/KGS is a cross within NBK's table of that day (RUB and KGS in KZT).
+    assert [(r["pair"], r["date"], r["source"]) for r in newest] == [
+        ("EUR/KZT", f"{FRIDAY}", "nbk"), ("RUB/KGS", f"{FRIDAY}", "nbk")]
+    wide = client.get(f"/rates.csv?pairs=EUR/KZT,RUB/KGS&from={DAY}&to={FRIDAY}&layout=wide").get_data(True)
+    assert [line.split(",")[0] for line in wide.splitlines()] == ["date", f"{DAY}", f"{FRIDAY}"]
     far = client.get("/rates.json?pairs=EUR/KZT&date=2026-06-20").get_json()["rates"]
     assert far == [{"pair": "EUR/KZT", "date": None, "rate": None, "change_pct": None, "prev_date": None,
                     "source": None}]  # the newest observation is more than 14 days older
@@ -168,6 +182,18 @@ def test_date_gives_the_rate_in_force_and_fill_carries_it(official, upstream_byt
         (f"{FRIDAY}", "false", "0.00"), ("2026-05-23", "true", ""), (f"{SUNDAY}", "true", "")]
     ndjson = client.get(f"/rates.ndjson?pairs=EUR/KZT&from={SUNDAY}&to={SUNDAY}&fill=previous").get_data(True)
     assert '"carried": true' in ndjson and f'"date": "{SUNDAY}"' in ndjson
+    served = csv_rows(app, f"pairs=USD/KZT&from={FRIDAY}&to={SUNDAY}&fill=previous")  # the X/USD path
+    assert [(d, r["rate"], r["source"], r["carried"]) for (d, _p), r in served.items()] == [
+        (f"{FRIDAY}", "478.770", "nbk", "false"), ("2026-05-23", "478.770", "nbk", "true"),
+        (f"{SUNDAY}", "478.770", "nbk", "true")]
+
+
+def test_check_pairs_is_the_400_of_an_unservable_pair(app: Flask) -> None:
+    with app.test_request_context():
+        assert check_pairs("kzt/usd,USD/KGS") == (Pair("KZT", "USD"), Pair("USD", "KGS"))
+        with pytest.raises(BadRequestParams) as raised:
+            check_pairs("RUB/KGS")  # nothing stored names RUB here
+    assert raised.value.fields == {"pairs": ["unknown currency RUB; allowed: KZT, KGS, TJS, TMT, UZS, USD"]}
 
 
 NOW = datetime(2026, 5, 26, tzinfo=UTC)

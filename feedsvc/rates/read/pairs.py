@@ -29,7 +29,7 @@ from feedsvc.rates.read.paths import ReadPath
 from feedsvc.rates.read.series import RateRow, derive_digest, derive_rate, served_rows, served_table
 from feedsvc.rates.served import not_held_back
 
-CHUNK_ROWS = 4000  # rows (days x pairs) resolved per round of queries: memory stays flat over any range
+CHUNK_ROWS = 1000  # rows (days x pairs) resolved per round of queries: memory stays flat over any range
 FEW_PAIRS = 4  # up to this many pairs, their lines are read through (currency, quote, date) ranges
 SATURDAY = 5  # date.weekday() of Saturday; Sunday is 6
 
@@ -95,9 +95,9 @@ def _resolve_chunk(session: Session, pairs: tuple[Pair, ...], plan: Plan, first:
     days: dict[date, dict[Pair, Derived]] = {}
     rank = {name: position for position, name in enumerate(plan.direct)}
     for day, lines in _lines(session, plan.direct, first, last, provenance, pairs=pairs):
-        by_line: dict[tuple[str, str], Line] = {}
-        for line in sorted(lines, key=lambda line: rank[line[0]], reverse=True):  # the first source last
-            by_line[line[1], line[2]] = line
+        if len(rank) > 1:  # the first source's line last, so that it stays
+            lines.sort(key=lambda line: rank[line[0]], reverse=True)
+        by_line = {(line[1], line[2]): line for line in lines}
         found = {pair: _direct(pair, by_line, rank) for pair in pairs}
         days[day] = {pair: value for pair, value in found.items() if value is not None}
     calendar = [first + timedelta(days=n) for n in range((last - first).days + 1)]
@@ -139,7 +139,7 @@ def _lines(session: Session, sources: tuple[str, ...], first: date, last: date, 
     stmt = selects[0] if len(selects) == 1 else union_all(*selects)
     current: date | None = None
     group: list[Line] = []
-    for row in session.execute(stmt.order_by("date")):
+    for row in session.connection().execute(stmt.order_by("date")):  # Core rows: no ORM loading per row
         if row[0] != current:
             if group:
                 yield current, group  # type: ignore[misc]
@@ -178,11 +178,12 @@ def _legs(code: str, lines: list[Line], sources: tuple[str, ...]) -> dict[str, l
 def _direct(pair: Pair, by_line: dict[tuple[str, str], Line], rank: dict[str, int]) -> Derived | None:
     """The pair from the first source by priority whose table has it or its inverse (``by_line``: each
     (currency, quote) line of the day, the first source's)."""
-    options = [line for line in (by_line.get((pair.base, pair.quote)), by_line.get((pair.quote, pair.base)))
-               if line is not None]
-    if not options:
+    line, inverse = by_line.get((pair.base, pair.quote)), by_line.get((pair.quote, pair.base))
+    if line is None or (inverse is not None and rank[inverse[0]] < rank[line[0]]):
+        line = inverse
+    if line is None:
         return None
-    source, currency, quote, nominal, value, digest = min(options, key=lambda line: rank[line[0]])
+    source, currency, quote, nominal, value, digest = line
     rate = per_unit(value, nominal) if currency == pair.base else quotient(Decimal(nominal), value)
     return Derived(rate, shown_digits(value), source, digest, (source, currency, quote, nominal, value))
 
@@ -247,8 +248,8 @@ def select_pairs(session: Session, query: RateQuery, plan: Plan,
             if found is None:
                 continue
             before = last.get(pair)
-            repeated = (before is not None and before.key == found.key and day.weekday() >= SATURDAY
-                        and (day - before.day).days == 1)
+            repeated = (day.weekday() >= SATURDAY and before is not None and (day - before.day).days == 1
+                        and before.key == found.key)
             if repeated:
                 change, prev_date = before.change, before.prev_date  # type: ignore[union-attr]
             else:

@@ -34,6 +34,13 @@ class Pair:
     def __str__(self) -> str:
         return f"{self.base}/{self.quote}"
 
+    def __hash__(self) -> int:  # a dict key of every row of a long series: hashed once, not per lookup
+        return self._hash
+
+    @cached_property
+    def _hash(self) -> int:
+        return hash((self.base, self.quote))
+
     @cached_property  # read for every row of a series
     def currencies(self) -> tuple[str, ...]:
         """The stored currencies this pair needs (USD is never stored: it is 1)."""
