@@ -198,3 +198,25 @@ def serve_wsgi() -> Callable[[Callable], Iterator[str]]:
 def redis_prefix(redis_keys) -> str:
     """A unique key prefix in the real Redis (CACHE_KEY_PREFIX), its keys removed afterwards."""
     return redis_keys(f"{uuid.uuid4().hex}:")
+
+
+@pytest.fixture
+def bank_tables(app) -> None:
+    """NBKR's daily table (USD, EUR, CNY, KZT, RUB in som) and NBK's (39 currencies in tenge), stored as
+    the update jobs store them: pairs such as RUB/KGS come from the banks' own lines."""
+    from datetime import UTC, date, datetime
+    from pathlib import Path
+
+    from feedsvc.core.db import get_session
+    from feedsvc.rates.ingest.store import store_observations
+    from feedsvc.rates.sources import all_source_classes
+
+    upstream = Path(__file__).parent / "fixtures" / "upstream"
+    tables = (("nbkr", "nbkr/daily.xml", date(2026, 5, 24)),
+              ("nbk", "nbk/get_rates_fdate_01.04.2026.xml", date(2026, 4, 1)))
+    with app.app_context():
+        session = get_session()
+        for name, path, day in tables:
+            table = all_source_classes()[name]("").parse((upstream / path).read_bytes(), day)
+            store_observations(session, name, day, table, datetime.now(UTC).replace(microsecond=0))
+        session.commit()

@@ -1,5 +1,5 @@
-"""Rate routes: /rates.csv, /rates.json, /rates.ndjson, /rates/latest.json, /rates/sources.json,
-/rates/sources/<name>/missing.csv and /rates/sources/<name>/payloads/<date>."""
+"""Rate routes: /rates.csv, /rates.json, /rates.ndjson, /rates/latest.json, /rates/currencies.json,
+/rates/sources.json, /rates/sources/<name>/missing.csv and /rates/sources/<name>/payloads/<date>."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from feedsvc.rates import (
     RateQuery,
     as_of_text,
     csv_filename,
+    currency_listing,
     enabled_source_names,
     latest_text,
     missing_days,
@@ -25,6 +26,7 @@ from feedsvc.rates import (
     parse_json_query,
     parse_latest_query,
     rate_validators,
+    render_currencies,
     render_missing,
     render_sources,
     resolve_query,
@@ -171,6 +173,17 @@ def get_source_payload(name: str, day: str) -> Response:
     response.set_etag(payload.sha256)
     response.last_modified = payload.fetched_at
     return response.make_conditional(request)
+
+
+@bp.get("/rates/currencies.json")
+def get_rate_currencies() -> Response:
+    """Each stored currency code: its name, the sources publishing it, their dates and nominals."""
+    QueryParams(request.args, ()).done()  # no parameters allowed
+    etag, modified = rate_validators("currencies")
+    # One grouped query over every stored line, run once per rates revision (the ETag names it).
+    return conditional_response(etag, modified, lambda: render_currencies(currency_listing()).encode(),
+                                "application/json", RATES_CACHE, key=f"rates:{etag}", ttl=RENDERED_TTL,
+                                last_known=True, variant="currencies")
 
 
 @bp.get("/rates/sources.json")

@@ -28,7 +28,13 @@ from feedsvc.embed.layout import (
     headlines_height,
     ticker_height,
 )
-from feedsvc.embed.params import HeadlinesQuery, TickerQuery, parse_headlines_query, parse_ticker_query
+from feedsvc.embed.params import (
+    HeadlinesQuery,
+    TickerQuery,
+    parse_headlines_query,
+    parse_page_ticker_query,
+    parse_ticker_query,
+)
 from feedsvc.rates import default_pairs
 
 CACHE_AGE = 300  # seconds, as the pages' own Cache-Control
@@ -106,7 +112,7 @@ def resolve(url: str) -> Target | None:
         return None
     path, query = own
     if path in ("/rates", "/embed/rates"):
-        ticker = _options(query if path == "/embed/rates" else "", parse_ticker_query)
+        ticker = _options(query, parse_ticker_query if path == "/embed/rates" else parse_page_ticker_query)
         return None if ticker is None else Target("Exchange rates", None, ticker=ticker)
     if match := ARTICLE_PATH.fullmatch(path):
         return _article(int(match.group(1)))
@@ -164,9 +170,12 @@ def _thumbnail(article: Article | None) -> dict[str, Any]:
             "thumbnail_height": article.image_height}
 
 
-def discovery_link() -> Markup:
-    """The ``<link rel="alternate" type="application/json+oembed">`` of the page being rendered, or ''."""
-    page = base_url().rstrip("/") + request.path
+def discovery_link(path: str | None = None) -> Markup:
+    """The ``<link rel="alternate" type="application/json+oembed">`` of the page being rendered, or ''.
+
+    ``path``: the page's path with the query that says what it embeds as (the /rates page's pairs).
+    """
+    page = base_url().rstrip("/") + (path or request.path)
     if resolve(page) is None:
         return Markup("")
     href = external_url("embed.get_oembed") + "?url=" + quote(page, safe="") + "&format=json"

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, jsonify, render_template, request, url_for
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.exceptions import NotImplemented as FormatNotOffered
 from werkzeug.wrappers import Response as BaseResponse
 
 from feedsvc.articles import get_article, is_scheduled, list_articles, read_articles_marker
-from feedsvc.core.countries import ALL, canonical_redirect, find_scope, tracked, tracked_currencies
+from feedsvc.core.countries import ALL, canonical_redirect, find_scope, tracked
 from feedsvc.core.dates import short_time_tag, time_tag
 from feedsvc.core.db import get_session
 from feedsvc.core.errors import handle_http_exception
@@ -20,14 +20,15 @@ from feedsvc.embed.layout import headlines_height, ticker_height
 from feedsvc.embed.params import (
     MAX_LIMIT,
     THEMES,
+    TickerChoice,
     parse_builder_query,
     parse_card_query,
     parse_headlines_query,
     parse_ticker_query,
 )
 from feedsvc.embed.scripts import script_source
-from feedsvc.embed.snippets import make_snippets
-from feedsvc.rates import RATES_CACHE, attributions, rate_validators, ticker
+from feedsvc.embed.snippets import make_snippets, ticker_frame_url, ticker_pairs, ticker_rows
+from feedsvc.rates import RATES_CACHE, attributions, pair_currencies, rate_validators, ticker
 
 bp = Blueprint("embed", __name__, template_folder="templates", static_folder="static",
                static_url_path="/embed/static")
@@ -77,7 +78,7 @@ def get_frame_script() -> Response:
 def get_widget_options() -> Response:
     """What the widgets' ``data-*`` attributes accept, for their messages about a mistake."""
     response = jsonify({"countries": [c.slug for c in tracked()] + [ALL],
-                        "currencies": list(tracked_currencies()), "limit": {"min": 1, "max": MAX_LIMIT},
+                        "currencies": pair_currencies(), "limit": {"min": 1, "max": MAX_LIMIT},
                         "themes": list(THEMES)})
     response.headers["Cache-Control"] = public_cache(300)
     return response
@@ -120,10 +121,14 @@ def show_frame_error(exc: HTTPException) -> Response:
 def show_builder() -> str:
     """The builder: pick a country and options, preview, copy a snippet."""
     query = parse_builder_query(request.args)
+    pairs = ticker_pairs(query.ticker)
     heights = {"headlines": headlines_height(query.options.limit),
-               "ticker": ticker_height(len(tracked_currencies()))}
+               "ticker": ticker_height(ticker_rows(pairs))}
+    offers = {slug: ticker_pairs(TickerChoice(slug)) for slug in [c.slug for c in tracked()] + [ALL]}
     return render_template("embed/builder.html", countries=tracked(), all_slug=ALL, query=query,
-                           snippets=make_snippets(query), heights=heights)
+                           snippets=make_snippets(query), heights=heights, offers=offers,
+                           ticker_pairs=",".join(map(str, pairs)),
+                           ticker_frame=ticker_frame_url(pairs, query.options.theme, url_for))
 
 
 @bp.get("/embed/rates")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from markupsafe import escape
 
-from feedsvc.core.countries import tracked_currencies
+from feedsvc.core.countries import ALL, find_country, tracked_currencies
 from feedsvc.core.urls import external_url
 from feedsvc.embed.layout import (
     headlines_height,
@@ -14,7 +15,8 @@ from feedsvc.embed.layout import (
     ticker_height,
     ticker_widget_height,
 )
-from feedsvc.embed.params import DEFAULT_LIMIT, BuilderQuery
+from feedsvc.embed.params import DEFAULT_LIMIT, ORIENTATIONS, BuilderQuery, TickerChoice
+from feedsvc.rates import Pair, default_pairs, offered_pairs
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,24 @@ def iframe_snippet(src: str, title: str, height: int) -> str:
     return f"<iframe{_attrs(attrs)}></iframe>\n" + _script(external_url("embed.get_frame_script"), {})
 
 
+def ticker_frame_url(pairs: tuple[Pair, ...], theme: str, url: Callable[..., str]) -> str:
+    """The rates iframe's URL for ``pairs`` (none: the default ticker), by ``url`` (url_for or external)."""
+    return url("embed.show_rates_frame", pairs=",".join(map(str, pairs)) or None, theme=theme)
+
+
+def ticker_pairs(choice: TickerChoice) -> tuple[Pair, ...]:
+    """The pairs of the builder's ticker: () for the default ticker (no ``data-pairs``)."""
+    if choice.country is None:
+        return ()
+    country = None if choice.country == ALL else find_country(choice.country)
+    return offered_pairs(country.currency if country else None, choice.orientation == ORIENTATIONS[0])
+
+
+def ticker_rows(pairs: tuple[Pair, ...]) -> int:
+    """How many lines a ticker of ``pairs`` shows (() is the default ticker)."""
+    return len(pairs or default_pairs(tracked_currencies()))
+
+
 def make_snippets(query: BuilderQuery) -> Snippets:
     """The snippets for the builder's current choices (defaults left out to keep them short)."""
     options = query.options
@@ -59,12 +79,14 @@ def make_snippets(query: BuilderQuery) -> Snippets:
         data["data-limit"] = str(options.limit)
     frame = external_url("embed.show_headlines_frame", country=query.country, limit=options.limit,
                          theme=options.theme, tag=options.tag)
+    pairs = ticker_pairs(query.ticker)
+    chosen = {"data-pairs": ",".join(map(str, pairs))} if pairs else {}
     return Snippets(
         script=_widget(external_url("embed.get_headlines_script"), {**data, **theme},
                        headlines_widget_height(options.limit)),
         iframe=iframe_snippet(frame, "Headlines", headlines_height(options.limit)),
-        ticker=_widget(external_url("embed.get_rates_script"), theme,
-                       ticker_widget_height(len(tracked_currencies()))),
-        ticker_iframe=iframe_snippet(external_url("embed.show_rates_frame", theme=options.theme),
-                                     "Exchange rates", ticker_height(len(tracked_currencies()))),
+        ticker=_widget(external_url("embed.get_rates_script"), {**chosen, **theme},
+                       ticker_widget_height(ticker_rows(pairs))),
+        ticker_iframe=iframe_snippet(ticker_frame_url(pairs, options.theme, external_url), "Exchange rates",
+                                     ticker_height(ticker_rows(pairs))),
     )

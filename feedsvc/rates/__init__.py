@@ -11,6 +11,7 @@ from feedsvc.rates.constants import USD
 from feedsvc.rates.exact import format_rate
 from feedsvc.rates.read.formats import (
     csv_filename,
+    render_currencies,
     render_latest,
     render_missing,
     render_sources,
@@ -33,11 +34,14 @@ from feedsvc.rates.service import (
     as_of_text,
     attributions,
     check_pairs,
+    currency_listing,
     enabled_source_names,
     last_update_success,
     latest_rows,
     latest_text,
     missing_days,
+    offered_pairs,
+    pair_currencies,
     rate_validators,
     resolve_query,
     series,
@@ -51,12 +55,11 @@ from feedsvc.rates.service import (
 )
 
 __all__ = [
-    "RATES_CACHE", "SERIES_FORMATS", "USD", "Pair", "RateQuery", "RateRow", "as_of_text", "attributions",
-    "check_pairs", "csv_filename", "latest_text", "servable_currencies",
-    "default_pairs", "enabled_source_names", "format_rate", "last_update_success", "latest_rows",
-    "make_ticker_item", "missing_days", "parse_chart_query", "parse_csv_query", "parse_json_query",
-    "parse_latest_query", "rate_validators", "read_pairs", "render_latest", "render_missing",
-    "render_sources", "resolve_query", "series", "series_text", "source_listing", "source_names",
-    "source_payload", "ticker",
-    "with_staleness",
+    "Pair", "RATES_CACHE", "RateQuery", "RateRow", "SERIES_FORMATS", "USD", "as_of_text", "attributions",
+    "check_pairs", "csv_filename", "currency_listing", "default_pairs", "enabled_source_names",
+    "format_rate", "last_update_success", "latest_rows", "latest_text", "make_ticker_item",
+    "missing_days", "offered_pairs", "pair_currencies", "parse_chart_query", "parse_csv_query",
+    "parse_json_query", "parse_latest_query", "rate_validators", "read_pairs", "render_currencies",
+    "render_latest", "render_missing", "render_sources", "resolve_query", "series", "series_text",
+    "servable_currencies", "source_listing", "source_names", "source_payload", "ticker", "with_staleness",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from flask import current_app
 
@@ -19,10 +20,19 @@ from feedsvc.core.errors import BadRequestParams
 from feedsvc.core.http import make_etag, public_cache
 from feedsvc.core.urls import external_url
 from feedsvc.rates import sources
+from feedsvc.rates.constants import USD
 from feedsvc.rates.read import formats, status
 from feedsvc.rates.read import series as queries
+from feedsvc.rates.read.choices import common_pairs
 from feedsvc.rates.read.coverage import Coverage, any_stale, coverage, publishing_weekdays
 from feedsvc.rates.read.coverage import missing_days as coverage_missing_days
+from feedsvc.rates.read.currencies import (
+    CurrencyListing,
+    StoredLine,
+    list_currencies,
+    select_stored_lines,
+    source_currencies,
+)
 from feedsvc.rates.read.fill import fill_previous, newest_by_pair
 from feedsvc.rates.read.formats import SourceInfo
 from feedsvc.rates.read.materialised import stream_usd_csv, usd_period_rows
@@ -48,8 +58,7 @@ from feedsvc.rates.sources import all_source_classes
 # and keep serving it when we are down.
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 RATES_CACHE = public_cache(300, "stale-while-revalidate=600")
-NEWEST_DATES = "feedsvc.rates.newest_dates"  # app.extensions: (rates revision, {query key: newest date})
-SERVABLE = "feedsvc.rates.servable"  # app.extensions: (rates revision, sources, the codes they stored)
+PER_REVISION = "feedsvc.rates.per_revision"  # app.extensions: (rates revision, {key: answer})
 LATEST_DAYS = 31  # /rates/latest.json of a pair from the tables: its newest row this close to the newest date
 
 
@@ -92,27 +101,55 @@ def newest_date(currencies: tuple[str, ...], path: ReadPath) -> date | None:
     """The newest date with a served value of ``currencies``, queried once per rates revision."""
     # Every request of the default range needs it before its ETag; on a warm answer (a byte-cache hit)
     # building and running this query cost more than the rest of the view (bench/rates.py).
-    # Writes to rate_served bump the marker in the same transaction, as the ETags already rely on.
+    known = per_revision()
+    key = ("newest", currencies, path.own)
+    if key not in known:
+        known[key] = queries.newest_date(get_session(), currencies, path)
+    return known[key]
+
+
+def per_revision() -> dict[tuple, Any]:
+    """Answers kept in this process for the current rates revision (emptied when the marker moves)."""
+    # Writes to the stored lines bump the marker in the same transaction, as the ETags already rely on.
     marker = read_marker(RATES_SCOPE)
     revision = (marker.revision, marker.changed_at)
-    known = current_app.extensions.get(NEWEST_DATES)
+    known = current_app.extensions.get(PER_REVISION)
     if known is None or known[0] != revision:
-        known = current_app.extensions[NEWEST_DATES] = (revision, {})
-    key = (currencies, path.own)
-    if key not in known[1]:
-        known[1][key] = queries.newest_date(get_session(), currencies, path)
-    return known[1][key]
+        known = current_app.extensions[PER_REVISION] = (revision, {})
+    return known[1]
+
+
+def stored_lines() -> list[StoredLine]:
+    """Every kind of stored line with its dates (read/currencies.py), queried once per rates revision."""
+    known = per_revision()
+    if ("lines",) not in known:
+        known[("lines",)] = select_stored_lines(get_session())
+    return known[("lines",)]
+
+
+def currency_listing() -> list[CurrencyListing]:
+    """Each stored currency code: its name, the sources publishing it, dates and nominals."""
+    return list_currencies(stored_lines(), all_by_priority())
+
+
+def all_by_priority() -> list[str]:
+    """Every known source: the enabled ones in priority order, then the others."""
+    enabled = enabled_source_names()
+    return [*enabled, *(name for name in all_source_classes() if name not in enabled)]
 
 
 def servable_currencies() -> frozenset[str]:
     """Every code an enabled source stored (a pair may name any), read once per rates revision."""
-    marker = read_marker(RATES_SCOPE)
-    revision = (marker.revision, marker.changed_at, enabled_source_names())
-    known = current_app.extensions.get(SERVABLE)
-    if known is None or known[0] != revision:
-        codes = frozenset(queries.stored_codes(get_session(), enabled_source_names()))
-        known = current_app.extensions[SERVABLE] = (revision, codes)
-    return known[1]
+    known = per_revision()
+    if ("servable",) not in known:
+        known[("servable",)] = frozenset(queries.stored_codes(get_session(), enabled_source_names()))
+    return known[("servable",)]
+
+
+def pair_currencies() -> list[str]:
+    """Every code ``pairs=`` accepts, as its 400 lists them: the tracked currencies and USD, then the
+    other codes the enabled sources stored."""
+    return list(dict.fromkeys([*tracked_currencies(), USD, *sorted(servable_currencies())]))
 
 
 def check_pairs(value: str) -> tuple[Pair, ...]:
@@ -240,15 +277,15 @@ def source_listing() -> list[tuple[SourceInfo, SourceStatus, Coverage]]:
     enabled = enabled_source_names()
     classes = all_source_classes()
     urls = current_app.config["SOURCE_URLS"]
-    session, today = get_session(), datetime.now(UTC).date()
+    session, today, lines = get_session(), datetime.now(UTC).date(), stored_lines()
     listing = []
-    for name in [*enabled, *(name for name in classes if name not in enabled)]:
+    for name in all_by_priority():
         cls, schedule = classes[name], source_schedule(name)
         weekdays = publishing_weekdays(schedule)
         info = SourceInfo(
             name=name, enabled=name in enabled, priority=enabled.index(name) + 1 if name in enabled else None,
             url=urls.get(name, ""), fallback_url=urls.get(f"{name}-fallback"),
-            history_url=urls.get(f"{name}-history"), currencies=list(cls.currencies),
+            history_url=urls.get(f"{name}-history"), currencies=source_currencies(lines, name),
             attribution=cls.attribution, terms=cls.terms, schedule=schedule,
             publishes_on=[WEEKDAY_NAMES[day] for day in sorted(weekdays)],
             missing_days_url=external_url("rates.get_missing_days", name=name),
@@ -267,6 +304,20 @@ def source_payload(name: str, day: date) -> StoredPayload | None:
 def missing_days(name: str) -> list[tuple[date, str]]:
     """The publishing days missing from ``name``'s stored range, each with why (no data, not fetched)."""
     return coverage_missing_days(get_session(), name, publishing_weekdays(source_schedule(name)))
+
+
+def offered_pairs(local: str | None, foreign_first: bool = True) -> tuple[Pair, ...]:
+    """The common pairs of ``local`` (read/choices.py) that ``pairs=`` accepts, in the chosen orientation."""
+    return tuple(pair for pair in common_pairs(local, tracked_currencies(), foreign_first) if servable(pair))
+
+
+def servable(pair: Pair) -> bool:
+    """True when the rates API serves ``pair``: its own parser of ``pairs=`` says so."""
+    try:
+        parse_pairs(str(pair), tracked_currencies(), servable_currencies)
+    except ValueError:
+        return False
+    return True
 
 
 def last_update_success() -> datetime | None:

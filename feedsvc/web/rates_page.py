@@ -10,17 +10,18 @@ from feedsvc.core.countries import tracked_currencies
 from feedsvc.core.http import conditional_response, public_cache
 from feedsvc.core.ratelimit import spend_expensive
 from feedsvc.rates import (
-    USD,
     Pair,
     RateQuery,
     RateRow,
     attributions,
     format_rate,
     make_ticker_item,
+    offered_pairs,
     parse_chart_query,
     rate_validators,
     resolve_query,
     series,
+    servable_currencies,
     ticker,
 )
 from feedsvc.web.chart import NARROW, WIDE, Line, render_chart, render_legend
@@ -32,9 +33,11 @@ TABLE_ROWS = 400  # the newest rows; the download links carry the whole range
 
 
 def pair_choices() -> list[str]:
-    """Each tracked currency against USD both ways, as hints for the pairs field."""
-    tracked = tracked_currencies()
-    return [str(Pair(c, USD)) for c in tracked] + [str(Pair(USD, c)) for c in tracked]
+    """Hints for the pairs field: the default X/USD pairs, then each country's common pairs as read
+    locally (USD/KGS, EUR/KGS, ...), as far as the rates API serves them."""
+    offered = [*offered_pairs(None, foreign_first=False),
+               *(pair for currency in tracked_currencies() for pair in offered_pairs(currency))]
+    return list(dict.fromkeys(map(str, offered)))
 
 
 def download_links(query: RateQuery) -> dict[str, str]:
@@ -93,13 +96,16 @@ def render_rates_page(query: RateQuery) -> str:
         charts=charts, legend=render_legend([line.label for line in lines]) if len(lines) > 1 else "",
         table=[make_ticker_item(row) for row in reversed(rows[-TABLE_ROWS:])],
         total=len(rows), links=download_links(query),
+        # The page embeds (oEmbed) as a ticker of the pairs it shows.
+        page_url=url_for("rates_page.show_rates", pairs=",".join(map(str, query.pairs))),
     )
 
 
 @bp.get("/rates")
 def show_rates() -> Response:
     """Latest rates, a chart and table of the pairs over a range, and download links for exactly that."""
-    query = resolve_query(parse_chart_query(request.args, tracked_currencies()), DEFAULT_DAYS)
+    query = parse_chart_query(request.args, tracked_currencies(), servable_currencies)  # any servable pair
+    query = resolve_query(query, DEFAULT_DAYS)
     etag, modified = rate_validators("page", query.cache_key())
     return conditional_response(
         etag, modified, lambda: render_rates_page(query), "text/html", public_cache(300)

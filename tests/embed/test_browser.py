@@ -223,3 +223,20 @@ def test_auto_theme_follows_the_reader(browser, host, service, articles):
         assert backgrounds == ["rgb(13, 17, 23)", "rgb(255, 255, 255)"]  # auto follows; light stays light
     finally:
         context.close()
+
+
+def test_a_ticker_of_any_pair_the_api_serves(page, host, service, client, bank_tables):
+    site, origin = host
+    pairs = "RUB/KGS,KGS/RUB,EUR/KGS"
+    ticker = '<div id="{}"><script src="SVC/embed/v1/rates.js" data-pairs="{}" async></script></div>'
+    frame = f'<iframe id="f" src="SVC/embed/rates?pairs={pairs}" title="Rates" height="120"></iframe>'
+    site.add("/", ticker.format("t", pairs) + frame + ticker.format("m", "RUB/XXX"), service)
+    page.goto(origin + "/")
+    latest = client.get(f"/rates/latest.json?pairs={pairs}").get_json()["rates"]
+    assert [rate["rate"] for rate in latest] == ["1.22630", "0.815461", "101.5076"]  # NBKR's own lines
+    for box in (page.locator("#t"), page.frame_locator("#f")):
+        expect(box.locator(".pair")).to_have_text(pairs.split(","))
+        expect(box.locator(".rate")).to_have_text(["1.22630", "0.815461", "101.508"])  # six digits to read
+    expect(page.locator("#t li").first).to_have_attribute("title", "Source: nbkr, 2026-05-24")
+    expect(page.locator("#m [role=alert]")).to_contain_text("data-pairs: unknown currency XXX; allowed: KZT")
+    assert [e for e in page.console_errors if "400" not in e] == []  # type: ignore[attr-defined]

@@ -69,3 +69,21 @@ def test_pasted_snippets_work_on_another_origin(page, host, service, articles, d
     assert errors == []
     assert page.locator("iframe").evaluate_all("fs => fs.map(f => getComputedStyle(f).borderTopWidth)") == [
         "0px", "0px"]
+
+
+def test_builder_ticker_of_a_country_either_way(page, service, bank_tables):
+    page.goto(service + "/embed")
+    page.locator("select[name=ticker]").select_option("kyrgyzstan")
+    expect(page.locator("#snippet-ticker")).to_have_value(
+        f'<div style="display:flow-root;min-height:146px"><script src="{service}/embed/v1/rates.js" '
+        'data-pairs="USD/KGS,EUR/KGS,RUB/KGS,CNY/KGS" async></script></div>')
+    pairs = ["USD/KGS", "EUR/KGS", "RUB/KGS", "CNY/KGS"]
+    expect(page.locator("#preview-ticker .pair")).to_have_text(pairs)
+    expect(page.frame_locator("#preview-ticker-frame").locator(".pair")).to_have_text(pairs)
+    expect(page.locator("#preview-ticker .rate").nth(2)).to_have_text("1.22630")  # NBKR's own RUB line
+    page.get_by_label("KGS/USD: 1 KGS in dollars").check()  # the labels name the chosen currency
+    inverse = ["KGS/USD", "KGS/EUR", "KGS/RUB", "KGS/CNY"]
+    expect(page.locator("#preview-ticker .pair")).to_have_text(inverse)
+    expect(page.frame_locator("#preview-ticker-frame").locator(".pair")).to_have_text(inverse)
+    assert "ticker=kyrgyzstan" in page.url and "orientation=local-first" in page.url
+    assert page.console_errors == []  # type: ignore[attr-defined]

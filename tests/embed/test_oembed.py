@@ -72,3 +72,26 @@ def test_urls_are_built_on_the_public_url(app_factory):
     answer = client.get("/oembed?url=https://news.example.org/embed/all?limit%3D3%26theme%3Ddark").get_json()
     assert 'src="https://news.example.org/embed/all?limit=3&amp;theme=dark"' in answer["html"]
     assert client.get("/oembed?url=http://localhost/kyrgyzstan").status_code == 404  # not our public host
+
+
+def test_a_rates_page_embeds_as_a_ticker_of_its_pairs(client):
+    answer = client.get("/oembed", query_string={"url": "http://localhost/rates?pairs=USD/KGS,USD/KZT&from="
+                                                        "2025-01-01&to=2025-02-01"})
+    assert answer.status_code == 200
+    frame = lxml.html.fragment_fromstring(answer.get_json()["html"], create_parent="div").find("iframe")
+    assert frame.get("src") == "http://localhost/embed/rates?pairs=USD/KGS,USD/KZT"
+    unknown = client.get("/oembed", query_string={"url": "http://localhost/rates?pairs=USD/XXX"})
+    assert unknown.status_code == 404
+    # The page's discovery link names the pairs it shows, so a consumer embeds those.
+    page = lxml.html.fromstring(client.get("/rates?pairs=usd/kgs").data)
+    link = page.xpath("//head/link[@type='application/json+oembed']/@href")
+    assert link == ["http://localhost/oembed?url=http%3A%2F%2Flocalhost%2Frates%3Fpairs%3DUSD%2FKGS&format=json"]
+
+
+def test_rates_pages_of_any_servable_pair_embed(client, bank_tables):
+    for url in ("http://localhost/rates?pairs=RUB/KGS,KGS/KZT", "http://localhost/embed/rates?pairs=RUB/KGS,KGS/KZT"):
+        answer = client.get("/oembed", query_string={"url": url}).get_json()
+        frame = lxml.html.fragment_fromstring(answer["html"], create_parent="div").find("iframe")
+        assert frame.get("src") == "http://localhost/embed/rates?pairs=RUB/KGS,KGS/KZT"
+    unknown = client.get("/oembed", query_string={"url": "http://localhost/rates?pairs=RUB/ABC"})
+    assert unknown.status_code == 404

@@ -58,6 +58,18 @@ def test_conditional_get(client, demo_rates):
     assert client.get("/embed/rates?theme=dark").headers["ETag"] != etag
 
 
-@pytest.mark.parametrize("query", ["pairs=XXX/USD", "pairs=KGS", "theme=neon", "from=2025-01-01"])
+def test_any_pair_the_rates_api_serves(client, bank_tables):
+    latest = client.get("/rates/latest.json?pairs=RUB/KGS,KGS/EUR,CNY/KGS").get_json()["rates"]
+    page = client.get("/embed/rates?pairs=RUB/KGS,KGS/EUR,CNY/KGS").get_data(as_text=True)
+    rows = ticker_rows(page)
+    assert [(row["pair"], row["exact"]) for row in rows] == [(rate["pair"], rate["rate"]) for rate in latest]
+    assert [row["pair"] for row in rows] == ["RUB/KGS", "KGS/EUR", "CNY/KGS"]
+    assert "National Bank of the Kyrgyz Republic" in page  # the bank's attribution, as it asks
+    response = client.get("/embed/rates?pairs=RUB/XXX")
+    assert response.status_code == 400 and "unknown currency XXX" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("query", ["pairs=XXX/USD", "pairs=KGS", "pairs=RUB/RUB", "theme=neon",
+                                   "from=2025-01-01"])
 def test_bad_parameters_are_400(client, query):
     assert client.get(f"/embed/rates?{query}").status_code == 400

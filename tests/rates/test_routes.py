@@ -219,7 +219,7 @@ def test_sources(app: Flask) -> None:
     response = app.test_client().get("/rates/sources.json")
     assert response.status_code == 200
     nbk = next(s for s in response.get_json()["sources"] if s["name"] == "nbk")
-    assert nbk["currencies"] == ["KZT"] and "nationalbank.kz" in nbk["url"]
+    assert nbk["currencies"] == ["KZT", "USD"] and "nationalbank.kz" in nbk["url"]
     assert nbk["enabled"] and nbk["priority"] == 1 and "National Bank of Kazakhstan" in nbk["attribution"]
     assert (nbk["first_date"], nbk["last_date"]) == ("2025-05-05", "2025-05-06")
     assert nbk["last_success"] == "2025-05-06T12:00:00Z"

@@ -35,10 +35,11 @@ def page_paths(client) -> dict[str, str]:  # noqa: ANN001 - a Flask test client
     return {"home": "/", "country": "/kazakhstan", "article": urlsplit(pictured["url"]).path,
             "tag": "/tags/water", "search": "/search?q=water", "search-empty": "/search", "rates": "/rates",
             "rates-pairs": "/rates?pairs=KZT/USD,USD/UZS,KGS/USD", "embed": "/embed",
+            "embed-ticker": "/embed?ticker=kyrgyzstan&orientation=local-first",
             "not-found": "/nowhere", "bad-request": "/kazakhstan?page=0", "gone": gone_article(client, items),
             # the pages other sites frame
             "card": f"/embed/articles/{pictured['id']}", "frame-headlines": "/embed/kazakhstan",
-            "frame-rates": "/embed/rates"}
+            "frame-rates": "/embed/rates", "frame-rates-pairs": "/embed/rates?pairs=RUB/KGS,USD/KZT"}
 
 
 def gone_article(client, items) -> str:  # noqa: ANN001
@@ -71,7 +72,7 @@ def test_every_page_is_valid_html(demo_site, client, tmp_path) -> None:
     # Errors, and warnings too (the pinned checker's advice, such as a section without a heading).
     problems = [f"{Path(m.get('url', '')).name}:{m.get('lastLine')}: {m['type']} {m['message']}"
                 for m in messages if m["type"] != "info" or m.get("subType") == "warning"]
-    assert len(files) == 15 and problems == []
+    assert len(files) == 17 and problems == []
 
 
 # The pages' markup is the same on either database (the HTML check above runs on both); axe's minutes are

@@ -265,3 +265,28 @@ def test_table_reads_like_the_ticker_and_keeps_the_exact_value(rates_app: Flask)
     # Six significant digits as the ticker shows them; every published digit in the value and the downloads.
     assert (row.text, row.get("value")) == ("13021.7", "13021.68")
     assert row.getparent().get("title") == "USD/UZS on 2025-04-01 · source: currency-api"
+
+
+def test_page_suggests_the_pairs_the_api_serves_and_reads_them_either_way(rates_app: Flask) -> None:
+    client = rates_app.test_client()
+    html = client.get("/rates?pairs=USD/KZT,UZS/USD&from=2025-04-01&to=2025-04-02").get_data(as_text=True)
+    choices = etree.HTML(html).xpath("//datalist[@id='pair-choices']/option/@value")
+    # The default ticker's pairs first, then each country's currency as read locally.
+    assert choices == ["KZT/USD", "KGS/USD", "TJS/USD", "TMT/USD", "UZS/USD",
+                       "USD/KZT", "USD/KGS", "USD/TJS", "USD/TMT", "USD/UZS"]
+    assert all(client.get(f"/rates/latest.json?pairs={choice}").status_code == 200 for choice in choices)
+    table = etree.HTML(html).xpath("//table[@class='rates']/tbody/tr/td[2]/text()")
+    assert sorted(set(table)) == ["USD/KZT", "UZS/USD"]
+
+
+def test_page_shows_any_pair_the_api_serves(app: Flask, bank_tables: None) -> None:
+    client = app.test_client()
+    html = client.get("/rates?pairs=RUB/KGS,KGS/RUB&from=2026-05-01&to=2026-05-31").get_data(as_text=True)
+    rows = etree.HTML(html).xpath("//table[@class='rates']/tbody/tr")
+    cells = [(row.xpath("td[2]/text()")[0], row.xpath("td[3]/data/@value")[0], row.xpath("td[5]/text()")[0])
+             for row in rows]
+    assert sorted(cells) == [("KGS/RUB", "0.815461", "nbkr"), ("RUB/KGS", "1.22630", "nbkr")]
+    assert "National Bank of the Kyrgyz Republic" in html
+    choices = etree.HTML(html).xpath("//datalist[@id='pair-choices']/option/@value")
+    assert {"USD/KGS", "EUR/KGS", "RUB/KGS", "CNY/KGS", "RUB/KZT"} <= set(choices)
+    assert client.get("/rates?pairs=RUB/ABC").status_code == 400

@@ -21,14 +21,16 @@
     ticker.src = form.dataset.ticker;
     ticker.async = true;
     ticker.dataset.theme = data.get("theme");
-    document.getElementById("preview-ticker").replaceChildren(ticker);
+    var tickerBox = document.getElementById("preview-ticker");
+    if (tickerBox.dataset.pairs) ticker.dataset.pairs = tickerBox.dataset.pairs;  // the server's choice
+    tickerBox.replaceChildren(ticker);
   }
 
   function refresh() {
     // The server renders the snippets (one source of truth); take them from its answer.
     if (!form.checkValidity()) return;
     var query = new URLSearchParams(new FormData(form));
-    if (!query.get("tag")) query.delete("tag");
+    ["tag", "ticker"].forEach(function (name) { if (!query.get(name)) query.delete(name); });
     var url = form.action + "?" + query.toString();
     fetch(url, { credentials: "same-origin" }).then(function (response) {
       if (!response.ok) throw new Error("HTTP " + response.status);
@@ -38,6 +40,12 @@
       ["script", "iframe", "ticker", "ticker_iframe"].forEach(function (key) {
         var fresh = page.getElementById("snippet-" + key);
         if (fresh) document.getElementById("snippet-" + key).value = fresh.value;
+      });
+      var pairs = page.getElementById("preview-ticker");
+      if (pairs) document.getElementById("preview-ticker").dataset.pairs = pairs.dataset.pairs;
+      ["orientation-foreign-first", "orientation-local-first"].forEach(function (id) {
+        var fresh = page.getElementById(id);  // the labels name the chosen country's currency
+        if (fresh) document.getElementById(id).textContent = fresh.textContent;
       });
       ["preview-frame", "preview-ticker-frame"].forEach(function (id) {
         var fresh = page.getElementById(id), frame = document.getElementById(id);

@@ -104,6 +104,8 @@ def store_observations(
         # Same transaction: a reader never sees a new observation or hold-back without its served value.
         for (when,), names in _grouped(touched).items():
             recompute_days(session, priority, when, names)
+    if (touched or written) and BATCH not in session.info:
+        # Every stored line is read (/rates/currencies.json, other pairs): a new line is a new revision.
         bump_markers(session, [RATES_SCOPE], now)
     mark_day(session, track or source, day, "ok", now)
     session.flush()

@@ -14,6 +14,7 @@ from feedsvc.core.models import RateAnomaly
 from feedsvc.rates.constants import ANOMALY_STATUSES
 from feedsvc.rates.exact import CSV_DAY_HEADER, csv_writer, format_change, format_rate
 from feedsvc.rates.read.coverage import Coverage
+from feedsvc.rates.read.currencies import CurrencyListing
 from feedsvc.rates.read.params import Pair, RateQuery
 from feedsvc.rates.read.periods import SeriesRow, ServedRow
 from feedsvc.rates.read.series import RateRow
@@ -231,6 +232,24 @@ def source_to_json(info: SourceInfo, status: SourceStatus, coverage: Coverage) -
 def render_sources(sources: Iterable[tuple[SourceInfo, SourceStatus, Coverage]]) -> str:
     """``{"sources": [...]}`` in priority order."""
     return json.dumps({"sources": [source_to_json(*row) for row in sources]}, ensure_ascii=False)
+
+
+def currency_to_json(listing: CurrencyListing) -> dict[str, Any]:
+    """One code of /rates/currencies.json: name, sources, its own lines and the tables quoted in it."""
+    return {
+        "code": listing.code, "name": listing.name, "sources": listing.sources,
+        "listed_by": [{"source": line.source, "quote": line.quote, "nominal": line.nominal,
+                       "first_date": line.first_date.isoformat(), "last_date": line.last_date.isoformat(),
+                       "days": line.days} for line in listing.listed_by],
+        "quoted_by": [{"source": quoted.source, "currencies": quoted.currencies,
+                       "first_date": quoted.first_date.isoformat(), "last_date": quoted.last_date.isoformat()}
+                      for quoted in listing.quoted_by],
+    }
+
+
+def render_currencies(listings: Iterable[CurrencyListing]) -> str:
+    """``{"currencies": [...]}``, by code."""
+    return json.dumps({"currencies": [currency_to_json(listing) for listing in listings]}, ensure_ascii=False)
 
 
 def render_missing(days: Iterable[tuple[date, str]]) -> str:

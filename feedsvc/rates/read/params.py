@@ -121,13 +121,18 @@ def _read_as_of(params: QueryParams, query: RateQuery) -> date | None:
     return at
 
 
-def parse_chart_query(args: Mapping[str, str], tracked: tuple[str, ...]) -> RateQuery:
-    """The ``/rates`` page: ``pairs`` (or the old ``pair``), ``from``, ``to``; others ignored (HTML)."""
+def parse_chart_query(args: Mapping[str, str], tracked: tuple[str, ...],
+                      servable: Servable | None = None) -> RateQuery:
+    """The ``/rates`` page: ``pairs`` (or the old ``pair``), ``from``, ``to``; others ignored (HTML).
+
+    ``servable``: as for ``read_pairs``, so the page shows any pair the series endpoints serve.
+    """
     params = QueryParams(args, ("pairs", "pair", "from", "to"), unknown="ignore", blank="absent")
     if params.raw("pairs") is not None and params.raw("pair") is not None:
         params.error("pair", "give pairs or pair (the old name of pairs), not both")
     name = "pair" if params.raw("pairs") is None and params.raw("pair") is not None else "pairs"
-    pairs = params.parsed(name, lambda value: _page_pairs(value, tracked), default_pairs(tracked)[:1])
+    pairs = params.parsed(name, lambda value: _page_pairs(value, tracked, servable),
+                          default_pairs(tracked)[:1])
     start, end = _read_range(params)
     params.done()
     return RateQuery(pairs, start, end)
@@ -221,10 +226,10 @@ def _read_source(params: QueryParams, sources: tuple[str, ...]) -> str | None:
     return source
 
 
-def _page_pairs(value: str | None, tracked: tuple[str, ...]) -> tuple[Pair, ...]:
+def _page_pairs(value: str | None, tracked: tuple[str, ...], servable: Servable | None) -> tuple[Pair, ...]:
     if value is None:  # the page opens on one pair; the endpoints' default is every tracked currency
         return default_pairs(tracked)[:1]
-    pairs = parse_pairs(value, tracked)
+    pairs = parse_pairs(value, tracked, servable)
     if len(pairs) > MAX_PAGE_PAIRS:
         raise ValueError(f"at most {MAX_PAGE_PAIRS} pairs on one chart")
     return pairs
