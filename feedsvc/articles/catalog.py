@@ -12,9 +12,10 @@ from feedsvc.articles.store import visible_at
 from feedsvc.core.models import Article
 
 
-def newest_visible(session: Session, now: datetime) -> datetime | None:
-    """The publication time of the newest article visible at ``now`` (one index seek), or None."""
-    stmt = select(Article.published_at).where(visible_at(now)).order_by(Article.published_at.desc()).limit(1)
+def oldest_recent_id(session: Session, since: datetime, now: datetime) -> int | None:
+    """The id of the oldest article published after ``since`` and visible at ``now`` (one index seek)."""
+    stmt = (select(Article.id).where(Article.published_at > since, visible_at(now))
+            .order_by(Article.published_at, Article.id).limit(1))
     return session.scalar(stmt)
 
 

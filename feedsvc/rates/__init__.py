@@ -42,6 +42,7 @@ from feedsvc.rates.service import (
     source_listing,
     source_names,
     source_payload,
+    sources_etag,
     ticker,
     with_staleness,
 )
@@ -52,6 +53,6 @@ __all__ = [
     "make_ticker_item", "missing_days", "parse_chart_query", "parse_csv_query", "parse_json_query",
     "parse_latest_query", "rate_validators", "read_pairs", "render_latest", "render_missing",
     "render_sources", "resolve_query", "series", "series_text", "source_listing", "source_names",
-    "source_payload", "ticker",
+    "source_payload", "sources_etag", "ticker",
     "with_staleness",
 ]

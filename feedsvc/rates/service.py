@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from flask import current_app
 
 from feedsvc.core.changes import read_marker
-from feedsvc.core.countries import RATES_SCOPE, tracked_currencies
+from feedsvc.core.countries import RATE_SOURCES_SCOPE, RATES_SCOPE, tracked_currencies
 from feedsvc.core.db import get_session
 from feedsvc.core.http import make_etag, public_cache
 from feedsvc.core.urls import external_url
@@ -36,6 +36,7 @@ from feedsvc.rates.sources import all_source_classes
 # and keep serving it when we are down.
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 RATES_CACHE = public_cache(300, "stale-while-revalidate=600")
+SOURCES_SETTINGS = "feedsvc.rates.sources_settings"  # app.extensions: the settings' part of its ETag
 NEWEST_DATES = "feedsvc.rates.newest_dates"  # app.extensions: (rates revision, {query key: newest date})
 
 
@@ -64,6 +65,18 @@ def rate_validators(*parts: object) -> tuple[str, datetime]:
     etag = make_etag("rates", marker.revision, marker.changed_at, today, *parts,
                      ",".join(enabled_source_names()))
     return etag, marker.changed_at
+
+
+def sources_etag() -> str:
+    """The ETag of /rates/sources.json: the rates marker, the sources' own (runs, days answered), today."""
+    settings = current_app.extensions.get(SOURCES_SETTINGS)
+    if settings is None:  # what the listing shows of the configuration, fixed for the process
+        config = current_app.config
+        settings = current_app.extensions[SOURCES_SETTINGS] = make_etag(
+            sorted(config["SOURCE_URLS"].items()), config["RATES_STALE_PUBLISHING_DAYS"],
+            *(source_schedule(name) for name in source_names()))
+    sources = read_marker(RATE_SOURCES_SCOPE)
+    return rate_validators("sources", sources.revision, sources.changed_at, settings)[0]
 
 
 def resolve_query(query: RateQuery, days: int = DEFAULT_DAYS) -> RateQuery:

@@ -8,9 +8,15 @@ from datetime import UTC, datetime, timedelta
 from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import NotFound
 
-from feedsvc.articles import newest_visible, select_recent_rows, select_visible_rows, visible_id_range
+from feedsvc.articles import (
+    article_validators,
+    oldest_recent_id,
+    select_recent_rows,
+    select_visible_rows,
+    visible_id_range,
+)
 from feedsvc.core.changes import Marker, read_marker
-from feedsvc.core.countries import ARTICLES_SCOPE, country_scope, tracked
+from feedsvc.core.countries import country_scope, tracked
 from feedsvc.core.db import get_session
 from feedsvc.core.http import conditional_response, make_etag
 from feedsvc.core.params import QueryParams
@@ -59,15 +65,12 @@ def get_sitemap_file(number: int) -> Response:
 
 def _sitemap_response(number: int | None) -> Response:
     QueryParams(request.args, ()).done()
-    now = datetime.now(UTC)
     size = current_app.config["SITEMAP_MAX_URLS"]
-    marker = read_marker(ARTICLES_SCOPE)
-    # An embargo that ends bumps no marker, but makes its article the newest visible one.
-    newest = newest_visible(get_session(), now)
-    etag = make_etag("sitemap", number, marker.revision, marker.changed_at.isoformat(), newest, size,
-                     base_url())
-    modified = max(marker.changed_at, newest.replace(microsecond=0)) if newest else marker.changed_at
-    return conditional_response(etag, modified, lambda: _render_sitemap(number, size, marker, now), XML)
+    # The marker moves when an embargo ends, too: that article becomes a URL of the sitemap.
+    etag, marker = article_validators("sitemap", number, size)
+    return conditional_response(etag, marker.changed_at,
+                                lambda: _render_sitemap(number, size, marker, datetime.now(UTC)), XML,
+                                key=f"sitemap:{etag}")
 
 
 def _render_sitemap(number: int | None, size: int, marker: Marker, now: datetime) -> bytes:
@@ -111,11 +114,13 @@ def get_news_sitemap() -> Response:
     """Google News sitemap: the articles of the last two days, newest first, at most 1,000."""
     QueryParams(request.args, ()).done()
     now = datetime.now(UTC)
-    marker = read_marker(ARTICLES_SCOPE)
-    limit = current_app.config["SITEMAP_NEWS_MAX_URLS"]
-    rows = select_recent_rows(get_session(), now - NEWS_WINDOW, now, limit)
-    # Which articles are in depends on the clock as well as on writes: the ETag names them.
-    etag = make_etag("news-sitemap", marker.revision, marker.changed_at.isoformat(), base_url(),
-                     *(row.id for row in rows))
-    items = [NewsItem(article_page_url(row), row.title, row.published_at, row.language) for row in rows]
-    return conditional_response(etag, None, lambda: render_news_sitemap(items, site_name()), XML)
+    since = now - NEWS_WINDOW
+    # Which articles are in depends on the clock as well as on writes: the oldest one leaves first.
+    etag, _marker = article_validators("news-sitemap", oldest_recent_id(get_session(), since, now))
+
+    def render() -> bytes:
+        rows = select_recent_rows(get_session(), since, now, current_app.config["SITEMAP_NEWS_MAX_URLS"])
+        items = [NewsItem(article_page_url(row), row.title, row.published_at, row.language) for row in rows]
+        return render_news_sitemap(items, site_name())
+
+    return conditional_response(etag, None, render, XML, key=f"sitemap:{etag}")
