@@ -78,9 +78,9 @@ def get_widget_options() -> Response:
     """What the widgets' ``data-*`` attributes accept, for their messages about a mistake."""
     options = {"countries": [c.slug for c in tracked()] + [ALL], "currencies": list(tracked_currencies()),
                "limit": {"min": 1, "max": MAX_LIMIT}, "themes": list(THEMES)}
-    body = json_bytes(options)
-    return conditional_response(make_etag("embed-options", body), None, lambda: body, "application/json",
-                                public_cache(300))
+    etag = make_etag("embed-options", options)  # configuration only: fixed for the process
+    return conditional_response(etag, None, lambda: json_bytes(options), "application/json",
+                                public_cache(300), key=f"embed:{etag}")
 
 
 @bp.get("/oembed")
