@@ -45,13 +45,17 @@ from feedsvc.core.db import new_session  # noqa: E402
 from feedsvc.core.models import Article  # noqa: E402
 from feedsvc.core.urls import slugify  # noqa: E402
 
+HOST = "bench.example.org"  # every request's: the oEmbed URL names it as this site's
 KINDS = [("home", "/"), ("search", "/search?q=metro"), ("api search", "/api/articles?q=metro"),
          ("embed", "/embed/kazakhstan"), ("api country", "/api/articles?country=kazakhstan"),
          ("api tag page 40", "/api/articles?tag=energy&page=40"), ("tag page", "/tags/energy"),
          ("feed", "/feeds/kazakhstan.atom"), ("country page", "/kazakhstan"),
          ("country page 100", "/kazakhstan?page=100"), ("api page 500", "/api/articles?page=500"),
          ("api cursor", "/api/articles?after={cursor}"), ("article page", "{article}"),
-         ("rates.csv", "/rates.csv"), ("sitemap", "/sitemap.xml"), ("news sitemap", "/sitemap-news.xml")]
+         ("api item", "/api/articles/{id}"), ("embed card", "/embed/articles/{id}"),
+         ("oembed", "/oembed?url=http://" + HOST + "{article}"), ("embed rates", "/embed/rates"),
+         ("rates page", "/rates"), ("rates sources", "/rates/sources.json"), ("rates.csv", "/rates.csv"),
+         ("sitemap", "/sitemap.xml"), ("news sitemap", "/sitemap-news.xml")]
 GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
 
 
@@ -68,7 +72,7 @@ def resolve_paths(app) -> dict[str, str]:  # noqa: ANN001 - a Flask app
         middle = session.get(Article, total // 2) or session.scalars(select(Article).limit(1)).one()
         article = f"/articles/{middle.id}/{slugify(middle.title)}"
         cursor = Cursor(middle.published_at, middle.id).encode()
-    return {name: path.format(article=article, cursor=cursor) for name, path in KINDS}
+    return {name: path.format(article=article, cursor=cursor, id=middle.id) for name, path in KINDS}
 
 
 def median_ms(send, path: str, requests: int) -> tuple[float, int]:  # noqa: ANN001 - a sender
@@ -90,7 +94,7 @@ def measure_misses(url: str, paths: dict[str, str], requests: int) -> dict[str, 
     def send(path: str) -> int:
         app.extensions["feedsvc.core.cache"] = MemoryCache()
         app.extensions.pop("feedsvc.schedules", None)
-        response = client.get(path, headers={"Host": "bench.example.org"})
+        response = client.get(path, headers={"Host": HOST})
         body = response.get_data()
         # The API's page past the end is an empty 200: mark it like the pages' 404.
         return 204 if response.status_code == 200 and b'"items": []' in body else response.status_code
@@ -122,7 +126,7 @@ def get(port: int, path: str) -> int:
     """One GET over a new connection (a sync worker closes each); the status."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     try:
-        connection.request("GET", path)
+        connection.request("GET", path, headers={"Host": HOST})
         response = connection.getresponse()
         response.read()
         return response.status
@@ -147,7 +151,8 @@ def measure_warm(url: str, paths: dict[str, str], requests: int, port: int) -> d
 
 def wrk_rps(port: int, path: str, seconds: int) -> float:
     """Requests/s of wrk (2 threads, 16 connections) on one path; non-2xx answers are reported."""
-    output = subprocess.run(["wrk", "-t2", "-c16", f"-d{seconds}s", f"http://127.0.0.1:{port}{path}"],
+    output = subprocess.run(["wrk", "-t2", "-c16", f"-d{seconds}s", "-H", f"Host: {HOST}",
+                             f"http://127.0.0.1:{port}{path}"],
                             capture_output=True, text=True, check=True).stdout
     return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
 
