@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request
+from flask import Response, render_template, request
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.exceptions import NotImplemented as FormatNotOffered
 from werkzeug.wrappers import Response as BaseResponse
 
 from feedsvc.articles import article_validators, get_article, is_scheduled, list_articles
 from feedsvc.core.countries import ALL, canonical_redirect, find_scope, tracked, tracked_currencies
-from feedsvc.core.dates import short_time_tag, time_tag
 from feedsvc.core.db import get_session
 from feedsvc.core.errors import handle_http_exception
 from feedsvc.core.http import conditional_response, json_bytes, make_etag, public_cache
 from feedsvc.core.models import MAX_ID
-from feedsvc.core.urls import article_page_url, site_url
+from feedsvc.core.site import presentation_blueprint
+from feedsvc.core.urls import article_page_url
 from feedsvc.embed import oembed
 from feedsvc.embed.layout import headlines_height, ticker_height
 from feedsvc.embed.params import (
@@ -29,11 +29,7 @@ from feedsvc.embed.scripts import script_source
 from feedsvc.embed.snippets import make_snippets
 from feedsvc.rates import RATES_CACHE, attributions, rate_validators, ticker
 
-bp = Blueprint("embed", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/embed/static")
-bp.add_app_template_filter(time_tag, "time")  # the one date style, as on the pages
-bp.add_app_template_filter(short_time_tag, "short_time")  # where room is short: "29 Sep"
-bp.add_app_template_filter(site_url, "site_url")
+bp = presentation_blueprint("embed", __name__, "/embed/static")
 
 # The iframe pages replace the site-wide CSP: any site may frame them; their only script is our own
 # height reporter (static/height.js).

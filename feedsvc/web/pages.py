@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request, send_file, url_for
+from flask import Response, current_app, redirect, render_template, request, send_file, url_for
 from werkzeug.exceptions import Gone, NotFound
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -23,21 +23,19 @@ from feedsvc.articles import (
     list_country_articles,
 )
 from feedsvc.core.countries import ALL, ALL_NAME, canonical_redirect, find_country, find_scope, tracked
-from feedsvc.core.dates import short_time_tag, time_tag
 from feedsvc.core.db import get_session
 from feedsvc.core.http import conditional_response, public_cache
 from feedsvc.core.models import MAX_ID
 from feedsvc.core.params import MAX_TAG, TAG
-from feedsvc.core.site import logo_file
-from feedsvc.core.urls import FEED_TYPES, feed_urls, local_url, site_url, slugify
+from feedsvc.core.site import logo_file, presentation_blueprint
+from feedsvc.core.urls import FEED_TYPES, feed_urls, local_url, slugify
 from feedsvc.rates import attributions, rate_validators, ticker
 from feedsvc.web.formats import body_html, byline
 from feedsvc.web.meta import article_meta
 from feedsvc.web.page_params import ListingQuery, parse_listing_query, parse_search_query
 
 # Not /static: the app's own (empty) static route is matched first there.
-bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/assets")
+bp = presentation_blueprint("web", __name__, "/assets")
 PAGE_CACHE = public_cache(60)
 PAGE_TTL = 300  # bounds how long anything not covered by the change marker (base.html) can be stale
 FEED_NAMES = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}
@@ -46,9 +44,6 @@ LATEST = 5  # headlines beside the lead story
 BLOCK_STORIES = 4  # per country block on the home page
 MORE_STORIES = 4  # "More from <country>" under an article
 bp.add_app_template_filter(byline, "byline")
-bp.add_app_template_filter(time_tag, "time")
-bp.add_app_template_filter(short_time_tag, "short_time")
-bp.add_app_template_filter(site_url, "site_url")
 bp.add_app_template_filter(body_html, "body_html")
 
 
