@@ -202,7 +202,8 @@ class Articles(MethodView):
     """The article collection."""
 
     @bp.doc(**READ_DOC)
-    @bp.arguments(ArticleQuerySchema, location="query", error_status_code=400)
+    # An instance, made once: webargs would make one per request from the class.
+    @bp.arguments(ArticleQuerySchema(), location="query", error_status_code=400)
     @bp.response(200, ArticlePageSchema)
     @errors_doc(400, 401)
     def get(self, query: dict[str, Any]) -> Response:

@@ -6,7 +6,7 @@ modules beside it are the domain's own.
 
 from feedsvc.articles.authors import split_author
 from feedsvc.articles.catalog import (
-    oldest_recent_id,
+    oldest_recent,
     select_recent_rows,
     select_visible_rows,
     visible_id_range,
@@ -54,6 +54,6 @@ __all__ = [
     "PushOutcome", "absolute_links", "article_validators", "changed_fields", "claim_gone_live",
     "count_by_country", "count_visible", "country_names", "create_article", "decode_cursor", "delete_article",
     "get_article", "is_deleted", "is_scheduled", "list_articles", "list_country_articles", "newest_articles",
-    "oldest_recent_id", "read_articles_marker", "receive_push", "select_recent_rows", "select_visible_rows",
+    "oldest_recent", "read_articles_marker", "receive_push", "select_recent_rows", "select_visible_rows",
     "split_author", "tag_exists", "update_article", "verify_intent", "visible_id_range",
 ]

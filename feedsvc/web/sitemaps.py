@@ -10,13 +10,14 @@ from werkzeug.exceptions import NotFound
 
 from feedsvc.articles import (
     article_validators,
-    oldest_recent_id,
+    oldest_recent,
+    read_articles_marker,
     select_recent_rows,
     select_visible_rows,
     visible_id_range,
 )
 from feedsvc.core.changes import Marker, read_marker
-from feedsvc.core.countries import country_scope, tracked
+from feedsvc.core.countries import ALL, country_scope, find_scope, tracked
 from feedsvc.core.db import get_session
 from feedsvc.core.http import conditional_response, make_etag
 from feedsvc.core.params import QueryParams
@@ -38,6 +39,7 @@ bp.add_app_template_filter(w3c_datetime, "w3c_datetime")
 bp.add_app_template_filter(news_language, "news_language")
 NEWS_WINDOW = timedelta(days=2)  # Google News reads articles of the last two days
 XML = "application/xml; charset=utf-8"
+NEWS_OLDEST = "feedsvc.web.news_oldest"  # app.extensions: (marker, oldest id in the window, when it leaves)
 
 
 @bp.get("/robots.txt")
@@ -116,7 +118,7 @@ def get_news_sitemap() -> Response:
     now = datetime.now(UTC)
     since = now - NEWS_WINDOW
     # Which articles are in depends on the clock as well as on writes: the oldest one leaves first.
-    etag, _marker = article_validators("news-sitemap", oldest_recent_id(get_session(), since, now))
+    etag, _marker = article_validators("news-sitemap", _oldest_in_window(now))
 
     def render() -> bytes:
         rows = select_recent_rows(get_session(), since, now, current_app.config["SITEMAP_NEWS_MAX_URLS"])
@@ -124,3 +126,18 @@ def get_news_sitemap() -> Response:
         return render_news_sitemap(items, site_name())
 
     return conditional_response(etag, None, render, XML, key=f"sitemap:{etag}")
+
+
+def _oldest_in_window(now: datetime) -> int | None:
+    """The id of the oldest article in the news window, looked up again only once it has left it.
+
+    Kept per process with the marker it was read under: nothing enters the window without moving the
+    marker (a write, or an embargo ending), and nothing leaves it before the oldest does.
+    """
+    marker = read_articles_marker(find_scope(ALL))  # type: ignore[arg-type]
+    known = current_app.extensions.get(NEWS_OLDEST)
+    if known is None or known[0] != marker or (known[2] is not None and now >= known[2]):
+        row = oldest_recent(get_session(), now - NEWS_WINDOW, now)
+        known = (marker, row and row.id, row and row.published_at + NEWS_WINDOW)
+        current_app.extensions[NEWS_OLDEST] = known
+    return known[1]
