@@ -96,8 +96,9 @@ def measure_misses(url: str, paths: dict[str, str], requests: int) -> dict[str, 
         app.extensions.pop("feedsvc.schedules", None)
         response = client.get(path, headers={"Host": HOST})
         body = response.get_data()
-        # The API's page past the end is an empty 200: mark it like the pages' 404.
-        return 204 if response.status_code == 200 and b'"items": []' in body else response.status_code
+        # The API's page past the end is an empty 200: mark it like the pages' 404 (compact JSON or not).
+        empty = b'"items": []' in body or b'"items":[]' in body
+        return 204 if response.status_code == 200 and empty else response.status_code
 
     try:
         return {name: median_ms(send, path, requests) for name, path in paths.items()}
