@@ -12,6 +12,7 @@ from pathlib import Path
 
 from flask import Flask, Request, Response, current_app, request
 from flask.sessions import SessionInterface, SessionMixin
+from werkzeug.exceptions import PreconditionFailed
 from werkzeug.http import http_date, is_resource_modified, quote_etag
 
 from feedsvc.core.cache import cached_bytes
@@ -127,6 +128,8 @@ def conditional_response(
     if last_modified is not None:
         headers.append(("Last-Modified", http_date(last_modified)))
     if not modified:
+        if "If-Match" in request.headers:  # werkzeug's "not modified" for an If-Match naming another version
+            raise PreconditionFailed()
         # werkzeug strips the type from a 304 when it is sent; giving it here picks the page or data CSP.
         return Response(status=304, headers=headers, mimetype=mimetype.split(";")[0])
     body = build() if key is None else unpack(cached_bytes(
