@@ -1,7 +1,7 @@
 """Per-request cost as the archive grows: every public GET kind at N = 1,000, 10,000 and 100,000 articles.
 
 Usage: .venv/bin/python bench/growth.py [--sizes 1000,10000,100000] [--databases sqlite,postgresql]
-           [--requests 30] [--wrk-duration 5] [--wrk-at largest|all|none]
+           [--requests 30] [--wrk-duration 5] [--wrk-at largest|all|none] [--cpu]
            [--postgres-url postgresql://postgres@127.0.0.1:5432/]
 Needs wrk (Debian: apt-get install wrk) and a PostgreSQL server where the URL's user may create databases
 (feedsvc_growth_<N>). Archives are filled once through `feedsvc articles import` (bench/growth_data.py)
@@ -13,6 +13,8 @@ For each database and N, the median ms of --requests sequential requests of each
 - warm: through gunicorn (1 sync worker, as deployed per core), repeated requests of one URL, caches kept;
 and the ratio largest N / smallest N. Then wrk (2 threads, 16 connections, gunicorn 2 workers) gives each
 kind's requests/s as a share of the no-op route (bench/wsgi_bench.py) at the largest N.
+With --cpu, SQLite is also measured in process by CPU time, miss and warm, the no-op route's CPU time
+as the floor: steady where the wall times of a shared machine are not.
 Aims: every GET <= 1.5x from smallest to largest N (or under 3 ms), search <= 20 ms at 100,000 on both
 databases, >= 0.5x the floor when warm (the last needs the byte caching of every page; see the note).
 """
@@ -104,6 +106,57 @@ def measure_misses(url: str, paths: dict[str, str], requests: int) -> dict[str, 
         return {name: median_ms(send, path, requests) for name, path in paths.items()}
     finally:
         app.extensions["feedsvc.engine"].dispose()
+
+
+def measure_cpu(url: str, paths: dict[str, str], requests: int) -> dict[str, tuple[float, float]]:
+    """In process, by this process's CPU time: each kind's miss and warm ms, and the no-op route's.
+
+    CPU time hardly moves with the machine's load, where wall time on a shared machine does; it covers
+    all of SQLite's work (in process), not a PostgreSQL server's.
+    """
+    app = create_app(Config(environment(url)))
+    app.add_url_rule("/_bench/floor", "bench_floor", lambda: "ok")
+    client = app.test_client()
+
+    def cpu_ms(path: str, cold: bool) -> float:
+        times = []
+        for _ in range(requests + 1):
+            if cold:
+                app.extensions["feedsvc.core.cache"] = MemoryCache()
+                app.extensions.pop("feedsvc.schedules", None)
+            started = time.process_time()
+            client.get(path, headers={"Host": HOST}).get_data()
+            times.append((time.process_time() - started) * 1000)
+        return statistics.median(times[1:])
+
+    try:
+        floor = cpu_ms("/_bench/floor", False)
+        return {"floor": (floor, floor), **{name: (cpu_ms(path, True), cpu_ms(path, False))
+                                           for name, path in paths.items()}}
+    finally:
+        app.extensions["feedsvc.engine"].dispose()
+
+
+def report_cpu(sizes: list[int], cpu: dict, misses: dict) -> None:
+    """The CPU table: miss and warm ms per N, their growth, and the warm share of the no-op floor."""
+    head = " ".join(f"{n:>8,}" for n in sizes)
+    print("\nsqlite in process, median CPU ms per request (miss | warm); floor share = no-op CPU / warm CPU")
+    print(f"{'kind':<17} miss {head}  ratio | warm {head}  ratio | floor share  aim")
+    for name, _ in KINDS:
+        exists = [n for n in sizes if misses[n][name][1] == 200] or sizes
+        cells, verdicts = [], []
+        for column in (0, 1):
+            ms = " ".join(f"{cpu[n][name][column]:>7.2f}{'' if n in exists else '*'}" for n in sizes)
+            ratio = cpu[exists[-1]][name][column] / cpu[exists[0]][name][column]
+            cells.append(f"{ms}  {ratio:>5.2f}")
+            verdicts.append(ratio <= 1.5 or cpu[exists[-1]][name][column] < 3)
+        share = cpu[sizes[-1]]["floor"][1] / cpu[sizes[-1]][name][1]
+        verdicts.append(share >= 0.5)
+        if name.endswith("search"):
+            verdicts.append(cpu[sizes[-1]][name][0] <= 20)
+        verdict = "ok" if all(verdicts) else "MISSED"
+        print(f"{name:<17}      {cells[0]} |      {cells[1]} | {share:>11.2f}  {verdict}")
+    print(f"no-op floor: {cpu[sizes[-1]]['floor'][1]:.3f} ms CPU per request")
 
 
 def start_gunicorn(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
@@ -214,24 +267,30 @@ def main() -> None:
     parser.add_argument("--wrk-at", choices=("largest", "all", "none"), default="largest")
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/")
     parser.add_argument("--port", type=int, default=8791)
+    parser.add_argument("--cpu", action="store_true",
+                        help="SQLite only: also measure in process by CPU time (steady on a shared machine)")
     args = parser.parse_args()
     sizes = sorted(int(n) for n in args.sizes.split(","))
     print(f"machine: {machine()}")
     print(f"rerun: .venv/bin/python bench/growth.py --sizes {args.sizes} --databases {args.databases} "
-          f"--requests {args.requests}")
+          f"--requests {args.requests}{' --cpu' if args.cpu else ''}")
     for kind in args.databases.split(","):
-        misses, warm, wrk = {}, {}, None
+        misses, warm, wrk, cpu = {}, {}, None, {}
         for count in sizes:
             url, rate = fill(kind, count, args.postgres_url)
             if rate:
                 print(f"{kind} N={count:,}: filled by `feedsvc articles import` at {rate:,.0f} articles/s")
             paths = resolve_paths(create_app(Config(environment(url))))
             misses[count] = measure_misses(url, paths, args.requests)
+            if args.cpu and kind == "sqlite":
+                cpu[count] = measure_cpu(url, paths, args.requests)
             warm[count] = measure_warm(url, paths, args.requests, args.port)
             if args.wrk_at == "all" or (args.wrk_at == "largest" and count == sizes[-1]):
                 wrk = measure_wrk(url, paths, args.wrk_duration, args.port)
             print(f"{kind} N={count:,} measured; load average {os.getloadavg()[0]:.2f}", flush=True)
         report(kind, sizes, misses, warm, wrk)
+        if cpu:
+            report_cpu(sizes, cpu, misses)
     print(f"\nload average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
