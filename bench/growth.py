@@ -13,8 +13,9 @@ For each database and N, the median ms of --requests sequential requests of each
 - warm: through gunicorn (1 sync worker, as deployed per core), repeated requests of one URL, caches kept;
 and the ratio largest N / smallest N. Then wrk (2 threads, 16 connections, gunicorn 2 workers) gives each
 kind's requests/s as a share of the no-op route (bench/wsgi_bench.py) at the largest N.
-With --cpu, SQLite is also measured in process by CPU time, miss and warm, the no-op route's CPU time
-as the floor: steady where the wall times of a shared machine are not.
+With --cpu, each database is also measured in process by CPU time (this process's, plus on PostgreSQL
+its server's for the bench database, read from /proc: the server must run on this machine), miss and
+warm, the no-op route's CPU time as the floor: steady where the wall times of a shared machine are not.
 Aims: every GET <= 1.5x from smallest to largest N (or under 3 ms), search <= 20 ms at 100,000 on both
 databases, >= 0.5x the floor when warm (the last needs the byte caching of every page; see the note).
 """
@@ -30,6 +31,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from growth_data import fill  # noqa: E402
-from sqlalchemy import select  # noqa: E402
+from sqlalchemy import create_engine, select, text  # noqa: E402
 
 from config import Config  # noqa: E402
 from feedsvc import create_app  # noqa: E402
@@ -108,26 +110,60 @@ def measure_misses(url: str, paths: dict[str, str], requests: int) -> dict[str, 
         app.extensions["feedsvc.engine"].dispose()
 
 
-def measure_cpu(url: str, paths: dict[str, str], requests: int) -> dict[str, tuple[float, float]]:
-    """In process, by this process's CPU time: each kind's miss and warm ms, and the no-op route's.
+def server_cpu(url: str) -> Callable[[], float]:
+    """A reader of the CPU ms the PostgreSQL server processes of ``url``'s database have used so far.
 
-    CPU time hardly moves with the machine's load, where wall time on a shared machine does; it covers
-    all of SQLite's work (in process), not a PostgreSQL server's.
+    The server runs on this machine: its backends' times are read from /proc (clock ticks, so only a
+    sum over many requests means anything). SQLite has no server: 0.
+    """
+    if not url.startswith("postgresql"):
+        return lambda: 0.0
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    tick_ms = 1000 / os.sysconf("SC_CLK_TCK")
+    ask = text("SELECT pid FROM pg_stat_activity"
+               " WHERE datname = current_database() AND pid <> pg_backend_pid()")
+
+    def read() -> float:
+        with engine.connect() as connection:
+            pids = list(connection.scalars(ask))
+        total = 0.0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:  # gone meanwhile
+                continue
+            total += (int(fields[11]) + int(fields[12])) * tick_ms  # utime, stime
+        return total
+
+    return read
+
+
+def measure_cpu(url: str, paths: dict[str, str], requests: int) -> dict[str, tuple[float, float]]:
+    """In process, by CPU time: each kind's miss and warm ms, and the no-op route's.
+
+    CPU time hardly moves with the machine's load, where wall time on a shared machine does. It is this
+    process's (all of SQLite's work) plus, on PostgreSQL, the server's for the bench database: the mean
+    over ``requests`` then, since the server's is counted in clock ticks.
     """
     app = create_app(Config(environment(url)))
     app.add_url_rule("/_bench/floor", "bench_floor", lambda: "ok")
     client = app.test_client()
+    server = server_cpu(url)
 
     def cpu_ms(path: str, cold: bool) -> float:
         times = []
-        for _ in range(requests + 1):
+        for number in range(requests + 1):
             if cold:
                 app.extensions["feedsvc.core.cache"] = MemoryCache()
                 app.extensions.pop("feedsvc.schedules", None)
             started = time.process_time()
             client.get(path, headers={"Host": HOST}).get_data()
             times.append((time.process_time() - started) * 1000)
-        return statistics.median(times[1:])
+            if number == 0:
+                served = server()
+        if not url.startswith("postgresql"):
+            return statistics.median(times[1:])
+        return statistics.fmean(times[1:]) + (server() - served) / requests
 
     try:
         floor = cpu_ms("/_bench/floor", False)
@@ -137,10 +173,11 @@ def measure_cpu(url: str, paths: dict[str, str], requests: int) -> dict[str, tup
         app.extensions["feedsvc.engine"].dispose()
 
 
-def report_cpu(sizes: list[int], cpu: dict, misses: dict) -> None:
+def report_cpu(kind: str, sizes: list[int], cpu: dict, misses: dict) -> None:
     """The CPU table: miss and warm ms per N, their growth, and the warm share of the no-op floor."""
     head = " ".join(f"{n:>8,}" for n in sizes)
-    print("\nsqlite in process, median CPU ms per request (miss | warm); floor share = no-op CPU / warm CPU")
+    print(f"\n{kind} in process, CPU ms per request (miss | warm; SQLite: median, PostgreSQL: mean with the"
+          " server's); floor share = no-op CPU / warm CPU")
     print(f"{'kind':<17} miss {head}  ratio | warm {head}  ratio | floor share  aim")
     for name, _ in KINDS:
         exists = [n for n in sizes if misses[n][name][1] == 200] or sizes
@@ -268,7 +305,7 @@ def main() -> None:
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/")
     parser.add_argument("--port", type=int, default=8791)
     parser.add_argument("--cpu", action="store_true",
-                        help="SQLite only: also measure in process by CPU time (steady on a shared machine)")
+                        help="also measure in process by CPU time (steady on a shared machine)")
     args = parser.parse_args()
     sizes = sorted(int(n) for n in args.sizes.split(","))
     print(f"machine: {machine()}")
@@ -282,7 +319,7 @@ def main() -> None:
                 print(f"{kind} N={count:,}: filled by `feedsvc articles import` at {rate:,.0f} articles/s")
             paths = resolve_paths(create_app(Config(environment(url))))
             misses[count] = measure_misses(url, paths, args.requests)
-            if args.cpu and kind == "sqlite":
+            if args.cpu:
                 cpu[count] = measure_cpu(url, paths, args.requests)
             warm[count] = measure_warm(url, paths, args.requests, args.port)
             if args.wrk_at == "all" or (args.wrk_at == "largest" and count == sizes[-1]):
@@ -290,7 +327,7 @@ def main() -> None:
             print(f"{kind} N={count:,} measured; load average {os.getloadavg()[0]:.2f}", flush=True)
         report(kind, sizes, misses, warm, wrk)
         if cpu:
-            report_cpu(sizes, cpu, misses)
+            report_cpu(kind, sizes, cpu, misses)
     print(f"\nload average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
