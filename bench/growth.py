@@ -1,7 +1,7 @@
 """Per-request cost as the archive grows: every public GET kind at N = 1,000, 10,000 and 100,000 articles.
 
 Usage: .venv/bin/python bench/growth.py [--sizes 1000,10000,100000] [--databases sqlite,postgresql]
-           [--requests 30] [--wrk-duration 5] [--wrk-at largest|all|none]
+           [--requests 30] [--wrk-duration 5] [--wrk-at largest|all|none] [--cpu]
            [--postgres-url postgresql://postgres@127.0.0.1:5432/]
 Needs wrk (Debian: apt-get install wrk) and a PostgreSQL server where the URL's user may create databases
 (feedsvc_growth_<N>). Archives are filled once through `feedsvc articles import` (bench/growth_data.py)
@@ -13,6 +13,9 @@ For each database and N, the median ms of --requests sequential requests of each
 - warm: through gunicorn (1 sync worker, as deployed per core), repeated requests of one URL, caches kept;
 and the ratio largest N / smallest N. Then wrk (2 threads, 16 connections, gunicorn 2 workers) gives each
 kind's requests/s as a share of the no-op route (bench/wsgi_bench.py) at the largest N.
+With --cpu, each database is also measured in process by CPU time (this process's, plus on PostgreSQL
+its server's for the bench database, read from /proc: the server must run on this machine), miss and
+warm, the no-op route's CPU time as the floor: steady where the wall times of a shared machine are not.
 Aims: every GET <= 1.5x from smallest to largest N (or under 3 ms), search <= 20 ms at 100,000 on both
 databases, >= 0.5x the floor when warm (the last needs the byte caching of every page; see the note).
 """
@@ -28,6 +31,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from growth_data import fill  # noqa: E402
-from sqlalchemy import select  # noqa: E402
+from sqlalchemy import create_engine, select, text  # noqa: E402
 
 from config import Config  # noqa: E402
 from feedsvc import create_app  # noqa: E402
@@ -45,13 +49,17 @@ from feedsvc.core.db import new_session  # noqa: E402
 from feedsvc.core.models import Article  # noqa: E402
 from feedsvc.core.urls import slugify  # noqa: E402
 
+HOST = "bench.example.org"  # every request's: the oEmbed URL names it as this site's
 KINDS = [("home", "/"), ("search", "/search?q=metro"), ("api search", "/api/articles?q=metro"),
          ("embed", "/embed/kazakhstan"), ("api country", "/api/articles?country=kazakhstan"),
          ("api tag page 40", "/api/articles?tag=energy&page=40"), ("tag page", "/tags/energy"),
          ("feed", "/feeds/kazakhstan.atom"), ("country page", "/kazakhstan"),
          ("country page 100", "/kazakhstan?page=100"), ("api page 500", "/api/articles?page=500"),
          ("api cursor", "/api/articles?after={cursor}"), ("article page", "{article}"),
-         ("rates.csv", "/rates.csv"), ("sitemap", "/sitemap.xml"), ("news sitemap", "/sitemap-news.xml")]
+         ("api item", "/api/articles/{id}"), ("embed card", "/embed/articles/{id}"),
+         ("oembed", "/oembed?url=http://" + HOST + "{article}"), ("embed rates", "/embed/rates"),
+         ("rates page", "/rates"), ("rates sources", "/rates/sources.json"), ("rates.csv", "/rates.csv"),
+         ("sitemap", "/sitemap.xml"), ("news sitemap", "/sitemap-news.xml")]
 GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
 
 
@@ -68,7 +76,7 @@ def resolve_paths(app) -> dict[str, str]:  # noqa: ANN001 - a Flask app
         middle = session.get(Article, total // 2) or session.scalars(select(Article).limit(1)).one()
         article = f"/articles/{middle.id}/{slugify(middle.title)}"
         cursor = Cursor(middle.published_at, middle.id).encode()
-    return {name: path.format(article=article, cursor=cursor) for name, path in KINDS}
+    return {name: path.format(article=article, cursor=cursor, id=middle.id) for name, path in KINDS}
 
 
 def median_ms(send, path: str, requests: int) -> tuple[float, int]:  # noqa: ANN001 - a sender
@@ -90,15 +98,102 @@ def measure_misses(url: str, paths: dict[str, str], requests: int) -> dict[str, 
     def send(path: str) -> int:
         app.extensions["feedsvc.core.cache"] = MemoryCache()
         app.extensions.pop("feedsvc.schedules", None)
-        response = client.get(path, headers={"Host": "bench.example.org"})
+        response = client.get(path, headers={"Host": HOST})
         body = response.get_data()
-        # The API's page past the end is an empty 200: mark it like the pages' 404.
-        return 204 if response.status_code == 200 and b'"items": []' in body else response.status_code
+        # The API's page past the end is an empty 200: mark it like the pages' 404 (compact JSON or not).
+        empty = b'"items": []' in body or b'"items":[]' in body
+        return 204 if response.status_code == 200 and empty else response.status_code
 
     try:
         return {name: median_ms(send, path, requests) for name, path in paths.items()}
     finally:
         app.extensions["feedsvc.engine"].dispose()
+
+
+def server_cpu(url: str) -> Callable[[], float]:
+    """A reader of the CPU ms the PostgreSQL server processes of ``url``'s database have used so far.
+
+    The server runs on this machine: its backends' times are read from /proc (clock ticks, so only a
+    sum over many requests means anything). SQLite has no server: 0.
+    """
+    if not url.startswith("postgresql"):
+        return lambda: 0.0
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    tick_ms = 1000 / os.sysconf("SC_CLK_TCK")
+    ask = text("SELECT pid FROM pg_stat_activity"
+               " WHERE datname = current_database() AND pid <> pg_backend_pid()")
+
+    def read() -> float:
+        with engine.connect() as connection:
+            pids = list(connection.scalars(ask))
+        total = 0.0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:  # gone meanwhile
+                continue
+            total += (int(fields[11]) + int(fields[12])) * tick_ms  # utime, stime
+        return total
+
+    return read
+
+
+def measure_cpu(url: str, paths: dict[str, str], requests: int) -> dict[str, tuple[float, float]]:
+    """In process, by CPU time: each kind's miss and warm ms, and the no-op route's.
+
+    CPU time hardly moves with the machine's load, where wall time on a shared machine does. It is this
+    process's (all of SQLite's work) plus, on PostgreSQL, the server's for the bench database: the mean
+    over ``requests`` then, since the server's is counted in clock ticks.
+    """
+    app = create_app(Config(environment(url)))
+    app.add_url_rule("/_bench/floor", "bench_floor", lambda: "ok")
+    client = app.test_client()
+    server = server_cpu(url)
+
+    def cpu_ms(path: str, cold: bool) -> float:
+        times = []
+        for number in range(requests + 1):
+            if cold:
+                app.extensions["feedsvc.core.cache"] = MemoryCache()
+                app.extensions.pop("feedsvc.schedules", None)
+            started = time.process_time()
+            client.get(path, headers={"Host": HOST}).get_data()
+            times.append((time.process_time() - started) * 1000)
+            if number == 0:
+                served = server()
+        if not url.startswith("postgresql"):
+            return statistics.median(times[1:])
+        return statistics.fmean(times[1:]) + (server() - served) / requests
+
+    try:
+        floor = cpu_ms("/_bench/floor", False)
+        return {"floor": (floor, floor), **{name: (cpu_ms(path, True), cpu_ms(path, False))
+                                           for name, path in paths.items()}}
+    finally:
+        app.extensions["feedsvc.engine"].dispose()
+
+
+def report_cpu(kind: str, sizes: list[int], cpu: dict, misses: dict) -> None:
+    """The CPU table: miss and warm ms per N, their growth, and the warm share of the no-op floor."""
+    head = " ".join(f"{n:>8,}" for n in sizes)
+    print(f"\n{kind} in process, CPU ms per request (miss | warm; SQLite: median, PostgreSQL: mean with the"
+          " server's); floor share = no-op CPU / warm CPU")
+    print(f"{'kind':<17} miss {head}  ratio | warm {head}  ratio | floor share  aim")
+    for name, _ in KINDS:
+        exists = [n for n in sizes if misses[n][name][1] == 200] or sizes
+        cells, verdicts = [], []
+        for column in (0, 1):
+            ms = " ".join(f"{cpu[n][name][column]:>7.2f}{'' if n in exists else '*'}" for n in sizes)
+            ratio = cpu[exists[-1]][name][column] / cpu[exists[0]][name][column]
+            cells.append(f"{ms}  {ratio:>5.2f}")
+            verdicts.append(ratio <= 1.5 or cpu[exists[-1]][name][column] < 3)
+        share = cpu[sizes[-1]]["floor"][1] / cpu[sizes[-1]][name][1]
+        verdicts.append(share >= 0.5)
+        if name.endswith("search"):
+            verdicts.append(cpu[sizes[-1]][name][0] <= 20)
+        verdict = "ok" if all(verdicts) else "MISSED"
+        print(f"{name:<17}      {cells[0]} |      {cells[1]} | {share:>11.2f}  {verdict}")
+    print(f"no-op floor: {cpu[sizes[-1]]['floor'][1]:.3f} ms CPU per request")
 
 
 def start_gunicorn(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
@@ -122,7 +217,7 @@ def get(port: int, path: str) -> int:
     """One GET over a new connection (a sync worker closes each); the status."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     try:
-        connection.request("GET", path)
+        connection.request("GET", path, headers={"Host": HOST})
         response = connection.getresponse()
         response.read()
         return response.status
@@ -147,7 +242,8 @@ def measure_warm(url: str, paths: dict[str, str], requests: int, port: int) -> d
 
 def wrk_rps(port: int, path: str, seconds: int) -> float:
     """Requests/s of wrk (2 threads, 16 connections) on one path; non-2xx answers are reported."""
-    output = subprocess.run(["wrk", "-t2", "-c16", f"-d{seconds}s", f"http://127.0.0.1:{port}{path}"],
+    output = subprocess.run(["wrk", "-t2", "-c16", f"-d{seconds}s", "-H", f"Host: {HOST}",
+                             f"http://127.0.0.1:{port}{path}"],
                             capture_output=True, text=True, check=True).stdout
     return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
 
@@ -208,24 +304,30 @@ def main() -> None:
     parser.add_argument("--wrk-at", choices=("largest", "all", "none"), default="largest")
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/")
     parser.add_argument("--port", type=int, default=8791)
+    parser.add_argument("--cpu", action="store_true",
+                        help="also measure in process by CPU time (steady on a shared machine)")
     args = parser.parse_args()
     sizes = sorted(int(n) for n in args.sizes.split(","))
     print(f"machine: {machine()}")
     print(f"rerun: .venv/bin/python bench/growth.py --sizes {args.sizes} --databases {args.databases} "
-          f"--requests {args.requests}")
+          f"--requests {args.requests}{' --cpu' if args.cpu else ''}")
     for kind in args.databases.split(","):
-        misses, warm, wrk = {}, {}, None
+        misses, warm, wrk, cpu = {}, {}, None, {}
         for count in sizes:
             url, rate = fill(kind, count, args.postgres_url)
             if rate:
                 print(f"{kind} N={count:,}: filled by `feedsvc articles import` at {rate:,.0f} articles/s")
             paths = resolve_paths(create_app(Config(environment(url))))
             misses[count] = measure_misses(url, paths, args.requests)
+            if args.cpu:
+                cpu[count] = measure_cpu(url, paths, args.requests)
             warm[count] = measure_warm(url, paths, args.requests, args.port)
             if args.wrk_at == "all" or (args.wrk_at == "largest" and count == sizes[-1]):
                 wrk = measure_wrk(url, paths, args.wrk_duration, args.port)
             print(f"{kind} N={count:,} measured; load average {os.getloadavg()[0]:.2f}", flush=True)
         report(kind, sizes, misses, warm, wrk)
+        if cpu:
+            report_cpu(kind, sizes, cpu, misses)
     print(f"\nload average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

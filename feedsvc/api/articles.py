@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from http import HTTPStatus
 from typing import Any
 
 from apispec import APISpec
-from flask import Flask, Request, request
+from flask import Flask, Request, Response, request
 from flask.views import MethodView
 from flask_smorest import Api, Blueprint
 from marshmallow import Schema
@@ -27,6 +27,7 @@ from feedsvc.articles import (
     CountryName,
     Cursor,
     PublishedAt,
+    article_validators,
     changed_fields,
     country_names,
     create_article,
@@ -40,7 +41,7 @@ from feedsvc.articles import (
 from feedsvc.core.auth import token_holder, token_required
 from feedsvc.core.countries import find_country, tracked
 from feedsvc.core.db import get_session
-from feedsvc.core.http import public_cache
+from feedsvc.core.http import Answer, conditional_response, json_bytes, public_cache
 from feedsvc.core.models import MAX_ID, Article
 from feedsvc.core.params import QueryParams
 from feedsvc.core.strict_json import NotJSONConstant, loads_strict
@@ -121,6 +122,42 @@ def next_page_url(query: dict[str, Any], after: Cursor) -> str:
     return external_url("api.Articles", **kept, after=after.encode())
 
 
+def cached_read(build: Callable[[bool], Answer], *parts: Hashable) -> Response:
+    """A read: an anonymous one from the byte cache by its ETag (a 304 when the client has it), built on a
+    miss; one with a token (which may show scheduled articles) built each time, never stored.
+
+    ``build(scheduled)`` answers with scheduled articles or without; ``parts`` name the answer.
+    """
+    if "Authorization" in request.headers:
+        answer = build(token_holder())  # first: an invalid token is a 401 whatever was asked
+        headers = {**answer.headers, **read_headers()}
+        return Response(answer.body, headers=headers, mimetype="application/json")
+    etag, _marker = article_validators(*parts)
+    response = conditional_response(etag, None, lambda: build(False), "application/json", public_cache(0),
+                                    key=f"api:{etag}", variant=parts)
+    response.headers["Vary"] = "Authorization, Accept-Encoding"
+    return response
+
+
+def listing_answer(query: dict[str, Any], scheduled: bool) -> Answer:
+    """A page of the listing ``query`` names, with its ``Link: rel="next"`` when there is a next page."""
+    page = list_articles(get_session(), **query, scheduled=scheduled)
+    headers = {}
+    if page.next is not None:  # RFC 8288: a client walking everything follows rel="next"
+        headers["Link"] = f'<{next_page_url(query, page.next)}>; rel="next"'
+    data = {"items": page.items, "page": page.page, "per_page": page.per_page, "total": page.total,
+            "pages": page.pages}
+    return Answer(json_bytes(ArticlePageSchema().dump(data)), headers)
+
+
+def item_answer(article_id: int, may_see_scheduled: bool) -> Answer:
+    """One article; a scheduled one only to a token holder (404 otherwise), a deleted one 410."""
+    article = load_article(get_session(), article_id)
+    if is_scheduled(article) and not may_see_scheduled:
+        raise NotFound(f"no article with id {article_id}")  # word for word a missing id's answer
+    return Answer(json_bytes(ArticleOutSchema().dump(article)), {})
+
+
 def errors_doc(*statuses: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Document the error answers a view can give (each in the one error shape)."""
 
@@ -165,22 +202,19 @@ class Articles(MethodView):
     """The article collection."""
 
     @bp.doc(**READ_DOC)
-    @bp.arguments(ArticleQuerySchema, location="query", error_status_code=400)
+    # An instance, made once: webargs would make one per request from the class.
+    @bp.arguments(ArticleQuerySchema(), location="query", error_status_code=400)
     @bp.response(200, ArticlePageSchema)
     @errors_doc(400, 401)
-    def get(self, query: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    def get(self, query: dict[str, Any]) -> Response:
         """List published articles, newest first, filtered by country, tag and text.
 
         With a valid token, scheduled articles (``status`` ``scheduled``) are listed too.
         """
         if "country" in query:  # a slug or an ISO code, checked by the schema
             query["country"] = find_country(query["country"]).slug
-        page = list_articles(get_session(), **query, scheduled=token_holder())
-        headers = read_headers()
-        if page.next is not None:  # RFC 8288: a client walking everything follows rel="next"
-            headers["Link"] = f'<{next_page_url(query, page.next)}>; rel="next"'
-        return {"items": page.items, "page": page.page, "per_page": page.per_page,
-                "total": page.total, "pages": page.pages}, headers
+        parts = sorted(query.items())
+        return cached_read(lambda scheduled: listing_answer(query, scheduled), "api-list", *parts)
 
     @bp.doc(**WRITE_DOC)
     @token_required
@@ -201,14 +235,11 @@ class ArticleItem(MethodView):
     @bp.doc(**READ_DOC)
     @bp.response(200, ArticleOutSchema)
     @errors_doc(401, 404, 410)
-    def get(self, article_id: int) -> tuple[Article, dict[str, str]]:
+    def get(self, article_id: int) -> Response:
         """One article by id; a scheduled one only with a valid token (404 otherwise), a deleted one 410."""
-        # The token first: an invalid one is a 401 for every id, so no answer tells a scheduled id apart.
-        may_see_scheduled = token_holder()
-        article = load_article(get_session(), article_id)
-        if is_scheduled(article) and not may_see_scheduled:
-            raise NotFound(f"no article with id {article_id}")  # word for word a missing id's answer
-        return article, read_headers()
+        # The token before the id: an invalid one is a 401 for every id, so no answer tells a scheduled
+        # id apart.
+        return cached_read(lambda scheduled: item_answer(article_id, scheduled), "api-item", article_id)
 
     @bp.doc(**WRITE_DOC)
     @token_required

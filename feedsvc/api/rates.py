@@ -35,6 +35,7 @@ from feedsvc.rates import (
     source_listing,
     source_names,
     source_payload,
+    sources_etag,
 )
 
 bp = Blueprint("rates", __name__)
@@ -190,8 +191,7 @@ def get_rate_currencies() -> Response:
 def get_rate_sources() -> Response:
     """Each source: URL template, currencies, attribution, stored dates, last runs, held-back values."""
     QueryParams(request.args, ()).done()  # no parameters allowed
-    # Runs change this document without touching the rates marker: the ETag comes from the bytes.
-    response = Response(render_sources(source_listing()), mimetype="application/json")
-    response.headers["Cache-Control"] = public_cache(60)
-    response.add_etag()
-    return response.make_conditional(request)
+    # Runs and the days each source answered move a marker of their own, which the ETag names too.
+    etag = sources_etag()
+    return conditional_response(etag, None, lambda: render_sources(source_listing()), "application/json",
+                                public_cache(60), key=f"rates:{etag}", ttl=RENDERED_TTL)

@@ -5,7 +5,12 @@ modules beside it are the domain's own.
 """
 
 from feedsvc.articles.authors import split_author
-from feedsvc.articles.catalog import newest_visible, select_recent_rows, select_visible_rows, visible_id_range
+from feedsvc.articles.catalog import (
+    oldest_recent,
+    select_recent_rows,
+    select_visible_rows,
+    visible_id_range,
+)
 from feedsvc.articles.clean import absolute_links
 from feedsvc.articles.golive import claim_gone_live
 from feedsvc.articles.listing import (
@@ -17,7 +22,7 @@ from feedsvc.articles.listing import (
     list_articles,
     list_country_articles,
 )
-from feedsvc.articles.schedule import read_articles_marker
+from feedsvc.articles.schedule import article_validators, read_articles_marker
 from feedsvc.articles.schemas import (
     ArticleInSchema,
     ArticleOutSchema,
@@ -46,9 +51,9 @@ from feedsvc.articles.upstreams.websub import verify_intent
 __all__ = [
     "ArticleInSchema", "ArticleOutSchema", "ArticlePageSchema", "ArticlePatchSchema",
     "ArticleQuerySchema", "CountryListSchema", "CountryName", "Cursor", "Page", "PublishedAt",
-    "PushOutcome", "absolute_links", "changed_fields", "claim_gone_live", "count_by_country", "count_visible",
-    "country_names", "create_article", "decode_cursor", "delete_article", "get_article", "is_deleted",
-    "is_scheduled", "list_articles", "list_country_articles", "newest_articles", "newest_visible",
-    "read_articles_marker", "receive_push", "select_recent_rows", "select_visible_rows", "split_author",
-    "tag_exists", "update_article", "verify_intent", "visible_id_range",
+    "PushOutcome", "absolute_links", "article_validators", "changed_fields", "claim_gone_live",
+    "count_by_country", "count_visible", "country_names", "create_article", "decode_cursor", "delete_article",
+    "get_article", "is_deleted", "is_scheduled", "list_articles", "list_country_articles", "newest_articles",
+    "oldest_recent", "read_articles_marker", "receive_push", "select_recent_rows", "select_visible_rows",
+    "split_author", "tag_exists", "update_article", "verify_intent", "visible_id_range",
 ]

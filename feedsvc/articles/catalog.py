@@ -12,10 +12,11 @@ from feedsvc.articles.store import visible_at
 from feedsvc.core.models import Article
 
 
-def newest_visible(session: Session, now: datetime) -> datetime | None:
-    """The publication time of the newest article visible at ``now`` (one index seek), or None."""
-    stmt = select(Article.published_at).where(visible_at(now)).order_by(Article.published_at.desc()).limit(1)
-    return session.scalar(stmt)
+def oldest_recent(session: Session, since: datetime, now: datetime) -> Row[Any] | None:
+    """(id, published_at) of the oldest article published after ``since`` and visible at ``now``, or None."""
+    stmt = (select(Article.id, Article.published_at).where(Article.published_at > since, visible_at(now))
+            .order_by(Article.published_at, Article.id).limit(1))
+    return session.execute(stmt).first()
 
 
 def visible_id_range(session: Session, now: datetime) -> tuple[int, int] | None:

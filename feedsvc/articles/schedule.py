@@ -19,9 +19,11 @@ from sqlalchemy.orm import Session
 
 from feedsvc.articles.store import in_country, visible_at
 from feedsvc.core.changes import Marker, read_marker
-from feedsvc.core.countries import Scope
+from feedsvc.core.countries import ALL, Scope, find_scope
 from feedsvc.core.db import get_session
+from feedsvc.core.http import make_etag
 from feedsvc.core.models import Article
+from feedsvc.core.urls import base_url
 
 
 @dataclass(frozen=True)
@@ -64,3 +66,15 @@ def read_articles_marker(scope: Scope, now: datetime | None = None) -> Marker:
         return marker
     # Not rounded to whole seconds: a write in the same second must not hide the change from the ETag.
     return Marker(marker.scope, marker.revision, latest)
+
+
+def article_validators(*parts: object, scope: Scope | None = None) -> tuple[str, Marker]:
+    """The ETag of an answer built from ``scope``'s articles (every article's by default), and its marker.
+
+    It names the marker as ``read_articles_marker`` moves it (a write, or a scheduled article going live),
+    the base URL (answers carry absolute links) and ``parts``, what else the answer depends on.
+    """
+    marker = read_articles_marker(scope or find_scope(ALL))  # type: ignore[arg-type]
+    etag = make_etag("articles", marker.scope, marker.revision, marker.changed_at.isoformat(), base_url(),
+                     *parts)
+    return etag, marker

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from sqlalchemy import Engine, bindparam, event, select, update
 from sqlalchemy.orm import Session
 
@@ -22,6 +22,7 @@ from feedsvc.core.websub import note_changed_scopes
 
 # Used only if a scope has no marker row (seeding creates them): a fixed time keeps bytes stable.
 EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
+READ_MARKERS = "feedsvc_markers"  # flask.g: the markers this request has read, by scope
 # Built and compiled once: constructing the statement per request costs more than running it.
 _MARKER = select(ChangeMarker.revision, ChangeMarker.changed_at).where(
     ChangeMarker.scope == bindparam("scope")
@@ -58,10 +59,16 @@ def read_marker(scope: str, session: Session | None = None) -> Marker:
     if session is not None:
         row = session.execute(_MARKER, {"scope": scope}).first()
         return _marker(scope, row and (row[0], row[1]))
+    # Read once per request: a view and the functions it calls (a rates page's range and its ETag) often
+    # need the same marker, and on PostgreSQL each read is a round trip.
+    seen = g.setdefault(READ_MARKERS, {}) if has_request_context() else {}
+    if scope in seen:
+        return seen[scope]
     reader = current_app.extensions.get("feedsvc.markers")
     if reader is None:
         reader = current_app.extensions["feedsvc.markers"] = _RawReader(get_engine())
-    return reader.read(scope)
+    marker = seen[scope] = reader.read(scope)
+    return marker
 
 
 def _marker(scope: str, row: tuple[int, datetime] | None) -> Marker:

@@ -16,6 +16,8 @@ ALL = "all"  # the slug that stands for every tracked country
 ALL_NAME = "Central Asia"
 ARTICLES_SCOPE = "articles"  # change-marker scope of every article; a country's is "articles:<slug>"
 RATES_SCOPE = "rates"
+# What /rates/sources.json reports besides the rates: runs, the days each source answered, refusals.
+RATE_SOURCES_SCOPE = "rates:sources"
 
 
 @dataclass(frozen=True)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from flask import Flask, Request, Response, request
+from flask import Flask, Request, Response, current_app, request
 from flask.sessions import SessionInterface, SessionMixin
+from werkzeug.exceptions import PreconditionFailed
 from werkzeug.http import http_date, is_resource_modified, quote_etag
 
 from feedsvc.core.cache import cached_bytes
@@ -60,10 +63,34 @@ def make_etag(*parts: object) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
+# A cached answer that carries headers of its own (the API's Link) starts with this, which no body does.
+WITH_HEADERS = b"\x00headers\n"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A built body with headers that belong to it (not to every answer of the endpoint): ``Link``."""
+
+    body: bytes
+    headers: dict[str, str]
+
+    def pack(self) -> bytes:
+        """The bytes the byte cache keeps: the headers as a JSON line, then the body."""
+        return WITH_HEADERS + json.dumps(self.headers).encode() + b"\n" + self.body
+
+
+def unpack(value: bytes) -> Answer | bytes:
+    """The answer kept as ``value``: a packed Answer, or the bare body."""
+    if not value.startswith(WITH_HEADERS):
+        return value
+    headers, _, body = value[len(WITH_HEADERS):].partition(b"\n")
+    return Answer(body, json.loads(headers))
+
+
 def conditional_response(
     etag: str,
     last_modified: datetime | None,
-    build: Callable[[], bytes | str | Iterable[str] | Iterable[bytes]],
+    build: Callable[[], Answer | bytes | str | Iterable[str] | Iterable[bytes]],
     mimetype: str,
     cache_control: str = FEED_CACHE,
     *,
@@ -83,6 +110,7 @@ def conditional_response(
     - Without ``key``, ``build()`` is the body (bytes, text, or chunks to stream).
     - With ``key`` (say ``f"feed:{etag}"``), ``build()`` returns bytes, which the byte cache (Redis or
       in-process) keeps ``ttl`` seconds under ``key``: the next client with no copy gets them unbuilt.
+      It may return an ``Answer`` instead: its headers are kept and sent with its bytes.
       A request for an unknown host builds without storing, and so does one past the endpoint's bounds:
       ``variant`` names the request's parsed parameters (at most ``cache.MAX_VARIANTS`` are kept per
       endpoint) and ``worth_keeping`` may refuse an answer no one else will ask for (``cache.cached_bytes``).
@@ -100,13 +128,30 @@ def conditional_response(
     if last_modified is not None:
         headers.append(("Last-Modified", http_date(last_modified)))
     if not modified:
+        if "If-Match" in request.headers:  # werkzeug's "not modified" for an If-Match naming another version
+            raise PreconditionFailed()
         # werkzeug strips the type from a 304 when it is sent; giving it here picks the page or data CSP.
         return Response(status=304, headers=headers, mimetype=mimetype.split(";")[0])
-    body = build() if key is None else cached_bytes(  # type: ignore[arg-type]
-        key, build, ttl, last_known, variant=variant, worth_keeping=worth_keeping)
+    body = build() if key is None else unpack(cached_bytes(
+        key, lambda: _packed(build()), ttl, last_known, variant=variant, worth_keeping=worth_keeping))
+    if isinstance(body, Answer):
+        headers.extend(body.headers.items())
+        body = body.body
     if ";" in mimetype:  # a full content type, e.g. "application/feed+json; charset=utf-8"
         return Response(body, headers=headers, content_type=mimetype)
     return Response(body, headers=headers, mimetype=mimetype)
+
+
+def json_bytes(data: object) -> bytes:
+    """``data`` as the bytes ``jsonify`` sends (the app's JSON provider), for answers kept as bytes."""
+    return current_app.json.response(data).get_data()
+
+
+def _packed(built: object) -> bytes:
+    """What the byte cache keeps of a build: its bytes (text encoded), or an Answer packed."""
+    if isinstance(built, Answer):
+        return built.pack()
+    return built.encode() if isinstance(built, str) else built  # type: ignore[return-value]
 
 
 def is_cross_origin_readable(path: str) -> bool:

@@ -136,6 +136,12 @@ class QueryParams:
         if self.errors:
             raise BadRequestParams(summary(self.errors), self.errors)
 
+    def read_all(self, read: Callable[[QueryParams], T]) -> T:
+        """What ``read`` makes of these parameters, once ``done()`` found no mistake."""
+        value = read(self)
+        self.done()
+        return value
+
 
 def parse_day(value: str) -> date:
     """A YYYY-MM-DD calendar date from EARLIEST to LATEST; ValueError names what is wrong."""

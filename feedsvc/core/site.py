@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, current_app, url_for
+from flask import Blueprint, Flask, current_app, url_for
 
 from config import ConfigError, SiteIdentity
+from feedsvc.core.dates import short_time_tag, time_tag
+from feedsvc.core.urls import site_url
 
 LOGO_ENDPOINT = "web.show_site_logo"
 
@@ -41,6 +43,12 @@ def logo_url() -> str | None:
     return url_for(LOGO_ENDPOINT)
 
 
+def presentation_blueprint(name: str, import_name: str, static_url_path: str) -> Blueprint:
+    """A blueprint with templates and static files of its own (its folder's templates/ and static/)."""
+    return Blueprint(name, import_name, template_folder="templates", static_folder="static",
+                     static_url_path=static_url_path)
+
+
 def template_names() -> dict[str, object]:
     """The identity as every template sees it: site_name, site_tagline, site_language, site_logo."""
     site = site_identity()
@@ -49,9 +57,14 @@ def template_names() -> dict[str, object]:
 
 
 def init_app(app: Flask) -> None:
-    """Check the logo file and give every template (pages and embeds alike) the identity's names."""
+    """Check the logo file; give every template (pages and embeds alike) the identity's names and the
+    filters they share: the one date style (``time``, and ``short_time`` where room is short: "29 Sep")
+    and ``site_url`` for stored site paths."""
     check_logo(app)
     app.context_processor(template_names)
+    app.add_template_filter(time_tag, "time")
+    app.add_template_filter(short_time_tag, "short_time")
+    app.add_template_filter(site_url, "site_url")
 
 
 def check_logo(app: Flask) -> None:

@@ -71,19 +71,16 @@ def _read_options(params: QueryParams) -> HeadlinesQuery:
 
 def parse_headlines_query(args: Mapping[str, str]) -> HeadlinesQuery:
     """Parse ``?limit=&theme=&tag=`` of ``/embed/<country>``."""
-    params = _embed_params(args, OPTIONS)
-    options = _read_options(params)
-    params.done()
-    return options
+    return _embed_params(args, OPTIONS).read_all(_read_options)
 
 
 def parse_ticker_query(args: Mapping[str, str]) -> TickerQuery:
     """Parse ``?pairs=&theme=`` of ``/embed/rates``."""
-    params = _embed_params(args, ("pairs", "theme"))
-    pairs = read_pairs(params, tracked_currencies(), servable_currencies)  # any pair the rates API serves
-    query = TickerQuery(pairs, params.choice("theme", THEMES, "auto"))
-    params.done()
-    return query
+    def read(params: QueryParams) -> TickerQuery:
+        pairs = read_pairs(params, tracked_currencies(), servable_currencies)  # any pair the rates API serves
+        return TickerQuery(pairs, params.choice("theme", THEMES, "auto"))
+
+    return _embed_params(args, ("pairs", "theme")).read_all(read)
 
 
 def parse_page_ticker_query(args: Mapping[str, str]) -> TickerQuery:
@@ -110,7 +107,4 @@ def parse_builder_query(args: Mapping[str, str]) -> BuilderQuery:
 
 def parse_card_query(args: Mapping[str, str]) -> str:
     """Parse ``?theme=`` of ``/embed/articles/<id>``; return the theme."""
-    params = _embed_params(args, ("theme",))
-    theme = params.choice("theme", THEMES, "auto")
-    params.done()
-    return theme
+    return _embed_params(args, ("theme",)).read_all(lambda params: params.choice("theme", THEMES, "auto"))

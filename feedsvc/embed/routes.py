@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, render_template, request, url_for
+from flask import Response, render_template, request, url_for
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.exceptions import NotImplemented as FormatNotOffered
 from werkzeug.wrappers import Response as BaseResponse
 
-from feedsvc.articles import get_article, is_scheduled, list_articles, read_articles_marker
+from feedsvc.articles import (
+    article_validators,
+    get_article,
+    is_scheduled,
+    list_articles,
+)
 from feedsvc.core.countries import ALL, canonical_redirect, find_scope, tracked
-from feedsvc.core.dates import short_time_tag, time_tag
 from feedsvc.core.db import get_session
 from feedsvc.core.errors import handle_http_exception
-from feedsvc.core.http import conditional_response, make_etag, public_cache
+from feedsvc.core.http import conditional_response, json_bytes, make_etag, public_cache
 from feedsvc.core.models import MAX_ID
-from feedsvc.core.urls import article_page_url, base_url, site_url
+from feedsvc.core.site import presentation_blueprint
+from feedsvc.core.urls import article_page_url
 from feedsvc.embed import oembed
 from feedsvc.embed.layout import headlines_height, ticker_height
 from feedsvc.embed.params import (
@@ -30,11 +35,7 @@ from feedsvc.embed.scripts import script_source
 from feedsvc.embed.snippets import make_snippets, ticker_frame_url, ticker_pairs, ticker_rows
 from feedsvc.rates import RATES_CACHE, attributions, pair_currencies, rate_validators, ticker
 
-bp = Blueprint("embed", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/embed/static")
-bp.add_app_template_filter(time_tag, "time")  # the one date style, as on the pages
-bp.add_app_template_filter(short_time_tag, "short_time")  # where room is short: "29 Sep"
-bp.add_app_template_filter(site_url, "site_url")
+bp = presentation_blueprint("embed", __name__, "/embed/static")
 
 # The iframe pages replace the site-wide CSP: any site may frame them; their only script is our own
 # height reporter (static/height.js).
@@ -77,11 +78,11 @@ def get_frame_script() -> Response:
 @bp.get("/embed/v1/options.json")
 def get_widget_options() -> Response:
     """What the widgets' ``data-*`` attributes accept, for their messages about a mistake."""
-    response = jsonify({"countries": [c.slug for c in tracked()] + [ALL],
-                        "currencies": pair_currencies(), "limit": {"min": 1, "max": MAX_LIMIT},
-                        "themes": list(THEMES)})
-    response.headers["Cache-Control"] = public_cache(300)
-    return response
+    options = {"countries": [c.slug for c in tracked()] + [ALL], "currencies": pair_currencies(),
+               "limit": {"min": 1, "max": MAX_LIMIT}, "themes": list(THEMES)}
+    etag = make_etag("embed-options", options)  # its content: the stored codes (a new currency) move it
+    return conditional_response(etag, None, lambda: json_bytes(options), "application/json",
+                                public_cache(300), key=f"embed:{etag}")
 
 
 @bp.get("/oembed")
@@ -90,12 +91,18 @@ def get_oembed() -> Response:
     query = oembed.parse_oembed_query(request.args)
     if query.format != "json":  # the spec's answer to a format a provider does not offer
         raise FormatNotOffered(f"format {query.format[:16]!r} is not offered; use format=json")
-    target = oembed.resolve(query.url)
-    if target is None:
-        raise NotFound("not an embeddable page of this site: a country, article or rates page, or /embed/...")
-    response = jsonify(oembed.oembed_answer(target, query))
-    response.headers["Cache-Control"] = public_cache(oembed.CACHE_AGE)
-    return response
+    # An article's card names its title and picture: every article's marker versions the answer.
+    etag, _marker = article_validators("oembed", query)
+
+    def render() -> bytes:
+        target = oembed.resolve(query.url)
+        if target is None:
+            raise NotFound("not an embeddable page of this site: a country, article or rates page, "
+                           "or /embed/...")
+        return json_bytes(oembed.oembed_answer(target, query))
+
+    return conditional_response(etag, None, render, "application/json", public_cache(oembed.CACHE_AGE),
+                                key=f"embed:{etag}", variant=query)
 
 
 @bp.app_context_processor
@@ -142,7 +149,8 @@ def show_rates_frame() -> Response:
         return render_template("embed/rates.html", items=items, theme=query.theme,
                                sources=attributions(*(item.source for item in items)))
 
-    response = conditional_response(etag, modified, render, "text/html", RATES_CACHE)
+    response = conditional_response(etag, modified, render, "text/html", RATES_CACHE, key=f"embed:{etag}",
+                                    variant=query)
     response.headers["Content-Security-Policy"] = FRAME_CSP
     return response
 
@@ -151,17 +159,17 @@ def show_rates_frame() -> Response:
 def show_card_frame(article_id: int) -> Response:
     """One article as a frameable card (picture, title, summary, link): what oEmbed answers for its page."""
     theme = parse_card_query(request.args)
-    article = get_article(get_session(), article_id) if article_id <= MAX_ID else None
-    if article is None or is_scheduled(article):
-        raise NotFound(f"no article with id {article_id}")
-    etag = make_etag("embed-card", article.id, article.updated_at.isoformat(), theme, base_url())
-    country = article.countries[0].name if article.countries else None
+    etag, _marker = article_validators("embed-card", article_id, theme)
 
     def render() -> str:
+        article = get_article(get_session(), article_id) if article_id <= MAX_ID else None
+        if article is None or is_scheduled(article):
+            raise NotFound(f"no article with id {article_id}")
+        country = article.countries[0].name if article.countries else None
         return render_template("embed/card.html", article=article, country=country, theme=theme,
                                url=article_page_url(article))
 
-    response = conditional_response(etag, article.updated_at, render, "text/html", public_cache(300))
+    response = conditional_response(etag, None, render, "text/html", public_cache(300), key=f"embed:{etag}")
     response.headers["Content-Security-Policy"] = CARD_CSP
     return response
 
@@ -176,10 +184,8 @@ def show_headlines_frame(country: str) -> BaseResponse:
     query = parse_headlines_query(request.args)
     if scope.slug != country:  # an ISO code or other spelling: send clients to the canonical URL
         return canonical_redirect("embed.show_headlines_frame", query.params(), country=scope.slug)
-    marker = read_articles_marker(scope)
     # Article links are absolute, on FEEDSVC_PUBLIC_URL or else on the host that was asked.
-    etag = make_etag("embed-headlines", scope.slug, marker.revision, marker.changed_at.isoformat(), query,
-                     base_url())
+    etag, marker = article_validators("embed-headlines", query, scope=scope)
 
     def render() -> str:
         slug = scope.country.slug if scope.country else None
@@ -187,6 +193,7 @@ def show_headlines_frame(country: str) -> BaseResponse:
         return render_template("embed/headlines.html", scope=scope, query=query, articles=articles.items,
                                article_url=article_page_url)
 
-    response = conditional_response(etag, marker.changed_at, render, "text/html")
+    response = conditional_response(etag, marker.changed_at, render, "text/html", key=f"embed:{etag}",
+                                    variant=query)
     response.headers["Content-Security-Policy"] = FRAME_CSP
     return response

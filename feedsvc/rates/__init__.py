@@ -50,6 +50,7 @@ from feedsvc.rates.service import (
     source_listing,
     source_names,
     source_payload,
+    sources_etag,
     ticker,
     with_staleness,
 )
@@ -61,5 +62,6 @@ __all__ = [
     "missing_days", "offered_pairs", "pair_currencies", "parse_chart_query", "parse_csv_query",
     "parse_json_query", "parse_latest_query", "rate_validators", "read_pairs", "render_currencies",
     "render_latest", "render_missing", "render_sources", "resolve_query", "series", "series_text",
-    "servable_currencies", "source_listing", "source_names", "source_payload", "ticker", "with_staleness",
+    "servable_currencies", "source_listing", "source_names", "source_payload", "sources_etag", "ticker",
+    "with_staleness",
 ]

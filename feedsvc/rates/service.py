@@ -14,7 +14,7 @@ from typing import Any
 from flask import current_app
 
 from feedsvc.core.changes import read_marker
-from feedsvc.core.countries import RATES_SCOPE, tracked_currencies
+from feedsvc.core.countries import RATE_SOURCES_SCOPE, RATES_SCOPE, tracked_currencies
 from feedsvc.core.db import get_session
 from feedsvc.core.errors import BadRequestParams
 from feedsvc.core.http import make_etag, public_cache
@@ -60,6 +60,7 @@ WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 RATES_CACHE = public_cache(300, "stale-while-revalidate=600")
 PER_REVISION = "feedsvc.rates.per_revision"  # app.extensions: (rates revision, {key: answer})
 LATEST_DAYS = 31  # /rates/latest.json of a pair from the tables: its newest row this close to the newest date
+SOURCES_SETTINGS = "feedsvc.rates.sources_settings"  # app.extensions: the settings' part of its ETag
 
 
 # The formats a series is served in: media type and renderer; the first is what an unknown Accept gets.
@@ -87,6 +88,18 @@ def rate_validators(*parts: object) -> tuple[str, datetime]:
     etag = make_etag("rates", marker.revision, marker.changed_at, today, *parts,
                      ",".join(enabled_source_names()))
     return etag, marker.changed_at
+
+
+def sources_etag() -> str:
+    """The ETag of /rates/sources.json: the rates marker, the sources' own (runs, days answered), today."""
+    settings = current_app.extensions.get(SOURCES_SETTINGS)
+    if settings is None:  # what the listing shows of the configuration, fixed for the process
+        config = current_app.config
+        settings = current_app.extensions[SOURCES_SETTINGS] = make_etag(
+            sorted(config["SOURCE_URLS"].items()), config["RATES_STALE_PUBLISHING_DAYS"],
+            *(source_schedule(name) for name in source_names()))
+    sources = read_marker(RATE_SOURCES_SCOPE)
+    return rate_validators("sources", sources.revision, sources.changed_at, settings)[0]
 
 
 def resolve_query(query: RateQuery, days: int = DEFAULT_DAYS) -> RateQuery:

@@ -52,10 +52,7 @@ def _read_listing(params: QueryParams) -> ListingQuery:
 
 def parse_listing_query(args: Mapping[str, str]) -> ListingQuery:
     """Parse ``page`` and ``per_page``; raise BadRequestParams when either is not a sane number."""
-    params = _page_params(args, LISTING)
-    listing = _read_listing(params)
-    params.done()
-    return listing
+    return _page_params(args, LISTING).read_all(_read_listing)
 
 
 def parse_search_query(args: Mapping[str, str]) -> SearchQuery:

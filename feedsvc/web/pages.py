@@ -2,40 +2,40 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request, send_file, url_for
+from flask import Response, current_app, redirect, render_template, request, send_file, url_for
 from werkzeug.exceptions import Gone, NotFound
+from werkzeug.wrappers import Response as BaseResponse
 
 from config import CountryConfig
 from feedsvc.articles import (
     Page,
+    article_validators,
     count_by_country,
     get_article,
     is_deleted,
     is_scheduled,
     list_articles,
     list_country_articles,
-    read_articles_marker,
 )
 from feedsvc.core.countries import ALL, ALL_NAME, canonical_redirect, find_country, find_scope, tracked
-from feedsvc.core.dates import short_time_tag, time_tag
 from feedsvc.core.db import get_session
-from feedsvc.core.http import conditional_response, make_etag, public_cache
+from feedsvc.core.http import conditional_response, public_cache
 from feedsvc.core.models import MAX_ID
 from feedsvc.core.params import MAX_TAG, TAG
-from feedsvc.core.site import logo_file
-from feedsvc.core.urls import FEED_TYPES, base_url, feed_urls, local_url, site_url, slugify
-from feedsvc.rates import attributions, ticker
+from feedsvc.core.site import logo_file, presentation_blueprint
+from feedsvc.core.urls import FEED_TYPES, feed_urls, local_url, slugify
+from feedsvc.rates import attributions, rate_validators, ticker
 from feedsvc.web.formats import body_html, byline
 from feedsvc.web.meta import article_meta
 from feedsvc.web.page_params import ListingQuery, parse_listing_query, parse_search_query
 
 # Not /static: the app's own (empty) static route is matched first there.
-bp = Blueprint("web", __name__, template_folder="templates", static_folder="static",
-               static_url_path="/assets")
+bp = presentation_blueprint("web", __name__, "/assets")
 PAGE_CACHE = public_cache(60)
 PAGE_TTL = 300  # bounds how long anything not covered by the change marker (base.html) can be stale
 FEED_NAMES = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}
@@ -44,9 +44,6 @@ LATEST = 5  # headlines beside the lead story
 BLOCK_STORIES = 4  # per country block on the home page
 MORE_STORIES = 4  # "More from <country>" under an article
 bp.add_app_template_filter(byline, "byline")
-bp.add_app_template_filter(time_tag, "time")
-bp.add_app_template_filter(short_time_tag, "short_time")
-bp.add_app_template_filter(site_url, "site_url")
 bp.add_app_template_filter(body_html, "body_html")
 
 
@@ -110,6 +107,13 @@ def country_block(session: Any, country: CountryConfig, shown: set[int], leading
 @bp.get("/")
 def show_home() -> Response:
     """The lead story and two more beside the latest headlines, then a block per country."""
+    # The ticker's ETag names the rates' revision and today (a rate turns stale with the date alone).
+    etag, _marker = article_validators("home", rate_validators("home")[0])
+    return _page_response(etag, render_home, public_cache(0))
+
+
+def render_home() -> str:
+    """The home page: the newest stories, a block per country, the ticker."""
     session = get_session()
     newest = list_articles(session, per_page=1 + SECONDARY + LATEST).items
     top = newest[:1 + SECONDARY]
@@ -119,11 +123,16 @@ def show_home() -> Response:
     leading: set[int] = set()
     blocks = [country_block(session, c, shown, leading, counts.get(c.slug, 0)) for c in tracked()]
     items = ticker()
-    page = render_template("home.html", lead=top[0] if top else None, secondary=top[1:],
+    return render_template("home.html", lead=top[0] if top else None, secondary=top[1:],
                            latest=newest[len(top):], blocks=blocks, ticker=items,
                            ticker_sources=attributions(*(item.source for item in items)))
-    # No ETag here: browsers ask again each time (max-age=0), a shared cache keeps it a second.
-    return Response(page, mimetype="text/html", headers={"Cache-Control": public_cache(0)})
+
+
+def _page_response(etag: str, render: Callable[[], str], cache_control: str = PAGE_CACHE,
+                   variant: Hashable = None, last_modified: datetime | None = None) -> Response:
+    """A page from the byte cache by its ETag (a 304 when the client has it), rendered on a miss."""
+    return conditional_response(etag, last_modified, render, "text/html", cache_control, key=f"page:{etag}",
+                                ttl=PAGE_TTL, variant=variant)
 
 
 @bp.get("/<country>")
@@ -135,18 +144,17 @@ def show_country(country: str) -> Response:
     listing = parse_listing_query(request.args)
     if found.slug != country:
         return canonical_redirect("web.show_country", listing.params(), country=found.slug)
-    marker = read_articles_marker(find_scope(found.slug))
-    etag = make_etag("country-page", marker.revision, marker.changed_at.isoformat(), found.slug,
-                     listing.page, listing.per_page, base_url())
+    etag, marker = article_validators("country-page", listing.page, listing.per_page,
+                                      scope=find_scope(found.slug))
 
-    def render() -> bytes:
+    def render() -> str:
         page = list_country_articles(get_session(), found.slug, listing.page, listing.per_page)
         _check_page(page)
-        return render_country(found, page, listing).encode("utf-8")
+        return render_country(found, page, listing)
 
     # Rendered pages are cached like feeds: a hot listing costs one primary-key lookup.
-    return conditional_response(etag, marker.changed_at, render, "text/html", PAGE_CACHE, key=f"page:{etag}",
-                                ttl=PAGE_TTL, variant=(listing.page, listing.per_page))
+    return _page_response(etag, render, variant=(listing.page, listing.per_page),
+                          last_modified=marker.changed_at)
 
 
 def render_country(country: CountryConfig, page: Page, listing: ListingQuery) -> str:
@@ -155,14 +163,32 @@ def render_country(country: CountryConfig, page: Page, listing: ListingQuery) ->
                            page_url=pager("web.show_country", listing, country=country.slug))
 
 
+class Moved(Exception):
+    """Raised while building a page whose URL is outdated: answered with a 301 to ``url``."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.url = url
+
+
 @bp.get("/articles/<int:article_id>")
 @bp.get("/articles/<int:article_id>/<slug>")
-def show_article(article_id: int, slug: str | None = None) -> Response | str:
+def show_article(article_id: int, slug: str | None = None) -> BaseResponse:
     """One article's page; a missing or outdated slug redirects (301) to the current one.
 
     A deleted article's page is gone (410), never a redirect to another story; a scheduled one is not
     found (404) until its time.
     """
+    # Every article's marker: the page also lists its country's newest ("More from").
+    etag, _marker = article_validators("article-page", article_id, slug)
+    try:
+        return _page_response(etag, lambda: render_article(article_id, slug), public_cache(0))
+    except Moved as moved:
+        return redirect(moved.url, 301)
+
+
+def render_article(article_id: int, slug: str | None) -> str:
+    """An article's page; Moved when ``slug`` is not its current one, 410 or 404 when it is not shown."""
     session = get_session()
     article = get_article(session, article_id) if article_id <= MAX_ID else None
     if article is None and article_id <= MAX_ID and is_deleted(session, article_id):
@@ -171,7 +197,7 @@ def show_article(article_id: int, slug: str | None = None) -> Response | str:
         raise NotFound(f"no article with id {article_id}")
     right = slugify(article.title)
     if slug != right:
-        return redirect(url_for("web.show_article", article_id=article_id, slug=right), 301)
+        raise Moved(url_for("web.show_article", article_id=article_id, slug=right))
     country = find_country(article.countries[0].slug) if article.countries else None
     more = []
     if country is not None:
@@ -190,14 +216,18 @@ def show_tag(tag: str) -> Response:
     params = {"q": query.q, "country": query.country}
     if tag != tag.lower():
         return redirect(local_url("web.show_tag", {**params, **query.listing.params()}, tag=tag.lower()), 301)
-    page = list_articles(get_session(), tag=tag, country=query.country, q=query.q,
-                         page=query.listing.page, per_page=query.listing.per_page)
-    if not page.total and not query.q:
-        raise NotFound(f"no articles tagged {tag[:64]!r}")
-    _check_page(page)
-    html = render_template("tag.html", tag=tag, page=page, query=query,
-                           page_url=pager("web.show_tag", query.listing, params, tag=tag))
-    return Response(html, mimetype="text/html", headers={"Cache-Control": public_cache(0)})
+    etag, _marker = article_validators("tag-page", tag, query)
+
+    def render() -> str:
+        page = list_articles(get_session(), tag=tag, country=query.country, q=query.q,
+                             page=query.listing.page, per_page=query.listing.per_page)
+        if not page.total and not query.q:
+            raise NotFound(f"no articles tagged {tag[:64]!r}")
+        _check_page(page)
+        return render_template("tag.html", tag=tag, page=page, query=query,
+                               page_url=pager("web.show_tag", query.listing, params, tag=tag))
+
+    return _page_response(etag, render, public_cache(0), variant=query)
 
 
 @bp.get("/site/logo")
@@ -212,13 +242,18 @@ def show_site_logo() -> Response:
 
 
 @bp.get("/search")
-def search() -> str:
+def search() -> Response:
     """Articles matching ``q`` (words, "phrases", -exclusions), best first, optionally in one country."""
     query = parse_search_query(request.args)
-    page = None
-    if query.q:
-        page = list_articles(get_session(), country=query.country, q=query.q,
-                             page=query.listing.page, per_page=query.listing.per_page)
-        _check_page(page)
-    page_url = pager("web.search", query.listing, {"q": query.q, "country": query.country})
-    return render_template("search.html", query=query, page=page, page_url=page_url)
+    etag, _marker = article_validators("search", query)
+
+    def render() -> str:
+        page = None
+        if query.q:
+            page = list_articles(get_session(), country=query.country, q=query.q,
+                                 page=query.listing.page, per_page=query.listing.per_page)
+            _check_page(page)
+        page_url = pager("web.search", query.listing, {"q": query.q, "country": query.country})
+        return render_template("search.html", query=query, page=page, page_url=page_url)
+
+    return _page_response(etag, render, public_cache(0), variant=query)

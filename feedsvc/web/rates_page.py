@@ -30,6 +30,7 @@ bp = Blueprint("rates_page", __name__, template_folder="templates")
 
 DEFAULT_DAYS = 90  # a chart of one month says little; a quarter shows a trend
 TABLE_ROWS = 400  # the newest rows; the download links carry the whole range
+RENDERED_TTL = 3600  # seconds a rendered page stays in the byte cache (its key names the rates revision)
 
 
 def pair_choices() -> list[str]:
@@ -107,6 +108,6 @@ def show_rates() -> Response:
     query = parse_chart_query(request.args, tracked_currencies(), servable_currencies)  # any servable pair
     query = resolve_query(query, DEFAULT_DAYS)
     etag, modified = rate_validators("page", query.cache_key())
-    return conditional_response(
-        etag, modified, lambda: render_rates_page(query), "text/html", public_cache(300)
-    )
+    return conditional_response(etag, modified, lambda: render_rates_page(query), "text/html",
+                                public_cache(300), key=f"page:{etag}", ttl=RENDERED_TTL,
+                                variant=query.cache_key())

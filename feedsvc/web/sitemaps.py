@@ -8,9 +8,16 @@ from datetime import UTC, datetime, timedelta
 from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import NotFound
 
-from feedsvc.articles import newest_visible, select_recent_rows, select_visible_rows, visible_id_range
+from feedsvc.articles import (
+    article_validators,
+    oldest_recent,
+    read_articles_marker,
+    select_recent_rows,
+    select_visible_rows,
+    visible_id_range,
+)
 from feedsvc.core.changes import Marker, read_marker
-from feedsvc.core.countries import ARTICLES_SCOPE, country_scope, tracked
+from feedsvc.core.countries import ALL, country_scope, find_scope, tracked
 from feedsvc.core.db import get_session
 from feedsvc.core.http import conditional_response, make_etag
 from feedsvc.core.params import QueryParams
@@ -32,6 +39,7 @@ bp.add_app_template_filter(w3c_datetime, "w3c_datetime")
 bp.add_app_template_filter(news_language, "news_language")
 NEWS_WINDOW = timedelta(days=2)  # Google News reads articles of the last two days
 XML = "application/xml; charset=utf-8"
+NEWS_OLDEST = "feedsvc.web.news_oldest"  # app.extensions: (marker, oldest id in the window, when it leaves)
 
 
 @bp.get("/robots.txt")
@@ -59,15 +67,12 @@ def get_sitemap_file(number: int) -> Response:
 
 def _sitemap_response(number: int | None) -> Response:
     QueryParams(request.args, ()).done()
-    now = datetime.now(UTC)
     size = current_app.config["SITEMAP_MAX_URLS"]
-    marker = read_marker(ARTICLES_SCOPE)
-    # An embargo that ends bumps no marker, but makes its article the newest visible one.
-    newest = newest_visible(get_session(), now)
-    etag = make_etag("sitemap", number, marker.revision, marker.changed_at.isoformat(), newest, size,
-                     base_url())
-    modified = max(marker.changed_at, newest.replace(microsecond=0)) if newest else marker.changed_at
-    return conditional_response(etag, modified, lambda: _render_sitemap(number, size, marker, now), XML)
+    # The marker moves when an embargo ends, too: that article becomes a URL of the sitemap.
+    etag, marker = article_validators("sitemap", number, size)
+    return conditional_response(etag, marker.changed_at,
+                                lambda: _render_sitemap(number, size, marker, datetime.now(UTC)), XML,
+                                key=f"sitemap:{etag}")
 
 
 def _render_sitemap(number: int | None, size: int, marker: Marker, now: datetime) -> bytes:
@@ -111,11 +116,28 @@ def get_news_sitemap() -> Response:
     """Google News sitemap: the articles of the last two days, newest first, at most 1,000."""
     QueryParams(request.args, ()).done()
     now = datetime.now(UTC)
-    marker = read_marker(ARTICLES_SCOPE)
-    limit = current_app.config["SITEMAP_NEWS_MAX_URLS"]
-    rows = select_recent_rows(get_session(), now - NEWS_WINDOW, now, limit)
-    # Which articles are in depends on the clock as well as on writes: the ETag names them.
-    etag = make_etag("news-sitemap", marker.revision, marker.changed_at.isoformat(), base_url(),
-                     *(row.id for row in rows))
-    items = [NewsItem(article_page_url(row), row.title, row.published_at, row.language) for row in rows]
-    return conditional_response(etag, None, lambda: render_news_sitemap(items, site_name()), XML)
+    since = now - NEWS_WINDOW
+    # Which articles are in depends on the clock as well as on writes: the oldest one leaves first.
+    etag, _marker = article_validators("news-sitemap", _oldest_in_window(now))
+
+    def render() -> bytes:
+        rows = select_recent_rows(get_session(), since, now, current_app.config["SITEMAP_NEWS_MAX_URLS"])
+        items = [NewsItem(article_page_url(row), row.title, row.published_at, row.language) for row in rows]
+        return render_news_sitemap(items, site_name())
+
+    return conditional_response(etag, None, render, XML, key=f"sitemap:{etag}")
+
+
+def _oldest_in_window(now: datetime) -> int | None:
+    """The id of the oldest article in the news window, looked up again only once it has left it.
+
+    Kept per process with the marker it was read under: nothing enters the window without moving the
+    marker (a write, or an embargo ending), and nothing leaves it before the oldest does.
+    """
+    marker = read_articles_marker(find_scope(ALL))  # type: ignore[arg-type]
+    known = current_app.extensions.get(NEWS_OLDEST)
+    if known is None or known[0] != marker or (known[2] is not None and now >= known[2]):
+        row = oldest_recent(get_session(), now - NEWS_WINDOW, now)
+        known = (marker, row and row.id, row and row.published_at + NEWS_WINDOW)
+        current_app.extensions[NEWS_OLDEST] = known
+    return known[1]

@@ -103,6 +103,8 @@ CASES: dict[str, Case] = {
     "embed limit twice": Case("/embed/kazakhstan?limit=5&limit=6", 400),
     # If-Match naming another version: werkzeug's make_conditional kept the whole resource as the 412's body.
     "sources If-Match": Case("/rates/sources.json", 412, (("If-Match", '"garbage"'),)),
+    "page If-Match": Case("/", 412, (("If-Match", '"garbage"'),)),
+    "api If-Match": Case("/api/articles", 412, (("If-Match", '"garbage"'),)),
     "stylesheet If-Match": Case("/assets/site.css", 412, (("If-Match", '"garbage"'),)),
     "embed static If-Match": Case("/embed/static/embed.css", 412, (("If-Match", "garbage"),)),
     # NUL in a query value: PostgreSQL can't compare it.

@@ -29,7 +29,7 @@ from feedsvc.core.models import RateRun, RateSourceDay
 from feedsvc.core.stop import check_stop
 from feedsvc.rates.ingest.archive import keep_answer
 from feedsvc.rates.ingest.guards import Limits, configured_limits
-from feedsvc.rates.ingest.runs import close_abandoned_runs
+from feedsvc.rates.ingest.runs import bump_sources, close_abandoned_runs
 from feedsvc.rates.ingest.store import mark_day, store_observations
 from feedsvc.rates.sources import Source, all_source_classes, build_sources
 from feedsvc.rates.sources.base import NoData, SourceError, Table
@@ -164,6 +164,7 @@ def _run_recorded(source: Source, summary: RunSummary, days: list[date], lease: 
         run = RateRun(source=source.name, job=summary.job, started_at=utcnow(), rows_written=0,
                       scheduled_at=scheduled_at)
         session.add(run)
+        bump_sources(session, run.started_at)
         session.commit()
         try:
             _run_days(session, source, days, summary, _with_checks(lease, on_day), today, currency)
@@ -179,9 +180,11 @@ def _run_recorded(source: Source, summary: RunSummary, days: list[date], lease: 
         except BaseException:  # Ctrl-C or SIGTERM (feedsvc.core.stop): close the record as interrupted, go on
             session.rollback()
             run.finished_at, run.rows_written, run.error = utcnow(), summary.rows_written, "interrupted"
+            bump_sources(session, run.finished_at)
             session.commit()
             raise
         run.finished_at, run.rows_written, run.error = utcnow(), summary.rows_written, summary.error
+        bump_sources(session, run.finished_at)
         session.commit()
 
 

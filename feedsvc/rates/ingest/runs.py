@@ -7,15 +7,22 @@ open run of that source. Triggers are claimed once by feedsvc.core.jobs.claim_tr
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from feedsvc.core.changes import bump_markers
+from feedsvc.core.countries import RATE_SOURCES_SCOPE
 from feedsvc.core.models import RateObservation, RateRun
 
 log = logging.getLogger(__name__)
 ABANDONED = "abandoned"
+
+
+def bump_sources(session: Session, now: datetime) -> None:
+    """Note in the write's transaction that what /rates/sources.json reports changed (its ETag moves)."""
+    bump_markers(session, [RATE_SOURCES_SCOPE], now)
 
 
 def close_abandoned_runs(session: Session, source: str) -> list[RateRun]:
@@ -32,6 +39,8 @@ def close_abandoned_runs(session: Session, source: str) -> list[RateRun]:
         run.rows_written, run.finished_at, run.error = count, last or run.started_at, ABANDONED
         log.warning("rates %s of %s started %s was abandoned (its process died): %d rows had landed",
                     run.job, source, run.started_at, count)
+    if runs:
+        bump_sources(session, datetime.now(UTC))
     session.commit()
     return runs
 

@@ -39,6 +39,7 @@ from feedsvc.rates.ingest.guards import (
     line_of,
     record_refusal,
 )
+from feedsvc.rates.ingest.runs import bump_sources
 from feedsvc.rates.served import default_priority, ensure_served, recompute_days, recompute_range
 from feedsvc.rates.sources.base import Observation, SourceError, Table
 
@@ -209,6 +210,7 @@ def mark_day(session: Session, source: str, day: date, status: str, now: datetim
         session.add(RateSourceDay(source=source, date=day, status=status, checked_at=now))
     else:
         row.status, row.checked_at = status, now
+    bump_sources(session, now)  # what the source answered is in /rates/sources.json (coverage, refusals)
 
 
 def decide_by_hand(session: Session, source: str, day: date, line_name: str, verdict: Verdict, who: str,
