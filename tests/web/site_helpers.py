@@ -20,11 +20,13 @@ IMAGE_HOLD = 10  # seconds at most, so that a test gone wrong cannot hang
 
 
 class HeldImages:
-    """The WSGI app with the demo images answered only once ``release()`` is called."""
+    """The WSGI app with the demo images answered at once, or after ``hold()`` only once ``release()`` is
+    called."""
 
     def __init__(self, app: Callable) -> None:
         self.app = app
         self.released = threading.Event()
+        self.released.set()  # pages other tests load must not wait for images nobody will release
 
     def hold(self) -> None:
         """Hold the images of the next page."""
