@@ -23,7 +23,16 @@ from sqlalchemy.orm import Session
 
 from feedsvc.core.models import RateFetch, RateObservation
 from feedsvc.rates.constants import USD
-from feedsvc.rates.exact import CHANGE_DAYS, EXACT, Previous, compare, per_unit, quotient, shown_digits
+from feedsvc.rates.exact import (
+    CHANGE_DAYS,
+    EXACT,
+    Previous,
+    compare,
+    per_unit,
+    quotient,
+    repeats,
+    shown_digits,
+)
 from feedsvc.rates.read.params import Pair, RateQuery
 from feedsvc.rates.read.paths import ReadPath
 from feedsvc.rates.read.series import RateRow, derive_digest, derive_rate, served_rows, served_table
@@ -31,7 +40,6 @@ from feedsvc.rates.served import not_held_back
 
 CHUNK_ROWS = 1000  # rows (days x pairs) resolved per round of queries: memory stays flat over any range
 FEW_PAIRS = 4  # up to this many pairs, their lines are read through (currency, quote, date) ranges
-SATURDAY = 5  # date.weekday() of Saturday; Sunday is 6
 
 
 class Derived(NamedTuple):
@@ -248,8 +256,7 @@ def select_pairs(session: Session, query: RateQuery, plan: Plan,
             if found is None:
                 continue
             before = last.get(pair)
-            repeated = (day.weekday() >= SATURDAY and before is not None and (day - before.day).days == 1
-                        and before.key == found.key)
+            repeated = before is not None and repeats(day, before.day, before.key == found.key)
             if repeated:
                 change, prev_date = before.change, before.prev_date  # type: ignore[union-attr]
             else:
