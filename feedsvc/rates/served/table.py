@@ -28,7 +28,7 @@ from feedsvc.core.countries import RATES_SCOPE
 from feedsvc.core.models import RateAnomaly, RateObservation, RateServed, RateServedPriority
 from feedsvc.rates.constants import BLOCKING, USD
 from feedsvc.rates.exact import format_version
-from feedsvc.rates.served import lines, months
+from feedsvc.rates.served import lines, months, spans
 from feedsvc.rates.sources import all_source_classes
 
 PRIORITY_ROW = 1  # rate_served_priority's row of the priority the table was computed with
@@ -109,11 +109,13 @@ def recompute_range(session: Session, sources: tuple[str, ...], first: date, las
 
 
 def recompute_all(session: Session, sources: tuple[str, ...]) -> None:
-    """Recompute the whole table with priority ``sources`` and remember that priority and the format."""
+    """Recompute the whole table with priority ``sources`` (and the spans of the stored lines), and
+    remember that priority and the format."""
     session.flush()
     session.execute(delete(RateServed))
     _fill(session, sources)
     render_all(session)
+    spans.rebuild_spans(session)
     _remember(session, PRIORITY_ROW, ",".join(sources))
 
 
