@@ -240,11 +240,9 @@ def test_a_job_stops_at_its_budget_and_the_next_run_resumes(app_factory, httpser
     slow_payloads(httpserver, 0.4)
     app = currency_api_app(app_factory, httpserver.url_for("/cdn/{date:%Y-%m-%d}.json"), RATES_JOB_BUDGET=1.0)
     with app.app_context():
-        start = time.monotonic()
         summary = jobs.backfill("currency-api", DAYS[0], DAYS[-1])
-    # The budget, the request in flight when it ran out, and room for a loaded machine; that it stopped
-    # early at all is the count of days below.
-    assert time.monotonic() - start < 1.0 + 0.4 + 1.5
+    # That it stopped at its budget is the count of days below (five days take at least 2 s of answers);
+    # a bound on the wall clock failed on a loaded machine without telling anything more.
     assert "budget of 1 s spent; the next run resumes here" in summary.error
     done = stored_days(app)
     assert 1 <= len(done) < len(DAYS) and done == set(DAYS[: len(done)])
