@@ -2,10 +2,11 @@
 
 Usage: .venv/bin/python bench/growth.py [--sizes 1000,10000,100000] [--databases sqlite,postgresql]
            [--requests 30] [--wrk-duration 5] [--wrk-at largest|all|none] [--cpu]
-           [--postgres-url postgresql://postgres@127.0.0.1:5432/]
+           [--postgres-url postgresql://postgres@127.0.0.1:5432/] [--database-prefix feedsvc_growth]
 Needs wrk (Debian: apt-get install wrk) and a PostgreSQL server where the URL's user may create databases
-(feedsvc_growth_<N>). Archives are filled once through `feedsvc articles import` (bench/growth_data.py)
-and kept: SQLite files under bench/out/, PostgreSQL databases by name.
+(<prefix>_<N>: a prefix of its own keeps a run apart from another checkout's on a shared server).
+Archives are filled once through `feedsvc articles import` (bench/growth_data.py) and kept: SQLite files
+under bench/out/, PostgreSQL databases by name.
 
 For each database and N, the median ms of --requests sequential requests of each kind:
 - miss: in process (Flask's test client), the byte cache emptied before every request: what a request
@@ -303,6 +304,8 @@ def main() -> None:
     parser.add_argument("--wrk-duration", type=int, default=5)
     parser.add_argument("--wrk-at", choices=("largest", "all", "none"), default="largest")
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/")
+    parser.add_argument("--database-prefix", default="feedsvc_growth",
+                        help="PostgreSQL databases are named PREFIX_N")
     parser.add_argument("--port", type=int, default=8791)
     parser.add_argument("--cpu", action="store_true",
                         help="also measure in process by CPU time (steady on a shared machine)")
@@ -314,7 +317,7 @@ def main() -> None:
     for kind in args.databases.split(","):
         misses, warm, wrk, cpu = {}, {}, None, {}
         for count in sizes:
-            url, rate = fill(kind, count, args.postgres_url)
+            url, rate = fill(kind, count, args.postgres_url, args.database_prefix)
             if rate:
                 print(f"{kind} N={count:,}: filled by `feedsvc articles import` at {rate:,.0f} articles/s")
             paths = resolve_paths(create_app(Config(environment(url))))
