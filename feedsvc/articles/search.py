@@ -57,7 +57,7 @@ PG_SEARCH = table("article_search", column("id", Integer),
                   column("published_at", Article.published_at.type), column("search_vector"))
 VECTOR = PG_SEARCH.c.search_vector
 _LANGUAGE = func.lower(Article.language)
-# As the generated column chooses its configuration (migration 0008).
+# As the stored vectors choose their configuration (migrations 0008 and 0014).
 IS_RUSSIAN = or_(_LANGUAGE == "ru", _LANGUAGE.like("ru-%"))
 IS_ENGLISH = or_(_LANGUAGE == "en", _LANGUAGE.like("en-%"))
 
@@ -141,23 +141,21 @@ def search_page_pg(session: Session, terms: SearchTerms, country: str | None, ta
                    now: datetime | None, limit: int, offset: int) -> tuple[list[SearchHit], int]:
     """PostgreSQL: a page of hits, best first then newest, with snippets; and how many matched (capped).
 
-    Two statements: the page's ids ranked with the count of every candidate (one walk of the index), then
-    the page's articles with their snippets. Only the candidates are ranked, from their narrow rows.
+    One statement: the candidates ranked with their count (one walk of the index; only the candidates
+    are ranked, from their narrow rows), then the page's articles with their snippets.
     """
     candidates = newest_matches(terms, "postgresql", country, tag, now)
-    rank = func.ts_rank(VECTOR, _pg_query(terms))
-    ranked = (select(candidates.c.id, func.count().over())
-              .join(PG_SEARCH, PG_SEARCH.c.id == candidates.c.id)
-              .order_by(rank.desc(), candidates.c.published_at.desc(), candidates.c.id.desc())
-              .limit(limit).offset(offset))
-    rows = session.execute(ranked).all()
+    ranked = (select(candidates.c.id, candidates.c.published_at, func.count().over().label("total"),
+                     func.ts_rank(VECTOR, _pg_query(terms)).label("score"))
+              .join(PG_SEARCH, PG_SEARCH.c.id == candidates.c.id))
+    order = (ranked.selected_columns.score.desc(), candidates.c.published_at.desc(), candidates.c.id.desc())
+    page = ranked.order_by(*order).limit(limit).offset(offset).subquery()
+    stmt = (select(Article, _pg_headline(terms), page.c.total).join(page, page.c.id == Article.id)
+            .order_by(page.c.score.desc(), page.c.published_at.desc(), page.c.id.desc()))
+    rows = session.execute(stmt).all()
     if not rows:  # past the last page (or nothing found): the count alone
         return [], session.scalar(select(func.count()).select_from(candidates)) or 0
-    ids = [row[0] for row in rows]
-    stmt = select(Article, _pg_headline(terms)).where(Article.id.in_(ids))
-    found = {article.id: SearchHit(article, render_snippet(marked or ""))
-             for article, marked in session.execute(stmt)}
-    return [found[i] for i in ids], rows[0][1]
+    return [SearchHit(article, render_snippet(marked or "")) for article, marked, _ in rows], rows[0][2]
 
 
 def snippets(session: Session, terms: SearchTerms, ids: Sequence[int]) -> dict[int, Markup]:
