@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from growth_data import fill  # noqa: E402
+from growth_data import PREFIX, fill  # noqa: E402
 from sqlalchemy import create_engine, select, text  # noqa: E402
 
 from config import Config  # noqa: E402
@@ -304,7 +304,7 @@ def main() -> None:
     parser.add_argument("--wrk-duration", type=int, default=5)
     parser.add_argument("--wrk-at", choices=("largest", "all", "none"), default="largest")
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/")
-    parser.add_argument("--database-prefix", default="feedsvc_growth",
+    parser.add_argument("--database-prefix", default=PREFIX,
                         help="PostgreSQL databases are named PREFIX_N")
     parser.add_argument("--port", type=int, default=8791)
     parser.add_argument("--cpu", action="store_true",
@@ -313,7 +313,8 @@ def main() -> None:
     sizes = sorted(int(n) for n in args.sizes.split(","))
     print(f"machine: {machine()}")
     print(f"rerun: .venv/bin/python bench/growth.py --sizes {args.sizes} --databases {args.databases} "
-          f"--requests {args.requests}{' --cpu' if args.cpu else ''}")
+          f"--requests {args.requests}{' --cpu' if args.cpu else ''}"
+          f"{'' if args.database_prefix == PREFIX else ' --database-prefix ' + args.database_prefix}")
     for kind in args.databases.split(","):
         misses, warm, wrk, cpu = {}, {}, None, {}
         for count in sizes:
