@@ -2,10 +2,11 @@
 
 Usage: .venv/bin/python bench/growth.py [--sizes 1000,10000,100000] [--databases sqlite,postgresql]
            [--requests 30] [--wrk-duration 5] [--wrk-at largest|all|none] [--cpu]
-           [--postgres-url postgresql://postgres@127.0.0.1:5432/]
+           [--postgres-url postgresql://postgres@127.0.0.1:5432/] [--database-prefix feedsvc_growth]
 Needs wrk (Debian: apt-get install wrk) and a PostgreSQL server where the URL's user may create databases
-(feedsvc_growth_<N>). Archives are filled once through `feedsvc articles import` (bench/growth_data.py)
-and kept: SQLite files under bench/out/, PostgreSQL databases by name.
+(<prefix>_<N>: a prefix of its own keeps a run apart from another checkout's on a shared server).
+Archives are filled once through `feedsvc articles import` (bench/growth_data.py) and kept: SQLite files
+under bench/out/, PostgreSQL databases by name.
 
 For each database and N, the median ms of --requests sequential requests of each kind:
 - miss: in process (Flask's test client), the byte cache emptied before every request: what a request
@@ -38,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from growth_data import fill  # noqa: E402
+from growth_data import PREFIX, fill  # noqa: E402
 from sqlalchemy import create_engine, select, text  # noqa: E402
 
 from config import Config  # noqa: E402
@@ -303,6 +304,8 @@ def main() -> None:
     parser.add_argument("--wrk-duration", type=int, default=5)
     parser.add_argument("--wrk-at", choices=("largest", "all", "none"), default="largest")
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/")
+    parser.add_argument("--database-prefix", default=PREFIX,
+                        help="PostgreSQL databases are named PREFIX_N")
     parser.add_argument("--port", type=int, default=8791)
     parser.add_argument("--cpu", action="store_true",
                         help="also measure in process by CPU time (steady on a shared machine)")
@@ -310,11 +313,12 @@ def main() -> None:
     sizes = sorted(int(n) for n in args.sizes.split(","))
     print(f"machine: {machine()}")
     print(f"rerun: .venv/bin/python bench/growth.py --sizes {args.sizes} --databases {args.databases} "
-          f"--requests {args.requests}{' --cpu' if args.cpu else ''}")
+          f"--requests {args.requests}{' --cpu' if args.cpu else ''}"
+          f"{'' if args.database_prefix == PREFIX else ' --database-prefix ' + args.database_prefix}")
     for kind in args.databases.split(","):
         misses, warm, wrk, cpu = {}, {}, None, {}
         for count in sizes:
-            url, rate = fill(kind, count, args.postgres_url)
+            url, rate = fill(kind, count, args.postgres_url, args.database_prefix)
             if rate:
                 print(f"{kind} N={count:,}: filled by `feedsvc articles import` at {rate:,.0f} articles/s")
             paths = resolve_paths(create_app(Config(environment(url))))

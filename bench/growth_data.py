@@ -23,6 +23,7 @@ FEEDSVC = str(ROOT / ".venv" / "bin" / "feedsvc")
 END = datetime(2026, 1, 1, tzinfo=UTC)
 STEP = timedelta(minutes=50)
 SCHEDULED = 3
+PREFIX = "feedsvc_growth"  # PostgreSQL databases are named PREFIX_N
 COUNTRIES = ["kazakhstan", "kyrgyzstan", "tajikistan", "turkmenistan", "uzbekistan"]
 TOPICS = ["energy", "water", "transport", "trade", "banking", "agriculture", "mining", "health",
           "education", "elections", "diplomacy", "tourism", "sport", "culture", "media", "technology",
@@ -75,12 +76,12 @@ def write_lines(path: Path, count: int) -> None:
             out.write(make_line(rng, number, datetime(2030, 1, number - count, tzinfo=UTC)) + "\n")
 
 
-def database_url(kind: str, count: int, postgres_url: str) -> str:
+def database_url(kind: str, count: int, postgres_url: str, prefix: str = PREFIX) -> str:
     """The bench database of ``kind`` for ``count`` articles (a PostgreSQL database is created if missing)."""
     if kind == "sqlite":
         return f"sqlite:///{OUT / f'growth-{count}.sqlite3'}"
     base = make_url(postgres_url.replace("postgresql://", "postgresql+psycopg://", 1))
-    name = f"feedsvc_growth_{count}"
+    name = f"{prefix}_{count}"
     admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         if connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}) is None:
@@ -111,10 +112,10 @@ def feedsvc(url: str, *args: str) -> str:
     return result.stdout.strip()
 
 
-def fill(kind: str, count: int, postgres_url: str) -> tuple[str, float | None]:
+def fill(kind: str, count: int, postgres_url: str, prefix: str = PREFIX) -> tuple[str, float | None]:
     """A database with the demo and ``count`` articles; its URL and the import's articles/s (None: reused)."""
     OUT.mkdir(parents=True, exist_ok=True)
-    url = database_url(kind, count, postgres_url)
+    url = database_url(kind, count, postgres_url, prefix)
     demo = 20
     if stored_articles(url) == demo + count + SCHEDULED:
         return url, None

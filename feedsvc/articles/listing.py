@@ -20,7 +20,7 @@ from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from feedsvc.articles.counts import ANY, locate, month_end, stored_total, totals_by_country
-from feedsvc.articles.search import hits, newest_matches, relevance
+from feedsvc.articles.search import hits, newest_matches, relevance, search_page_pg
 from feedsvc.articles.search_query import parse_search_terms
 from feedsvc.articles.store import filter_articles, newest_first, visible_at
 from feedsvc.core.models import MAX_ID, Article, Country, Tag, article_countries
@@ -187,9 +187,12 @@ def search_articles(session: Session, q: str, country: str | None, tag: str | No
     if not terms:
         return Page([], page, per_page, 0)
     dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        found, total = search_page_pg(session, terms, country, tag, now, per_page, (page - 1) * per_page)
+        return Page(found, page, per_page, total)
     candidates = newest_matches(terms, dialect, country, tag, now)
     total = session.scalar(select(func.count()).select_from(candidates)) or 0
-    best_first = relevance(candidates, terms, dialect)
+    best_first = relevance(candidates)
     # Ids first: the sort then holds 1,000 short rows, not 1,000 whole articles.
     ranked = (select(candidates.c.id).join(Article, Article.id == candidates.c.id)
               .order_by(best_first, Article.published_at.desc(), Article.id.desc()))

@@ -2,8 +2,10 @@
 
 Both rank by relevance (title over summary over body), then newest first, and quote a snippet of each
 result with the matched words marked. SQLite's FTS5 table ``article_search`` (porter stemmer: English
-only) is kept in step with the articles by triggers; PostgreSQL's generated ``search_vector`` column is
-stemmed per article language (Russian, English; other languages word for word). Migration 0008 makes both.
+only) is kept in step with the articles by triggers; PostgreSQL's table ``article_search`` (id,
+published_at, search_vector), kept in step by triggers too, is stemmed per article language (Russian,
+English; other languages word for word). Migration 0008 makes both; 0014 moves PostgreSQL's vectors out
+of ``articles`` into that table, where ranking reads them without de-TOASTing.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from sqlalchemy import literal_column as sql
 from sqlalchemy.orm import Session
 
 from feedsvc.articles.search_query import SearchTerms
-from feedsvc.articles.store import filter_articles, in_country, visible_at, with_tag
+from feedsvc.articles.store import in_country, visible_at, with_tag
 from feedsvc.core.models import Article
 
 # Noncharacters, which cleaning removes from every stored text (feedsvc/articles/clean.py): the engines
@@ -40,7 +42,9 @@ from feedsvc.core.models import Article
 START, STOP = "\ufdd0", "\ufdd1"
 _MARKERS = re.compile(f"([{START}{STOP}])")
 SNIPPET_WORDS = 28
-SNIPPET_SOURCE = 20_000  # PostgreSQL's headline parses its whole input: a long body is cut first
+# PostgreSQL's headline parses and stems its whole input (about 0.5 µs a character, for each of the page's
+# rows), so a long body is cut first: a word found only past this point gets no passage of its own.
+SNIPPET_SOURCE = 8_000
 # A search ranks and counts at most this many matches, the newest: ranking must see every match it
 # orders, and a word in most of a 100,000-article archive would otherwise cost seconds.
 MAX_MATCHES = 1000
@@ -49,9 +53,12 @@ FTS = table("article_search", column("rowid", Integer))
 FTS_MATCH = text("article_search MATCH :fts")
 BM25 = sql("bm25(article_search, 10.0, 4.0, 1.0)")  # weights of title, summary, body_text
 
-VECTOR = sql("articles.search_vector")
+PG_SEARCH = table("article_search", column("id", Integer),
+                  column("published_at", Article.published_at.type), column("search_vector"))
+VECTOR = PG_SEARCH.c.search_vector
+CUSTOM_PLANS = text("SET LOCAL plan_cache_mode = force_custom_plan")
 _LANGUAGE = func.lower(Article.language)
-# As the generated column chooses its configuration (migration 0008).
+# As the stored vectors choose their configuration (migrations 0008 and 0014).
 IS_RUSSIAN = or_(_LANGUAGE == "ru", _LANGUAGE.like("ru-%"))
 IS_ENGLISH = or_(_LANGUAGE == "en", _LANGUAGE.like("en-%"))
 
@@ -102,32 +109,59 @@ def _pg_query(terms: SearchTerms) -> ColumnElement[Any]:
 
 def newest_matches(terms: SearchTerms, dialect: str, country: str | None, tag: str | None,
                    now: datetime | None) -> Subquery:
-    """Ids (and SQLite's score) of the newest MAX_MATCHES articles matching ``terms`` and the filters.
+    """Ids (and SQLite's score, PostgreSQL's published_at) of the newest MAX_MATCHES articles matching.
 
     The engines hand matches out by id, newest first, so the walk stops after MAX_MATCHES: a word in most
-    articles costs what a rarer one does. ``now`` None: scheduled articles too.
+    articles costs what a rarer one does. ``now`` None: scheduled articles too. The filters read no
+    article row: an article is large, and a rare word's matches are spread over the whole table.
     """
     if dialect == "postgresql":
-        found = filter_articles(select(Article.id), country, tag, now=now)
-        found = found.where(VECTOR.op("@@")(_pg_query(terms))).order_by(Article.id.desc())
-        return found.limit(MAX_MATCHES).subquery()
-    # On SQLite the filters read no article row: an article is large (its text comes before
-    # published_at), and a rare word's matches are spread over the whole file.
-    found = select(FTS.c.rowid.label("id"), BM25.label("score")).where(FTS_MATCH.bindparams(fts=terms.fts5()))
-    if now is not None:  # the scheduled few, from the (published_at, id) index
-        found = found.where(FTS.c.rowid.not_in(select(Article.id).where(~visible_at(now))))
+        found = select(PG_SEARCH.c.id, PG_SEARCH.c.published_at).where(VECTOR.op("@@")(_pg_query(terms)))
+        if now is not None:
+            found = found.where(PG_SEARCH.c.published_at <= now)
+        ids = PG_SEARCH.c.id
+    else:
+        found = select(FTS.c.rowid.label("id"), BM25.label("score")).where(
+            FTS_MATCH.bindparams(fts=terms.fts5()))
+        if now is not None:  # the scheduled few, from the (published_at, id) index
+            found = found.where(FTS.c.rowid.not_in(select(Article.id).where(~visible_at(now))))
+        ids = FTS.c.rowid
     if country:
-        found = found.where(in_country(country, FTS.c.rowid))
+        found = found.where(in_country(country, ids))
     if tag:
-        found = found.where(with_tag(tag, FTS.c.rowid))
-    return found.order_by(FTS.c.rowid.desc()).limit(MAX_MATCHES).subquery()
+        found = found.where(with_tag(tag, ids))
+    return found.order_by(ids.desc()).limit(MAX_MATCHES).subquery()
 
 
-def relevance(candidates: Subquery, terms: SearchTerms, dialect: str) -> ColumnElement[Any]:
-    """The order of ``candidates`` by relevance, best first (PostgreSQL ranks only these few)."""
-    if dialect == "sqlite":
-        return candidates.c.score.asc()
-    return func.ts_rank(VECTOR, _pg_query(terms)).desc()
+def relevance(candidates: Subquery) -> ColumnElement[Any]:
+    """The order of SQLite's ``candidates`` by relevance, best first."""
+    return candidates.c.score.asc()
+
+
+def search_page_pg(session: Session, terms: SearchTerms, country: str | None, tag: str | None,
+                   now: datetime | None, limit: int, offset: int) -> tuple[list[SearchHit], int]:
+    """PostgreSQL: a page of hits, best first then newest, with snippets; and how many matched (capped).
+
+    One statement: the candidates ranked with their count (one walk of the index; only the candidates
+    are ranked, from their narrow rows), then the page's articles with their snippets.
+    """
+    # Every search of one word is the same statement, which psycopg prepares after five runs; PostgreSQL
+    # may then keep one generic plan for all words, and a plan fit for a rare word walks every match of a
+    # common one (the statement prepared by hand at 100,000 articles: 170-300 ms for a word in most
+    # articles, 8 ms of server CPU for the whole search planned for its own words). A plan per query.
+    session.execute(CUSTOM_PLANS)
+    candidates = newest_matches(terms, "postgresql", country, tag, now)
+    ranked = (select(candidates.c.id, candidates.c.published_at, func.count().over().label("total"),
+                     func.ts_rank(VECTOR, _pg_query(terms)).label("score"))
+              .join(PG_SEARCH, PG_SEARCH.c.id == candidates.c.id))
+    order = (ranked.selected_columns.score.desc(), candidates.c.published_at.desc(), candidates.c.id.desc())
+    page = ranked.order_by(*order).limit(limit).offset(offset).subquery()
+    stmt = (select(Article, _pg_headline(terms), page.c.total).join(page, page.c.id == Article.id)
+            .order_by(page.c.score.desc(), page.c.published_at.desc(), page.c.id.desc()))
+    rows = session.execute(stmt).all()
+    if not rows:  # past the last page (or nothing found): the count alone
+        return [], session.scalar(select(func.count()).select_from(candidates)) or 0
+    return [SearchHit(article, render_snippet(marked or "")) for article, marked, _ in rows], rows[0][2]
 
 
 def snippets(session: Session, terms: SearchTerms, ids: Sequence[int]) -> dict[int, Markup]:
@@ -153,15 +187,19 @@ def _sqlite_snippets(session: Session, terms: SearchTerms, ids: Sequence[int]) -
     return found
 
 
-def _pg_snippets(session: Session, terms: SearchTerms, ids: Sequence[int]) -> dict[int, Markup]:
+def _pg_headline(terms: SearchTerms) -> ColumnElement[Any]:
+    """An article's summary and body (cut at SNIPPET_SOURCE) with the words of ``terms`` marked."""
     config = case((IS_RUSSIAN, sql("'russian'::regconfig")), (IS_ENGLISH, sql("'english'::regconfig")),
                   else_=sql("'simple'::regconfig"))
     source = func.left(func.translate(Article.summary + " " + Article.body_text, START + STOP, ""),
                        SNIPPET_SOURCE)
     options = (f'StartSel="{START}", StopSel="{STOP}", MaxWords={SNIPPET_WORDS}, MinWords=12, '
                'MaxFragments=2, FragmentDelimiter=" … "')
-    marked = func.ts_headline(config, source, _pg_query(terms), options)
-    stmt = select(Article.id, marked).where(Article.id.in_(ids))
+    return func.ts_headline(config, source, _pg_query(terms), options)
+
+
+def _pg_snippets(session: Session, terms: SearchTerms, ids: Sequence[int]) -> dict[int, Markup]:
+    stmt = select(Article.id, _pg_headline(terms)).where(Article.id.in_(ids))
     return {article_id: render_snippet(marked or "") for article_id, marked in session.execute(stmt)}
 
 

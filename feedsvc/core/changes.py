@@ -9,10 +9,12 @@ from __future__ import annotations
 import queue
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import psycopg
 from flask import current_app, g, has_request_context
+from psycopg import pq
 from sqlalchemy import Engine, bindparam, event, select, update
 from sqlalchemy.orm import Session
 
@@ -27,6 +29,11 @@ READ_MARKERS = "feedsvc_markers"  # flask.g: the markers this request has read, 
 _MARKER = select(ChangeMarker.revision, ChangeMarker.changed_at).where(
     ChangeMarker.scope == bindparam("scope")
 )
+# PostgreSQL's marker read, prepared once per connection of the reader and answered in binary.
+_PG_NAME = b"feedsvc_read_marker"
+_PG_MARKER = b"SELECT revision, changed_at FROM change_markers WHERE scope = $1"
+_PG_TEXT = 25  # the parameter's type oid
+_PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # a binary timestamptz counts microseconds from it
 
 
 @dataclass(frozen=True)
@@ -84,8 +91,9 @@ class _RawReader:
     process on SQLite, a read through a SQLAlchemy Connection cost 100 µs, through the pool's raw
     connections 40 µs (checkout, reset, checkin; on PostgreSQL also a ping per checkout), on an idle
     connection of its own 11 µs; bench/feeds.py shows what that does to a 304. The statement is
-    compiled once for the engine's dialect; the column's type still converts the time. Connections
-    come from the engine (so its connect hooks run) and are closed when it is disposed.
+    compiled once for the engine's dialect; the column's type still converts the time. On PostgreSQL
+    the read goes to libpq directly (``_libpq_row``). Connections come from the engine (so its connect
+    hooks and the hung-server watch apply) and are closed when it is disposed.
     """
 
     MAX_IDLE = 8  # more idle connections than concurrent requests of a worker would only hold sockets
@@ -98,13 +106,18 @@ class _RawReader:
         self.names = compiled.positiontup if compiled.positional else None
         changed_at = ChangeMarker.__table__.c.changed_at.type
         self.to_datetime = changed_at.dialect_impl(engine.dialect).result_processor(engine.dialect, None)
+        self.libpq = engine.dialect.name == "postgresql"
+        self.query = _libpq_row if self.libpq else self._cursor_row
         self.idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
         event.listen(engine, "engine_disposed", lambda _engine: self.close_idle())
 
     def read(self, scope: str) -> Marker:
         """The committed marker of ``scope``, in one primary-key lookup."""
-        params = self.compiled.construct_params({"scope": scope})
-        args = tuple(params[name] for name in self.names) if self.names is not None else params
+        if self.libpq:
+            args: Any = scope
+        else:
+            params = self.compiled.construct_params({"scope": scope})
+            args = tuple(params[name] for name in self.names) if self.names is not None else params
         try:
             connection = self.idle.get_nowait()
         except queue.Empty:
@@ -119,12 +132,16 @@ class _RawReader:
         changed_at = self.to_datetime(row[1]) if self.to_datetime else row[1]
         return _marker(scope, (row[0], changed_at))
 
+    def _cursor_row(self, connection: Any, args: Any) -> Any:
+        cursor = connection.cursor()
+        cursor.execute(self.sql, args)
+        row = cursor.fetchone()
+        cursor.close()
+        return row
+
     def _fetch(self, connection: Any, args: Any) -> Any:
         try:
-            cursor = connection.cursor()
-            cursor.execute(self.sql, args)
-            row = cursor.fetchone()
-            cursor.close()
+            row = self.query(connection, args)
         except BaseException:
             connection.close()  # never reuse a connection in an unknown state
             raise
@@ -139,6 +156,12 @@ class _RawReader:
         connection = fairy.dbapi_connection
         fairy.detach()  # ours from now on: the pool neither resets nor recycles it
         self.engine.dialect.set_isolation_level(connection, "AUTOCOMMIT")
+        if self.libpq:
+            try:
+                _check(connection.pgconn, connection.pgconn.prepare(_PG_NAME, _PG_MARKER, [_PG_TEXT]))
+            except BaseException:
+                connection.close()
+                raise
         return connection
 
     def close_idle(self) -> None:
@@ -148,3 +171,29 @@ class _RawReader:
                 self.idle.get_nowait().close()
             except queue.Empty:
                 return
+
+
+def _libpq_row(connection: psycopg.Connection[Any], scope: str) -> tuple[int, datetime] | None:
+    """PostgreSQL: the marker row read through libpq, by the statement the connection prepared.
+
+    psycopg's cursor costs about 46 µs of this process's CPU per read, this 7 µs (the server's share
+    also drops, from 17 to 10 µs: no parse or plan, binary results), on every cached answer. libpq waits
+    without the GIL, and the hung-server watch still sees the connection busy and can cut it.
+    """
+    pgconn = connection.pgconn
+    result = pgconn.exec_prepared(_PG_NAME, [scope.encode()], result_format=pq.Format.BINARY)
+    _check(pgconn, result)
+    if result.ntuples == 0:
+        return None
+    revision = int.from_bytes(result.get_value(0, 0) or b"", "big", signed=True)
+    micros = int.from_bytes(result.get_value(0, 1) or b"", "big", signed=True)
+    return revision, _PG_EPOCH + timedelta(microseconds=micros)
+
+
+def _check(pgconn: pq.abc.PGconn, result: pq.abc.PGresult) -> None:
+    """Raise what psycopg would for a failed result: an OperationalError when the connection is lost."""
+    if result.status in (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK):
+        return
+    if pgconn.status == pq.ConnStatus.BAD or not result.error_field(pq.DiagnosticField.SQLSTATE):
+        raise psycopg.OperationalError(pq.error_message(result) or pq.error_message(pgconn))
+    raise psycopg.errors.error_from_result(result)

@@ -41,8 +41,9 @@ operations = st.lists(st.one_of(create, imported, edit, delete), min_size=1, max
 def empty(session: Any) -> None:
     """No articles, tags or counters (SQLite's DELETE runs the search index's triggers)."""
     if session.get_bind().dialect.name == "postgresql":
+        # CASCADE: PostgreSQL's search table (article_search) refers to articles.
         session.execute(text("TRUNCATE upstream_items, article_tags, article_countries, articles, tags, "
-                             "article_counts, deleted_articles"))
+                             "article_counts, deleted_articles CASCADE"))
     else:
         for name in ("upstream_items", "article_tags", "article_countries", "articles", "tags",
                      "article_counts", "deleted_articles"):

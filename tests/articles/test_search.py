@@ -157,3 +157,17 @@ def test_a_word_in_every_article_ranks_only_the_newest_matches(app, client) -> N
     body = client.get("/api/articles?q=budget&per_page=100&page=10").get_json()
     assert body["total"] == MAX_MATCHES and body["pages"] == MAX_MATCHES // 100
     assert body["items"][-1]["title"] == "Budget 5"  # the five oldest matches are past the bound
+
+
+def test_an_article_moved_into_the_future_leaves_search_and_comes_back_when_moved_back(client, create,
+                                                                                        auth_headers) -> None:
+    # PostgreSQL's search table keeps its own copy of published_at for the embargo: an edit must move it.
+    article = create(title="Funicular reopens", published_at="2025-05-01T00:00:00Z")
+    assert api_titles(client, "funicular") == ["Funicular reopens"]
+    later = (datetime.now(UTC) + timedelta(days=2)).isoformat()
+    assert client.patch(f"/api/articles/{article['id']}", headers=auth_headers,
+                        json={"published_at": later}).status_code == 200
+    assert api_titles(client, "funicular") == [] and page_titles(client, "/search?q=funicular") == []
+    assert client.patch(f"/api/articles/{article['id']}", headers=auth_headers,
+                        json={"published_at": "2025-05-02T00:00:00Z"}).status_code == 200
+    assert api_titles(client, "funicular") == ["Funicular reopens"]

@@ -109,7 +109,8 @@ def empty_articles(app: Flask) -> None:
               DeletedArticle.__table__, ArticleCount.__table__]
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
-            conn.execute(text(f"TRUNCATE {', '.join(t.name for t in tables)} RESTART IDENTITY"))
+            # CASCADE: PostgreSQL's search table (article_search) refers to articles.
+            conn.execute(text(f"TRUNCATE {', '.join(t.name for t in tables)} RESTART IDENTITY CASCADE"))
         else:  # and SQLite's AUTOINCREMENT counter is reset, so an empty table starts again at 1
             for table in tables:
                 conn.execute(table.delete())
