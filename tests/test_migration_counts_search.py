@@ -87,7 +87,7 @@ def search(connection, word: str) -> list[int]:
 
 def test_0008_fills_body_text_counters_and_the_index(old_engine) -> None:
     fill_0007(old_engine)
-    upgrade_to(old_engine, "0008")  # PostgreSQL's vectors move to a table of their own in 0014
+    upgrade_to(old_engine, "0008")  # PostgreSQL's vectors move to a table of their own in 0015
     with old_engine.begin() as connection:
         bodies = connection.execute(text("SELECT body_text FROM articles ORDER BY id")).scalars().all()
         assert bodies == ["Three new stations & a depot.", "Report on the grid.", "Grain."]

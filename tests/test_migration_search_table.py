@@ -1,4 +1,4 @@
-"""Migration 0014 on databases filled by revision 0013: PostgreSQL's search vectors in a table of theirs."""
+"""Migration 0015 on databases filled by revision 0014: PostgreSQL's search vectors in a table of theirs."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def old_engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[Engine]:
         engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
     else:
         base = make_url(POSTGRES_URL)
-        name = f"{base.database}_m0014_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+        name = f"{base.database}_m0015_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
         admin = create_engine(normalise_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}) is None:
@@ -53,8 +53,8 @@ def upgrade_to(connection: Connection, revision: str) -> None:
     command.upgrade(cfg, revision)
 
 
-def fill_0013(connection: Connection) -> None:
-    """Store three articles as revision 0013's schema holds them."""
+def fill_0014(connection: Connection) -> None:
+    """Store three articles as revision 0014's schema holds them."""
     zone = "+00" if connection.dialect.name == "postgresql" else ""
     for article_id, title, summary, body, language, published in ARTICLES:
         connection.execute(text(INSERT + "(:id, :uuid, :title, :summary, :body, :body, :language, :at, :at)"),
@@ -72,10 +72,10 @@ def found(connection: Connection, word: str) -> list[int]:
     return list(connection.scalars(text(sql), {"w": word}))
 
 
-def test_0014_moves_every_vector_and_keeps_them_in_step(old_engine) -> None:
+def test_0015_moves_every_vector_and_keeps_them_in_step(old_engine) -> None:
     with old_engine.begin() as connection:
-        upgrade_to(connection, "0013")
-        fill_0013(connection)
+        upgrade_to(connection, "0014")
+        fill_0014(connection)
         if connection.dialect.name == "sqlite":
             before = {word: found(connection, word) for word in WORDS}
         else:
@@ -87,7 +87,7 @@ def test_0014_moves_every_vector_and_keeps_them_in_step(old_engine) -> None:
                                               "ORDER BY id")).all()
         assert before == WORDS
     with old_engine.begin() as connection:
-        upgrade_to(connection, "0014")
+        upgrade_to(connection, "0015")
     with old_engine.begin() as connection:
         assert {word: found(connection, word) for word in WORDS} == WORDS  # nothing lost
         if connection.dialect.name == "postgresql":
@@ -117,15 +117,15 @@ def test_0014_moves_every_vector_and_keeps_them_in_step(old_engine) -> None:
             assert moved.year == 2031
 
 
-def test_0014_downgrade_brings_the_generated_column_back(old_engine) -> None:
+def test_0015_downgrade_brings_the_generated_column_back(old_engine) -> None:
     with old_engine.begin() as connection:
-        upgrade_to(connection, "0014")
-        fill_0013(connection)
+        upgrade_to(connection, "0015")
+        fill_0014(connection)
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with old_engine.begin() as connection:
         cfg.attributes["connection"] = connection
-        command.downgrade(cfg, "0013")
+        command.downgrade(cfg, "0014")
     with old_engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             ids = connection.scalars(text("SELECT id FROM articles WHERE search_vector @@ "

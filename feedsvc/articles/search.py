@@ -4,7 +4,7 @@ Both rank by relevance (title over summary over body), then newest first, and qu
 result with the matched words marked. SQLite's FTS5 table ``article_search`` (porter stemmer: English
 only) is kept in step with the articles by triggers; PostgreSQL's table ``article_search`` (id,
 published_at, search_vector), kept in step by triggers too, is stemmed per article language (Russian,
-English; other languages word for word). Migration 0008 makes both; 0014 moves PostgreSQL's vectors out
+English; other languages word for word). Migration 0008 makes both; 0015 moves PostgreSQL's vectors out
 of ``articles`` into that table, where ranking reads them without de-TOASTing.
 """
 
@@ -58,7 +58,7 @@ PG_SEARCH = table("article_search", column("id", Integer),
 VECTOR = PG_SEARCH.c.search_vector
 CUSTOM_PLANS = text("SET LOCAL plan_cache_mode = force_custom_plan")
 _LANGUAGE = func.lower(Article.language)
-# As the stored vectors choose their configuration (migrations 0008 and 0014).
+# As the stored vectors choose their configuration (migrations 0008 and 0015).
 IS_RUSSIAN = or_(_LANGUAGE == "ru", _LANGUAGE.like("ru-%"))
 IS_ENGLISH = or_(_LANGUAGE == "en", _LANGUAGE.like("en-%"))
 

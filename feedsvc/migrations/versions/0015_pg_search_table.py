@@ -1,7 +1,7 @@
 """PostgreSQL: the search vectors move from a generated column of articles to a narrow table of their own
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-07 19:30:00
 
 Ranking reads the vector of every candidate. In ``articles`` a vector shares its row with the article's
@@ -16,8 +16,8 @@ a row trigger per UPDATE of the columns it holds; a delete cascades by the forei
 
 from alembic import op
 
-revision = "0014"
-down_revision = "0013"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
