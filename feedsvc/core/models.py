@@ -322,9 +322,52 @@ class RateServedMonth(Base):
     sources: Mapped[str] = mapped_column(Text)
 
 
+class RateLine(Base):
+    """One day's row of a pair's series as /rates.csv shows it, materialised on write.
+
+    ``scope`` '' is the best path by priority (FEEDSVC_RATES_SOURCES), a source name that source's own
+    table (``source=NAME``). ``csv`` is the whole long CSV line; ``rate`` the exact quotient and
+    ``digits`` the digits shown; ``repeat`` names what was published (the same on consecutive days: a
+    table repeated); ``change``, ``prev_date`` and ``observed`` (the date of the last new observation,
+    this row's own unless repeated) are what the next row's change and repeat rule need
+    (feedsvc/rates/served/pair_lines.py). The primary key makes a pair's series one index range scan.
+    """
+
+    __tablename__ = "rate_lines"
+    __table_args__ = (
+        # A whole table's rows in date order, and a write's day across every pair of a scope.
+        Index("ix_rate_lines_scope_date", "scope", "date"),
+        {"sqlite_with_rowid": False},  # the rows are the primary key's B-tree: no second copy
+    )
+
+    scope: Mapped[str] = mapped_column(String(32), primary_key=True)
+    base: Mapped[str] = mapped_column(String(3), primary_key=True)
+    quote: Mapped[str] = mapped_column(String(3), primary_key=True)
+    date: Mapped[date] = mapped_column(Date, primary_key=True)
+    csv: Mapped[str] = mapped_column(Text)
+    rate: Mapped[str] = mapped_column(Text)
+    digits: Mapped[int]
+    source: Mapped[str] = mapped_column(Text)
+    repeat: Mapped[str] = mapped_column(Text)
+    change: Mapped[str | None] = mapped_column(Text)
+    prev_date: Mapped[date | None] = mapped_column(Date)
+    observed: Mapped[date] = mapped_column(Date)
+
+
+class RateLinePair(Base):
+    """A pair whose series ``rate_lines`` holds in ``scope``: what the read path asks before using them."""
+
+    __tablename__ = "rate_line_pairs"
+
+    scope: Mapped[str] = mapped_column(String(32), primary_key=True)
+    base: Mapped[str] = mapped_column(String(3), primary_key=True)
+    quote: Mapped[str] = mapped_column(String(3), primary_key=True)
+
+
 class RateServedPriority(Base):
     """What ``rate_served`` was computed with: ``id`` 1 the source priority, comma-separated; ``id`` 2 the
-    format version its lines and month sums were rendered with (feedsvc/rates/exact.py)."""
+    format version its lines and month sums were rendered with (feedsvc/rates/exact.py); ``id`` 3 the
+    version, format and priority ``rate_lines`` were computed with (feedsvc/rates/served/pair_lines.py)."""
 
     __tablename__ = "rate_served_priority"
 

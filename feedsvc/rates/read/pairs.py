@@ -12,30 +12,27 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from feedsvc.rates.exact import CHANGE_DAYS
 from feedsvc.rates.read.params import RateQuery
 from feedsvc.rates.read.paths import ReadPath
 from feedsvc.rates.read.series import RateRow
-from feedsvc.rates.served.pairs import Plan, number_rows, resolve_days
+from feedsvc.rates.served.pairs import REPEAT_DAYS, Plan, number_rows, plan_of, resolve_days
 
 __all__ = ["Plan", "make_plan", "select_pairs"]
 
 
-def make_plan(path: ReadPath, enabled: tuple[str, ...], official: frozenset[str],
-              homes: frozenset[str]) -> Plan:
+def make_plan(path: ReadPath, enabled: tuple[str, ...]) -> Plan:
     """The plan of a query on ``path``: one source's own table, or every enabled source by priority."""
-    if path.own is not None:
-        return Plan((path.own,), (path.own,), False, homes)
-    return Plan(enabled, tuple(name for name in enabled if name in official), True, homes)
+    return plan_of(path.own, enabled)
 
 
 def select_pairs(session: Session, query: RateQuery, plan: Plan,
-                 lookback: int = CHANGE_DAYS) -> Iterator[RateRow]:
+                 lookback: int = REPEAT_DAYS) -> Iterator[RateRow]:
     """Rows of every pair of a resolved ``query``, by date then pair order, lazily.
 
     ``change_pct`` compares with the pair's previous new observation, which may lie before ``from``: the
-    ``lookback`` days before it are resolved too (a change is never given across more than CHANGE_DAYS).
-    A weekend row repeating the day before's table keeps that row's change (served/pairs.py).
+    ``lookback`` days before it are resolved too: a change is never given across more than CHANGE_DAYS,
+    and a weekend row repeating the day before's table keeps that row's change (served/pairs.py), so
+    REPEAT_DAYS make a row's change the same whatever ``from`` is.
     """
     assert query.start is not None and query.end is not None, "resolve the range first"
     begin = query.start - timedelta(days=lookback)

@@ -15,6 +15,7 @@ the read side (read/pairs.py) and the stored lines (served/pair_lines.py) share 
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -23,18 +24,21 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, FromClause, Select, and_, null, or_, select, union_all
+from sqlalchemy import ColumnElement, FromClause, Select, and_, exists, null, or_, select, union_all
 from sqlalchemy.orm import Session
 
-from feedsvc.core.models import RateFetch, RateObservation, RateServed
-from feedsvc.rates.constants import USD
-from feedsvc.rates.exact import EXACT, ONE, Previous, compare, per_unit, quotient, shown_digits
+from feedsvc.core.models import RateAnomaly, RateFetch, RateObservation, RateServed
+from feedsvc.rates.constants import BLOCKING, USD
+from feedsvc.rates.exact import CHANGE_DAYS, EXACT, ONE, Previous, compare, per_unit, quotient, shown_digits
 from feedsvc.rates.pair import Pair
-from feedsvc.rates.served.table import not_held_back
+from feedsvc.rates.sources import all_source_classes
 
 CHUNK_ROWS = 1000  # rows (days x pairs) resolved per round of queries: memory stays flat over any range
 FEW_PAIRS = 4  # up to this many pairs, their lines are read through (currency, quote, date) ranges
 SATURDAY = 5  # date.weekday() of Saturday; Sunday is 6
+# A row's change depends on rows at most this many days older: CHANGE_DAYS, and a Sunday that repeats a
+# Saturday that repeats Friday's table keeps Friday's change.
+REPEAT_DAYS = CHANGE_DAYS + 2
 STREAM_ROWS = 500  # rows fetched per round trip of a streamed series; memory stays flat however long
 Served = dict[str, tuple]  # currency -> (units per USD, source[, payload digest with provenance=1])
 
@@ -74,6 +78,48 @@ class Plan:
     def crosses(self, pair: Pair) -> bool:
         """True unless ``pair`` is a bank's own currency against USD (the served X/USD line)."""
         return not (USD in (pair.base, pair.quote) and {pair.base, pair.quote} - {USD} <= self.homes)
+
+
+def not_held_back(obs: type[RateObservation]) -> ColumnElement[bool]:
+    """True for an observation no ``held`` or ``refused`` anomaly names, with exactly its value.
+
+    The value matters: an upstream correction is a new value, which the guards judge afresh.
+    """
+    return ~exists().where(
+        RateAnomaly.status.in_(BLOCKING),
+        RateAnomaly.source == obs.source,
+        RateAnomaly.date == obs.date,
+        RateAnomaly.currency == obs.currency,
+        RateAnomaly.quote == obs.quote,
+        RateAnomaly.value == obs.value,
+        RateAnomaly.nominal == obs.nominal,
+    )
+
+
+@functools.cache
+def home_currencies() -> frozenset[str]:
+    """The banks' own currencies (KZT, KGS, TJS, UZS, TMT): the quote of every official source."""
+    return frozenset(cls.quote for cls in all_source_classes().values() if cls.quote)
+
+
+@functools.cache
+def official_sources() -> frozenset[str]:
+    """The sources that publish a table in their own currency (every one but currency-api)."""
+    return frozenset(name for name, cls in all_source_classes().items() if cls.quote)
+
+
+def served_pair(pair: Pair) -> bool:
+    """True for a bank's own currency against USD, either way round: a line of ``rate_served``."""
+    other = pair.quote if pair.base == USD else pair.base if pair.quote == USD else None
+    return other in home_currencies()
+
+
+def plan_of(own: str | None, enabled: tuple[str, ...]) -> Plan:
+    """What a query reads: ``own``'s table alone, or (None) every enabled source by priority."""
+    if own is not None:
+        return Plan((own,), (own,), False, home_currencies())
+    return Plan(enabled, tuple(name for name in enabled if name in official_sources()), True,
+                home_currencies())
 
 
 def resolve_days(session: Session, pairs: tuple[Pair, ...], plan: Plan, start: date, end: date,
