@@ -364,6 +364,18 @@ class RateLinePair(Base):
     quote: Mapped[str] = mapped_column(String(3), primary_key=True)
 
 
+class RateLineDay(Base):
+    """A day whose stored lines in ``scope`` wait for a refresh since ``source`` wrote it: marked in the
+    write's transaction, refreshed by the job right after (feedsvc/rates/served/pair_lines.py). Reads of
+    the scope take the general path over such a day and the REPEAT_DAYS after it."""
+
+    __tablename__ = "rate_line_days"
+
+    scope: Mapped[str] = mapped_column(String(32), primary_key=True)
+    date: Mapped[date] = mapped_column(Date, primary_key=True)
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
 class RateServedPriority(Base):
     """What ``rate_served`` was computed with: ``id`` 1 the source priority, comma-separated; ``id`` 2 the
     format version its lines and month sums were rendered with (feedsvc/rates/exact.py); ``id`` 3 the

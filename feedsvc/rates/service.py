@@ -52,7 +52,8 @@ from feedsvc.rates.read.periods import ServedRow, group_rows
 from feedsvc.rates.read.series import RateRow
 from feedsvc.rates.read.status import SourceStatus
 from feedsvc.rates.read.ticker import TickerItem, make_ticker_item
-from feedsvc.rates.served.pair_lines import lines_version
+from feedsvc.rates.served.pair_lines import lines_version, pending_days
+from feedsvc.rates.served.pairs import REPEAT_DAYS
 from feedsvc.rates.sources import all_source_classes
 
 # Rates change at most a few times a day: let caches serve a slightly old copy while they revalidate,
@@ -82,15 +83,21 @@ def read_path(query: RateQuery) -> ReadPath:
     return choose_path(query, enabled_source_names(), kept_pairs)
 
 
-def kept_pairs(scope: str) -> frozenset[Pair]:
-    """The pairs whose stored lines ``rate_lines`` holds in ``scope``, queried once per rates revision."""
+def kept_pairs(scope: str, first: date, last: date) -> frozenset[Pair]:
+    """The pairs whose stored lines ``rate_lines`` hold in ``scope`` over [first, last]: none while a day
+    written there waits for its refresh (served/pair_lines.py); read once per rates revision."""
     known = per_revision()
     key = ("kept", scope)
     if key not in known:
+        session = get_session()
         # Lines computed with another priority or format are not this configuration's: none are kept.
-        current = materialised.lines_computed_with(get_session()) == lines_version(enabled_source_names())
-        known[key] = frozenset(materialised.kept_pairs(get_session(), scope) if current else ())
-    return known[key]
+        current = materialised.lines_computed_with(session) == lines_version(enabled_source_names())
+        pairs = frozenset(materialised.kept_pairs(session, scope) if current else ())
+        known[key] = pairs, pending_days(session, scope)
+    pairs, waiting = known[key]
+    # A waiting day D changes the rows of D and of the REPEAT_DAYS after it.
+    stale = any(first - timedelta(days=REPEAT_DAYS) <= day <= last for day in waiting)
+    return frozenset() if stale else pairs
 
 
 def rate_validators(*parts: object) -> tuple[str, datetime]:

@@ -30,7 +30,7 @@ from feedsvc.rates.read.formats import render_csv
 from feedsvc.rates.read.materialised import kept_pairs, stream_pair_csv
 from feedsvc.rates.read.pairs import select_pairs
 from feedsvc.rates.read.params import RateQuery
-from feedsvc.rates.served import recompute_all
+from feedsvc.rates.served import recompute_all, refresh_pending
 from feedsvc.rates.served.pair_lines import LINES_ROW, lines_version, rebuild_lines, scopes
 from feedsvc.rates.served.pairs import plan_of
 from feedsvc.rates.sources.base import Observation
@@ -192,7 +192,8 @@ def test_writes_keep_the_lines_in_step(history: Session) -> None:
                                  else 0), obs.nominal) for obs in lines]
             if table:
                 store_observations(history, "nbk", when, table, NOW, priority=PRIORITY)
-    history.flush()
+    # The writes above noted their days as waiting; the job refreshes them right after its commit.
+    assert refresh_pending(history, PRIORITY) > 0
     assert_stored_is_general(history, PRIORITY, FIRST, day)
     for first, last in ((friday - timedelta(days=3), friday + timedelta(days=12)),
                         (date(2024, 5, 1), date(2024, 5, 31))):
@@ -226,6 +227,19 @@ def test_rates_csv_streams_the_stored_lines(app_factory, app: Flask, history: Se
     # What the stored lines can't answer takes the general path: provenance, fill, a pair not kept.
     for other in ("&provenance=1", "&fill=previous", ",KGS/USD"):
         assert "marker" not in client.get(f"/rates.csv?{query}{other}").get_data(as_text=True)
+    # A day written and not yet refreshed: the range around it takes the general path until the refresh.
+    written = [Observation(date(2025, 6, 20), "EUR", "KZT", Decimal("512.99"))]
+    store_observations(history, "nbk", date(2025, 6, 20), written, NOW, priority=PRIORITY)
+    history.commit()
+    waiting = client.get(f"/rates.csv?{query}").get_data(as_text=True)
+    assert "marker" not in waiting and "2025-06-20,EUR/KZT,512.990" in waiting
+    earlier = "pairs=RUB/KGS,EUR/KZT&from=2025-06-01&to=2025-06-10"  # before it: still the stored lines
+    assert "marker" in client.get(f"/rates.csv?{earlier}").get_data(as_text=True)
+    assert refresh_pending(history, PRIORITY) == 2  # the default scope and nbk's own
+    bump_markers(history, [RATES_SCOPE], NOW)
+    history.commit()
+    refreshed = client.get(f"/rates.csv?{query}").get_data(as_text=True)
+    assert "marker" in refreshed and "2025-06-20,EUR/KZT,512.990" in refreshed
     # Lines computed with another priority are never read (until `feedsvc db upgrade` computes them again).
     reordered = app_factory(RATES_SOURCES=("nbk", "nbkr", "nbt", "currency-api")).test_client()
     assert "marker" not in reordered.get(f"/rates.csv?{query}").get_data(as_text=True)

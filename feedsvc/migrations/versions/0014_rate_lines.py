@@ -1,4 +1,4 @@
-"""rate_lines and rate_line_pairs: every published pair's day rows as /rates.csv shows them
+"""rate_lines, rate_line_pairs, rate_line_days: every published pair's day rows as /rates.csv shows them
 
 Revision ID: 0014
 Revises: 0013
@@ -20,7 +20,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Create the stored lines and the list of pairs they hold."""
+    """Create the stored lines, the days waiting for a refresh, and the list of pairs they hold."""
     op.create_table(
         "rate_lines",
         sa.Column("scope", sa.String(length=32), nullable=False),
@@ -40,6 +40,13 @@ def upgrade() -> None:
     )
     op.create_index("ix_rate_lines_scope_date", "rate_lines", ["scope", "date"], unique=False)
     op.create_table(
+        "rate_line_days",
+        sa.Column("scope", sa.String(length=32), nullable=False),
+        sa.Column("date", sa.Date(), nullable=False),
+        sa.Column("source", sa.String(length=32), nullable=False),
+        sa.PrimaryKeyConstraint("scope", "date", "source", name=op.f("pk_rate_line_days")),
+    )
+    op.create_table(
         "rate_line_pairs",
         sa.Column("scope", sa.String(length=32), nullable=False),
         sa.Column("base", sa.String(length=3), nullable=False),
@@ -51,5 +58,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Revert this revision (the stored lines are computed again from the observations if needed)."""
     op.drop_table("rate_line_pairs")
+    op.drop_table("rate_line_days")
     op.drop_index("ix_rate_lines_scope_date", table_name="rate_lines")
     op.drop_table("rate_lines")

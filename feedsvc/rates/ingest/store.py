@@ -8,8 +8,9 @@ rule, its confirmation and the cross-check: guards.py, crosscheck.py). A line th
 is recorded as ``malformed`` for its currency alone; the rest of the table is stored.
 
 Each write recomputes the served value of every (date, currency) whose USD line it touched, upsert,
-confirmation, hold-back and release alike, and every published pair's stored line on the days whose
-lines it changed, in the same transaction (served/table.py, served/pair_lines.py).
+confirmation, hold-back and release alike, in the same transaction (served/table.py); and notes the days
+whose lines it changed as waiting for their pairs' stored lines (served/pair_lines.py), which the job
+refreshes right after it commits.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from feedsvc.rates.ingest.runs import bump_sources
 from feedsvc.rates.served import (
     default_priority,
     ensure_served,
+    mark_lines,
     recompute_days,
     recompute_range,
     refresh_lines,
@@ -116,7 +118,9 @@ def store_observations(
         # Same transaction: a reader never sees a new observation or hold-back without its served value.
         for (when,), names in _grouped(touched).items():
             recompute_days(session, priority, when, names)
-        refresh_lines(session, priority, _by_source(days))
+        # The pairs' stored lines of these days are refreshed by the job right after the commit
+        # (refresh_pending); until then reads of them take the general path.
+        mark_lines(session, priority, _by_source(days))
     if (touched or written) and BATCH not in session.info:
         # Every stored line is read (/rates/currencies.json, other pairs): a new line is a new revision.
         bump_markers(session, [RATES_SCOPE], now)

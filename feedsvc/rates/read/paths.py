@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 from feedsvc.rates.constants import USD
 from feedsvc.rates.read.params import Pair, RateQuery
@@ -48,10 +49,13 @@ class ReadPath:
         return self.materialised and self.group != "day"
 
 
-def choose_path(query: RateQuery, enabled: tuple[str, ...],
-                kept: Callable[[str], frozenset[Pair]] | None = None) -> ReadPath:
-    """The path of ``query`` with ``enabled`` sources in priority order; ``kept(scope)``: the pairs whose
-    stored lines ``rate_lines`` holds in a scope (asked only when they could serve the query)."""
+Kept = Callable[[str, date, date], frozenset[Pair]]  # (scope, first, last) -> the pairs stored throughout
+
+
+def choose_path(query: RateQuery, enabled: tuple[str, ...], kept: Kept | None = None) -> ReadPath:
+    """The path of ``query`` with ``enabled`` sources in priority order; ``kept(scope, first, last)``: the
+    pairs whose stored lines ``rate_lines`` hold in a scope over a range (asked only when they could
+    serve the query)."""
     own = query.source or (enabled[0] if len(enabled) == 1 else None)
     served = all(map(served_pair, query.pairs))
     materialised = (own is None and not query.provenance and not query.fill and served
@@ -59,5 +63,6 @@ def choose_path(query: RateQuery, enabled: tuple[str, ...],
     # Pairs beyond the served X/USD lines: the general path's rows, stored on write (served/pair_lines.py).
     pair_lines = (not served and kept is not None and query.layout == "long" and query.group == "day"
                   and not query.provenance and not query.fill and query.at is None
-                  and set(query.pairs) <= kept(own or ""))
+                  and query.start is not None and query.end is not None
+                  and set(query.pairs) <= kept(own or "", query.start, query.end))
     return ReadPath(own, materialised, query.layout, query.group, query.provenance, served, pair_lines)

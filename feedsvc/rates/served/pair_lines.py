@@ -25,7 +25,7 @@ from decimal import Decimal
 from sqlalchemy import ColumnElement, and_, delete, func, insert, select, tuple_
 from sqlalchemy.orm import Session
 
-from feedsvc.core.models import RateLine, RateLinePair, RateObservation, RateServedPriority
+from feedsvc.core.models import RateLine, RateLineDay, RateLinePair, RateObservation, RateServedPriority
 from feedsvc.rates.exact import Previous, csv_line, format_change, format_rate, format_version
 from feedsvc.rates.pair import Pair
 from feedsvc.rates.served.pairs import (
@@ -33,6 +33,7 @@ from feedsvc.rates.served.pairs import (
     Derived,
     Last,
     Numbered,
+    not_held_back,
     number_rows,
     official_sources,
     plan_of,
@@ -42,7 +43,9 @@ from feedsvc.rates.served.pairs import (
 
 LINES = RateLine.__table__
 PAIRS = RateLinePair.__table__
+DAYS = RateLineDay.__table__
 LINES_ROW = 3  # rate_served_priority's row of what rate_lines were computed with
+LOCK_ROW = 1  # and its row of the priority, which every writer of the served tables locks first
 LINES_VERSION = "1"  # what is materialised and how: a change here computes the lines again
 DEFAULT = ""  # the scope of the best path by priority
 INSERT_ROWS = 5000  # rows per INSERT while a long range is computed: memory stays bounded
@@ -84,6 +87,7 @@ def rebuild_lines(session: Session, priority: tuple[str, ...]) -> None:
     session.flush()
     session.execute(delete(LINES))
     session.execute(delete(PAIRS))
+    session.execute(delete(DAYS))
     for scope in scopes(priority):
         sources = _sources(scope, priority)
         obs = RateObservation
@@ -97,25 +101,101 @@ def rebuild_lines(session: Session, priority: tuple[str, ...]) -> None:
     session.flush()
 
 
+def _scope_days(priority: tuple[str, ...], written: dict[str, set[date]]) -> set[tuple[str, date, str]]:
+    """(scope, date, source) of what each written (source -> days) touches: the default scope and its own."""
+    return {(scope, day, source) for source, days in written.items() if source in priority
+            for day in days for scope in (DEFAULT, source)}
+
+
+def mark_lines(session: Session, priority: tuple[str, ...], written: dict[str, set[date]]) -> None:
+    """Note the days written (source -> days) as waiting for a refresh, in the write's transaction."""
+    wanted = _scope_days(priority, written)
+    if not wanted:
+        return
+    stored = set(session.execute(select(DAYS.c.scope, DAYS.c.date, DAYS.c.source).where(
+        DAYS.c.date.in_(sorted({day for _scope, day, _source in wanted})))).all())
+    new = sorted(wanted - stored)
+    if new:
+        session.execute(insert(DAYS), [{"scope": scope, "date": day, "source": source}
+                                       for scope, day, source in new])
+
+
+def refresh_pending(session: Session, priority: tuple[str, ...]) -> int:
+    """Refresh every scope's days waiting since a write (``mark_lines``) and forget them: the count."""
+    # As every writer of the served tables: concurrent jobs take turns on PostgreSQL (served/table.py).
+    session.get(RateServedPriority, LOCK_ROW, with_for_update=True, populate_existing=True)
+    pending = session.execute(select(DAYS.c.scope, DAYS.c.date, DAYS.c.source)).all()
+    if not pending:
+        return 0
+    written: dict[str, set[date]] = {}
+    for scope, day, source in pending:
+        if scope == source:  # the default scope's rows name the same days again
+            written.setdefault(source, set()).add(day)
+    session.execute(delete(DAYS))
+    refresh_lines(session, priority, written)
+    return len(pending)
+
+
+def pending_days(session: Session, scope: str) -> list[date]:
+    """The days of ``scope`` whose stored lines wait for a refresh."""
+    return list(session.scalars(select(DAYS.c.date).where(DAYS.c.scope == scope).distinct()))
+
+
 def refresh_lines(session: Session, priority: tuple[str, ...], written: dict[str, set[date]]) -> None:
     """Recompute the lines of each scope on the days written to its sources (``written``: source -> days),
     and the rows after them whose change or repeat depends on them."""
     session.flush()  # the write's pending rows must be visible to the queries below
     days: dict[str, set[date]] = {}
-    for source, when in written.items():
-        if source in priority and when:
-            days.setdefault(DEFAULT, set()).update(when)
-            days.setdefault(source, set()).update(when)
+    for scope, day, _source in _scope_days(priority, written):
+        days.setdefault(scope, set()).add(day)
     for scope, when in sorted(days.items()):
         known = set(_stored_pairs(session, scope))
         obs = RateObservation
         lines = session.execute(select(obs.currency, obs.quote).distinct().where(
             obs.source.in_(_sources(scope, priority)), obs.date.in_(sorted(when))))
         new = _pairs_of(lines, scope) - known
-        if known:
-            _refresh(session, scope, priority, _ordered(known), min(when), max(when), whole=True)
+        for first, last in _runs(sorted(when)):
+            if known and first == last and scope == DEFAULT:  # a day's write: the pairs it can change
+                sources = {source for source, on in written.items() if first in on}
+                affected = _affected(session, priority, sources, first, known)
+                _refresh(session, scope, priority, _ordered(affected), first, last, whole=affected == known)
+            elif known:
+                _refresh(session, scope, priority, _ordered(known), first, last, whole=True)
         if new:
             _add_pairs(session, scope, priority, new)
+
+
+def _runs(days: list[date]) -> Iterator[tuple[date, date]]:
+    """Sorted ``days`` as [first, last] spans; days closer than REPEAT_DAYS share one (its rows depend on
+    each other anyway)."""
+    first = last = days[0]
+    for day in days[1:]:
+        if (day - last).days > REPEAT_DAYS:
+            yield first, last
+            first = day
+        last = day
+    yield first, last
+
+
+def _affected(session: Session, priority: tuple[str, ...], sources: set[str], day: date,
+              known: set[Pair]) -> set[Pair]:
+    """The pairs of the default scope whose value on ``day`` a write of ``sources``' lines can change.
+
+    A pair's value is its first direct line by priority, else a cross of official lines naming its
+    currencies, else the served values of its currencies (which change only with a USD line, itself a
+    line naming that currency). So a write changes the pairs it publishes, and the pairs naming one of
+    its codes that no enabled source publishes directly that day; the others keep their direct line.
+    """
+    obs = RateObservation
+    written = session.execute(select(obs.currency, obs.quote).distinct().where(
+        obs.source.in_(sorted(sources)), obs.date == day)).all()
+    own = _pairs_of(written, DEFAULT)
+    codes = {code for line in written for code in line}
+    direct = session.execute(select(obs.currency, obs.quote).distinct().where(
+        obs.source.in_(priority), obs.date == day, not_held_back(obs))).all()
+    published = {frozenset(line) for line in direct}
+    return {pair for pair in known if pair in own or (
+        (pair.base in codes or pair.quote in codes) and frozenset((pair.base, pair.quote)) not in published)}
 
 
 def _stored_pairs(session: Session, scope: str) -> list[Pair]:
@@ -143,6 +223,8 @@ def _refresh(session: Session, scope: str, priority: tuple[str, ...], pairs: tup
              last: date, whole: bool) -> None:
     """Rows of ``pairs`` in ``scope`` on [first, last] resolved again, and the next REPEAT_DAYS re-numbered
     (``whole``: ``pairs`` are every pair the scope keeps)."""
+    if not pairs:
+        return
     which = _which(scope, None if whole else pairs)
     previous, seen = _seeds(session, which, first)
     after = last + timedelta(days=REPEAT_DAYS)
@@ -187,11 +269,13 @@ def _seeds(session: Session, which: ColumnElement[bool],
     REPEAT_DAYS before it (older rows change nothing after ``first``)."""
     previous: dict[Pair, Previous] = {}
     seen: dict[Pair, Last] = {}
-    stmt = (select(LINES.c.base, LINES.c.quote, LINES.c.date, LINES.c.rate, LINES.c.repeat, LINES.c.change,
-                   LINES.c.prev_date, LINES.c.observed)
+    newest = func.row_number().over(partition_by=(LINES.c.base, LINES.c.quote), order_by=LINES.c.date.desc())
+    rows = (select(LINES.c.base, LINES.c.quote, LINES.c.date, LINES.c.rate, LINES.c.repeat, LINES.c.change,
+                   LINES.c.prev_date, LINES.c.observed, newest.label("newest"))
             .where(which, LINES.c.date.between(first - timedelta(days=REPEAT_DAYS),
                                                first - timedelta(days=1)))
-            .order_by(LINES.c.date))
+            .subquery())
+    stmt = select(*list(rows.c)[:-1]).where(rows.c.newest == 1)
     for base, quote, day, rate, repeat, change, prev_date, observed in session.execute(stmt):
         pair = Pair(base, quote)
         previous[pair] = (Decimal(rate), observed)

@@ -149,8 +149,12 @@ def _resolve_chunk(session: Session, pairs: tuple[Pair, ...], plan: Plan, first:
     if missing and plan.cross:
         codes = sorted({c for pair in crossing for c in (pair.base, pair.quote)})
         for day, lines in _lines(session, plan.cross, first, last, provenance, codes=codes, days=missing):
+            naming: dict[str, list[Line]] = {}  # each code's lines, looked up per pair instead of scanned
+            for line in lines:
+                naming.setdefault(line[1], []).append(line)
+                naming.setdefault(line[2], []).append(line)
             for pair in (p for p in crossing if p not in days.get(day, {})):
-                found = _cross(pair, lines, plan.cross)
+                found = _cross(pair, naming, plan.cross)
                 if found is not None:
                     days.setdefault(day, {})[pair] = found
         missing = [day for day in missing if any(pair not in days.get(day, {}) for pair in crossing)]
@@ -231,9 +235,11 @@ def _direct(pair: Pair, by_line: dict[tuple[str, str], Line], rank: dict[str, in
     return Derived(rate, shown_digits(value), source, digest, (source, currency, quote, nominal, value))
 
 
-def _cross(pair: Pair, lines: list[Line], sources: tuple[str, ...]) -> Derived | None:
-    """The pair through one currency both legs name, the legs' sources first by priority."""
-    base, quote = _legs(pair.base, lines, sources), _legs(pair.quote, lines, sources)
+def _cross(pair: Pair, naming: dict[str, list[Line]], sources: tuple[str, ...]) -> Derived | None:
+    """The pair through one currency both legs name, the legs' sources first by priority (``naming``: the
+    day's lines naming each code)."""
+    base = _legs(pair.base, naming.get(pair.base, []), sources)
+    quote = _legs(pair.quote, naming.get(pair.quote, []), sources)
     options = [(b.priority, q.priority, via != USD, via, b, q)
                for via in base.keys() & quote.keys() - {pair.base, pair.quote}
                for b in base[via] for q in quote[via]]
