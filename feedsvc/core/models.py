@@ -330,20 +330,21 @@ class RateLine(Base):
     ``digits`` the digits shown; ``repeat`` names what was published (the same on consecutive days: a
     table repeated); ``change``, ``prev_date`` and ``observed`` (the date of the last new observation,
     this row's own unless repeated) are what the next row's change and repeat rule need
-    (feedsvc/rates/served/pair_lines.py). The primary key makes a pair's series one index range scan.
+    (feedsvc/rates/served/pair_lines.py).
     """
 
     __tablename__ = "rate_lines"
     __table_args__ = (
-        # A whole table's rows in date order, and a write's day across every pair of a scope.
-        Index("ix_rate_lines_scope_date", "scope", "date"),
+        # One pair's series: an index range, then its rows by primary key.
+        Index("ix_rate_lines_pair", "scope", "base", "quote", "date"),
         {"sqlite_with_rowid": False},  # the rows are the primary key's B-tree: no second copy
     )
 
+    # A whole table's rows, and a write's day across a scope, are one range of the primary key.
     scope: Mapped[str] = mapped_column(String(32), primary_key=True)
+    date: Mapped[date] = mapped_column(Date, primary_key=True)
     base: Mapped[str] = mapped_column(String(3), primary_key=True)
     quote: Mapped[str] = mapped_column(String(3), primary_key=True)
-    date: Mapped[date] = mapped_column(Date, primary_key=True)
     csv: Mapped[str] = mapped_column(Text)
     rate: Mapped[str] = mapped_column(Text)
     digits: Mapped[int]

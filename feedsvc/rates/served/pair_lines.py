@@ -8,10 +8,18 @@ repeat rule), seeded with the stored row before the first day written instead of
 stored line is what the general path shows, byte for byte.
 
 A pair's value on a day depends on that day's lines alone; the next rows' change and repeat depend on it
-for at most REPEAT_DAYS. So a write of day D resolves D again and re-numbers the stored rows of the
+for at most REPEAT_DAYS. So a refresh of day D resolves D again and re-numbers the stored rows of the
 REPEAT_DAYS after it from their own columns. A pair seen for the first time is computed over the whole
 stored range (crosses may give it earlier days). ``rate_served_priority`` row 3 remembers the version,
 format and priority the lines were computed with; ``ensure_lines`` computes them whole when it differs.
+
+An ingest does not refresh them in its transaction: it notes its days in ``rate_line_days``
+(``mark_lines``), and the job refreshes them right after its commit (``refresh_pending``), a range at a
+time in a backfill. Resolving ~480 pairs again for each of a day's six bank tables cost the ingest
+seven times its own time (bench/README.md, (e)). Until the refresh, reads of a waiting day and of the
+REPEAT_DAYS after it take the general path, so a reader never sees a stale line, and a crash between
+the two leaves the days noted for the next job or ``feedsvc db upgrade``. A batch (the demo) and a
+decision by hand refresh in their own transaction.
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, and_, delete, func, insert, select, tuple_
+from sqlalchemy import bindparam, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from feedsvc.core.models import RateLine, RateLineDay, RateLinePair, RateObservation, RateServedPriority
@@ -225,11 +233,11 @@ def _refresh(session: Session, scope: str, priority: tuple[str, ...], pairs: tup
     (``whole``: ``pairs`` are every pair the scope keeps)."""
     if not pairs:
         return
-    which = _which(scope, None if whole else pairs)
-    previous, seen = _seeds(session, which, first)
+    wanted = set(pairs)
+    previous, seen = _seeds(session, scope, wanted, first)
     after = last + timedelta(days=REPEAT_DAYS)
-    tail = list(_stored_days(session, which, last + timedelta(days=1), after))
-    session.execute(delete(LINES).where(which, LINES.c.date.between(first, after)))
+    tail = list(_stored_days(session, scope, wanted, last + timedelta(days=1), after))
+    _delete(session, scope, None if whole else pairs, first, after)
     resolved = (_digested(day, found) for day, found in
                 resolve_days(session, pairs, plan_of(scope or None, priority), first, last))
     batch: list[dict[str, object]] = []
@@ -242,12 +250,17 @@ def _refresh(session: Session, scope: str, priority: tuple[str, ...], pairs: tup
         session.execute(insert(LINES), batch)
 
 
-def _which(scope: str, pairs: tuple[Pair, ...] | None) -> ColumnElement[bool]:
-    """The condition of ``scope``'s rows of ``pairs`` (None: every pair it keeps, by the date index)."""
+def _delete(session: Session, scope: str, pairs: tuple[Pair, ...] | None, first: date, last: date) -> None:
+    """Delete ``scope``'s rows of ``pairs`` (None: every pair, by the date index) on [first, last]."""
+    within = LINES.c.date.between(bindparam("first"), bindparam("last"))
     if pairs is None:
-        return LINES.c.scope == scope
-    return and_(LINES.c.scope == scope, tuple_(LINES.c.base, LINES.c.quote).in_([(p.base, p.quote)
-                                                                                  for p in pairs]))
+        session.execute(delete(LINES).where(LINES.c.scope == scope, within), {"first": first, "last": last})
+        return
+    # One primary-key range per pair, one statement run for them all (a long IN list costs more).
+    stmt = delete(LINES).where(LINES.c.scope == scope, LINES.c.base == bindparam("b_base"),
+                               LINES.c.quote == bindparam("b_quote"), within)
+    session.connection().execute(stmt, [{"b_base": p.base, "b_quote": p.quote, "first": first, "last": last}
+                                        for p in pairs])
 
 
 def _digested(day: date, found: dict[Pair, Derived]) -> tuple[date, dict[Pair, Derived]]:
@@ -263,7 +276,7 @@ def repeat_key(key: tuple | str) -> str:
 Days = Iterator[tuple[date, dict[Pair, Derived]]]  # resolved values by date
 
 
-def _seeds(session: Session, which: ColumnElement[bool],
+def _seeds(session: Session, scope: str, pairs: set[Pair],
            first: date) -> tuple[dict[Pair, Previous], dict[Pair, Last]]:
     """Each pair's last new observation and last row before ``first``, from the stored rows of the
     REPEAT_DAYS before it (older rows change nothing after ``first``)."""
@@ -272,25 +285,28 @@ def _seeds(session: Session, which: ColumnElement[bool],
     newest = func.row_number().over(partition_by=(LINES.c.base, LINES.c.quote), order_by=LINES.c.date.desc())
     rows = (select(LINES.c.base, LINES.c.quote, LINES.c.date, LINES.c.rate, LINES.c.repeat, LINES.c.change,
                    LINES.c.prev_date, LINES.c.observed, newest.label("newest"))
-            .where(which, LINES.c.date.between(first - timedelta(days=REPEAT_DAYS),
-                                               first - timedelta(days=1)))
+            .where(LINES.c.scope == scope, LINES.c.date.between(first - timedelta(days=REPEAT_DAYS),
+                                                                first - timedelta(days=1)))
             .subquery())
     stmt = select(*list(rows.c)[:-1]).where(rows.c.newest == 1)
-    for base, quote, day, rate, repeat, change, prev_date, observed in session.execute(stmt):
+    for base, quote, day, rate, repeat, change, prev_date, observed in session.connection().execute(stmt):
         pair = Pair(base, quote)
-        previous[pair] = (Decimal(rate), observed)
-        seen[pair] = Last(repeat, day, None if change is None else Decimal(change), prev_date)
+        if pair in pairs:
+            previous[pair] = (Decimal(rate), observed)
+            seen[pair] = Last(repeat, day, None if change is None else Decimal(change), prev_date)
     return previous, seen
 
 
-def _stored_days(session: Session, which: ColumnElement[bool], first: date, last: date) -> Days:
-    """The stored values of [first, last] by date, as resolved values to number again."""
+def _stored_days(session: Session, scope: str, pairs: set[Pair], first: date, last: date) -> Days:
+    """The stored values of ``pairs`` on [first, last] by date, as resolved values to number again."""
     stmt = (select(LINES.c.date, LINES.c.base, LINES.c.quote, LINES.c.rate, LINES.c.digits, LINES.c.source,
                    LINES.c.repeat)
-            .where(which, LINES.c.date.between(first, last)).order_by(LINES.c.date))
+            .where(LINES.c.scope == scope, LINES.c.date.between(first, last)).order_by(LINES.c.date))
     days: dict[date, dict[Pair, Derived]] = {}
-    for day, base, quote, rate, digits, source, repeat in session.execute(stmt):
-        days.setdefault(day, {})[Pair(base, quote)] = Derived(Decimal(rate), digits, source, None, repeat)
+    for day, base, quote, rate, digits, source, repeat in session.connection().execute(stmt):
+        pair = Pair(base, quote)
+        if pair in pairs:
+            days.setdefault(day, {})[pair] = Derived(Decimal(rate), digits, source, None, repeat)
     yield from sorted(days.items())
 
 
