@@ -158,9 +158,9 @@ def test_every_kept_pair_is_the_general_path_byte_for_byte(history: Session) -> 
     assert_stored_is_general(history, PRIORITY, windows=6)
     # The weekend rows are there: NBT's repeats, and RUB/KGS through the served values.
     sunday = date(2025, 6, 8)
-    line = history.get(RateLine, ("", sunday, "RUB", "KGS"))
+    line = history.get(RateLine, ("", "RUB", "KGS", sunday))
     assert line is not None and line.source == "currency-api"
-    assert history.get(RateLine, ("nbt", sunday, "RUB", "TJS")) is not None
+    assert history.get(RateLine, ("nbt", "RUB", "TJS", sunday)) is not None
 
 
 def test_writes_keep_the_lines_in_step(history: Session) -> None:
@@ -205,7 +205,7 @@ def test_a_new_priority_computes_the_default_scope_again(history: Session) -> No
     reordered = ("nbk", "nbkr", "nbt", "currency-api")
     recompute_all(history, reordered)
     assert history.get(RateServedPriority, LINES_ROW).sources == lines_version(reordered)
-    kzt_kgs = history.get(RateLine, ("", date(2025, 6, 4), "KZT", "KGS"))
+    kzt_kgs = history.get(RateLine, ("", "KZT", "KGS", date(2025, 6, 4)))
     assert kzt_kgs is not None and kzt_kgs.source == "nbk"  # NBK's KGS line, inverted, comes first now
     assert_stored_is_general(history, reordered, windows=1)
 

@@ -24,9 +24,9 @@ def upgrade() -> None:
     op.create_table(
         "rate_lines",
         sa.Column("scope", sa.String(length=32), nullable=False),
-        sa.Column("date", sa.Date(), nullable=False),
         sa.Column("base", sa.String(length=3), nullable=False),
         sa.Column("quote", sa.String(length=3), nullable=False),
+        sa.Column("date", sa.Date(), nullable=False),
         sa.Column("csv", sa.Text(), nullable=False),
         sa.Column("rate", sa.Text(), nullable=False),
         sa.Column("digits", sa.Integer(), nullable=False),
@@ -35,10 +35,9 @@ def upgrade() -> None:
         sa.Column("change", sa.Text(), nullable=True),
         sa.Column("prev_date", sa.Date(), nullable=True),
         sa.Column("observed", sa.Date(), nullable=False),
-        sa.PrimaryKeyConstraint("scope", "date", "base", "quote", name=op.f("pk_rate_lines")),
+        sa.PrimaryKeyConstraint("scope", "base", "quote", "date", name=op.f("pk_rate_lines")),
         sqlite_with_rowid=False,
     )
-    op.create_index("ix_rate_lines_pair", "rate_lines", ["scope", "base", "quote", "date"], unique=False)
     op.create_table(
         "rate_line_days",
         sa.Column("scope", sa.String(length=32), nullable=False),
@@ -59,5 +58,4 @@ def downgrade() -> None:
     """Revert this revision (the stored lines are computed again from the observations if needed)."""
     op.drop_table("rate_line_pairs")
     op.drop_table("rate_line_days")
-    op.drop_index("ix_rate_lines_pair", table_name="rate_lines")
     op.drop_table("rate_lines")

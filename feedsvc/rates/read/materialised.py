@@ -19,7 +19,7 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Select, and_, case, or_, select, tuple_
+from sqlalchemy import Select, case, select, tuple_
 from sqlalchemy.orm import Session
 
 from feedsvc.core.models import RateLine, RateLinePair, RateServed, RateServedMonth, RateServedPriority
@@ -29,7 +29,6 @@ from feedsvc.rates.read.periods import PreviousPeriods as Previous
 from feedsvc.rates.read.periods import SeriesRow, close_periods
 from feedsvc.rates.read.series import STREAM_ROWS
 from feedsvc.rates.served.pair_lines import LINES_ROW
-from feedsvc.rates.served.pairs import FEW_PAIRS
 
 Raw = tuple[Any, str, str, int, str]  # (date or its ISO text, currency, usd_exact, usd_digits, source)
 SERVED = RateServed.__table__
@@ -55,10 +54,8 @@ def stream_pair_csv(session: Session, query: RateQuery, scope: str) -> Iterator[
     assert query.start is not None and query.end is not None, "resolve the range first"
     keys = [(pair.base, pair.quote) for pair in query.pairs]
     pair = tuple_(LINES.c.base, LINES.c.quote)
-    if len(keys) <= FEW_PAIRS:  # a primary-key range per pair: the date index would scan every pair's
-        which = or_(*(and_(LINES.c.base == base, LINES.c.quote == quote) for base, quote in keys))
-    else:  # a table's worth: the (scope, date) index in date order, the pairs sorted within each day
-        which = pair.in_(keys)
+    # A primary-key range per pair, the rows sorted by date (and the query's pair order within a day).
+    which = pair.in_(keys)
     stmt = (select(LINES.c.csv)
             .where(LINES.c.scope == scope, which, LINES.c.date.between(query.start, query.end))
             # The pairs' order within a day, as the general path yields them.

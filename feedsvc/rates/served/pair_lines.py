@@ -30,7 +30,7 @@ from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import bindparam, delete, func, insert, select
+from sqlalchemy import ColumnElement, and_, bindparam, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from feedsvc.core.models import RateLine, RateLineDay, RateLinePair, RateObservation, RateServedPriority
@@ -166,9 +166,9 @@ def refresh_lines(session: Session, priority: tuple[str, ...], written: dict[str
             if known and first == last and scope == DEFAULT:  # a day's write: the pairs it can change
                 sources = {source for source, on in written.items() if first in on}
                 affected = _affected(session, priority, sources, first, known)
-                _refresh(session, scope, priority, _ordered(affected), first, last, whole=affected == known)
+                _refresh(session, scope, priority, _ordered(affected), first, last)
             elif known:
-                _refresh(session, scope, priority, _ordered(known), first, last, whole=True)
+                _refresh(session, scope, priority, _ordered(known), first, last)
         if new:
             _add_pairs(session, scope, priority, new)
 
@@ -224,20 +224,19 @@ def _add_pairs(session: Session, scope: str, priority: tuple[str, ...], pairs: s
     obs = RateObservation
     first, last = session.execute(select(func.min(obs.date), func.max(obs.date))).one()
     if first is not None:
-        _refresh(session, scope, priority, _ordered(pairs), first, last, whole=False)
+        _refresh(session, scope, priority, _ordered(pairs), first, last)
 
 
 def _refresh(session: Session, scope: str, priority: tuple[str, ...], pairs: tuple[Pair, ...], first: date,
-             last: date, whole: bool) -> None:
-    """Rows of ``pairs`` in ``scope`` on [first, last] resolved again, and the next REPEAT_DAYS re-numbered
-    (``whole``: ``pairs`` are every pair the scope keeps)."""
+             last: date) -> None:
+    """Rows of ``pairs`` in ``scope`` on [first, last] resolved again; the next REPEAT_DAYS re-numbered."""
     if not pairs:
         return
     wanted = set(pairs)
     previous, seen = _seeds(session, scope, wanted, first)
     after = last + timedelta(days=REPEAT_DAYS)
     tail = list(_stored_days(session, scope, wanted, last + timedelta(days=1), after))
-    _delete(session, scope, None if whole else pairs, first, after)
+    _delete(session, scope, pairs, first, after)
     resolved = (_digested(day, found) for day, found in
                 resolve_days(session, pairs, plan_of(scope or None, priority), first, last))
     batch: list[dict[str, object]] = []
@@ -250,17 +249,20 @@ def _refresh(session: Session, scope: str, priority: tuple[str, ...], pairs: tup
         session.execute(insert(LINES), batch)
 
 
-def _delete(session: Session, scope: str, pairs: tuple[Pair, ...] | None, first: date, last: date) -> None:
-    """Delete ``scope``'s rows of ``pairs`` (None: every pair, by the date index) on [first, last]."""
-    within = LINES.c.date.between(bindparam("first"), bindparam("last"))
-    if pairs is None:
-        session.execute(delete(LINES).where(LINES.c.scope == scope, within), {"first": first, "last": last})
-        return
-    # One primary-key range per pair, one statement run for them all (a long IN list costs more).
+def _delete(session: Session, scope: str, pairs: tuple[Pair, ...], first: date, last: date) -> None:
+    """Delete ``scope``'s rows of ``pairs`` on [first, last]: one primary-key range each, one statement."""
     stmt = delete(LINES).where(LINES.c.scope == scope, LINES.c.base == bindparam("b_base"),
-                               LINES.c.quote == bindparam("b_quote"), within)
+                               LINES.c.quote == bindparam("b_quote"),
+                               LINES.c.date.between(bindparam("first"), bindparam("last")))
     session.connection().execute(stmt, [{"b_base": p.base, "b_quote": p.quote, "first": first, "last": last}
                                         for p in pairs])
+
+
+def _among(scope: str, pairs: set[Pair]) -> ColumnElement[bool]:
+    """``scope``'s rows of the codes of ``pairs`` (a few more pairs, dropped by the caller): primary-key
+    ranges for each base and quote, where a list of pairs would be compiled anew for each refresh."""
+    bases, quotes = sorted({p.base for p in pairs}), sorted({p.quote for p in pairs})
+    return and_(LINES.c.scope == scope, LINES.c.base.in_(bases), LINES.c.quote.in_(quotes))
 
 
 def _digested(day: date, found: dict[Pair, Derived]) -> tuple[date, dict[Pair, Derived]]:
@@ -285,8 +287,8 @@ def _seeds(session: Session, scope: str, pairs: set[Pair],
     newest = func.row_number().over(partition_by=(LINES.c.base, LINES.c.quote), order_by=LINES.c.date.desc())
     rows = (select(LINES.c.base, LINES.c.quote, LINES.c.date, LINES.c.rate, LINES.c.repeat, LINES.c.change,
                    LINES.c.prev_date, LINES.c.observed, newest.label("newest"))
-            .where(LINES.c.scope == scope, LINES.c.date.between(first - timedelta(days=REPEAT_DAYS),
-                                                                first - timedelta(days=1)))
+            .where(_among(scope, pairs), LINES.c.date.between(first - timedelta(days=REPEAT_DAYS),
+                                                               first - timedelta(days=1)))
             .subquery())
     stmt = select(*list(rows.c)[:-1]).where(rows.c.newest == 1)
     for base, quote, day, rate, repeat, change, prev_date, observed in session.connection().execute(stmt):
@@ -301,7 +303,7 @@ def _stored_days(session: Session, scope: str, pairs: set[Pair], first: date, la
     """The stored values of ``pairs`` on [first, last] by date, as resolved values to number again."""
     stmt = (select(LINES.c.date, LINES.c.base, LINES.c.quote, LINES.c.rate, LINES.c.digits, LINES.c.source,
                    LINES.c.repeat)
-            .where(LINES.c.scope == scope, LINES.c.date.between(first, last)).order_by(LINES.c.date))
+            .where(_among(scope, pairs), LINES.c.date.between(first, last)).order_by(LINES.c.date))
     days: dict[date, dict[Pair, Derived]] = {}
     for day, base, quote, rate, digits, source, repeat in session.connection().execute(stmt):
         pair = Pair(base, quote)
