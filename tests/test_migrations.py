@@ -281,3 +281,33 @@ def test_0010_marks_the_days_kept_as_a_usd_line_partial(tmp_path) -> None:
                                                 ("nbk", "none"), ("nbkr", "ok"), ("peg", "ok")]
     finally:
         engine.dispose()
+
+
+def test_0014_spans_every_kind_of_stored_line(tmp_path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    lines = [("nbk", "2026-03-31", "UZS", "KZT", 100, "3.90"),
+             ("nbk", "2026-04-01", "UZS", "KZT", 100, "3.93"),
+             ("nbk", "2026-04-02", "UZS", "KZT", 1000, "39.1"),  # the bank changed its nominal
+             ("nbk", "2026-04-01", "USD", "KZT", 1, "470.1"),
+             ("currency-api", "2026-04-01", "USD", "KZT", 1, "470.2")]
+    try:
+        with engine.begin() as connection:
+            _upgrade_to(connection, "0013")
+            connection.execute(text(
+                "INSERT INTO rate_observations (source, date, currency, quote, nominal, value, fetched_at) "
+                "VALUES (:source, :day, :currency, :quote, :nominal, :value, '2026-04-02 06:00:00')"),
+                [dict(zip(("source", "day", "currency", "quote", "nominal", "value"), line, strict=True))
+                 for line in lines])
+        upgrade_database(engine, config.TestConfig().COUNTRIES)
+        with engine.connect() as connection:
+            spans = connection.execute(text("SELECT source, currency, quote, nominal, first_date, last_date, "
+                                            "days FROM rate_line_spans ORDER BY 1, 2, 3, 4")).all()
+            kept = connection.execute(text("SELECT count(*) FROM rate_observations")).scalar_one()
+        assert [tuple(map(str, row)) for row in spans] == [
+            ("currency-api", "USD", "KZT", "1", "2026-04-01", "2026-04-01", "1"),
+            ("nbk", "USD", "KZT", "1", "2026-04-01", "2026-04-01", "1"),
+            ("nbk", "UZS", "KZT", "100", "2026-03-31", "2026-04-01", "2"),
+            ("nbk", "UZS", "KZT", "1000", "2026-04-02", "2026-04-02", "1"),
+        ] and kept == len(lines)
+    finally:
+        engine.dispose()

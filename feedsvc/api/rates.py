@@ -181,7 +181,7 @@ def get_rate_currencies() -> Response:
     """Each stored currency code: its name, the sources publishing it, their dates and nominals."""
     QueryParams(request.args, ()).done()  # no parameters allowed
     etag, modified = rate_validators("currencies")
-    # One grouped query over every stored line, run once per rates revision (the ETag names it).
+    # Read from the spans of the stored lines once per rates revision (the ETag names it).
     return conditional_response(etag, modified, lambda: render_currencies(currency_listing()).encode(),
                                 "application/json", RATES_CACHE, key=f"rates:{etag}", ttl=RENDERED_TTL,
                                 last_known=True, variant="currencies")

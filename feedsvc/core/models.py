@@ -374,6 +374,22 @@ class RateLineDay(Base):
     source: Mapped[str] = mapped_column(String(32), primary_key=True)
 
 
+class RateLineSpan(Base):
+    """One kind of stored line, ``nominal`` ``currency`` = a value in ``quote`` in ``source``'s table: its
+    first and last date and how many dates carry it, kept by every upsert (feedsvc/rates/ingest/spans.py)
+    so listings of what is stored never group every line."""
+
+    __tablename__ = "rate_line_spans"
+
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    quote: Mapped[str] = mapped_column(String(3), primary_key=True)
+    nominal: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    first_date: Mapped[date] = mapped_column(Date)
+    last_date: Mapped[date] = mapped_column(Date)
+    days: Mapped[int]
+
+
 class RateServedPriority(Base):
     """What ``rate_served`` was computed with: ``id`` 1 the source priority, comma-separated; ``id`` 2 the
     format version its lines and month sums were rendered with (feedsvc/rates/exact.py); ``id`` 3 the

@@ -29,6 +29,7 @@ ONE = Decimal(1)
 _HUNDREDTH = Decimal("0.01")
 CSV_DAY_HEADER = ("date", "pair", "rate", "change_pct", "source")  # the long CSV of day rows
 CSV_TERMINATOR = "\r\n"  # RFC 4180, what spreadsheets expect
+SATURDAY = 5  # date.weekday() of Saturday; Sunday is 6
 
 Previous = tuple[Decimal, date]  # a pair's earlier rate and its date
 
@@ -81,6 +82,12 @@ def compare(rate: Decimal, day: date, previous: Previous | None) -> tuple[Decima
     if (day - last_day).days > CHANGE_DAYS:
         return None, None
     return change_pct(rate, last), last_day
+
+
+def repeats(day: date, before: date | None, same: bool) -> bool:
+    """True for a Saturday or Sunday row publishing exactly what (``same``) the row of the day before
+    published: a bank repeating Friday's table, served as published but no new observation."""
+    return same and before is not None and day.weekday() >= SATURDAY and (day - before).days == 1
 
 
 def format_rate(rate: Decimal, digits: int) -> str:
@@ -158,8 +165,8 @@ def period_of(start: date, rows: Sequence[Sequence]) -> Period:
                   dict.fromkeys(map(itemgetter(4), rows)))
 
 
-_SHAPING = (significant_digits, shown_digits, quotient, change_pct, compare, format_rate, format_change,
-            csv_writer, csv_line, Period, period_of)
+_SHAPING = (significant_digits, shown_digits, quotient, change_pct, compare, repeats, format_rate,
+            format_change, csv_writer, csv_line, Period, period_of)
 
 
 def format_version() -> str:

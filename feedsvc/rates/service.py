@@ -30,6 +30,7 @@ from feedsvc.rates.read.currencies import (
     CurrencyListing,
     StoredLine,
     list_currencies,
+    newest_common_date,
     select_stored_lines,
     source_currencies,
 )
@@ -125,18 +126,24 @@ def resolve_query(query: RateQuery, days: int = DEFAULT_DAYS) -> RateQuery:
     """The query with its missing dates filled in: ``days`` days up to the newest stored date."""
     if query.start and query.end:
         return query
-    newest = newest_date(query.currencies, read_path(query))
+    newest = newest_date(query.pairs, read_path(query))
     return resolve_range(query, newest, datetime.now(UTC).date(), days)
 
 
-def newest_date(currencies: tuple[str, ...], path: ReadPath) -> date | None:
-    """The newest date with a served value of ``currencies``, queried once per rates revision."""
+def newest_date(pairs: tuple[Pair, ...], path: ReadPath) -> date | None:
+    """The newest date with a value of any of ``pairs``, queried once per rates revision: a served
+    X/USD line's, else the newest day on which both codes of a pair have a stored line."""
     # Every request of the default range needs it before its ETag; on a warm answer (a byte-cache hit)
     # building and running this query cost more than the rest of the view (bench/rates.py).
     known = per_revision()
-    key = ("newest", currencies, path.own)
+    key = ("newest", pairs, path.own, path.served)
     if key not in known:
-        known[key] = queries.newest_date(get_session(), currencies, path)
+        if path.served:
+            currencies = tuple(dict.fromkeys(c for pair in pairs for c in pair.currencies))
+            known[key] = queries.newest_date(get_session(), currencies, path)
+        else:
+            sources = (path.own,) if path.own else enabled_source_names()
+            known[key] = newest_common_date(stored_lines(), pairs, sources)
     return known[key]
 
 
@@ -266,7 +273,7 @@ def latest_rows(pairs: tuple[Pair, ...], source: str | None = None) -> list[Rate
     path = read_path(query)
     if path.served:
         return queries.select_latest(get_session(), pairs, path)
-    newest = newest_date(query.currencies, path)
+    newest = newest_date(query.pairs, path)
     if newest is None:
         return []
     window = replace(query, start=newest - timedelta(days=LATEST_DAYS), end=newest)

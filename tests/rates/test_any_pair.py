@@ -21,10 +21,9 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from feedsvc.core.errors import BadRequestParams
-from feedsvc.core.models import RateObservation
 from feedsvc.rates import Pair, check_pairs
 from feedsvc.rates.exact import EXACT, format_rate, per_unit, quotient, shown_digits
-from feedsvc.rates.served import recompute_all
+from feedsvc.rates.ingest.store import store_observations
 from feedsvc.rates.sources import all_source_classes
 from feedsvc.rates.sources.base import Observation
 
@@ -201,15 +200,13 @@ NOW = datetime(2026, 5, 26, tzinfo=UTC)
 
 def test_a_weekend_repeat_of_fridays_table_is_no_new_observation(app: Flask) -> None:
     # NBT-like: Friday's value repeated on Saturday and Sunday, a new one on Monday.
-    values = {22: "0.1200", 23: "0.1200", 24: "0.1200", 25: "0.1230"}
+    values = {21: "0.1150", 22: "0.1200", 23: "0.1200", 24: "0.1200", 25: "0.1230"}
     with Session(app.extensions["feedsvc.engine"]) as session:
         for day, value in values.items():
-            session.add(RateObservation(source="nbt", date=date(2026, 5, day), currency="RUB", quote="TJS",
-                                        nominal=1, value=Decimal(value), fetched_at=NOW))
-        session.add(RateObservation(source="nbt", date=date(2026, 5, 21), currency="RUB", quote="TJS",
-                                    nominal=1, value=Decimal("0.1150"), fetched_at=NOW))
-        recompute_all(session, ("nbt",))
-        session.commit()
+            when = date(2026, 5, day)
+            store_observations(session, "nbt", when, [Observation(when, "RUB", "TJS", Decimal(value))], NOW,
+                               priority=tuple(app.config["RATES_SOURCES"]))
+            session.commit()
     client = app.test_client()
     query = "pairs=RUB/TJS&from=2026-05-22&to=2026-05-25&source=nbt"
     rows = client.get(f"/rates.json?{query}").get_json()["rates"]
@@ -220,6 +217,52 @@ def test_a_weekend_repeat_of_fridays_table_is_no_new_observation(app: Flask) -> 
     ]
     week = client.get("/rates.json?pairs=RUB/TJS&from=2026-05-18&to=2026-05-24&source=nbt&group=week")
     assert [(r["count"], r["rate"]) for r in week.get_json()["rates"]] == [(2, "0.117500")]
+
+
+def test_the_served_usd_lines_keep_the_weekend_repeat_rule_too(app: Flask) -> None:
+    # NBT-like USD/TJS: Friday's value repeated on Saturday and Sunday; Monday stored first (a backfill).
+    values = {25: "10.00", 21: "10.00", 22: "10.50", 23: "10.50", 24: "10.50"}
+    priority = tuple(app.config["RATES_SOURCES"])
+    with Session(app.extensions["feedsvc.engine"]) as session:
+        for day, value in values.items():
+            when = date(2026, 5, day)
+            store_observations(session, "nbt", when, [Observation(when, "USD", "TJS", Decimal(value))], NOW,
+                               priority=priority)
+            session.commit()
+    client = app.test_client()
+    week = "from=2026-05-21&to=2026-05-25"
+    stored = list(csv.reader(io.StringIO(client.get(f"/rates.csv?pairs=TJS/USD&{week}").text)))[1:]
+    # Friday: 10/10.5 − 1 = −4.76 %; its repeats keep it; Monday against Friday: 10.5/10 − 1 = +5.00 %.
+    assert [(row[0], row[3]) for row in stored] == [
+        ("2026-05-21", ""), ("2026-05-22", "-4.76"), ("2026-05-23", "-4.76"), ("2026-05-24", "-4.76"),
+        ("2026-05-25", "5.00")]
+    rows = client.get(f"/rates.json?pairs=USD/TJS&{week}").get_json()["rates"]
+    assert [(r["date"], r["change_pct"], r["prev_date"]) for r in rows] == [
+        ("2026-05-21", None, None), ("2026-05-22", 5.0, "2026-05-21"), ("2026-05-23", 5.0, "2026-05-21"),
+        ("2026-05-24", 5.0, "2026-05-21"), ("2026-05-25", -4.76, "2026-05-22")]
+    # Means count Thursday, Friday and Monday: whole months from the stored sums, a partial one summed.
+    for span in ("from=2026-05-01&to=2026-05-31", "from=2026-05-02&to=2026-05-30"):
+        month = client.get(f"/rates.json?pairs=TJS/USD&{span}&group=month").get_json()["rates"]
+        assert [(r["count"], r["rate"]) for r in month] == [(3, "0.0984127")]  # (0.1 + 1/10.5 + 0.1) / 3
+    week_rows = client.get("/rates.json?pairs=TJS/USD&from=2026-05-18&to=2026-05-24&group=week").get_json()
+    assert [r["count"] for r in week_rows["rates"]] == [2]
+
+
+def test_the_default_range_of_a_pair_ends_at_its_own_newest_day(app: Flask) -> None:
+    # NBKR's RUB line in May; currency-api's KGS (no RUB) goes on into July: RUB/KGS ends in May.
+    priority = tuple(app.config["RATES_SOURCES"])
+    with Session(app.extensions["feedsvc.engine"]) as session:
+        store_observations(session, "nbkr", DAY, [Observation(DAY, "RUB", "KGS", Decimal("1.2263"))], NOW,
+                           priority=priority)
+        later = date(2026, 7, 30)
+        usd = Observation(later, "USD", "KGS", Decimal("87.4"))
+        store_observations(session, "currency-api", later, [usd], NOW, priority=priority)
+        session.commit()
+    client = app.test_client()
+    rows = list(csv.reader(io.StringIO(client.get("/rates.csv?pairs=RUB/KGS").text)))[1:]
+    assert rows == [[DAY.isoformat(), "RUB/KGS", "1.22630", "", "nbkr"]]
+    both = client.get("/rates.json?pairs=RUB/KGS,KGS/USD").get_json()
+    assert both["to"] == later.isoformat()  # the freshest pair's end: the other pair still has its rows
 
 
 @pytest.mark.parametrize(("query", "field", "says"), [
@@ -243,8 +286,8 @@ def test_bad_input_is_a_400_that_says_what_is_allowed(app: Flask, query: str, fi
 
 def test_a_stored_code_is_allowed_and_listed(app: Flask) -> None:
     with Session(app.extensions["feedsvc.engine"]) as session:
-        session.add(RateObservation(source="nbkr", date=DAY, currency="RUB", quote="KGS", nominal=1,
-                                    value=Decimal("1.2263"), fetched_at=NOW))
+        store_observations(session, "nbkr", DAY, [Observation(DAY, "RUB", "KGS", Decimal("1.2263"))], NOW,
+                           priority=tuple(app.config["RATES_SOURCES"]))
         session.commit()
     client = app.test_client()
     assert client.get(f"/rates.csv?pairs=RUB/KGS&from={DAY}&to={DAY}").status_code == 200

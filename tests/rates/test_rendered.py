@@ -84,9 +84,12 @@ def stored_months(session: Session) -> MonthRows:
 
 
 def months_added_one_by_one(session: Session, whole: RateQuery, priority: tuple[str, ...]) -> MonthRows:
-    """What rate_served_months should hold: the slow path's X/USD rows added to a Period day by day."""
+    """What rate_served_months should hold: the slow path's X/USD rows added to a Period day by day,
+    weekend repeats left out."""
     periods: dict[tuple[str, date], Period] = {}
     for row in select_series(session, whole, BY_PRIORITY):
+        if row.repeated:
+            continue
         month = row.date.replace(day=1)
         periods.setdefault((row.pair.base, month), Period(month)).add(row.rate, row.digits, row.source)
     return {key: (str(p.total), p.count, p.digits, str(p.close), ";".join(p.sources))

@@ -50,6 +50,7 @@ from feedsvc.rates.served import (
     recompute_range,
     refresh_lines,
 )
+from feedsvc.rates.served.spans import Kind, count_lines
 from feedsvc.rates.sources.base import Observation, SourceError, Table
 
 BATCH = "feedsvc.rates.batch"  # session.info: (day, currency) whose served values wait for the batch's end
@@ -206,6 +207,7 @@ def _upsert(session: Session, source: str, day: date, observations: list[Observa
     guard = JumpGuard(session, source, day, [line_of(obs) for obs in changed], now, limits)
     written: dict[Line, Decimal] = {}
     new_rows: list[dict] = []
+    renamed: list[tuple[Kind, Kind]] = []  # a correction of the nominal: the day moves between kinds
     refused = 0
     for obs in changed:
         if not guard.admit(obs):
@@ -217,11 +219,15 @@ def _upsert(session: Session, source: str, day: date, observations: list[Observa
                              "nominal": obs.nominal, "value": obs.value, "valid_days": obs.valid_days,
                              "fetched_at": now, "fetch_id": fetch_id})
         else:  # an upstream correction: see the module docstring
+            if row.nominal != obs.nominal:
+                renamed.append(((row.currency, row.quote, row.nominal), (*line_of(obs), obs.nominal)))
             row.value, row.nominal, row.valid_days = obs.value, obs.nominal, obs.valid_days
             row.fetched_at, row.fetch_id = now, fetch_id
         written[line_of(obs)] = obs.per_unit
     if new_rows:  # one statement for a whole table: the ORM's unit of work costs more than the rows
         session.execute(insert(RateObservation), new_rows)
+    added = [(row["currency"], row["quote"], row["nominal"]) for row in new_rows]
+    count_lines(session, source, day, added + [new for _old, new in renamed], [old for old, _new in renamed])
     return written, refused, guard.confirmed
 
 

@@ -1,6 +1,6 @@
 """What is stored, per currency code: its name, the sources whose tables carry it, their dates and nominals.
 
-One grouped query over the stored lines (``stored_lines``) answers both ``/rates/currencies.json`` and
+The spans of the stored lines (``rate_line_spans``, kept on write) answer both ``/rates/currencies.json`` and
 each source's ``currencies`` in ``/rates/sources.json``; the service keeps it per rates revision.
 """
 
@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import date
 
 import pycountry
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from feedsvc.core.models import RateObservation
+from feedsvc.core.models import RateLineSpan
+from feedsvc.rates.read.params import Pair
 
 
 @dataclass(frozen=True)
@@ -52,14 +53,25 @@ class CurrencyListing:
     quoted_by: list[QuotedBy]
 
 
+def newest_common_date(lines: Iterable[StoredLine], pairs: Iterable[Pair],
+                       sources: Iterable[str]) -> date | None:
+    """The newest day on which both codes of one of ``pairs`` have a line of ``sources``: where a
+    default range of those pairs ends (None: no pair has both)."""
+    newest: dict[str, date] = {}
+    wanted = set(sources)
+    for line in (line for line in lines if line.source in wanted):
+        for code in (line.currency, line.quote):
+            newest[code] = max(newest.get(code, line.last_date), line.last_date)
+    ends = [min(newest[pair.base], newest[pair.quote]) for pair in pairs
+            if pair.base in newest and pair.quote in newest]
+    return max(ends, default=None)
+
+
 def select_stored_lines(session: Session) -> list[StoredLine]:
     """Every (source, currency, quote, nominal) stored, with its first and last date and its count."""
-    obs = RateObservation
-    rows = session.execute(
-        select(obs.source, obs.currency, obs.quote, obs.nominal, func.min(obs.date), func.max(obs.date),
-               func.count())
-        .group_by(obs.source, obs.currency, obs.quote, obs.nominal)
-    )
+    span = RateLineSpan
+    rows = session.execute(select(span.source, span.currency, span.quote, span.nominal, span.first_date,
+                                  span.last_date, span.days))
     return [StoredLine(*row) for row in rows]
 
 

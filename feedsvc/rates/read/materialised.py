@@ -23,11 +23,20 @@ from sqlalchemy import Select, case, select, tuple_
 from sqlalchemy.orm import Session
 
 from feedsvc.core.models import RateLine, RateLinePair, RateServed, RateServedMonth, RateServedPriority
-from feedsvc.rates.exact import CSV_DAY_HEADER, Period, csv_line, period_of, period_start
+from feedsvc.rates.exact import (
+    CSV_DAY_HEADER,
+    SATURDAY,
+    Period,
+    csv_line,
+    period_of,
+    period_start,
+    repeats,
+)
 from feedsvc.rates.read.params import Pair, RateQuery
 from feedsvc.rates.read.periods import PreviousPeriods as Previous
 from feedsvc.rates.read.periods import SeriesRow, close_periods
 from feedsvc.rates.read.series import STREAM_ROWS
+from feedsvc.rates.served.months import same_line
 from feedsvc.rates.served.pair_lines import LINES_ROW
 
 Raw = tuple[Any, str, str, int, str]  # (date or its ISO text, currency, usd_exact, usd_digits, source)
@@ -141,24 +150,35 @@ def _stored_months(session: Session, query: RateQuery, first: date, last: date,
 
 def _summed(session: Session, query: RateQuery, first: date, last: date,
             previous: Previous) -> Iterator[SeriesRow]:
-    """The period rows of [first, last] summed from the served days, in one scan."""
+    """The period rows of [first, last] summed from the served days, in one scan, weekend repeats left
+    out (the day before ``first`` is read too: whether ``first`` repeats it)."""
     pairs = {pair.base: pair for pair in query.pairs}
     # By date only: within a day the pairs' order doesn't matter to the sums, and the index gives it.
     stmt = (select(SERVED.c.date, SERVED.c.currency, SERVED.c.usd_exact, SERVED.c.usd_digits, SERVED.c.source)
-            .where(SERVED.c.currency.in_(list(pairs)), SERVED.c.date.between(first, last))
+            .where(SERVED.c.currency.in_(list(pairs)),
+                   SERVED.c.date.between(first - timedelta(days=1), last))
             .order_by(SERVED.c.date))
     sqlite = session.get_bind().dialect.name == "sqlite"  # its DBAPI gives a date as ISO text
     rows: dict[str, list[Raw]] = {}  # currency -> the open period's rows
+    before: dict[str, tuple[date, Raw]] = {}  # currency -> its row of the day before, for repeats
     last_day = start = None
+    day, weekend, counted = first, False, False
     for batch in fetch_raw(session, stmt):
         for row in batch:  # the only per-row Python: the rest is C-level, once per period
             if row[0] != last_day:
                 last_day = row[0]
-                opened = period_start(date.fromisoformat(last_day) if sqlite else last_day, query.group)
-                if opened != start:
+                day = date.fromisoformat(last_day) if sqlite else last_day
+                weekend, counted = day.weekday() >= SATURDAY, day >= first
+                opened = period_start(day, query.group)
+                if counted and opened != start:
                     yield from _close(start, rows, pairs, query.pairs, previous)
                     start = opened
-            rows.setdefault(row[1], []).append(row)
+            seen = before.get(row[1])
+            before[row[1]] = (day, row)
+            if weekend and seen is not None and repeats(day, seen[0], same_line(row, seen[1])):
+                continue
+            if counted:
+                rows.setdefault(row[1], []).append(row)
     yield from _close(start, rows, pairs, query.pairs, previous)
 
 

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, FromClause, Select, select
 from sqlalchemy.orm import Session
 
-from feedsvc.core.models import RateFetch, RateObservation, RateServed
-from feedsvc.rates.exact import Previous, compare
+from feedsvc.core.models import RateFetch, RateLineSpan, RateObservation, RateServed
+from feedsvc.rates.exact import CHANGE_DAYS, Previous, compare, repeats
 from feedsvc.rates.read.params import Pair, RateQuery
 from feedsvc.rates.read.paths import ReadPath
 from feedsvc.rates.served import usd_lines
@@ -100,63 +100,63 @@ def iter_served_days(
     return served_rows(session, rows, currencies, rows.c.date >= start, rows.c.date <= end)
 
 
-def _served_on(session: Session, rows: FromClause, currencies: tuple[str, ...],
-               days: Iterable[date | None]) -> dict[date, Served]:
-    """The served values on a few ``days`` (Nones ignored), in one query."""
-    wanted = sorted({day for day in days if day is not None})
-    return dict(served_rows(session, rows, currencies, rows.c.date.in_(wanted))) if wanted else {}
-
-
 def select_series(session: Session, query: RateQuery, path: ReadPath) -> Iterator[RateRow]:
-    """Rows of every pair of a resolved ``query``, by date then pair order, lazily from the database."""
+    """Rows of every pair of a resolved ``query``, by date then pair order, lazily from the database.
+
+    ``change_pct`` compares with the pair's previous new observation, which may lie before ``from``: the
+    CHANGE_DAYS days before it are read too (never a change across more).
+    """
     assert query.start is not None and query.end is not None, "resolve the range first"
-    rows = served_table(path)
-    # change_pct compares with the previous observation, which may lie before ``from``: fetch just
-    # those days (one query for the dates, one for their values), then stream the range itself.
-    before = _scalars(session, [_last_date_before(rows, pair, query.start) for pair in query.pairs])
-    earlier = _served_on(session, rows, query.currencies, before)
-    previous = {pair: _previous_on(pair, earlier, day) for pair, day in zip(query.pairs, before, strict=True)}
-    for day, served in iter_served_days(session, query.currencies, path, query.start, query.end):
-        for pair in query.pairs:
+    begin = query.start - timedelta(days=CHANGE_DAYS)
+    days = iter_served_days(session, query.currencies, path, begin, query.end)
+    return (row for row in _compared(days, query.pairs, query.provenance) if row.date >= query.start)
+
+
+def _compared(days: Iterable[tuple[date, Served]], pairs: tuple[Pair, ...],
+              provenance: bool) -> Iterator[RateRow]:
+    """The rows of ``pairs`` on ``days`` (in date order), each compared with the pair's last new one.
+
+    A weekend row repeating exactly the day before's value (exact.py, ``repeats``) is ``repeated``: it
+    keeps that row's change and previous date, and the next new row compares with the last new one.
+    """
+    previous: dict[Pair, Previous] = {}
+    last: dict[Pair, tuple] = {}  # pair -> (day, what it published, change, prev_date) of its last row
+    for day, served in days:
+        for pair in pairs:
             derived = derive_rate(pair, served)
             if derived is None:
                 continue
             rate, digits, source = derived
-            change, prev_date = compare(rate, day, previous.get(pair))
-            digest = derive_digest(pair, served) if query.provenance else None
-            yield RateRow(day, pair, rate, digits, change, source, prev_date, digest)
-            previous[pair] = (rate, day)
-
-
-def _previous_on(pair: Pair, served: dict[date, Served], day: date | None) -> Previous | None:
-    """The pair's rate and date on ``day`` from ``served``, or None."""
-    derived = derive_rate(pair, served[day]) if day is not None and day in served else None
-    return (derived[0], day) if derived and day is not None else None
+            key = tuple(served[currency][:2] for currency in pair.currencies)
+            before = last.get(pair)
+            repeated = before is not None and repeats(day, before[0], before[1] == key)
+            if repeated:
+                change, prev_date = before[2], before[3]  # type: ignore[index]
+            else:
+                change, prev_date = compare(rate, day, previous.get(pair))
+                previous[pair] = (rate, day)
+            last[pair] = (day, key, change, prev_date)
+            digest = derive_digest(pair, served) if provenance else None
+            yield RateRow(day, pair, rate, digits, change, source, prev_date, digest, repeated)
 
 
 def select_latest(session: Session, pairs: tuple[Pair, ...], path: ReadPath) -> list[RateRow]:
-    """The newest row of each pair (pairs without data are left out): two queries for all pairs."""
+    """The newest row of each pair (pairs without data are left out), compared as ``select_series``
+    compares it: two queries for all pairs (their newest days, then the week before each)."""
     rows = served_table(path)
-    statements = []
-    for pair in pairs:
-        last = _last_date_before(rows, pair, date.max)
-        statements += [last, None if last is None else _last_date_before(rows, pair, last.scalar_subquery())]
-    days = _scalars(session, statements)
-    served = _served_on(session, rows, tuple(dict.fromkeys(c for p in pairs for c in p.currencies)), days)
-    latest = []
-    for pair, day, before in zip(pairs, days[::2], days[1::2], strict=True):
-        derived = derive_rate(pair, served[day]) if day is not None else None
-        if derived is not None:
-            rate, digits, source = derived
-            change, prev_date = compare(rate, day, _previous_on(pair, served, before))
-            latest.append(RateRow(day, pair, rate, digits, change, source, prev_date))
-    return latest
+    newest = _scalars(session, [_last_date_before(rows, pair, date.max) for pair in pairs])
+    window = sorted({day - timedelta(days=back) for day in newest if day is not None
+                     for back in range(CHANGE_DAYS + 1)})
+    if not window:
+        return []
+    currencies = tuple(dict.fromkeys(c for pair in pairs for c in pair.currencies))
+    days = served_rows(session, rows, currencies, rows.c.date.in_(window))
+    found = {row.pair: row for row in _compared(days, pairs, False)}  # each pair's last is its newest
+    return [found[pair] for pair in pairs if pair in found]
 
 
 def stored_codes(session: Session, sources: tuple[str, ...]) -> set[str]:
     """Every code a line of ``sources`` names, either side: what a pair may ask for."""
-    obs = RateObservation
-    codes: set[str] = set()
-    for column in (obs.currency, obs.quote):
-        codes.update(session.scalars(select(column).where(obs.source.in_(sources)).distinct()))
-    return codes
+    span = RateLineSpan
+    rows = session.execute(select(span.currency, span.quote).where(span.source.in_(sources)).distinct())
+    return {code for row in rows for code in row}

@@ -29,13 +29,22 @@ from sqlalchemy.orm import Session
 
 from feedsvc.core.models import RateAnomaly, RateFetch, RateObservation, RateServed
 from feedsvc.rates.constants import BLOCKING, USD
-from feedsvc.rates.exact import CHANGE_DAYS, EXACT, ONE, Previous, compare, per_unit, quotient, shown_digits
+from feedsvc.rates.exact import (
+    CHANGE_DAYS,
+    EXACT,
+    ONE,
+    Previous,
+    compare,
+    per_unit,
+    quotient,
+    repeats,
+    shown_digits,
+)
 from feedsvc.rates.pair import Pair
 from feedsvc.rates.sources import all_source_classes
 
 CHUNK_ROWS = 1000  # rows (days x pairs) resolved per round of queries: memory stays flat over any range
 FEW_PAIRS = 4  # up to this many pairs, their lines are read through (currency, quote, date) ranges
-SATURDAY = 5  # date.weekday() of Saturday; Sunday is 6
 # A row's change depends on rows at most this many days older: CHANGE_DAYS, and a Sunday that repeats a
 # Saturday that repeats Friday's table keeps Friday's change.
 REPEAT_DAYS = CHANGE_DAYS + 2
@@ -354,8 +363,7 @@ def number_rows(days: Iterable[tuple[date, dict[Pair, Derived]]], pairs: tuple[P
             if found is None:
                 continue
             before = last.get(pair)
-            repeated = (day.weekday() >= SATURDAY and before is not None and (day - before.day).days == 1
-                        and before.key == found.key)
+            repeated = before is not None and repeats(day, before.day, before.key == found.key)
             if repeated:
                 change, prev_date = before.change, before.prev_date  # type: ignore[union-attr]
             else:

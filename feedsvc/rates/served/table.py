@@ -29,7 +29,7 @@ from feedsvc.core.countries import RATES_SCOPE
 from feedsvc.core.models import RateObservation, RateServed, RateServedPriority
 from feedsvc.rates.constants import USD
 from feedsvc.rates.exact import format_version
-from feedsvc.rates.served import lines, months, pair_lines
+from feedsvc.rates.served import lines, months, pair_lines, spans
 from feedsvc.rates.served.pairs import not_held_back
 from feedsvc.rates.sources import all_source_classes
 
@@ -95,11 +95,13 @@ def recompute_range(session: Session, sources: tuple[str, ...], first: date, las
 
 
 def recompute_all(session: Session, sources: tuple[str, ...]) -> None:
-    """Recompute the whole table with priority ``sources`` and remember that priority and the format."""
+    """Recompute the whole table with priority ``sources`` (and the spans of the stored lines), and
+    remember that priority and the format."""
     session.flush()
     session.execute(delete(RateServed))
     _fill(session, sources)
     render_all(session)
+    spans.rebuild_spans(session)
     _remember(session, PRIORITY_ROW, ",".join(sources))
     pair_lines.rebuild_lines(session, sources)  # scope '' follows the priority
 
