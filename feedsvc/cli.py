@@ -34,12 +34,15 @@ TOKEN_NAME = re.compile(r"[A-Za-z0-9._@-]{1,100}")
 
 
 def _upgrade_database() -> None:
-    """Migrate and seed, then recompute the served rates if FEEDSVC_RATES_SOURCES changed since."""
-    from feedsvc.rates.served import ensure_served
+    """Migrate and seed, then recompute the served rates if FEEDSVC_RATES_SOURCES changed since, and the
+    pairs' stored lines of days a stopped job left waiting."""
+    from feedsvc.rates.served import ensure_served, refresh_pending
 
     upgrade_database(get_engine(), current_app.config["COUNTRIES"])
+    priority = tuple(current_app.config["RATES_SOURCES"])
     with new_session() as session, session.begin():
-        ensure_served(session, tuple(current_app.config["RATES_SOURCES"]), datetime.now(UTC))
+        ensure_served(session, priority, datetime.now(UTC))
+        refresh_pending(session, priority)
 
 
 @click.command("run")

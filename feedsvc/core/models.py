@@ -322,6 +322,58 @@ class RateServedMonth(Base):
     sources: Mapped[str] = mapped_column(Text)
 
 
+class RateLine(Base):
+    """One day's row of a pair's series as /rates.csv shows it, materialised on write.
+
+    ``scope`` '' is the best path by priority (FEEDSVC_RATES_SOURCES), a source name that source's own
+    table (``source=NAME``). ``csv`` is the whole long CSV line; ``rate`` the exact quotient and
+    ``digits`` the digits shown; ``repeat`` names what was published (the same on consecutive days: a
+    table repeated); ``change``, ``prev_date`` and ``observed`` (the date of the last new observation,
+    this row's own unless repeated) are what the next row's change and repeat rule need
+    (feedsvc/rates/served/pair_lines.py).
+    """
+
+    __tablename__ = "rate_lines"
+    __table_args__ = {"sqlite_with_rowid": False}  # the rows are the primary key's B-tree: no second copy
+
+    # A pair's series is one range of the primary key; a whole table is one range per pair, sorted by
+    # date (faster on SQLite than a (scope, date) order whose pairs are looked up: bench/README.md).
+    scope: Mapped[str] = mapped_column(String(32), primary_key=True)
+    base: Mapped[str] = mapped_column(String(3), primary_key=True)
+    quote: Mapped[str] = mapped_column(String(3), primary_key=True)
+    date: Mapped[date] = mapped_column(Date, primary_key=True)
+    csv: Mapped[str] = mapped_column(Text)
+    rate: Mapped[str] = mapped_column(Text)
+    digits: Mapped[int]
+    source: Mapped[str] = mapped_column(Text)
+    repeat: Mapped[str] = mapped_column(Text)
+    change: Mapped[str | None] = mapped_column(Text)
+    prev_date: Mapped[date | None] = mapped_column(Date)
+    observed: Mapped[date] = mapped_column(Date)
+
+
+class RateLinePair(Base):
+    """A pair whose series ``rate_lines`` holds in ``scope``: what the read path asks before using them."""
+
+    __tablename__ = "rate_line_pairs"
+
+    scope: Mapped[str] = mapped_column(String(32), primary_key=True)
+    base: Mapped[str] = mapped_column(String(3), primary_key=True)
+    quote: Mapped[str] = mapped_column(String(3), primary_key=True)
+
+
+class RateLineDay(Base):
+    """A day whose stored lines in ``scope`` wait for a refresh since ``source`` wrote it: marked in the
+    write's transaction, refreshed by the job right after (feedsvc/rates/served/pair_lines.py). Reads of
+    the scope take the general path over such a day and the REPEAT_DAYS after it."""
+
+    __tablename__ = "rate_line_days"
+
+    scope: Mapped[str] = mapped_column(String(32), primary_key=True)
+    date: Mapped[date] = mapped_column(Date, primary_key=True)
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
 class RateLineSpan(Base):
     """One kind of stored line, ``nominal`` ``currency`` = a value in ``quote`` in ``source``'s table: its
     first and last date and how many dates carry it, kept by every upsert (feedsvc/rates/ingest/spans.py)
@@ -340,7 +392,8 @@ class RateLineSpan(Base):
 
 class RateServedPriority(Base):
     """What ``rate_served`` was computed with: ``id`` 1 the source priority, comma-separated; ``id`` 2 the
-    format version its lines and month sums were rendered with (feedsvc/rates/exact.py)."""
+    format version its lines and month sums were rendered with (feedsvc/rates/exact.py); ``id`` 3 the
+    version, format and priority ``rate_lines`` were computed with (feedsvc/rates/served/pair_lines.py)."""
 
     __tablename__ = "rate_served_priority"
 

@@ -21,7 +21,7 @@ from feedsvc.core.http import make_etag, public_cache
 from feedsvc.core.urls import external_url
 from feedsvc.rates import sources
 from feedsvc.rates.constants import USD
-from feedsvc.rates.read import formats, status
+from feedsvc.rates.read import formats, materialised, status
 from feedsvc.rates.read import series as queries
 from feedsvc.rates.read.choices import common_pairs
 from feedsvc.rates.read.coverage import Coverage, any_stale, coverage, publishing_weekdays
@@ -36,7 +36,7 @@ from feedsvc.rates.read.currencies import (
 )
 from feedsvc.rates.read.fill import fill_previous, newest_by_pair
 from feedsvc.rates.read.formats import SourceInfo
-from feedsvc.rates.read.materialised import stream_usd_csv, usd_period_rows
+from feedsvc.rates.read.materialised import stream_pair_csv, stream_usd_csv, usd_period_rows
 from feedsvc.rates.read.pairs import Plan, make_plan, select_pairs
 from feedsvc.rates.read.params import (
     AS_OF_DAYS,
@@ -47,12 +47,14 @@ from feedsvc.rates.read.params import (
     parse_pairs,
     resolve_range,
 )
-from feedsvc.rates.read.paths import ReadPath, choose_path, home_currencies, official_sources
+from feedsvc.rates.read.paths import ReadPath, choose_path
 from feedsvc.rates.read.payloads import StoredPayload, find_payload
 from feedsvc.rates.read.periods import ServedRow, group_rows
 from feedsvc.rates.read.series import RateRow
 from feedsvc.rates.read.status import SourceStatus
 from feedsvc.rates.read.ticker import TickerItem, make_ticker_item
+from feedsvc.rates.served.pair_lines import lines_version, pending_days
+from feedsvc.rates.served.pairs import REPEAT_DAYS
 from feedsvc.rates.sources import all_source_classes
 
 # Rates change at most a few times a day: let caches serve a slightly old copy while they revalidate,
@@ -79,7 +81,24 @@ def enabled_source_names() -> tuple[str, ...]:
 
 def read_path(query: RateQuery) -> ReadPath:
     """Where ``query``'s rows come from (chosen once per request: read/paths.py)."""
-    return choose_path(query, enabled_source_names())
+    return choose_path(query, enabled_source_names(), kept_pairs)
+
+
+def kept_pairs(scope: str, first: date, last: date) -> frozenset[Pair]:
+    """The pairs whose stored lines ``rate_lines`` hold in ``scope`` over [first, last]: none while a day
+    written there waits for its refresh (served/pair_lines.py); read once per rates revision."""
+    known = per_revision()
+    key = ("kept", scope)
+    if key not in known:
+        session = get_session()
+        # Lines computed with another priority or format are not this configuration's: none are kept.
+        current = materialised.lines_computed_with(session) == lines_version(enabled_source_names())
+        pairs = frozenset(materialised.kept_pairs(session, scope) if current else ())
+        known[key] = pairs, pending_days(session, scope)
+    pairs, waiting = known[key]
+    # A waiting day D changes the rows of D and of the REPEAT_DAYS after it.
+    stale = any(first - timedelta(days=REPEAT_DAYS) <= day <= last for day in waiting)
+    return frozenset() if stale else pairs
 
 
 def rate_validators(*parts: object) -> tuple[str, datetime]:
@@ -182,7 +201,7 @@ def check_pairs(value: str) -> tuple[Pair, ...]:
 
 def table_plan(path: ReadPath) -> Plan:
     """What a query of pairs beyond the served X/USD lines reads (read/pairs.py)."""
-    return make_plan(path, enabled_source_names(), official_sources(), home_currencies())
+    return make_plan(path, enabled_source_names())
 
 
 def observed_rows(query: RateQuery, path: ReadPath) -> Iterator[RateRow]:
@@ -211,6 +230,8 @@ def series_text(query: RateQuery, fmt: str) -> Iterator[str]:
     path = read_path(query)
     if fmt == "csv" and path.stored_lines:
         return stream_usd_csv(get_session(), query)
+    if fmt == "csv" and path.pair_lines:
+        return stream_pair_csv(get_session(), query, path.scope)
     rows: Iterator[ServedRow]
     if path.stored_periods:
         rows = usd_period_rows(get_session(), query)

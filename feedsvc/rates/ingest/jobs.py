@@ -23,6 +23,8 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from feedsvc.core.changes import bump_markers
+from feedsvc.core.countries import RATES_SCOPE
 from feedsvc.core.db import get_engine, new_session, outage_kind
 from feedsvc.core.jobs import Lease, LeaseLost, job_turn, utcnow
 from feedsvc.core.models import RateRun, RateSourceDay
@@ -31,6 +33,7 @@ from feedsvc.rates.ingest.archive import keep_answer
 from feedsvc.rates.ingest.guards import Limits, configured_limits
 from feedsvc.rates.ingest.runs import bump_sources, close_abandoned_runs
 from feedsvc.rates.ingest.store import mark_day, store_observations
+from feedsvc.rates.served import refresh_pending
 from feedsvc.rates.sources import Source, all_source_classes, build_sources
 from feedsvc.rates.sources.base import NoData, SourceError, Table
 from feedsvc.rates.sources.http import Answer, DeadlineExceeded, http_timeout, make_http_session
@@ -42,6 +45,7 @@ DAY_FAILURES = (requests.RequestException, SourceError)
 PARTIAL = "partial"
 # A 404 checked this long after the day is final; earlier, the day may still be published.
 NONE_IS_FINAL_AFTER = timedelta(days=2)
+LINES_EVERY = 31  # days a backfill stores between refreshes of the pairs' lines (a range at a time)
 
 
 @dataclass
@@ -197,6 +201,7 @@ def _run_days(session: Session, source: Source, days: list[date], summary: RunSu
     pause = request_pause(source)
     budget = config["RATES_JOB_BUDGET"]
     deadline = time.monotonic() + budget  # every request is cut at it too (sources/http.py)
+    stored = 0  # days stored since the pairs' lines were last refreshed
     with make_http_session(config, deadline) as http:
         for number, batch in enumerate(plan_batches(source, days, today, currency)):
             wait = pause if number else 0.0
@@ -222,7 +227,13 @@ def _run_days(session: Session, source: Source, days: list[date], summary: RunSu
                 if written is not None:
                     summary.rows_written += written
                     summary.days_done += 1
+                    stored += 1
                 on_day(day)
+            if stored >= LINES_EVERY:  # a backfill refreshes the pairs' lines a range at a time
+                _refresh_lines(session)
+                stored = 0
+    if stored:
+        _refresh_lines(session)
     if errors:
         summary.error = "; ".join(errors[:5]) + (f" (+{len(errors) - 5} more)" if len(errors) > 5 else "")
         log.warning("rates: %s: %s", source.name, summary.error)
@@ -283,6 +294,14 @@ def read_batch(source: Source, batch: Batch, payload: bytes) -> dict[date, Table
         return {day: source.parse(payload, day)}
     except NoData:
         return {day: None}
+
+
+def _refresh_lines(session: Session) -> None:
+    """Refresh the pairs' stored lines of the days just stored, in a transaction of their own."""
+    priority = tuple(current_app.config["RATES_SOURCES"])
+    if refresh_pending(session, priority):
+        bump_markers(session, [RATES_SCOPE], utcnow())  # the per-revision list of waiting days moves on
+    session.commit()
 
 
 def _store_day(session: Session, source: Source, day: date, table: Table | None, limits: Limits,

@@ -8,7 +8,9 @@ rule, its confirmation and the cross-check: guards.py, crosscheck.py). A line th
 is recorded as ``malformed`` for its currency alone; the rest of the table is stored.
 
 Each write recomputes the served value of every (date, currency) whose USD line it touched, upsert,
-confirmation, hold-back and release alike, in the same transaction (served/table.py).
+confirmation, hold-back and release alike, in the same transaction (served/table.py); and notes the days
+whose lines it changed as waiting for their pairs' stored lines (served/pair_lines.py), which the job
+refreshes right after it commits.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from feedsvc.core.changes import bump_markers
 from feedsvc.core.countries import RATES_SCOPE
 from feedsvc.core.models import RateAnomaly, RateObservation, RateSourceDay
 from feedsvc.rates.constants import AUTO, MALFORMED, RELEASED, USD
-from feedsvc.rates.ingest.crosscheck import crosscheck
+from feedsvc.rates.ingest.crosscheck import checked_pairs, crosscheck
 from feedsvc.rates.ingest.decisions import Verdict, decide, name_line
 from feedsvc.rates.ingest.guards import (
     JumpGuard,
@@ -40,11 +42,19 @@ from feedsvc.rates.ingest.guards import (
     record_refusal,
 )
 from feedsvc.rates.ingest.runs import bump_sources
-from feedsvc.rates.served import default_priority, ensure_served, recompute_days, recompute_range
+from feedsvc.rates.served import (
+    default_priority,
+    ensure_served,
+    mark_lines,
+    recompute_days,
+    recompute_range,
+    refresh_lines,
+)
 from feedsvc.rates.served.spans import Kind, count_lines
 from feedsvc.rates.sources.base import Observation, SourceError, Table
 
 BATCH = "feedsvc.rates.batch"  # session.info: (day, currency) whose served values wait for the batch's end
+BATCH_LINES = "feedsvc.rates.batch_lines"  # and (source, day) whose pairs' stored lines wait for it
 __all__ = ["Limits", "StoreResult", "batch", "decide_by_hand", "mark_day", "store_observations",
            "validate_observations"]
 
@@ -97,15 +107,21 @@ def store_observations(
         by_date[obs.date].append(obs)
     written = refused = 0
     touched: Touched = set()
+    days: set[tuple[str, date]] = set()  # (source, date) whose servable lines changed
     for when, observations in sorted(by_date.items()):
-        count, stopped, changed = _store_date(session, source, when, observations, now, limits, fetch_id)
-        written, refused, touched = written + count, refused + stopped, touched | changed
-    if touched and BATCH in session.info:
+        count, stopped, changed, lines = _store_date(session, source, when, observations, now, limits,
+                                                     fetch_id)
+        written, refused, touched, days = written + count, refused + stopped, touched | changed, days | lines
+    if BATCH in session.info:
         session.info[BATCH].update(touched)
-    elif touched:
+        session.info[BATCH_LINES].update(days)
+    else:
         # Same transaction: a reader never sees a new observation or hold-back without its served value.
         for (when,), names in _grouped(touched).items():
             recompute_days(session, priority, when, names)
+        # The pairs' stored lines of these days are refreshed by the job right after the commit
+        # (refresh_pending); until then reads of them take the general path.
+        mark_lines(session, priority, _by_source(days))
     if (touched or written) and BATCH not in session.info:
         # Every stored line is read (/rates/currencies.json, other pairs): a new line is a new revision.
         bump_markers(session, [RATES_SCOPE], now)
@@ -115,8 +131,9 @@ def store_observations(
 
 
 def _store_date(session: Session, source: str, day: date, observations: list[Observation], now: datetime,
-                limits: Limits, fetch_id: int | None) -> tuple[int, int, Touched]:
-    """Upsert the lines of one date and run the guards: (written, refused, served (date, currency))."""
+                limits: Limits, fetch_id: int | None) -> tuple[int, int, Touched, set[tuple[str, date]]]:
+    """Upsert the lines of one date and run the guards: (written, refused, served (date, currency), and
+    the (source, date) whose servable lines changed)."""
     written, refused, confirmed = _upsert(session, source, day, observations, now, limits, fetch_id)
     confirmed |= confirm_by_others(session, source, day, written, now, limits)
     lines = sorted({line_of(obs) for obs in observations})
@@ -125,10 +142,22 @@ def _store_date(session: Session, source: str, day: date, observations: list[Obs
     checked: dict[tuple[str, date], set[Line]] = defaultdict(set)
     for name, when, line in {(source, day, line) for line in lines} | confirmed:
         checked[(name, when)].add(line)
+    days = {(name, when) for name, when, _line in confirmed} | ({(source, day)} if written else set())
     for (name, when), named in sorted(checked.items()):
-        touched |= crosscheck(session, name, when, sorted(named), now, limits)
+        held = crosscheck(session, name, when, sorted(named), now, limits)
+        # A hold or release of an official USD line: the officials checked against ``name`` on that day.
+        days |= {(official, on) for on, _currency in held for official in {name, *checked_pairs(name)}}
+        touched |= held
     _release_malformed(session, source, day, set(written), now)
-    return len(written), refused, touched
+    return len(written), refused, touched, days
+
+
+def _by_source(days: Iterable[tuple[str, date]]) -> dict[str, set[date]]:
+    """(source, date) pairs as each source's dates."""
+    grouped: dict[str, set[date]] = defaultdict(set)
+    for name, when in days:
+        grouped[name].add(when)
+    return grouped
 
 
 def _grouped(keys: Iterable[tuple]) -> dict[tuple, list[str]]:
@@ -146,16 +175,21 @@ def batch(session: Session, now: datetime, priority: tuple[str, ...] | None = No
     For bulk loads (the demo): per day, the recompute and the marker bump cost more than the upsert.
     """
     touched: Touched = set()
-    session.info[BATCH] = touched
+    lines: set[tuple[str, date]] = set()
+    session.info[BATCH], session.info[BATCH_LINES] = touched, lines
     try:
         yield
     finally:
         session.info.pop(BATCH, None)
+        session.info.pop(BATCH_LINES, None)
+    priority = default_priority() if priority is None else priority
     if touched:
         days = [day for day, _currency in touched]
         currencies = {currency for _day, currency in touched}
-        recompute_range(session, default_priority() if priority is None else priority, min(days), max(days),
-                        currencies)
+        recompute_range(session, priority, min(days), max(days), currencies)
+    if lines:
+        refresh_lines(session, priority, _by_source(lines))  # each scope's range at once, not per day
+    if touched or lines:
         bump_markers(session, [RATES_SCOPE], now)
 
 
@@ -227,8 +261,10 @@ def decide_by_hand(session: Session, source: str, day: date, line_name: str, ver
     """
     line = name_line(session, source, day, line_name)
     anomaly = decide(session, source, day, line, verdict, who, now)
+    priority = default_priority() if priority is None else priority
     if line[0] == USD:
-        recompute_days(session, default_priority() if priority is None else priority, day, [line[1]])
+        recompute_days(session, priority, day, [line[1]])
+    refresh_lines(session, priority, {source: {day}})
     bump_markers(session, [RATES_SCOPE], now)
     return anomaly
 

@@ -1,6 +1,7 @@
-"""Reads of the materialised X/USD lines and sums: the long CSV as stored, and period rows.
+"""Reads of the materialised lines and sums: the long CSV as stored, and period rows.
 
-The CSV of long day rows is the stored ``usd_csv`` lines in one range scan. Period rows
+The CSV of long day rows is the stored ``usd_csv`` lines in one range scan (X/USD), or the stored
+``rate_lines`` of any other published pair (served/pair_lines.py), likewise. Period rows
 (group=week|month|year) are what ``group_rows(select_series(...))`` yields, without deriving, comparing
 or building a row object per day: each period's ``usd_exact`` values are summed in the same order and
 precision as ``Period.add`` does, and ``close_periods`` makes the rows. group=month reads its whole
@@ -18,10 +19,10 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Select, case, select
+from sqlalchemy import Select, case, select, tuple_
 from sqlalchemy.orm import Session
 
-from feedsvc.core.models import RateServed, RateServedMonth
+from feedsvc.core.models import RateLine, RateLinePair, RateServed, RateServedMonth, RateServedPriority
 from feedsvc.rates.exact import (
     CSV_DAY_HEADER,
     SATURDAY,
@@ -36,10 +37,12 @@ from feedsvc.rates.read.periods import PreviousPeriods as Previous
 from feedsvc.rates.read.periods import SeriesRow, close_periods
 from feedsvc.rates.read.series import STREAM_ROWS
 from feedsvc.rates.served.months import same_line
+from feedsvc.rates.served.pair_lines import LINES_ROW
 
 Raw = tuple[Any, str, str, int, str]  # (date or its ISO text, currency, usd_exact, usd_digits, source)
 SERVED = RateServed.__table__
 MONTHS = RateServedMonth.__table__
+LINES = RateLine.__table__
 
 
 def stream_usd_csv(session: Session, query: RateQuery) -> Iterator[str]:
@@ -53,6 +56,33 @@ def stream_usd_csv(session: Session, query: RateQuery) -> Iterator[str]:
     yield csv_line(CSV_DAY_HEADER)
     for lines in fetch_raw(session, stmt):
         yield "".join([line for (line,) in lines])
+
+
+def stream_pair_csv(session: Session, query: RateQuery, scope: str) -> Iterator[str]:
+    """The long CSV of day rows of a resolved query of stored pairs (``rate_lines`` of ``scope``)."""
+    assert query.start is not None and query.end is not None, "resolve the range first"
+    keys = [(pair.base, pair.quote) for pair in query.pairs]
+    pair = tuple_(LINES.c.base, LINES.c.quote)
+    # A primary-key range per pair, the rows sorted by date (and the query's pair order within a day).
+    which = pair.in_(keys)
+    stmt = (select(LINES.c.csv)
+            .where(LINES.c.scope == scope, which, LINES.c.date.between(query.start, query.end))
+            # The pairs' order within a day, as the general path yields them.
+            .order_by(LINES.c.date, case(*((pair == key, i) for i, key in enumerate(keys)))))
+    yield csv_line(CSV_DAY_HEADER)
+    for lines in fetch_raw(session, stmt):
+        yield "".join([line for (line,) in lines])
+
+
+def kept_pairs(session: Session, scope: str) -> list[Pair]:
+    """The pairs whose day rows ``rate_lines`` holds in ``scope`` (served/pair_lines.py)."""
+    rows = session.execute(select(RateLinePair.base, RateLinePair.quote).where(RateLinePair.scope == scope))
+    return [Pair(base, quote) for base, quote in rows]
+
+
+def lines_computed_with(session: Session) -> str | None:
+    """What ``rate_lines`` were computed with (served/pair_lines.py, ``lines_version``), or None."""
+    return session.scalar(select(RateServedPriority.sources).where(RateServedPriority.id == LINES_ROW))
 
 
 def fetch_raw(session: Session, stmt: Select) -> Iterator[list[tuple]]:

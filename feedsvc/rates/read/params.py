@@ -6,11 +6,11 @@ import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from functools import cached_property
 
 from feedsvc.core.errors import BadRequestParams
 from feedsvc.core.params import QueryParams
 from feedsvc.rates.constants import USD
+from feedsvc.rates.pair import Pair
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 30 * 366  # 30 years: longer ranges are a typo, not an analysis
@@ -22,29 +22,6 @@ FILLS = ("previous",)  # fill=previous: a row for every calendar day, carried fr
 AS_OF_DAYS = 14  # date=: the newest observation at most this many days before the day asked
 Servable = Callable[[], Collection[str]]  # the codes a pair may name (read only when one is not tracked)
 _PAIR = re.compile(r"([A-Za-z]{3})/([A-Za-z]{3})")
-
-
-@dataclass(frozen=True)
-class Pair:
-    """1 ``base`` = rate ``quote``."""
-
-    base: str
-    quote: str
-
-    def __str__(self) -> str:
-        return f"{self.base}/{self.quote}"
-
-    def __hash__(self) -> int:  # a dict key of every row of a long series: hashed once, not per lookup
-        return self._hash
-
-    @cached_property
-    def _hash(self) -> int:
-        return hash((self.base, self.quote))
-
-    @cached_property  # read for every row of a series
-    def currencies(self) -> tuple[str, ...]:
-        """The stored currencies this pair needs (USD is never stored: it is 1)."""
-        return tuple(c for c in (self.base, self.quote) if c != USD)
 
 
 @dataclass(frozen=True)

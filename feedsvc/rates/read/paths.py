@@ -5,12 +5,15 @@ Decided here once per request; everything downstream follows the ``ReadPath`` it
 
 from __future__ import annotations
 
-import functools
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 from feedsvc.rates.constants import USD
 from feedsvc.rates.read.params import Pair, RateQuery
-from feedsvc.rates.sources import all_source_classes
+from feedsvc.rates.served.pairs import home_currencies, official_sources, served_pair
+
+__all__ = ["ReadPath", "choose_path", "home_currencies", "official_sources", "served_pair"]
 
 
 @dataclass(frozen=True)
@@ -28,6 +31,12 @@ class ReadPath:
     group: str = "day"
     provenance: bool = False  # rows carry their payload's digest (never the stored lines)
     served: bool = True  # every pair is a bank's own currency against USD: the served X/USD lines answer
+    pair_lines: bool = False  # the long CSV of day rows is every pair's stored lines (rate_lines)
+
+    @property
+    def scope(self) -> str:
+        """The scope of ``rate_lines`` a query on this path reads: its own source's, or '' (by priority)."""
+        return self.own or ""
 
     @property
     def stored_lines(self) -> bool:
@@ -40,28 +49,20 @@ class ReadPath:
         return self.materialised and self.group != "day"
 
 
-@functools.cache
-def home_currencies() -> frozenset[str]:
-    """The banks' own currencies (KZT, KGS, TJS, UZS, TMT): the quote of every official source."""
-    return frozenset(cls.quote for cls in all_source_classes().values() if cls.quote)
+Kept = Callable[[str, date, date], frozenset[Pair]]  # (scope, first, last) -> the pairs stored throughout
 
 
-@functools.cache
-def official_sources() -> frozenset[str]:
-    """The sources that publish a table in their own currency (every one but currency-api)."""
-    return frozenset(name for name, cls in all_source_classes().items() if cls.quote)
-
-
-def served_pair(pair: Pair) -> bool:
-    """True for a bank's own currency against USD, either way round: a line of ``rate_served``."""
-    other = pair.quote if pair.base == USD else pair.base if pair.quote == USD else None
-    return other in home_currencies()
-
-
-def choose_path(query: RateQuery, enabled: tuple[str, ...]) -> ReadPath:
-    """The path of ``query`` with ``enabled`` sources in priority order."""
+def choose_path(query: RateQuery, enabled: tuple[str, ...], kept: Kept | None = None) -> ReadPath:
+    """The path of ``query`` with ``enabled`` sources in priority order; ``kept(scope, first, last)``: the
+    pairs whose stored lines ``rate_lines`` hold in a scope over a range (asked only when they could
+    serve the query)."""
     own = query.source or (enabled[0] if len(enabled) == 1 else None)
     served = all(map(served_pair, query.pairs))
     materialised = (own is None and not query.provenance and not query.fill and served
                     and all(pair.quote == USD for pair in query.pairs))
-    return ReadPath(own, materialised, query.layout, query.group, query.provenance, served)
+    # Pairs beyond the served X/USD lines: the general path's rows, stored on write (served/pair_lines.py).
+    pair_lines = (not served and kept is not None and query.layout == "long" and query.group == "day"
+                  and not query.provenance and not query.fill and query.at is None
+                  and query.start is not None and query.end is not None
+                  and set(query.pairs) <= kept(own or "", query.start, query.end))
+    return ReadPath(own, materialised, query.layout, query.group, query.provenance, served, pair_lines)

@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Iterator
 from datetime import date, timedelta
 from decimal import Decimal
-from operator import itemgetter
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, FromClause, Select, and_, select
+from sqlalchemy import ColumnElement, FromClause, Select, select
 from sqlalchemy.orm import Session
 
 from feedsvc.core.models import RateFetch, RateLineSpan, RateObservation, RateServed
-from feedsvc.rates.constants import USD
-from feedsvc.rates.exact import CHANGE_DAYS, ONE, Previous, compare, quotient, repeats, shown_digits
+from feedsvc.rates.exact import CHANGE_DAYS, Previous, compare, repeats
 from feedsvc.rates.read.params import Pair, RateQuery
 from feedsvc.rates.read.paths import ReadPath
 from feedsvc.rates.served import usd_lines
+from feedsvc.rates.served.pairs import (
+    STREAM_ROWS,
+    Served,
+    derive_digest,
+    derive_rate,
+    served_rows,
+    served_values,
+)
+
+__all__ = ["STREAM_ROWS", "RateRow", "Served", "derive_digest", "derive_rate", "served_rows", "served_table"]
 
 
 class RateRow(NamedTuple):
@@ -40,10 +47,6 @@ class RateRow(NamedTuple):
     carried: bool = False  # fill=previous: no observation this day, the last one carried
 
 
-Served = dict[str, tuple]  # currency -> (units per USD, source[, payload digest with provenance=1])
-STREAM_ROWS = 500  # rows fetched per round trip of a streamed series; memory stays flat however long
-
-
 def served_table(path: ReadPath) -> FromClause:
     """Rows (date, currency, source, units_per_usd) a query on ``path`` reads, keyed by date.
 
@@ -58,13 +61,7 @@ def served_table(path: ReadPath) -> FromClause:
             lines = (lines.add_columns(RateFetch.sha256.label("digest"))
                      .outerjoin(RateFetch, RateFetch.id == RateObservation.fetch_id))
         return lines.subquery("own")
-    served, obs = RateServed.__table__, RateObservation
-    line = and_(obs.source == served.c.source, obs.date == served.c.date, obs.currency == USD,
-                obs.quote == served.c.currency)
-    return (select(served.c.date, served.c.currency, served.c.source, served.c.units_per_usd,
-                   RateFetch.sha256.label("digest"))
-            .select_from(served.outerjoin(obs, line).outerjoin(RateFetch, RateFetch.id == obs.fetch_id))
-            .subquery("served"))
+    return served_values(provenance=True)
 
 
 def newest_date(session: Session, currencies: tuple[str, ...], path: ReadPath) -> date | None:
@@ -95,49 +92,12 @@ def _scalars(session: Session, statements: list[Select | None]) -> list[date | N
     return [None if stmt is None else next(values) for stmt in statements]
 
 
-def served_rows(session: Session, rows: FromClause, currencies: tuple[str, ...],
-                 *where: ColumnElement[bool]) -> Iterator[tuple[date, Served]]:
-    """Each date matching ``where`` with data, and its served values: one query, streamed in order."""
-    digest = [rows.c.digest] if "digest" in rows.c else []
-    stmt = (select(rows.c.date, rows.c.currency, rows.c.units_per_usd, rows.c.source, *digest)
-            .where(rows.c.currency.in_(currencies), *where)
-            .order_by(rows.c.date, rows.c.currency)
-            .execution_options(yield_per=STREAM_ROWS))
-    for day, group in itertools.groupby(session.execute(stmt), key=itemgetter(0)):
-        yield day, {currency: tuple(rest) for _, currency, *rest in group}
-
-
 def iter_served_days(
     session: Session, currencies: tuple[str, ...], path: ReadPath, start: date, end: date
 ) -> Iterator[tuple[date, Served]]:
     """Each date in [start, end] with data, and per currency the value of the first source by priority."""
     rows = served_table(path)
     return served_rows(session, rows, currencies, rows.c.date >= start, rows.c.date <= end)
-
-
-def derive_rate(pair: Pair, served: Served) -> tuple[Decimal, int, str] | None:
-    """The pair's rate, significant digits and source from one day's values, or None."""
-    if USD in (pair.base, pair.quote):  # the inverse of a stored value, or the value itself
-        found = served.get(pair.currencies[0])
-        if found is None:
-            return None
-        value, source = found[0], found[1]
-        digits = shown_digits(value)
-        base, quote = (value, ONE) if pair.quote == USD else (ONE, value)
-    else:  # a cross rate through USD
-        base_found, quote_found = served.get(pair.base), served.get(pair.quote)
-        if base_found is None or quote_found is None:
-            return None
-        (base, base_source), (quote, quote_source) = base_found[:2], quote_found[:2]
-        digits = shown_digits(base, quote)
-        source = base_source if base_source == quote_source else f"{base_source}+{quote_source}"
-    return quotient(quote, base), digits, source
-
-
-def derive_digest(pair: Pair, served: Served) -> str | None:
-    """The digest of the payload(s) a row of ``pair`` came from ("+"-joined), or None if one is unknown."""
-    digests = [served[currency][2] if len(served[currency]) > 2 else None for currency in pair.currencies]
-    return None if None in digests else "+".join(dict.fromkeys(digests))
 
 
 def select_series(session: Session, query: RateQuery, path: ReadPath) -> Iterator[RateRow]:

@@ -10,8 +10,9 @@ The table remembers the priority it was computed with and the format its lines w
 (``exact.format_version``), in ``rate_served_priority``: row 1 the priority, row 2 the format. When the
 configured priority differs (FEEDSVC_RATES_SOURCES changed between deployments) ``ensure_served``
 recomputes the table whole; when only the format differs (a release changed digits or formatting) it
-re-renders every line and month sum. ``feedsvc db upgrade`` / ``run`` / ``demo`` call it, and so does
-every ingest before it writes.
+re-renders every line and month sum. Row 3 does the same for every published pair's stored lines
+(served/pair_lines.py), which ingest keeps in step itself. ``feedsvc db upgrade`` / ``run`` / ``demo``
+call it, and so does every ingest before it writes.
 """
 
 from __future__ import annotations
@@ -20,35 +21,20 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 from flask import current_app, has_app_context
-from sqlalchemy import ColumnElement, Select, case, delete, exists, func, insert, select
+from sqlalchemy import ColumnElement, Select, case, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from feedsvc.core.changes import bump_markers
 from feedsvc.core.countries import RATES_SCOPE
-from feedsvc.core.models import RateAnomaly, RateObservation, RateServed, RateServedPriority
-from feedsvc.rates.constants import BLOCKING, USD
+from feedsvc.core.models import RateObservation, RateServed, RateServedPriority
+from feedsvc.rates.constants import USD
 from feedsvc.rates.exact import format_version
-from feedsvc.rates.served import lines, months, spans
+from feedsvc.rates.served import lines, months, pair_lines, spans
+from feedsvc.rates.served.pairs import not_held_back
 from feedsvc.rates.sources import all_source_classes
 
 PRIORITY_ROW = 1  # rate_served_priority's row of the priority the table was computed with
 FORMAT_ROW = 2  # and its row of the format version its lines and sums were rendered with
-
-
-def not_held_back(obs: type[RateObservation]) -> ColumnElement[bool]:
-    """True for an observation no ``held`` or ``refused`` anomaly names, with exactly its value.
-
-    The value matters: an upstream correction is a new value, which the guards judge afresh.
-    """
-    return ~exists().where(
-        RateAnomaly.status.in_(BLOCKING),
-        RateAnomaly.source == obs.source,
-        RateAnomaly.date == obs.date,
-        RateAnomaly.currency == obs.currency,
-        RateAnomaly.quote == obs.quote,
-        RateAnomaly.value == obs.value,
-        RateAnomaly.nominal == obs.nominal,
-    )
 
 
 def usd_lines(*where: ColumnElement[bool]) -> Select:
@@ -117,6 +103,7 @@ def recompute_all(session: Session, sources: tuple[str, ...]) -> None:
     render_all(session)
     spans.rebuild_spans(session)
     _remember(session, PRIORITY_ROW, ",".join(sources))
+    pair_lines.rebuild_lines(session, sources)  # scope '' follows the priority
 
 
 def render_all(session: Session) -> None:
@@ -137,16 +124,17 @@ def _remember(session: Session, row_id: int, value: str) -> None:
 
 def ensure_served(session: Session, sources: tuple[str, ...], now: datetime) -> bool:
     """Recompute the table if it was computed with another priority, or re-render it if its lines have
-    another format (bumping ``rates``); True if either was done."""
+    another format, and the pairs' stored lines likewise (bumping ``rates``); True if any was done."""
     # FOR UPDATE: every writer of rate_served locks this row first, so on PostgreSQL concurrent ingests
     # (and two processes noticing a new priority) take turns instead of racing on the same keys.
     row = session.get(RateServedPriority, PRIORITY_ROW, with_for_update=True, populate_existing=True)
+    shown = session.get(RateServedPriority, FORMAT_ROW, populate_existing=True)
     if row is None or row.sources != ",".join(sources):
         recompute_all(session, sources)
-    else:
-        shown = session.get(RateServedPriority, FORMAT_ROW, populate_existing=True)
-        if shown is not None and shown.sources == format_version():
-            return False
+    elif shown is None or shown.sources != format_version():
         render_all(session)
+        pair_lines.ensure_lines(session, sources)
+    elif not pair_lines.ensure_lines(session, sources):  # e.g. first run after the lines' migration
+        return False
     bump_markers(session, [RATES_SCOPE], now)
     return True
