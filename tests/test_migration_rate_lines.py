@@ -1,4 +1,4 @@
-"""Migration 0015 (rate_lines) on a database filled through revision 0014: every observation, anomaly and
+"""Migration 0016 (rate_lines) on a database filled through revision 0015: every observation, anomaly and
 answered day is kept as it was, and ``feedsvc db upgrade`` fills the stored lines of every published
 pair, which /rates.csv then serves exactly as the general path computes them."""
 
@@ -34,7 +34,7 @@ SNAPSHOTS = {
 }
 
 
-def _fill_0014(url: str) -> None:
+def _fill_0015(url: str) -> None:
     """Whole tables (NBK's and NBKR's) on weekdays, currency-api every day, one value held back."""
     rows = []
     for offset in range(DAYS):
@@ -48,7 +48,7 @@ def _fill_0014(url: str) -> None:
                 rows.append(("nbkr", when, code, "KGS", 1, f"{value}{offset % 5}"))
     engine = make_engine(url)
     with engine.begin() as connection:
-        _upgrade_to(connection, "0014")
+        _upgrade_to(connection, "0015")
         connection.execute(text(
             "INSERT INTO rate_observations (source, date, currency, quote, nominal, value, fetched_at) "
             "VALUES (:source, :day, :currency, :quote, :nominal, :value, '2026-04-20 06:00:00')"),
@@ -58,7 +58,7 @@ def _fill_0014(url: str) -> None:
             "INSERT INTO rate_anomalies (source, date, currency, quote, nominal, value, reason, status, "
             "recorded_at) VALUES ('nbkr', '2026-03-04', 'RUB', 'KGS', 1, '0.9512', 'jump', 'refused', "
             "'2026-03-04 06:00:00')"))
-        connection.execute(text(  # as every upsert of revision 0014 keeps them
+        connection.execute(text(  # as every upsert of revision 0015 keeps them
             "INSERT INTO rate_line_spans (source, currency, quote, nominal, first_date, last_date, days) "
             "SELECT source, currency, quote, nominal, min(date), max(date), count(*) "
             "FROM rate_observations GROUP BY source, currency, quote, nominal"))
@@ -77,8 +77,8 @@ def _snapshot(url: str) -> dict[str, list]:
     return taken
 
 
-def test_0015_keeps_everything_and_upgrade_fills_the_stored_lines(old_url: str) -> None:  # noqa: F811
-    _fill_0014(old_url)
+def test_0016_keeps_everything_and_upgrade_fills_the_stored_lines(old_url: str) -> None:  # noqa: F811
+    _fill_0015(old_url)
     before = _snapshot(old_url)
     app = create_app(config.TestConfig(DATABASE_URL=old_url, RATES_SOURCES=PRIORITY))
     try:

@@ -1,7 +1,7 @@
 """rate_lines, rate_line_pairs, rate_line_days: every published pair's day rows as /rates.csv shows them
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-07 19:10:00
 
 Only the tables: their rows are computed by the application's own resolution of pairs, which a frozen
@@ -13,8 +13,8 @@ means "never computed".
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015"
-down_revision = "0014"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
