@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from article_helpers import article_body
+from article_helpers import article_body, search_index_in_step
 from lxml import html
 
 from feedsvc.articles.demo import load_demo_articles
@@ -157,3 +157,40 @@ def test_a_word_in_every_article_ranks_only_the_newest_matches(app, client) -> N
     body = client.get("/api/articles?q=budget&per_page=100&page=10").get_json()
     assert body["total"] == MAX_MATCHES and body["pages"] == MAX_MATCHES // 100
     assert body["items"][-1]["title"] == "Budget 5"  # the five oldest matches are past the bound
+
+
+def test_an_import_batch_indexes_its_articles_and_a_failed_one_nothing(app, client, create, auth_headers,
+                                                                     db_name) -> None:
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+
+    def batch(first: int, word: str) -> list:
+        with app.app_context(), new_session() as session:
+            index = country_index(session)
+            return [prepare_line(n, b"", {"title": f"{word.title()} {n}", "summary": f"The {word} story.",
+                                          "content_html": f"<p>Turbines {n}</p>", "countries": ["kz"],
+                                          "external_id": f"i-{n}",
+                                          "published_at": start + timedelta(hours=n)},
+                                 index, start) for n in range(first, first + 30)]
+
+    with app.app_context(), new_session() as session:
+        write_batch(session, batch(0, "cascade"), start)
+        session.rollback()  # a batch that fails lands nothing, in the index neither
+    search_index_in_step(app, db_name)
+    assert api_titles(client, "cascade") == []
+    with app.app_context(), new_session() as session:
+        write_batch(session, batch(100, "reservoir"), start)
+        session.commit()
+    search_index_in_step(app, db_name)
+    assert client.get("/api/articles?q=reservoir").get_json()["total"] == 30
+    assert api_titles(client, '"turbines 117"') == ["Reservoir 117"]
+    # Every other write path still goes through the triggers, the import's own included.
+    made = create(title="Cascade dam approved", content_html="<p>Turbines ordered.</p>")
+    assert api_titles(client, "cascade") == ["Cascade dam approved"]
+    stored = client.get("/api/articles?q=reservoir").get_json()["items"][0]
+    assert client.patch(f"/api/articles/{stored['id']}", headers=auth_headers,
+                        json={"title": "Moved"}).status_code == 200
+    assert client.delete(f"/api/articles/{made['id']}", headers=auth_headers).status_code == 204
+    assert api_titles(client, "cascade") == []
+    assert client.get("/api/articles?q=reservoir").get_json()["total"] == 30
+    assert "Moved" in api_titles(client, "moved")
+    search_index_in_step(app, db_name)
