@@ -20,7 +20,7 @@ from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from feedsvc.articles.counts import ANY, locate, month_end, stored_total, totals_by_country
-from feedsvc.articles.search import hits, newest_matches, relevance
+from feedsvc.articles.search import hits, newest_matches, relevance, sqlite_page
 from feedsvc.articles.search_query import parse_search_terms
 from feedsvc.articles.store import filter_articles, newest_first, visible_at
 from feedsvc.core.models import MAX_ID, Article, Country, Tag, article_countries
@@ -186,13 +186,14 @@ def search_articles(session: Session, q: str, country: str | None, tag: str | No
     terms = parse_search_terms(q)
     if not terms:
         return Page([], page, per_page, 0)
-    dialect = session.get_bind().dialect.name
-    candidates = newest_matches(terms, dialect, country, tag, now)
-    total = session.scalar(select(func.count()).select_from(candidates)) or 0
-    best_first = relevance(candidates, terms, dialect)
-    # Ids first: the sort then holds 1,000 short rows, not 1,000 whole articles.
-    ranked = (select(candidates.c.id).join(Article, Article.id == candidates.c.id)
-              .order_by(best_first, Article.published_at.desc(), Article.id.desc()))
-    ids = list(session.scalars(ranked.limit(per_page).offset((page - 1) * per_page)))
+    if session.get_bind().dialect.name == "sqlite":
+        ids, total = sqlite_page(session, terms, country, tag, now, (page - 1) * per_page, per_page)
+    else:
+        candidates = newest_matches(terms, country, tag, now)
+        total = session.scalar(select(func.count()).select_from(candidates)) or 0
+        # Ids first: the sort then holds 1,000 short rows, not 1,000 whole articles.
+        ranked = (select(candidates.c.id).join(Article, Article.id == candidates.c.id)
+                  .order_by(relevance(terms), Article.published_at.desc(), Article.id.desc()))
+        ids = list(session.scalars(ranked.limit(per_page).offset((page - 1) * per_page)))
     found = {a.id: a for a in session.scalars(select(Article).where(Article.id.in_(ids)))}
     return Page(hits(session, terms, [found[i] for i in ids]), page, per_page, total)

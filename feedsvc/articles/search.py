@@ -9,15 +9,18 @@ stemmed per article language (Russian, English; other languages word for word). 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from markupsafe import Markup, escape
 from sqlalchemy import (
     ColumnElement,
     Integer,
+    Select,
     Subquery,
     bindparam,
     case,
@@ -100,34 +103,62 @@ def _pg_query(terms: SearchTerms) -> ColumnElement[Any]:
     return func.tsquery_and(query, func.tsquery_not(either(excluded, "excluded"))) if excluded else query
 
 
-def newest_matches(terms: SearchTerms, dialect: str, country: str | None, tag: str | None,
+def newest_matches(terms: SearchTerms, country: str | None, tag: str | None,
                    now: datetime | None) -> Subquery:
-    """Ids (and SQLite's score) of the newest MAX_MATCHES articles matching ``terms`` and the filters.
+    """PostgreSQL: ids of the newest MAX_MATCHES articles matching ``terms`` and the filters.
 
-    The engines hand matches out by id, newest first, so the walk stops after MAX_MATCHES: a word in most
-    articles costs what a rarer one does. ``now`` None: scheduled articles too.
+    The GIN index hands matches out by id, newest first, so the walk stops after MAX_MATCHES: a word in
+    most articles costs what a rarer one does. ``now`` None: scheduled articles too.
     """
-    if dialect == "postgresql":
-        found = filter_articles(select(Article.id), country, tag, now=now)
-        found = found.where(VECTOR.op("@@")(_pg_query(terms))).order_by(Article.id.desc())
-        return found.limit(MAX_MATCHES).subquery()
-    # On SQLite the filters read no article row: an article is large (its text comes before
-    # published_at), and a rare word's matches are spread over the whole file.
-    found = select(FTS.c.rowid.label("id"), BM25.label("score")).where(FTS_MATCH.bindparams(fts=terms.fts5()))
+    found = filter_articles(select(Article.id), country, tag, now=now)
+    found = found.where(VECTOR.op("@@")(_pg_query(terms))).order_by(Article.id.desc())
+    return found.limit(MAX_MATCHES).subquery()
+
+
+def relevance(terms: SearchTerms) -> ColumnElement[Any]:
+    """PostgreSQL: the order of the candidates by relevance, best first (only these few are ranked)."""
+    return func.ts_rank(VECTOR, _pg_query(terms)).desc()
+
+
+def sqlite_page(session: Session, terms: SearchTerms, country: str | None, tag: str | None,
+                now: datetime | None, start: int, size: int) -> tuple[list[int], int]:
+    """SQLite: the ids of one page of results, best first, and how many matches were ranked.
+
+    One walk of the index gives the newest MAX_MATCHES matches with their bm25 scores; they are ranked
+    here. Only the matches whose score ties one on the page have their ``published_at`` read (the tie
+    break): an article's row is large, and reading hundreds of them was most of a search's cost.
+    """
+    scored = sorted(session.execute(_sqlite_matches(terms, country, tag, now)).all(), key=itemgetter(1))
+    page = scored[start:start + size]
+    if not page:
+        return [], len(scored)
+    scores = [score for _, score in scored]
+    first, last = bisect_left(scores, page[0][1]), bisect_right(scores, page[-1][1])
+    tied = [article_id for article_id, _ in scored[first:last]]
+    published = select(Article.id, Article.published_at).where(Article.id.in_(tied))
+    when: dict[int, datetime] = dict(session.execute(published).all())
+    # Stable sorts, least significant key first: id, then published_at, newest first; then the score.
+    tied.sort(reverse=True)
+    tied.sort(key=when.__getitem__, reverse=True)
+    tied.sort(key=dict(scored[first:last]).__getitem__)
+    return tied[start - first:start - first + size], len(scored)
+
+
+def _sqlite_matches(terms: SearchTerms, country: str | None, tag: str | None,
+                    now: datetime | None) -> Select[tuple[int, float]]:
+    """Ids and bm25 scores (lower is better) of the newest MAX_MATCHES matches; ``now`` None: scheduled too.
+
+    The filters read no article row: an article is large (its text comes before published_at), and a rare
+    word's matches are spread over the whole file.
+    """
+    found = select(FTS.c.rowid, BM25).where(FTS_MATCH.bindparams(fts=terms.fts5()))
     if now is not None:  # the scheduled few, from the (published_at, id) index
         found = found.where(FTS.c.rowid.not_in(select(Article.id).where(~visible_at(now))))
     if country:
         found = found.where(in_country(country, FTS.c.rowid))
     if tag:
         found = found.where(with_tag(tag, FTS.c.rowid))
-    return found.order_by(FTS.c.rowid.desc()).limit(MAX_MATCHES).subquery()
-
-
-def relevance(candidates: Subquery, terms: SearchTerms, dialect: str) -> ColumnElement[Any]:
-    """The order of ``candidates`` by relevance, best first (PostgreSQL ranks only these few)."""
-    if dialect == "sqlite":
-        return candidates.c.score.asc()
-    return func.ts_rank(VECTOR, _pg_query(terms)).desc()
+    return found.order_by(FTS.c.rowid.desc()).limit(MAX_MATCHES)
 
 
 def snippets(session: Session, terms: SearchTerms, ids: Sequence[int]) -> dict[int, Markup]:

@@ -194,3 +194,21 @@ def test_an_import_batch_indexes_its_articles_and_a_failed_one_nothing(app, clie
     assert client.get("/api/articles?q=reservoir").get_json()["total"] == 30
     assert "Moved" in api_titles(client, "moved")
     search_index_in_step(app, db_name)
+
+
+def test_pages_follow_relevance_then_newest_then_id_across_ties(client, create) -> None:
+    # Three scores (title, summary, body), each shared by several articles, some published at the same
+    # instant: every page of 4 must be the slice of one order (score, newest first, then highest id).
+    made = []
+    for n in range(14):
+        where = ("title", "summary", "content_html")[n % 3]
+        fields = {"title": "Report", "summary": "Figures.", "content_html": "<p>Numbers.</p>"}
+        fields[where] = {"title": "Canal report", "summary": "Canal figures.",
+                         "content_html": "<p>Canal numbers.</p>"}[where]
+        made.append(create(**fields, published_at=f"2025-05-0{1 + n % 4}T00:00:00Z"))
+    rank = {"title": 0, "summary": 1, "content_html": 2}
+    expected = sorted(made, key=lambda a: (rank[("title", "summary", "content_html")[made.index(a) % 3]],
+                                           tuple(-ord(c) for c in a["published_at"]), -a["id"]))
+    pages = [client.get(f"/api/articles?q=canal&per_page=4&page={p}").get_json() for p in (1, 2, 3, 4)]
+    assert [item["id"] for page in pages for item in page["items"]] == [a["id"] for a in expected]
+    assert {page["total"] for page in pages} == {14}
