@@ -198,8 +198,8 @@ def insert_articles(session: Session, lines: Sequence[PreparedLine]) -> set[str]
 
 def _insert_rows(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     """Insert article rows with one executemany; their ids, in order, looked up by uuid."""
-    # RETURNING in input order makes SQLAlchemy send one statement per row on SQLite; a plain executemany
-    # and one look-up by the unique uuid cost the writing process about a third as much.
+    # RETURNING in input order makes SQLAlchemy send one statement per row on SQLite: a plain executemany
+    # and one look-up by the unique uuid write a batch in two.
     if session.get_bind().dialect.name == "sqlite":
         with _search_index_per_batch(session, rows):
             session.execute(insert(Article.__table__), rows)
