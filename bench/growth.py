@@ -52,6 +52,7 @@ from feedsvc.core.urls import slugify  # noqa: E402
 
 HOST = "bench.example.org"  # every request's: the oEmbed URL names it as this site's
 KINDS = [("home", "/"), ("search", "/search?q=metro"), ("api search", "/api/articles?q=metro"),
+         ("search common", "/search?q=substation"),
          ("embed", "/embed/kazakhstan"), ("api country", "/api/articles?country=kazakhstan"),
          ("api tag page 40", "/api/articles?tag=energy&page=40"), ("tag page", "/tags/energy"),
          ("feed", "/feeds/kazakhstan.atom"), ("country page", "/kazakhstan"),

@@ -2,7 +2,8 @@
 
 The import is the real write path, so the counters and the search index are maintained as in production.
 Articles are one every 50 minutes up to the end of 2025 (100,000 articles span nine and a half years, a
-regional desk's decade), with three scheduled for 2030; "metro" is in one article in 200.
+regional desk's decade), with three scheduled for 2030; "metro" is in one article in 200, and a word of
+the vocabulary ("substation") in about three in four: a page of results at every N.
 """
 
 from __future__ import annotations

@@ -36,10 +36,12 @@ _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 # took 0.3 ms, the largest part of an import).
 _ASTRAL_NONCHARACTERS = "".join(f"{chr(plane * 0x10000 + 0xFFFE)}-{chr(plane * 0x10000 + 0xFFFF)}"
                                 for plane in range(1, 17))
-_ILLEGAL = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]"
-    f"|[\U0001fffe-\U0010ffff](?<=[{_ASTRAL_NONCHARACTERS}])"
-)
+_ILLEGAL_BMP = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff]"
+_ILLEGAL = re.compile(f"{_ILLEGAL_BMP}|[\U0001fffe-\U0010ffff](?<=[{_ASTRAL_NONCHARACTERS}])")
+# Text without astral characters (most text) needs only the first class, which alone is scanned 2-4x as
+# fast as the alternation: a body is cleaned and then turned into the search index's text, twice each.
+_ILLEGAL_IN_BMP = re.compile(_ILLEGAL_BMP)
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 # Invisible format characters that can make a plain-text field read other than it is: the bidi
 # embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069: "Trojan Source" reordering), the
 # zero-width space, word joiner and no-break space (U+200B, U+2060, U+FEFF), the Mongolian vowel separator
@@ -49,7 +51,6 @@ _ILLEGAL = re.compile(
 # direction marks LRM, RLM and ALM (U+200E, U+200F, U+061C: they place punctuation in mixed-direction
 # text and cannot reorder letters), the soft hyphen and the tag characters of flag emoji (U+E0020-U+E007F).
 _INVISIBLE = re.compile("[\u180e\u200b\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000e0001]")
-_SPACE = re.compile(r"\s+")
 # An escaped "<" that would open a tag, element, end tag, comment or declaration, and the "&gt;" closing it.
 _TAG_LIKE = re.compile(r"&lt;(?=[A-Za-z/!?])((?:(?!&lt;|&gt;).)*)(&gt;)?", re.DOTALL)
 _LT, _GT = "\x00", "\x01"  # placeholders: remove_illegal has taken these out of the text already
@@ -73,7 +74,7 @@ ALLOWED_ATTRIBUTES = {
 
 def remove_illegal(text: str) -> str:
     """Drop characters that XML 1.0 forbids, C1 controls, surrogates and noncharacters."""
-    return _ILLEGAL.sub("", text)
+    return _illegal_in(text).sub("", text)
 
 
 def remove_invisible(text: str) -> str:
@@ -88,7 +89,18 @@ def has_invisible(text: str) -> bool:
 
 def has_illegal(text: str) -> bool:
     """True when ``text`` holds a character that :func:`remove_illegal` would drop."""
-    return _ILLEGAL.search(text) is not None
+    return _illegal_in(text).search(text) is not None
+
+
+def _illegal_in(text: str) -> re.Pattern[str]:
+    """The pattern of illegal characters for ``text``: the faster one unless it holds astral characters."""
+    return _ILLEGAL_IN_BMP if text.isascii() or _ASTRAL.search(text) is None else _ILLEGAL
+
+
+def collapse_spaces(text: str) -> str:
+    """Runs of whitespace as one space, none at the ends."""
+    # str.split() takes the same whitespace as re's \s (str.isspace), at a third of re.sub's cost.
+    return " ".join(text.split())
 
 
 def clean_text(value: str) -> str:
@@ -100,13 +112,13 @@ def clean_text(value: str) -> str:
     WordPress-style titles read right and outputs escape them exactly once.
     """
     if "<" not in value and "&" not in value:  # no markup and no entity: nothing for nh3 to do
-        return _SPACE.sub(" ", remove_invisible(remove_illegal(value))).strip()
+        return collapse_spaces(remove_invisible(remove_illegal(value)))
     stripped = nh3.clean(remove_illegal(value), tags=set(), attributes={})
     # nh3 re-escapes the text it keeps (& < >). A "<" followed by a tag's first character can only come
     # from an entity: raw, the parser would have taken it for a tag and removed it.
     kept = _TAG_LIKE.sub(lambda m: f"{_LT}{m[1]}{_GT if m[2] else ''}", stripped)
     decoded = html.unescape(kept).replace(_LT, "&lt;").replace(_GT, "&gt;")
-    return _SPACE.sub(" ", remove_invisible(remove_illegal(decoded))).strip()
+    return collapse_spaces(remove_invisible(remove_illegal(decoded)))
 
 
 def clean_author(value: str) -> str:
@@ -181,7 +193,7 @@ _HTML_TAG = re.compile(r"<(?:[^>\"']|\"[^\"]*\"|'[^']*')*>")
 
 def html_to_text(value: str) -> str:
     """The words of sanitised HTML, for the search index: tags become spaces, entities are decoded."""
-    return _SPACE.sub(" ", remove_illegal(html.unescape(_HTML_TAG.sub(" ", value)))).strip()
+    return collapse_spaces(remove_illegal(html.unescape(_HTML_TAG.sub(" ", value))))
 
 
 def _keep_site_paths(element: str, attribute: str, value: str) -> str | None:

@@ -20,7 +20,7 @@ from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from feedsvc.articles.counts import ANY, locate, month_end, stored_total, totals_by_country
-from feedsvc.articles.search import hits, newest_matches, relevance, search_page_pg
+from feedsvc.articles.search import search_page_pg, sqlite_hits, sqlite_page
 from feedsvc.articles.search_query import parse_search_terms
 from feedsvc.articles.store import filter_articles, newest_first, visible_at
 from feedsvc.core.models import MAX_ID, Article, Country, Tag, article_countries
@@ -186,16 +186,9 @@ def search_articles(session: Session, q: str, country: str | None, tag: str | No
     terms = parse_search_terms(q)
     if not terms:
         return Page([], page, per_page, 0)
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         found, total = search_page_pg(session, terms, country, tag, now, per_page, (page - 1) * per_page)
         return Page(found, page, per_page, total)
-    candidates = newest_matches(terms, dialect, country, tag, now)
-    total = session.scalar(select(func.count()).select_from(candidates)) or 0
-    best_first = relevance(candidates)
-    # Ids first: the sort then holds 1,000 short rows, not 1,000 whole articles.
-    ranked = (select(candidates.c.id).join(Article, Article.id == candidates.c.id)
-              .order_by(best_first, Article.published_at.desc(), Article.id.desc()))
-    ids = list(session.scalars(ranked.limit(per_page).offset((page - 1) * per_page)))
+    ids, total = sqlite_page(session, terms, country, tag, now, (page - 1) * per_page, per_page)
     found = {a.id: a for a in session.scalars(select(Article).where(Article.id.in_(ids)))}
-    return Page(hits(session, terms, [found[i] for i in ids]), page, per_page, total)
+    return Page(sqlite_hits(session, terms, [found[i] for i in ids]), page, per_page, total)

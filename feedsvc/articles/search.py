@@ -11,15 +11,18 @@ of ``articles`` into that table, where ranking reads them without de-TOASTing.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from markupsafe import Markup, escape
 from sqlalchemy import (
     ColumnElement,
     Integer,
+    Select,
     Subquery,
     bindparam,
     case,
@@ -107,35 +110,23 @@ def _pg_query(terms: SearchTerms) -> ColumnElement[Any]:
     return func.tsquery_and(query, func.tsquery_not(either(excluded, "excluded"))) if excluded else query
 
 
-def newest_matches(terms: SearchTerms, dialect: str, country: str | None, tag: str | None,
+def newest_matches(terms: SearchTerms, country: str | None, tag: str | None,
                    now: datetime | None) -> Subquery:
-    """Ids (and SQLite's score, PostgreSQL's published_at) of the newest MAX_MATCHES articles matching.
+    """PostgreSQL: ids and published_at of the newest MAX_MATCHES articles matching ``terms`` and the filters.
 
-    The engines hand matches out by id, newest first, so the walk stops after MAX_MATCHES: a word in most
-    articles costs what a rarer one does. ``now`` None: scheduled articles too. The filters read no
-    article row: an article is large, and a rare word's matches are spread over the whole table.
+    The GIN index hands matches out by id, newest first, so the walk stops after MAX_MATCHES: a word in
+    most articles costs what a rarer one does. ``now`` None: scheduled articles too. The filters read no
+    article row: the narrow search table has published_at.
     """
-    if dialect == "postgresql":
-        found = select(PG_SEARCH.c.id, PG_SEARCH.c.published_at).where(VECTOR.op("@@")(_pg_query(terms)))
-        if now is not None:
-            found = found.where(PG_SEARCH.c.published_at <= now)
-        ids = PG_SEARCH.c.id
-    else:
-        found = select(FTS.c.rowid.label("id"), BM25.label("score")).where(
-            FTS_MATCH.bindparams(fts=terms.fts5()))
-        if now is not None:  # the scheduled few, from the (published_at, id) index
-            found = found.where(FTS.c.rowid.not_in(select(Article.id).where(~visible_at(now))))
-        ids = FTS.c.rowid
+    found = select(PG_SEARCH.c.id, PG_SEARCH.c.published_at).where(VECTOR.op("@@")(_pg_query(terms)))
+    if now is not None:
+        found = found.where(PG_SEARCH.c.published_at <= now)
+    ids = PG_SEARCH.c.id
     if country:
         found = found.where(in_country(country, ids))
     if tag:
         found = found.where(with_tag(tag, ids))
     return found.order_by(ids.desc()).limit(MAX_MATCHES).subquery()
-
-
-def relevance(candidates: Subquery) -> ColumnElement[Any]:
-    """The order of SQLite's ``candidates`` by relevance, best first."""
-    return candidates.c.score.asc()
 
 
 def search_page_pg(session: Session, terms: SearchTerms, country: str | None, tag: str | None,
@@ -150,7 +141,7 @@ def search_page_pg(session: Session, terms: SearchTerms, country: str | None, ta
     # common one (the statement prepared by hand at 100,000 articles: 170-300 ms for a word in most
     # articles, 8 ms of server CPU for the whole search planned for its own words). A plan per query.
     session.execute(CUSTOM_PLANS)
-    candidates = newest_matches(terms, "postgresql", country, tag, now)
+    candidates = newest_matches(terms, country, tag, now)
     ranked = (select(candidates.c.id, candidates.c.published_at, func.count().over().label("total"),
                      func.ts_rank(VECTOR, _pg_query(terms)).label("score"))
               .join(PG_SEARCH, PG_SEARCH.c.id == candidates.c.id))
@@ -164,16 +155,52 @@ def search_page_pg(session: Session, terms: SearchTerms, country: str | None, ta
     return [SearchHit(article, render_snippet(marked or "")) for article, marked, _ in rows], rows[0][2]
 
 
-def snippets(session: Session, terms: SearchTerms, ids: Sequence[int]) -> dict[int, Markup]:
-    """A highlighted snippet of each article in ``ids`` (a page of results, not the whole match)."""
-    if not ids:
-        return {}
-    if session.get_bind().dialect.name == "sqlite":
-        return _sqlite_snippets(session, terms, ids)
-    return _pg_snippets(session, terms, ids)
+def sqlite_page(session: Session, terms: SearchTerms, country: str | None, tag: str | None,
+                now: datetime | None, start: int, size: int) -> tuple[list[int], int]:
+    """SQLite: the ids of one page of results, best first, and how many matches were ranked.
+
+    One walk of the index gives the newest MAX_MATCHES matches with their bm25 scores; they are ranked
+    here. Only the matches whose score ties one on the page have their ``published_at`` read (the tie
+    break): an article's row is large, and reading hundreds of them was most of a search's cost.
+    """
+    scored = sorted(session.execute(_sqlite_matches(terms, country, tag, now)).all(), key=itemgetter(1))
+    page = scored[start:start + size]
+    if not page:
+        return [], len(scored)
+    scores = [score for _, score in scored]
+    first, last = bisect_left(scores, page[0][1]), bisect_right(scores, page[-1][1])
+    tied = [article_id for article_id, _ in scored[first:last]]
+    published = select(Article.id, Article.published_at).where(Article.id.in_(tied))
+    when: dict[int, datetime] = dict(session.execute(published).all())
+    # Stable sorts, least significant key first: id, then published_at, newest first; then the score.
+    tied.sort(reverse=True)
+    tied.sort(key=when.__getitem__, reverse=True)
+    tied.sort(key=dict(scored[first:last]).__getitem__)
+    return tied[start - first:start - first + size], len(scored)
+
+
+def _sqlite_matches(terms: SearchTerms, country: str | None, tag: str | None,
+                    now: datetime | None) -> Select[tuple[int, float]]:
+    """Ids and bm25 scores (lower is better) of the newest MAX_MATCHES matches; ``now`` None: scheduled too.
+
+    The filters read no article row: an article is large (its text comes before published_at), and a rare
+    word's matches are spread over the whole file.
+    """
+    found = select(FTS.c.rowid, BM25).where(FTS_MATCH.bindparams(fts=terms.fts5()))
+    if now is not None:  # the scheduled few, from the (published_at, id) index
+        found = found.where(FTS.c.rowid.not_in(select(Article.id).where(~visible_at(now))))
+    if country:
+        found = found.where(in_country(country, FTS.c.rowid))
+    if tag:
+        found = found.where(with_tag(tag, FTS.c.rowid))
+    return found.order_by(FTS.c.rowid.desc()).limit(MAX_MATCHES)
 
 
 def _sqlite_snippets(session: Session, terms: SearchTerms, ids: Sequence[int]) -> dict[int, Markup]:
+    """SQLite: a highlighted snippet of each article in ``ids`` (a page of results, not the whole match)."""
+    if not ids:
+        return {}
+
     def cut(number: int) -> Any:
         return sql(f"snippet(article_search, {number}, '{START}', '{STOP}', ' … ', {SNIPPET_WORDS})")
 
@@ -198,13 +225,8 @@ def _pg_headline(terms: SearchTerms) -> ColumnElement[Any]:
     return func.ts_headline(config, source, _pg_query(terms), options)
 
 
-def _pg_snippets(session: Session, terms: SearchTerms, ids: Sequence[int]) -> dict[int, Markup]:
-    stmt = select(Article.id, _pg_headline(terms)).where(Article.id.in_(ids))
-    return {article_id: render_snippet(marked or "") for article_id, marked in session.execute(stmt)}
-
-
-def hits(session: Session, terms: SearchTerms, articles: Sequence[Article]) -> list[SearchHit]:
-    """The articles of a page of results with their snippets."""
-    found = snippets(session, terms, [a.id for a in articles])
+def sqlite_hits(session: Session, terms: SearchTerms, articles: Sequence[Article]) -> list[SearchHit]:
+    """SQLite: the articles of a page of results with their snippets (PostgreSQL's come with its page)."""
+    found = _sqlite_snippets(session, terms, [a.id for a in articles])
     return [SearchHit(a, found.get(a.id, Markup(""))) for a in articles]
 

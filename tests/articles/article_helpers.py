@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from feedsvc.core.db import new_session
 from feedsvc.core.models import Article, ChangeMarker, Tag, article_countries, article_tags
@@ -60,3 +60,16 @@ def assert_error(response: Any, status: int, field: str | None = None) -> dict[s
         assert field in error["fields"], error
         assert all(isinstance(m, str) for m in error["fields"][field])
     return error
+
+
+def search_index_in_step(app: Flask, db_name: str) -> None:
+    """SQLite: FTS5's own check that the index holds exactly the articles' text (raises otherwise)."""
+    if db_name != "sqlite":
+        return
+    with app.app_context(), new_session() as session:
+        check = "INSERT INTO article_search(article_search, rank) VALUES ('integrity-check', 1)"
+        session.execute(text(check))
+        triggers = session.scalars(text("SELECT name FROM sqlite_master WHERE type = 'trigger' "
+                                        "AND tbl_name = 'articles' ORDER BY name")).all()
+    assert triggers == ["article_search_delete", "article_search_insert", "article_search_update"]
+

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from article_helpers import markers
+from article_helpers import markers, search_index_in_step
 from sqlalchemy import func, select
 
 from feedsvc.core.db import new_session
@@ -158,3 +158,4 @@ def test_kill_9_after_a_batch_then_a_rerun_lands_each_line_once(app, runner, dat
     with app.app_context(), new_session() as session:
         distinct = session.scalar(select(func.count(func.distinct(Article.external_id))))
     assert _count(app) == distinct == total - len(bad)
+    search_index_in_step(app, db_name)  # a batch killed half-way left nothing in the index either

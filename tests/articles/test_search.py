@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from article_helpers import article_body
+from article_helpers import article_body, search_index_in_step
 from lxml import html
 
 from feedsvc.articles.demo import load_demo_articles
@@ -171,3 +171,58 @@ def test_an_article_moved_into_the_future_leaves_search_and_comes_back_when_move
     assert client.patch(f"/api/articles/{article['id']}", headers=auth_headers,
                         json={"published_at": "2025-05-02T00:00:00Z"}).status_code == 200
     assert api_titles(client, "funicular") == ["Funicular reopens"]
+
+
+def test_an_import_batch_indexes_its_articles_and_a_failed_one_nothing(app, client, create, auth_headers,
+                                                                     db_name) -> None:
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+
+    def batch(first: int, word: str) -> list:
+        with app.app_context(), new_session() as session:
+            index = country_index(session)
+            return [prepare_line(n, b"", {"title": f"{word.title()} {n}", "summary": f"The {word} story.",
+                                          "content_html": f"<p>Turbines {n}</p>", "countries": ["kz"],
+                                          "external_id": f"i-{n}",
+                                          "published_at": start + timedelta(hours=n)},
+                                 index, start) for n in range(first, first + 30)]
+
+    with app.app_context(), new_session() as session:
+        write_batch(session, batch(0, "cascade"), start)
+        session.rollback()  # a batch that fails lands nothing, in the index neither
+    search_index_in_step(app, db_name)
+    assert api_titles(client, "cascade") == []
+    with app.app_context(), new_session() as session:
+        write_batch(session, batch(100, "reservoir"), start)
+        session.commit()
+    search_index_in_step(app, db_name)
+    assert client.get("/api/articles?q=reservoir").get_json()["total"] == 30
+    assert api_titles(client, '"turbines 117"') == ["Reservoir 117"]
+    # Every other write path still goes through the triggers, the import's own included.
+    made = create(title="Cascade dam approved", content_html="<p>Turbines ordered.</p>")
+    assert api_titles(client, "cascade") == ["Cascade dam approved"]
+    stored = client.get("/api/articles?q=reservoir").get_json()["items"][0]
+    assert client.patch(f"/api/articles/{stored['id']}", headers=auth_headers,
+                        json={"title": "Moved"}).status_code == 200
+    assert client.delete(f"/api/articles/{made['id']}", headers=auth_headers).status_code == 204
+    assert api_titles(client, "cascade") == []
+    assert client.get("/api/articles?q=reservoir").get_json()["total"] == 30
+    assert "Moved" in api_titles(client, "moved")
+    search_index_in_step(app, db_name)
+
+
+def test_pages_follow_relevance_then_newest_then_id_across_ties(client, create) -> None:
+    # Three scores (title, summary, body), each shared by several articles, some published at the same
+    # instant: every page of 4 must be the slice of one order (score, newest first, then highest id).
+    made = []
+    for n in range(14):
+        where = ("title", "summary", "content_html")[n % 3]
+        fields = {"title": "Report", "summary": "Figures.", "content_html": "<p>Numbers.</p>"}
+        fields[where] = {"title": "Canal report", "summary": "Canal figures.",
+                         "content_html": "<p>Canal numbers.</p>"}[where]
+        made.append(create(**fields, published_at=f"2025-05-0{1 + n % 4}T00:00:00Z"))
+    rank = {"title": 0, "summary": 1, "content_html": 2}
+    expected = sorted(made, key=lambda a: (rank[("title", "summary", "content_html")[made.index(a) % 3]],
+                                           tuple(-ord(c) for c in a["published_at"]), -a["id"]))
+    pages = [client.get(f"/api/articles?q=canal&per_page=4&page={p}").get_json() for p in (1, 2, 3, 4)]
+    assert [item["id"] for page in pages for item in page["items"]] == [a["id"] for a in expected]
+    assert {page["total"] for page in pages} == {14}
