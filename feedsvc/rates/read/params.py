@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from functools import cached_property
 
 from feedsvc.core.errors import BadRequestParams
 from feedsvc.core.params import QueryParams
@@ -45,13 +47,18 @@ class RateQuery:
 
     def cache_key(self) -> str:
         """A stable text of the query, for ETags."""
+        return self._key
+
+    @cached_property  # asked for the ETag and again for the byte cache's key, on every warm answer
+    def _key(self) -> str:
         pairs = ",".join(map(str, self.pairs))
         key = f"{pairs}|{self.start}|{self.end}|{self.layout}|{self.source}|{self.group}|{self.provenance}"
         # Only when given: the ETags of every query without them stay as they were.
         return key + (f"|fill={self.fill}" if self.fill else "") + (f"|date={self.at}" if self.at else "")
 
 
-def default_pairs(tracked: Iterable[str]) -> tuple[Pair, ...]:
+@functools.cache  # the same few pairs for every request of the default series (their hashes kept)
+def default_pairs(tracked: tuple[str, ...]) -> tuple[Pair, ...]:
     """Each tracked currency against USD, in configured order."""
     return tuple(Pair(currency, USD) for currency in tracked)
 
