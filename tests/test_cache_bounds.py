@@ -10,6 +10,7 @@ import redis
 from redis_keys import REDIS_URL, count_keys
 
 from feedsvc.core.cache import MAX_VARIANTS, MemoryCache
+from feedsvc.rates.service import REMEMBER_MAX, REMEMBERED
 
 ARTICLE = {"title": "Tagged", "countries": ["kazakhstan"], "tags": ["economy"]}
 
@@ -67,3 +68,14 @@ def test_the_memory_cache_is_bounded_the_same_way(app_factory, auth_headers) -> 
     cache = app.extensions["feedsvc.core.cache"]
     assert isinstance(cache, MemoryCache)
     assert len(cache.items) == 2 * MAX_VARIANTS  # each feed's bytes and its last known answer
+
+
+def test_remembered_rate_queries_are_bounded(app) -> None:
+    client = app.test_client()
+    first = date(2020, 1, 1)
+    for n in range(REMEMBER_MAX + 40):  # every query string a new one, as a crawler or an attacker sends
+        day = first + timedelta(days=n)
+        assert client.get(f"/rates.csv?from={day}&to={day}").status_code == 200
+    assert len(app.extensions[REMEMBERED][1]) == REMEMBER_MAX
+    assert client.get("/rates.csv?from=2020-01-01&to=2020-01-01&bad=1").status_code == 400  # not kept
+    assert len(app.extensions[REMEMBERED][1]) == REMEMBER_MAX

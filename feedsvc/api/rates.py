@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 
 from flask import Blueprint, Response, abort, request, stream_with_context
 
@@ -26,6 +27,7 @@ from feedsvc.rates import (
     parse_json_query,
     parse_latest_query,
     rate_validators,
+    remembered,
     render_currencies,
     render_missing,
     render_sources,
@@ -95,6 +97,14 @@ def parsed_series(parse: Callable[..., RateQuery], **options: bool) -> RateQuery
     return parse(request.args, tracked_currencies(), enabled_source_names(), servable_currencies, **options)
 
 
+def resolved_series(parse: Callable[..., RateQuery]) -> RateQuery:
+    """The request's series query with its dates resolved, once per rates revision and query string: on a
+    warm answer parsing and resolving cost about as much as the rest of the view (bench/rates.py)."""
+    # Today is in the key: an empty series' default range ends today (resolve_range).
+    key = ("series", request.path, request.query_string, datetime.now(UTC).date())
+    return remembered(key, lambda: resolve_query(parsed_series(parse)))
+
+
 def cached_json(kind: str, query: RateQuery, render: Callable[[], str]) -> Response:
     """A small JSON answer rendered once per data revision (the ETag names it), then from the byte cache."""
     etag, modified = rate_validators(kind, query.cache_key())
@@ -106,7 +116,7 @@ def cached_json(kind: str, query: RateQuery, render: Callable[[], str]) -> Respo
 @bp.get("/rates.csv")
 def get_rates_csv() -> Response:
     """Rate history as CSV (long or wide; days or periods)."""
-    return series_response(resolve_query(parsed_series(parse_csv_query)), "csv")
+    return series_response(resolved_series(parse_csv_query), "csv")
 
 
 @bp.get("/rates.json")
@@ -126,7 +136,7 @@ def get_rates_json() -> Response:
 @bp.get("/rates.ndjson")
 def get_rates_ndjson() -> Response:
     """Rate history as NDJSON: one JSON row per line, as in /rates.json."""
-    return series_response(resolve_query(parsed_series(parse_json_query)), "ndjson")
+    return series_response(resolved_series(parse_json_query), "ndjson")
 
 
 @bp.get("/rates/latest.json")

@@ -43,6 +43,7 @@ from feedsvc.rates.service import (
     offered_pairs,
     pair_currencies,
     rate_validators,
+    remembered,
     resolve_query,
     series,
     series_text,
@@ -61,7 +62,8 @@ __all__ = [
     "format_rate", "last_update_success", "latest_rows", "latest_text", "make_ticker_item",
     "missing_days", "offered_pairs", "pair_currencies", "parse_chart_query", "parse_csv_query",
     "parse_json_query", "parse_latest_query", "rate_validators", "read_pairs", "render_currencies",
-    "render_latest", "render_missing", "render_sources", "resolve_query", "series", "series_text",
+    "render_latest", "render_missing", "render_sources", "remembered", "resolve_query", "series",
+    "series_text",
     "servable_currencies", "source_listing", "source_names", "source_payload", "sources_etag", "ticker",
     "with_staleness",
 ]

@@ -6,10 +6,12 @@ request's session; none of them reaches into queries, ingest or the source class
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import current_app
 
@@ -64,6 +66,10 @@ RATES_CACHE = public_cache(300, "stale-while-revalidate=600")
 PER_REVISION = "feedsvc.rates.per_revision"  # app.extensions: (rates revision, {key: answer})
 LATEST_DAYS = 31  # /rates/latest.json of a pair from the tables: its newest row this close to the newest date
 SOURCES_SETTINGS = "feedsvc.rates.sources_settings"  # app.extensions: the settings' part of its ETag
+REMEMBERED = "feedsvc.rates.remembered"  # app.extensions: (rates revision, {key: answer}), least recent first
+REMEMBER_MAX = 256  # remembered answers per process and revision
+_REMEMBERING = threading.Lock()
+T = TypeVar("T")
 
 
 # The formats a series is served in: media type and renderer; the first is what an unknown Accept gets.
@@ -156,6 +162,27 @@ def per_revision() -> dict[tuple, Any]:
     if known is None or known[0] != revision:
         known = current_app.extensions[PER_REVISION] = (revision, {})
     return known[1]
+
+
+def remembered(key: tuple, make: Callable[[], T]) -> T:
+    """``make()``'s answer for ``key``, computed once per rates revision among the last REMEMBER_MAX keys
+    of this process (bounded: any client can send new query strings)."""
+    marker = read_marker(RATES_SCOPE)
+    revision = (marker.revision, marker.changed_at)
+    with _REMEMBERING:
+        store = current_app.extensions.get(REMEMBERED)
+        if store is None or store[0] != revision:
+            store = current_app.extensions[REMEMBERED] = (revision, OrderedDict())
+        known = store[1]
+        if key in known:
+            known.move_to_end(key)
+            return known[key]
+    value = make()  # outside the lock: a parse may raise its 400, a resolve may query
+    with _REMEMBERING:
+        known[key] = value
+        if len(known) > REMEMBER_MAX:
+            known.popitem(last=False)
+    return value
 
 
 def stored_lines() -> list[StoredLine]:
