@@ -27,21 +27,26 @@ ARTICLES = [  # id, title, content_html, published_at, countries, tags
 @pytest.fixture(params=DATABASES)
 def old_engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[Engine]:
     """An empty database of its own (SQLite file, or a PostgreSQL database beside the test one)."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
-    else:
-        base = make_url(POSTGRES_URL)
-        name = f"{base.database}_m0008_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
-        admin = create_engine(normalise_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}) is None:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        engine = make_engine(base.set(database=name).render_as_string(hide_password=False))
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine = empty_engine(request.param, tmp_path, "m0008")
     yield engine
     engine.dispose()
+
+
+def empty_engine(kind: str, tmp_path, tag: str) -> Engine:
+    """An engine on an empty database: a SQLite file, or PostgreSQL's ``<test>_<tag>_<worker>``."""
+    if kind == "sqlite":
+        return make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    base = make_url(POSTGRES_URL)
+    name = f"{base.database}_{tag}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+    admin = create_engine(normalise_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}) is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    engine = make_engine(base.set(database=name).render_as_string(hide_password=False))
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    return engine
 
 
 def upgrade_to(engine: Engine, revision: str) -> None:

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Connection, Engine, create_engine, make_url, text
+from sqlalchemy import Connection, Engine, text
+from test_migration_counts_search import DATABASES, empty_engine
 
-from feedsvc.core.db import MIGRATIONS, make_engine, normalise_url
+from feedsvc.core.db import MIGRATIONS
 
-POSTGRES_URL = os.environ.get("FEEDSVC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-DATABASES = [name.strip() for name in os.environ.get("FEEDSVC_TEST_DATABASES", "sqlite,postgresql").split(",")
-             if name.strip()]
 ARTICLES = [  # id, title, summary, body_text, language, published_at
     (1, "Metro stations open", "Three new stations.", "A depot & trams.", "en", "2025-03-01 08:00:00"),
     (2, "Новые станции метро", "Кольцевая линия.", "Депо.", "ru", "2025-03-20 08:00:00"),
@@ -28,19 +25,7 @@ WORDS = {"station": [1], "станции": [2], "substations": [3], "grid": [3],
 @pytest.fixture(params=DATABASES)
 def old_engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[Engine]:
     """An empty database of its own (SQLite file, or a PostgreSQL database beside the test one)."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
-    else:
-        base = make_url(POSTGRES_URL)
-        name = f"{base.database}_m0015_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
-        admin = create_engine(normalise_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}) is None:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        engine = make_engine(base.set(database=name).render_as_string(hide_password=False))
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine = empty_engine(request.param, tmp_path, "m0015")
     yield engine
     engine.dispose()
 
