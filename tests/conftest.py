@@ -13,14 +13,15 @@ from collections.abc import Callable, Iterator
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from pg_databases import beside
 from redis_keys import RUN_PREFIX, count_keys, drop_keys, prefix_of
 from servers import serve
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from config import TestConfig
 from feedsvc import create_app
-from feedsvc.core.db import make_engine, normalise_url, seed_countries, upgrade_database
+from feedsvc.core.db import make_engine, seed_countries, upgrade_database
 from feedsvc.core.models import Base
 
 POSTGRES_URL = os.environ.get(
@@ -39,16 +40,7 @@ def worker_postgres_url(url: str) -> str:
     Each test empties the tables it uses: two workers on one database would empty each other's.
     """
     worker = os.environ.get("PYTEST_XDIST_WORKER")
-    if not worker:
-        return url
-    base = make_url(url)
-    name = f"{base.database}_{worker}"
-    admin = create_engine(normalise_url(url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}) is None:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return base.set(database=name).render_as_string(hide_password=False)
+    return beside(url, worker) if worker else url
 
 
 @pytest.fixture(scope="session")

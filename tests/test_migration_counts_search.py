@@ -8,9 +8,10 @@ from collections.abc import Iterator
 import pytest
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, make_url, text
+from pg_databases import beside
+from sqlalchemy import Engine, text
 
-from feedsvc.core.db import MIGRATIONS, make_engine, normalise_url
+from feedsvc.core.db import MIGRATIONS, make_engine
 
 POSTGRES_URL = os.environ.get("FEEDSVC_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 DATABASES = [name.strip() for name in os.environ.get("FEEDSVC_TEST_DATABASES", "sqlite,postgresql").split(",")
@@ -36,14 +37,8 @@ def empty_engine(kind: str, tmp_path, tag: str) -> Engine:
     """An engine on an empty database: a SQLite file, or PostgreSQL's ``<test>_<tag>_<worker>``."""
     if kind == "sqlite":
         return make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
-    base = make_url(POSTGRES_URL)
-    name = f"{base.database}_{tag}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
-    admin = create_engine(normalise_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}) is None:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    engine = make_engine(base.set(database=name).render_as_string(hide_password=False))
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    engine = make_engine(beside(POSTGRES_URL, f"{tag}_{worker}"))
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     return engine
