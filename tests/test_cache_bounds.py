@@ -9,8 +9,10 @@ import pytest
 import redis
 from redis_keys import REDIS_URL, count_keys
 
+from feedsvc.api.articles import PARSED
 from feedsvc.core.cache import MAX_VARIANTS, MemoryCache
-from feedsvc.rates.service import REMEMBER_MAX, REMEMBERED
+from feedsvc.core.memo import MEMO_MAX
+from feedsvc.rates.service import REMEMBERED
 
 ARTICLE = {"title": "Tagged", "countries": ["kazakhstan"], "tags": ["economy"]}
 
@@ -73,9 +75,20 @@ def test_the_memory_cache_is_bounded_the_same_way(app_factory, auth_headers) -> 
 def test_remembered_rate_queries_are_bounded(app) -> None:
     client = app.test_client()
     first = date(2020, 1, 1)
-    for n in range(REMEMBER_MAX + 40):  # every query string a new one, as a crawler or an attacker sends
+    for n in range(MEMO_MAX + 40):  # every query string a new one, as a crawler or an attacker sends
         day = first + timedelta(days=n)
         assert client.get(f"/rates.csv?from={day}&to={day}").status_code == 200
-    assert len(app.extensions[REMEMBERED][1]) == REMEMBER_MAX
+    assert len(app.extensions[REMEMBERED][1]) == MEMO_MAX
     assert client.get("/rates.csv?from=2020-01-01&to=2020-01-01&bad=1").status_code == 400  # not kept
-    assert len(app.extensions[REMEMBERED][1]) == REMEMBER_MAX
+    assert len(app.extensions[REMEMBERED][1]) == MEMO_MAX
+
+
+def test_parsed_api_queries_are_bounded_and_errors_not_kept(app) -> None:
+    client = app.test_client()
+    for n in range(MEMO_MAX + 40):
+        assert client.get(f"/api/articles?per_page=5&page={n + 1}").status_code == 200
+    assert len(app.extensions[PARSED][1]) == MEMO_MAX
+    for _ in range(2):  # a 400 each time: an error is never kept as a parse
+        assert client.get("/api/articles?per_page=500").status_code == 400
+    assert len(app.extensions[PARSED][1]) == MEMO_MAX
+    assert b"per_page=500" not in {query for _schema, query in app.extensions[PARSED][1]}

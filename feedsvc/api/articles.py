@@ -42,6 +42,7 @@ from feedsvc.core.auth import token_holder, token_required
 from feedsvc.core.countries import find_country, tracked
 from feedsvc.core.db import get_session
 from feedsvc.core.http import Answer, conditional_response, json_bytes, public_cache
+from feedsvc.core.memo import memoised
 from feedsvc.core.models import MAX_ID, Article
 from feedsvc.core.params import QueryParams
 from feedsvc.core.strict_json import NotJSONConstant, loads_strict
@@ -75,6 +76,19 @@ class StrictJSONParser(FlaskParser):
         except RecursionError:  # deeply nested arrays: not an article, and not a bug of ours
             raise BadRequest("the JSON body is nested too deeply") from None
 
+    def parse(self, argmap: Any, req: Request | None = None, *, location: str | None = None,
+              **kwargs: Any) -> Any:
+        """The parsed arguments; a query string's kept per process (the same string parses the same way).
+
+        A warm read then skips marshmallow: the parse was a third of a byte-cache hit's cost.
+        """
+        if location not in ("query", "querystring") or not isinstance(argmap, Schema):
+            return super().parse(argmap, req, location=location, **kwargs)
+        key = (argmap, request.query_string)
+        return dict(memoised(PARSED, None, key,
+                             lambda: super(StrictJSONParser, self).parse(argmap, req, location=location,
+                                                                         **kwargs)))
+
     def load_querystring(self, req: Request, schema: Schema) -> Any:
         """The query string, after refusing a single-valued parameter given more than once."""
         single = [field.data_key or name for name, field in schema.fields.items()
@@ -100,6 +114,7 @@ class ApiBlueprint(Blueprint):
         super().register_views_in_doc(api, app, spec, **kwargs)
 
 
+PARSED = "feedsvc.api.parsed"  # the memo of parsed query strings (feedsvc/core/memo.py)
 bp = ApiBlueprint("api", __name__, url_prefix="/api", description="Articles and countries")
 WRITE_DOC = {"security": [{"bearerAuth": []}]}
 # Reads are public; with a valid token they also show scheduled articles (an invalid one is a 401).

@@ -6,8 +6,6 @@ request's session; none of them reaches into queries, ingest or the source class
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -20,6 +18,7 @@ from feedsvc.core.countries import RATE_SOURCES_SCOPE, RATES_SCOPE, tracked_curr
 from feedsvc.core.db import get_session
 from feedsvc.core.errors import BadRequestParams
 from feedsvc.core.http import make_etag, public_cache
+from feedsvc.core.memo import memoised
 from feedsvc.core.urls import external_url
 from feedsvc.rates import sources
 from feedsvc.rates.constants import USD
@@ -66,9 +65,7 @@ RATES_CACHE = public_cache(300, "stale-while-revalidate=600")
 PER_REVISION = "feedsvc.rates.per_revision"  # app.extensions: (rates revision, {key: answer})
 LATEST_DAYS = 31  # /rates/latest.json of a pair from the tables: its newest row this close to the newest date
 SOURCES_SETTINGS = "feedsvc.rates.sources_settings"  # app.extensions: the settings' part of its ETag
-REMEMBERED = "feedsvc.rates.remembered"  # app.extensions: (rates revision, {key: answer}), least recent first
-REMEMBER_MAX = 256  # remembered answers per process and revision
-_REMEMBERING = threading.Lock()
+REMEMBERED = "feedsvc.rates.remembered"  # the memo of series queries (feedsvc/core/memo.py)
 T = TypeVar("T")
 
 
@@ -165,24 +162,10 @@ def per_revision() -> dict[tuple, Any]:
 
 
 def remembered(key: tuple, make: Callable[[], T]) -> T:
-    """``make()``'s answer for ``key``, computed once per rates revision among the last REMEMBER_MAX keys
-    of this process (bounded: any client can send new query strings)."""
+    """``make()``'s answer for ``key``, computed once per rates revision among the last MEMO_MAX keys of
+    this process."""
     marker = read_marker(RATES_SCOPE)
-    revision = (marker.revision, marker.changed_at)
-    with _REMEMBERING:
-        store = current_app.extensions.get(REMEMBERED)
-        if store is None or store[0] != revision:
-            store = current_app.extensions[REMEMBERED] = (revision, OrderedDict())
-        known = store[1]
-        if key in known:
-            known.move_to_end(key)
-            return known[key]
-    value = make()  # outside the lock: a parse may raise its 400, a resolve may query
-    with _REMEMBERING:
-        known[key] = value
-        if len(known) > REMEMBER_MAX:
-            known.popitem(last=False)
-    return value
+    return memoised(REMEMBERED, (marker.revision, marker.changed_at), key, make)
 
 
 def stored_lines() -> list[StoredLine]:
