@@ -204,8 +204,11 @@ def _sqlite_snippets(session: Session, terms: SearchTerms, ids: Sequence[int]) -
     def cut(number: int) -> Any:
         return sql(f"snippet(article_search, {number}, '{START}', '{STOP}', ' … ', {SNIPPET_WORDS})")
 
+    # One walk of the matches between the page's first and last id, kept to the page's ids by a test FTS5
+    # is not shown (the unary +): given ``rowid IN``, SQLite starts the query once per id, and at 100,000
+    # articles each start costs ~20 µs before its snippets.
     stmt = (select(FTS.c.rowid, cut(1), cut(2)).where(FTS_MATCH.bindparams(fts=terms.fts5()))
-            .where(FTS.c.rowid.in_(ids)))
+            .where(FTS.c.rowid.between(min(ids), max(ids)), sql("+article_search.rowid").in_(ids)))
     found = {}
     for article_id, summary, body in session.execute(stmt):
         # The summary when the words are in it, else the body's passage, else the summary's start.
