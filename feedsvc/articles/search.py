@@ -15,7 +15,6 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from operator import itemgetter
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -159,24 +158,31 @@ def sqlite_page(session: Session, terms: SearchTerms, country: str | None, tag: 
                 now: datetime | None, start: int, size: int) -> tuple[list[int], int]:
     """SQLite: the ids of one page of results, best first, and how many matches were ranked.
 
-    One walk of the index gives the newest MAX_MATCHES matches with their bm25 scores; they are ranked
-    here. Only the matches whose score ties one on the page have their ``published_at`` read (the tie
-    break): an article's row is large, and reading hundreds of them was most of a search's cost.
+    One walk of the index gives the newest MAX_MATCHES matches with their bm25 scores, which SQLite keeps
+    and orders; only the matches up to the page's last score (and its ties) come back, with the count.
+    Only the matches whose score ties one on the page have their ``published_at`` read (the tie break):
+    an article's row is large, and reading hundreds of them was most of a search's cost.
     """
-    scored = sorted(session.execute(_sqlite_matches(terms, country, tag, now)).all(), key=itemgetter(1))
+    matches = _sqlite_matches(terms, country, tag, now).cte("matches")  # used thrice: kept, not rerun
+    score = matches.c.score
+    last = select(score).order_by(score).limit(1).offset(start + size - 1).scalar_subquery()
+    total = select(func.count()).select_from(matches).scalar_subquery()
+    rows = session.execute(select(matches.c.rowid, score, total)
+                           .where(or_(last.is_(None), score <= last)).order_by(score)).all()
+    scored = [(article_id, found) for article_id, found, _ in rows]
     page = scored[start:start + size]
     if not page:
-        return [], len(scored)
-    scores = [score for _, score in scored]
-    first, last = bisect_left(scores, page[0][1]), bisect_right(scores, page[-1][1])
-    tied = [article_id for article_id, _ in scored[first:last]]
+        return [], rows[0][2] if rows else 0
+    scores = [found for _, found in scored]
+    first, last_tie = bisect_left(scores, page[0][1]), bisect_right(scores, page[-1][1])
+    tied = [article_id for article_id, _ in scored[first:last_tie]]
     published = select(Article.id, Article.published_at).where(Article.id.in_(tied))
     when: dict[int, datetime] = dict(session.execute(published).all())
     # Stable sorts, least significant key first: id, then published_at, newest first; then the score.
     tied.sort(reverse=True)
     tied.sort(key=when.__getitem__, reverse=True)
-    tied.sort(key=dict(scored[first:last]).__getitem__)
-    return tied[start - first:start - first + size], len(scored)
+    tied.sort(key=dict(scored[first:last_tie]).__getitem__)
+    return tied[start - first:start - first + size], rows[0][2]
 
 
 def _sqlite_matches(terms: SearchTerms, country: str | None, tag: str | None,
@@ -186,7 +192,7 @@ def _sqlite_matches(terms: SearchTerms, country: str | None, tag: str | None,
     The filters read no article row: an article is large (its text comes before published_at), and a rare
     word's matches are spread over the whole file.
     """
-    found = select(FTS.c.rowid, BM25).where(FTS_MATCH.bindparams(fts=terms.fts5()))
+    found = select(FTS.c.rowid, BM25.label("score")).where(FTS_MATCH.bindparams(fts=terms.fts5()))
     if now is not None:  # the scheduled few, from the (published_at, id) index
         found = found.where(FTS.c.rowid.not_in(select(Article.id).where(~visible_at(now))))
     if country:
