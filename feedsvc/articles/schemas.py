@@ -208,6 +208,17 @@ class ArticleImportSchema(ArticleInSchema):
     status = fields.Raw(load_only=True)
 
 
+class Derived(fields.Function):
+    """A value computed from the object dumped, which its function takes alone.
+
+    Marshmallow's Function field reads its function's signature on every call, to see whether it also
+    takes a context: a sixth of the cost of a page of 20 articles.
+    """
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        return self.serialize_func(obj)  # type: ignore[misc]
+
+
 class ArticleOutSchema(Schema):
     """An article as the API returns it."""
 
@@ -215,14 +226,14 @@ class ArticleOutSchema(Schema):
     uuid = fields.String()
     title = fields.String()
     summary = fields.String()
-    content_html = fields.Function(lambda a: absolute_links(a.content_html, site_root()),
+    content_html = Derived(lambda a: absolute_links(a.content_html, site_root()),
                                    metadata={"type": "string"})
     source_url = fields.String(allow_none=True)
-    url = fields.Function(article_page_url, metadata={"type": "string", "format": "uri"})
-    countries = fields.Function(lambda a: [c.slug for c in a.countries], metadata={"type": "array"})
-    tags = fields.Function(lambda a: [t.slug for t in a.tags], metadata={"type": "array"})
+    url = Derived(article_page_url, metadata={"type": "string", "format": "uri"})
+    countries = Derived(lambda a: [c.slug for c in a.countries], metadata={"type": "array"})
+    tags = Derived(lambda a: [t.slug for t in a.tags], metadata={"type": "array"})
     author = fields.String(allow_none=True)
-    image_url = fields.Function(lambda a: site_url(a.image_url),
+    image_url = Derived(lambda a: site_url(a.image_url),
                                 metadata={"type": "string", "format": "uri", "nullable": True})
     image_width = fields.Integer(allow_none=True)
     image_height = fields.Integer(allow_none=True)
@@ -233,7 +244,7 @@ class ArticleOutSchema(Schema):
     external_id = fields.String(allow_none=True)
     snippet = fields.String(metadata={
         "description": "search results only: a passage with the matched words in <mark>, as escaped HTML"})
-    status = fields.Function(
+    status = Derived(
         lambda a: "scheduled" if is_scheduled(a) else "published",
         metadata={"type": "string", "enum": ["published", "scheduled"],
                   "description": STATUS_DOC},
@@ -292,7 +303,7 @@ class CountrySchema(Schema):
     code = fields.String()
     name = fields.String()
     currency = fields.String()
-    feeds = fields.Function(lambda c: feed_urls(c.slug), metadata={"type": "object"})
+    feeds = Derived(lambda c: feed_urls(c.slug), metadata={"type": "object"})
 
 
 class CountryListSchema(Schema):
