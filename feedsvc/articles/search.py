@@ -34,6 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import literal_column as sql
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.base import ExecutableOption
 
 from feedsvc.articles.search_query import SearchTerms
 from feedsvc.articles.store import in_country, visible_at, with_tag
@@ -129,7 +130,8 @@ def newest_matches(terms: SearchTerms, country: str | None, tag: str | None,
 
 
 def search_page_pg(session: Session, terms: SearchTerms, country: str | None, tag: str | None,
-                   now: datetime | None, limit: int, offset: int) -> tuple[list[SearchHit], int]:
+                   now: datetime | None, limit: int, offset: int,
+                   options: Sequence[ExecutableOption] = ()) -> tuple[list[SearchHit], int]:
     """PostgreSQL: a page of hits, best first then newest, with snippets; and how many matched (capped).
 
     One statement: the candidates ranked with their count (one walk of the index; only the candidates
@@ -146,7 +148,8 @@ def search_page_pg(session: Session, terms: SearchTerms, country: str | None, ta
               .join(PG_SEARCH, PG_SEARCH.c.id == candidates.c.id))
     order = (ranked.selected_columns.score.desc(), candidates.c.published_at.desc(), candidates.c.id.desc())
     page = ranked.order_by(*order).limit(limit).offset(offset).subquery()
-    stmt = (select(Article, _pg_headline(terms), page.c.total).join(page, page.c.id == Article.id)
+    stmt = (select(Article, _pg_headline(terms), page.c.total).options(*options)
+            .join(page, page.c.id == Article.id)
             .order_by(page.c.score.desc(), page.c.published_at.desc(), page.c.id.desc()))
     rows = session.execute(stmt).all()
     if not rows:  # past the last page (or nothing found): the count alone
