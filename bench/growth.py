@@ -10,7 +10,8 @@ under bench/out/, PostgreSQL databases by name.
 
 For each database and N, the median ms of --requests sequential requests of each kind:
 - miss: in process (Flask's test client), the byte cache emptied before every request: what a request
-  costs when nothing is cached, the cost that must not grow with the archive;
+  costs when nothing is cached, the cost that must not grow with the archive; every N's archive open at
+  once, the sizes taking turns request by request, so that a drifting load falls on all alike;
 - warm: through gunicorn (1 sync worker, as deployed per core), repeated requests of one URL, caches kept;
 and the ratio largest N / smallest N. Then wrk (2 threads, 16 connections, gunicorn 2 workers) gives each
 kind's requests/s as a share of the no-op route (bench/wsgi_bench.py) at the largest N.
@@ -92,24 +93,41 @@ def median_ms(send, path: str, requests: int) -> tuple[float, int]:  # noqa: ANN
     return statistics.median(times), status
 
 
-def measure_misses(url: str, paths: dict[str, str], requests: int) -> dict[str, tuple[float, int]]:
-    """In process, the byte cache and the schedule answers emptied before every request."""
-    app = create_app(Config(environment(url)))
-    client = app.test_client()
+def measure_misses(urls: dict[int, str], paths: dict[int, dict[str, str]],
+                   requests: int) -> dict[int, dict[str, tuple[float, int]]]:
+    """In process, the byte cache and the schedule answers emptied before every request.
 
-    def send(path: str) -> int:
-        app.extensions["feedsvc.core.cache"] = MemoryCache()
-        app.extensions.pop("feedsvc.schedules", None)
-        response = client.get(path, headers={"Host": HOST})
+    Every N's archive is open at once and the sizes take turns request by request: a load that drifts
+    during the run (a shared machine) then falls on every N alike, and their ratio stays meaningful.
+    """
+    apps = {count: create_app(Config(environment(url))) for count, url in urls.items()}
+    clients = {count: app.test_client() for count, app in apps.items()}
+
+    def send(count: int, path: str) -> int:
+        apps[count].extensions["feedsvc.core.cache"] = MemoryCache()
+        apps[count].extensions.pop("feedsvc.schedules", None)
+        response = clients[count].get(path, headers={"Host": HOST})
         body = response.get_data()
         # The API's page past the end is an empty 200: mark it like the pages' 404 (compact JSON or not).
         empty = b'"items": []' in body or b'"items":[]' in body
         return 204 if response.status_code == 200 and empty else response.status_code
 
+    found: dict[int, dict[str, tuple[float, int]]] = {count: {} for count in apps}
     try:
-        return {name: median_ms(send, path, requests) for name, path in paths.items()}
+        for name, _ in KINDS:
+            status = {count: send(count, paths[count][name]) for count in apps}  # one unmeasured each
+            times: dict[int, list[float]] = {count: [] for count in apps}
+            for _ in range(requests):
+                for count in apps:
+                    started = time.perf_counter()
+                    status[count] = send(count, paths[count][name])
+                    times[count].append((time.perf_counter() - started) * 1000)
+            for count in apps:
+                found[count][name] = (statistics.median(times[count]), status[count])
+        return found
     finally:
-        app.extensions["feedsvc.engine"].dispose()
+        for app in apps.values():
+            app.extensions["feedsvc.engine"].dispose()
 
 
 def server_cpu(url: str) -> Callable[[], float]:
@@ -140,39 +158,56 @@ def server_cpu(url: str) -> Callable[[], float]:
     return read
 
 
-def measure_cpu(url: str, paths: dict[str, str], requests: int) -> dict[str, tuple[float, float]]:
-    """In process, by CPU time: each kind's miss and warm ms, and the no-op route's.
+def measure_cpu(urls: dict[int, str], paths: dict[int, dict[str, str]],
+                requests: int) -> dict[int, dict[str, tuple[float, float]]]:
+    """In process, by CPU time: each kind's miss and warm ms at each N, and the no-op route's.
 
     CPU time hardly moves with the machine's load, where wall time on a shared machine does. It is this
     process's (all of SQLite's work) plus, on PostgreSQL, the server's for the bench database: the mean
-    over ``requests`` then, since the server's is counted in clock ticks.
+    over ``requests`` then, since the server's is counted in clock ticks. The sizes take turns request by
+    request, as in ``measure_misses``.
     """
-    app = create_app(Config(environment(url)))
-    app.add_url_rule("/_bench/floor", "bench_floor", lambda: "ok")
-    client = app.test_client()
-    server = server_cpu(url)
+    apps = {count: create_app(Config(environment(url))) for count, url in urls.items()}
+    for app in apps.values():
+        app.add_url_rule("/_bench/floor", "bench_floor", lambda: "ok")
+    clients = {count: app.test_client() for count, app in apps.items()}
+    servers = {count: server_cpu(url) for count, url in urls.items()}
+    postgres = next(iter(urls.values())).startswith("postgresql")
 
-    def cpu_ms(path: str, cold: bool) -> float:
-        times = []
-        for number in range(requests + 1):
-            if cold:
-                app.extensions["feedsvc.core.cache"] = MemoryCache()
-                app.extensions.pop("feedsvc.schedules", None)
-            started = time.process_time()
-            client.get(path, headers={"Host": HOST}).get_data()
-            times.append((time.process_time() - started) * 1000)
-            if number == 0:
-                served = server()
-        if not url.startswith("postgresql"):
-            return statistics.median(times[1:])
-        return statistics.fmean(times[1:]) + (server() - served) / requests
+    def cpu_ms(count: int, path: str, cold: bool) -> float:
+        if cold:
+            apps[count].extensions["feedsvc.core.cache"] = MemoryCache()
+            apps[count].extensions.pop("feedsvc.schedules", None)
+        started = time.process_time()
+        clients[count].get(path, headers={"Host": HOST}).get_data()
+        return (time.process_time() - started) * 1000
+
+    def each_size(path_at: dict[int, str], cold: bool) -> dict[int, float]:
+        served = {}
+        for count in apps:
+            cpu_ms(count, path_at[count], cold)  # unmeasured
+            served[count] = servers[count]()
+        times: dict[int, list[float]] = {count: [] for count in apps}
+        for _ in range(requests):
+            for count in apps:
+                times[count].append(cpu_ms(count, path_at[count], cold))
+        if not postgres:
+            return {count: statistics.median(times[count]) for count in apps}
+        return {count: statistics.fmean(times[count]) + (servers[count]() - served[count]) / requests
+                for count in apps}
 
     try:
-        floor = cpu_ms("/_bench/floor", False)
-        return {"floor": (floor, floor), **{name: (cpu_ms(path, True), cpu_ms(path, False))
-                                           for name, path in paths.items()}}
+        floor = each_size(dict.fromkeys(apps, "/_bench/floor"), False)
+        found = {count: {"floor": (floor[count], floor[count])} for count in apps}
+        for name, _ in KINDS:
+            path_at = {count: paths[count][name] for count in apps}
+            cold, warm = each_size(path_at, True), each_size(path_at, False)
+            for count in apps:
+                found[count][name] = (cold[count], warm[count])
+        return found
     finally:
-        app.extensions["feedsvc.engine"].dispose()
+        for app in apps.values():
+            app.extensions["feedsvc.engine"].dispose()
 
 
 def report_cpu(kind: str, sizes: list[int], cpu: dict, misses: dict) -> None:
@@ -317,18 +352,19 @@ def main() -> None:
           f"--requests {args.requests}{' --cpu' if args.cpu else ''}"
           f"{'' if args.database_prefix == PREFIX else ' --database-prefix ' + args.database_prefix}")
     for kind in args.databases.split(","):
-        misses, warm, wrk, cpu = {}, {}, None, {}
+        urls, paths, warm, wrk = {}, {}, {}, None
         for count in sizes:
-            url, rate = fill(kind, count, args.postgres_url, args.database_prefix)
+            urls[count], rate = fill(kind, count, args.postgres_url, args.database_prefix)
             if rate:
                 print(f"{kind} N={count:,}: filled by `feedsvc articles import` at {rate:,.0f} articles/s")
-            paths = resolve_paths(create_app(Config(environment(url))))
-            misses[count] = measure_misses(url, paths, args.requests)
-            if args.cpu:
-                cpu[count] = measure_cpu(url, paths, args.requests)
-            warm[count] = measure_warm(url, paths, args.requests, args.port)
+            paths[count] = resolve_paths(create_app(Config(environment(urls[count]))))
+        misses = measure_misses(urls, paths, args.requests)
+        cpu = measure_cpu(urls, paths, args.requests) if args.cpu else {}
+        print(f"{kind}: misses measured, every N in turn; load average {os.getloadavg()[0]:.2f}", flush=True)
+        for count in sizes:
+            warm[count] = measure_warm(urls[count], paths[count], args.requests, args.port)
             if args.wrk_at == "all" or (args.wrk_at == "largest" and count == sizes[-1]):
-                wrk = measure_wrk(url, paths, args.wrk_duration, args.port)
+                wrk = measure_wrk(urls[count], paths[count], args.wrk_duration, args.port)
             print(f"{kind} N={count:,} measured; load average {os.getloadavg()[0]:.2f}", flush=True)
         report(kind, sizes, misses, warm, wrk)
         if cpu:
