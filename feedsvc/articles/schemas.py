@@ -19,6 +19,7 @@ from feedsvc.articles.clean import (
     has_invisible,
 )
 from feedsvc.articles.listing import Cursor, decode_cursor
+from feedsvc.articles.search import SearchHit
 from feedsvc.articles.store import is_scheduled
 from feedsvc.core.countries import tracked
 from feedsvc.core.urls import article_page_url, feed_urls, site_root, site_url
@@ -221,6 +222,15 @@ class Derived(fields.Function):
 
 class ArticleOutSchema(Schema):
     """An article as the API returns it."""
+
+    def get_attribute(self, obj: Any, attr: str, default: Any) -> Any:
+        """The field ``attr`` of an article, or of a search hit (its article's, and its own snippet).
+
+        Read from the article itself: through the hit, every field cost a failed look-up first.
+        """
+        if isinstance(obj, SearchHit) and attr != "snippet":
+            obj = obj.article
+        return getattr(obj, attr, default)
 
     id = fields.Integer()
     uuid = fields.String()
