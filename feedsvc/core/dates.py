@@ -20,7 +20,7 @@ def time_tag(value: date | str) -> Markup:
     """``<time datetime="ISO">3 December 2026</time>`` for a date, a datetime or an ISO date string."""
     if isinstance(value, str):
         value = date.fromisoformat(value)
-    return Markup('<time datetime="{}">{}</time>').format(value.isoformat(), long_date(value))
+    return _time_element(value.isoformat(), long_date(value))
 
 
 def short_date(value: date | str, today: date | None = None) -> str:
@@ -35,4 +35,10 @@ def short_time_tag(value: date | str) -> Markup:
     """``<time datetime="ISO">29 Sep</time>``: :func:`short_date` in a time element."""
     if isinstance(value, str):
         value = date.fromisoformat(value)
-    return Markup('<time datetime="{}">{}</time>').format(value.isoformat(), short_date(value))
+    return _time_element(value.isoformat(), short_date(value))
+
+
+def _time_element(iso: str, shown: str) -> Markup:
+    # Both are digits, English month names and ISO punctuation: nothing to escape. Markup.format's
+    # escaping formatter cost 5 µs a date, and every teaser of a listing shows one.
+    return Markup(f'<time datetime="{iso}">{shown}</time>')  # noqa: S704 - no markup can be in either
