@@ -133,7 +133,7 @@ def count_by_country(session: Session) -> dict[str, int]:
     return {slug: stored.get(cid, 0) - scheduled.get(cid, 0) for cid, slug in countries.items()}
 
 
-def loads(tags: bool) -> tuple[ExecutableOption, ...]:
+def loader_options(tags: bool) -> tuple[ExecutableOption, ...]:
     """How a listing loads its articles: with their tags, or (a page that shows none) without that query."""
     return () if tags else (raiseload(Article.tags),)
 
@@ -157,7 +157,7 @@ def list_articles(
                                tags=tags)
     ahead = 0 if scheduled else count_scheduled(session, country, tag, now)
     total = stored_total(session, *listing) - ahead
-    stmt = filter_articles(select(Article).options(*loads(tags)), country, tag)
+    stmt = filter_articles(select(Article).options(*loader_options(tags)), country, tag)
     if after is not None:
         stmt = stmt.where(tuple_(Article.published_at, Article.id) < tuple_(after.published_at, after.id))
         return _fetch(session, stmt if scheduled else stmt.where(visible_at(now)), None, per_page, total)
@@ -198,9 +198,9 @@ def search_articles(session: Session, q: str, country: str | None, tag: str | No
         return Page([], page, per_page, 0)
     if session.get_bind().dialect.name == "postgresql":
         found, total = search_page_pg(session, terms, country, tag, now, per_page, (page - 1) * per_page,
-                                      loads(tags))
+                                      loader_options(tags))
         return Page(found, page, per_page, total)
     ids, total = sqlite_page(session, terms, country, tag, now, (page - 1) * per_page, per_page)
-    shown = select(Article).options(*loads(tags)).where(Article.id.in_(ids))
+    shown = select(Article).options(*loader_options(tags)).where(Article.id.in_(ids))
     found = {a.id: a for a in session.scalars(shown)}
     return Page(sqlite_hits(session, terms, [found[i] for i in ids]), page, per_page, total)
