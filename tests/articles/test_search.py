@@ -81,6 +81,19 @@ def test_snippets_mark_the_words_and_escape_everything_else(client, create) -> N
     assert item["snippet"].count("<mark>") == item["snippet"].count("</mark>") == 1
 
 
+def test_a_word_deep_in_a_long_article_gets_its_passage(client, create) -> None:
+    # PostgreSQL's headline reads a window around the word's first place, not the text's first pages.
+    filler = " ".join(["Grain harvest figures for the region were reported."] * 600)  # ~31,000 characters
+    create(title="Harvest report", summary="Figures.",
+           content_html=f"<p>{filler}</p><p>The irrigation canal reopened in May.</p>")
+    create(title="Рекордный урожай", summary="Итоги.", language="ru",
+           content_html=f"<p>{filler}</p><p>Оросительные каналы открылись в мае.</p>")
+    [item] = client.get("/api/articles?q=canal").get_json()["items"]
+    assert "<mark>canal</mark>" in item["snippet"]
+    [item] = client.get("/api/articles?q=каналы").get_json()["items"]  # SQLite stems no Russian
+    assert "<mark>каналы</mark>" in item["snippet"]
+
+
 def test_an_edit_or_a_delete_leaves_the_index_at_once(client, create, auth_headers) -> None:
     article = create(title="Hydropower cascade", content_html="<p>Turbines on the Vakhsh.</p>")
     assert api_titles(client, "turbines") == ["Hydropower cascade"]
