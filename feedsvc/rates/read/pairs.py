@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from feedsvc.rates.read.params import RateQuery
 from feedsvc.rates.read.paths import ReadPath
 from feedsvc.rates.read.series import RateRow
-from feedsvc.rates.served.pairs import REPEAT_DAYS, Plan, number_rows, plan_of, resolve_days
+from feedsvc.rates.served.numbering import number_rows
+from feedsvc.rates.served.pairs import REPEAT_DAYS, Plan, plan_of, resolve_days
 
 __all__ = ["Plan", "make_plan", "select_pairs"]
 

@@ -15,7 +15,7 @@ from feedsvc.rates.exact import CHANGE_DAYS, Previous, compare, repeats
 from feedsvc.rates.read.params import Pair, RateQuery
 from feedsvc.rates.read.paths import ReadPath
 from feedsvc.rates.served import usd_lines
-from feedsvc.rates.served.pairs import (
+from feedsvc.rates.served.through_usd import (
     STREAM_ROWS,
     Served,
     derive_digest,

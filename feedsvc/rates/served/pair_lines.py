@@ -36,13 +36,11 @@ from sqlalchemy.orm import Session
 from feedsvc.core.models import RateLine, RateLineDay, RateLinePair, RateObservation, RateServedPriority
 from feedsvc.rates.exact import Previous, csv_line, format_change, format_rate, format_version
 from feedsvc.rates.pair import Pair
+from feedsvc.rates.served.numbering import Last, Numbered, number_rows
 from feedsvc.rates.served.pairs import (
     REPEAT_DAYS,
     Derived,
-    Last,
-    Numbered,
     not_held_back,
-    number_rows,
     official_sources,
     plan_of,
     resolve_days,

@@ -16,31 +16,26 @@ the read side (read/pairs.py) and the stored lines (served/pair_lines.py) share 
 from __future__ import annotations
 
 import functools
-import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from operator import itemgetter
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, FromClause, Select, and_, exists, null, or_, select, union_all
+from sqlalchemy import ColumnElement, Select, and_, exists, null, or_, select, union_all
 from sqlalchemy.orm import Session
 
-from feedsvc.core.models import RateAnomaly, RateFetch, RateObservation, RateServed
+from feedsvc.core.models import RateAnomaly, RateFetch, RateObservation
 from feedsvc.rates.constants import BLOCKING, USD
 from feedsvc.rates.exact import (
     CHANGE_DAYS,
     EXACT,
-    ONE,
-    Previous,
-    compare,
     per_unit,
     quotient,
-    repeats,
     shown_digits,
 )
 from feedsvc.rates.pair import Pair
+from feedsvc.rates.served.through_usd import derive_digest, derive_rate, served_rows, served_values
 from feedsvc.rates.sources import all_source_classes
 
 CHUNK_ROWS = 1000  # rows (days x pairs) resolved per round of queries: memory stays flat over any range
@@ -48,8 +43,6 @@ FEW_PAIRS = 4  # up to this many pairs, their lines are read through (currency, 
 # A row's change depends on rows at most this many days older: CHANGE_DAYS, and a Sunday that repeats a
 # Saturday that repeats Friday's table keeps Friday's change.
 REPEAT_DAYS = CHANGE_DAYS + 2
-STREAM_ROWS = 500  # rows fetched per round trip of a streamed series; memory stays flat however long
-Served = dict[str, tuple]  # currency -> (units per USD, source[, payload digest with provenance=1])
 
 
 class Derived(NamedTuple):
@@ -262,57 +255,6 @@ def _cross(pair: Pair, naming: dict[str, list[Line]], sources: tuple[str, ...]) 
     return Derived(rate, shown_digits(b.value, q.value), source, digest, (b.key, q.key))
 
 
-def served_values(provenance: bool) -> FromClause:
-    """``rate_served`` (date, currency, source, units_per_usd), with each row's payload digest when
-    ``provenance``."""
-    served, obs = RateServed.__table__, RateObservation
-    if not provenance:
-        return served
-    line = and_(obs.source == served.c.source, obs.date == served.c.date, obs.currency == USD,
-                obs.quote == served.c.currency)
-    return (select(served.c.date, served.c.currency, served.c.source, served.c.units_per_usd,
-                   RateFetch.sha256.label("digest"))
-            .select_from(served.outerjoin(obs, line).outerjoin(RateFetch, RateFetch.id == obs.fetch_id))
-            .subquery("served"))
-
-
-def served_rows(session: Session, rows: FromClause, currencies: tuple[str, ...],
-                *where: ColumnElement[bool]) -> Iterator[tuple[date, Served]]:
-    """Each date matching ``where`` with data, and its served values: one query, streamed in order."""
-    digest = [rows.c.digest] if "digest" in rows.c else []
-    stmt = (select(rows.c.date, rows.c.currency, rows.c.units_per_usd, rows.c.source, *digest)
-            .where(rows.c.currency.in_(currencies), *where)
-            .order_by(rows.c.date, rows.c.currency)
-            .execution_options(yield_per=STREAM_ROWS))
-    for day, group in itertools.groupby(session.execute(stmt), key=itemgetter(0)):
-        yield day, {currency: tuple(rest) for _, currency, *rest in group}
-
-
-def derive_rate(pair: Pair, served: Served) -> tuple[Decimal, int, str] | None:
-    """The pair's rate, significant digits and source from one day's values, or None."""
-    if USD in (pair.base, pair.quote):  # the inverse of a stored value, or the value itself
-        found = served.get(pair.currencies[0])
-        if found is None:
-            return None
-        value, source = found[0], found[1]
-        digits = shown_digits(value)
-        base, quote = (value, ONE) if pair.quote == USD else (ONE, value)
-    else:  # a cross rate through USD
-        base_found, quote_found = served.get(pair.base), served.get(pair.quote)
-        if base_found is None or quote_found is None:
-            return None
-        (base, base_source), (quote, quote_source) = base_found[:2], quote_found[:2]
-        digits = shown_digits(base, quote)
-        source = base_source if base_source == quote_source else f"{base_source}+{quote_source}"
-    return quotient(quote, base), digits, source
-
-
-def derive_digest(pair: Pair, served: Served) -> str | None:
-    """The digest of the payload(s) a row of ``pair`` came from ("+"-joined), or None if one is unknown."""
-    digests = [served[currency][2] if len(served[currency]) > 2 else None for currency in pair.currencies]
-    return None if None in digests else "+".join(dict.fromkeys(digests))
-
-
 def _served_cross(session: Session, pairs: list[Pair], days: list[date], provenance: bool,
                   found: dict[date, dict[Pair, Derived]]) -> None:
     """Fill what is still missing from the served values through USD (currency-api's where no bank's)."""
@@ -326,48 +268,3 @@ def _served_cross(session: Session, pairs: list[Pair], days: list[date], provena
                 digest = derive_digest(pair, served) if provenance else None
                 key = ("served", *(served[c][:2] for c in pair.currencies))
                 found.setdefault(day, {})[pair] = Derived(rate, digits, source, digest, key)
-
-
-class Last(NamedTuple):
-    """A pair's last row: what it published, its day, and its change and previous date."""
-
-    key: tuple | str
-    day: date
-    change: Decimal | None
-    prev_date: date | None
-
-
-class Numbered(NamedTuple):
-    """A resolved row with its change: ``repeated`` when it repeats the day before's table."""
-
-    day: date
-    pair: Pair
-    found: Derived
-    change: Decimal | None
-    prev_date: date | None
-    repeated: bool
-
-
-def number_rows(days: Iterable[tuple[date, dict[Pair, Derived]]], pairs: tuple[Pair, ...],
-                previous: dict[Pair, Previous], last: dict[Pair, Last]) -> Iterator[Numbered]:
-    """Each resolved row of ``pairs`` by date then pair order, with its change and previous date.
-
-    ``previous``: each pair's last new observation (rate, date); ``last``: its last row. Both are
-    updated as rows go. A weekend row publishing exactly what the day before published (a bank repeating
-    Friday's table) is ``repeated``: it keeps that row's change and previous date, and the next new row
-    compares with the last new observation.
-    """
-    for day, derived in days:
-        for pair in pairs:
-            found = derived.get(pair)
-            if found is None:
-                continue
-            before = last.get(pair)
-            repeated = before is not None and repeats(day, before.day, before.key == found.key)
-            if repeated:
-                change, prev_date = before.change, before.prev_date  # type: ignore[union-attr]
-            else:
-                change, prev_date = compare(found.rate, day, previous.get(pair))
-                previous[pair] = (found.rate, day)
-            last[pair] = Last(found.key, day, change, prev_date)
-            yield Numbered(day, pair, found, change, prev_date, repeated)
