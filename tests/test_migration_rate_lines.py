@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 from test_migration_rate_tables import old_url  # noqa: F401 (a fixture)
-from test_migrations import _upgrade_to
+from test_migrations import _upgrade_to, insert_observations
 
 import config
 from feedsvc import create_app
@@ -49,11 +49,7 @@ def _fill_0015(url: str) -> None:
     engine = make_engine(url)
     with engine.begin() as connection:
         _upgrade_to(connection, "0015")
-        connection.execute(text(
-            "INSERT INTO rate_observations (source, date, currency, quote, nominal, value, fetched_at) "
-            "VALUES (:source, :day, :currency, :quote, :nominal, :value, '2026-04-20 06:00:00')"),
-            [dict(zip(("source", "day", "currency", "quote", "nominal", "value"), row, strict=True))
-             for row in rows])
+        insert_observations(connection, rows, "2026-04-20 06:00:00")
         connection.execute(text(
             "INSERT INTO rate_anomalies (source, date, currency, quote, nominal, value, reason, status, "
             "recorded_at) VALUES ('nbkr', '2026-03-04', 'RUB', 'KGS', 1, '0.9512', 'jump', 'refused', "

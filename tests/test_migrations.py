@@ -32,6 +32,15 @@ def _upgrade_to(connection: Connection, revision: str) -> None:
     command.upgrade(cfg, revision)
 
 
+def insert_observations(connection: Connection, rows: list[tuple], fetched_at: str) -> None:
+    """Rows (source, day, currency, quote, nominal, value) into a schema of revision 0011 or later."""
+    connection.execute(text(
+        "INSERT INTO rate_observations (source, date, currency, quote, nominal, value, fetched_at) "
+        "VALUES (:source, :day, :currency, :quote, :nominal, :value, :fetched_at)"),
+        [{**dict(zip(("source", "day", "currency", "quote", "nominal", "value"), row, strict=True)),
+          "fetched_at": fetched_at} for row in rows])
+
+
 def test_migrations_match_the_models(database_urls, db_name) -> None:
     engine = make_engine(database_urls[db_name])
     try:
@@ -293,11 +302,7 @@ def test_0014_spans_every_kind_of_stored_line(tmp_path) -> None:
     try:
         with engine.begin() as connection:
             _upgrade_to(connection, "0013")
-            connection.execute(text(
-                "INSERT INTO rate_observations (source, date, currency, quote, nominal, value, fetched_at) "
-                "VALUES (:source, :day, :currency, :quote, :nominal, :value, '2026-04-02 06:00:00')"),
-                [dict(zip(("source", "day", "currency", "quote", "nominal", "value"), line, strict=True))
-                 for line in lines])
+            insert_observations(connection, lines, "2026-04-02 06:00:00")
         upgrade_database(engine, config.TestConfig().COUNTRIES)
         with engine.connect() as connection:
             spans = connection.execute(text("SELECT source, currency, quote, nominal, first_date, last_date, "
