@@ -125,6 +125,8 @@ def catch_up(app: Flask) -> None:
     now = datetime.now(UTC)
     for cron, names in job_groups(app).items():
         missed = last_fire_time(job_trigger(cron, app), now)
+        if stop_requested():  # a group stopped by a stop signal: the next would open a run only to close it
+            return
         if missed is None:
             continue
         with app.app_context(), new_session() as session:

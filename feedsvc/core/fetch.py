@@ -1,5 +1,6 @@
 """Upstream HTTP within a budget: a total deadline per request (retries included), a size cap per body
-(streamed, refused past it), and the job's own deadline. The rate sources and the article upstreams
+(streamed, refused past it), and the job's own deadline. A stop (SIGTERM, feedsvc.core.stop) ends a
+pause between attempts and a request in flight at once. The rate sources and the article upstreams
 fetch with it; each names itself with its own User-Agent."""
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import urllib3
 import urllib3.connection
 import urllib3.exceptions
 from requests.adapters import HTTPAdapter
+
+from feedsvc.core.stop import calling_on_stop, check_stop, wait_or_stop
 
 USER_AGENT = "feedsvc/0.1 (python-requests)"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -118,7 +121,7 @@ def fetch(http: requests.Session, url: str, timeout: tuple[float, float],
             pause = budget.backoff * 2 ** (attempt - 1)
             if time.monotonic() + pause >= deadline:
                 raise DeadlineExceeded(f"{url}: deadline reached after {attempt} attempts ({failure})")
-            time.sleep(pause)
+            wait_or_stop(pause)
         try:
             return _attempt(http, url, timeout, headers, deadline, budget.max_bytes)
         except _RetryStatus as exc:
@@ -143,16 +146,19 @@ def _attempt(http: requests.Session, url: str, timeout: tuple[float, float],
     """One GET: each wait clipped to the deadline, the body read as it comes and capped."""
     remaining = _remaining(url, deadline)
     clipped = (min(timeout[0], remaining), min(timeout[1], remaining))
-    with _Watchdog(remaining) as dog:
+    with _Watchdog(remaining) as dog, calling_on_stop(dog.bite):
+        check_stop()  # after the watch began: a stop from now on cuts the request
         try:
             with http.get(url, timeout=clipped, headers=dict(headers or {}), stream=True) as response:
                 body = _read_response(response, url, deadline, max_bytes)
                 answer = Fetched(response.status_code, response.headers, body, response.url)
         except (requests.RequestException, _RetryStatus) as exc:
             if dog.bitten:  # what the cut looks like (a dropped connection) is not what happened
+                check_stop()
                 raise DeadlineExceeded(f"{url}: deadline reached") from exc
             raise
     if dog.bitten:  # the cut ended the body early: it looks whole, but is not
+        check_stop()
         raise DeadlineExceeded(f"{url}: deadline reached")
     return answer
 
@@ -227,14 +233,14 @@ _watched = threading.local()
 
 
 def _show(sock: socket.socket | None) -> None:
-    holder = getattr(_watched, "holder", None)
-    if holder is not None and sock is not None:
-        holder.append(sock)
+    dog = getattr(_watched, "dog", None)
+    if dog is not None and sock is not None:
+        dog.watch(sock)
 
 
 class _Watchdog:
-    """Shuts the request's socket down after its time: a reply trickled byte by byte (its headers too)
-    never times out a single read, so only this ends it."""
+    """Shuts the request's socket down after its time (or at a stop): a reply trickled byte by byte (its
+    headers too) never times out a single read, so only this ends it."""
 
     def __init__(self, seconds: float) -> None:
         self.sockets: list[socket.socket] = []
@@ -243,20 +249,30 @@ class _Watchdog:
         self.timer.daemon = True
 
     def __enter__(self) -> _Watchdog:
-        _watched.holder = self.sockets
+        _watched.dog = self
         self.timer.start()
         return self
 
     def __exit__(self, *_exc: object) -> None:
         self.timer.cancel()
-        _watched.holder = None
+        _watched.dog = None
+
+    def watch(self, sock: socket.socket) -> None:
+        """Watch ``sock``; one shown after the bite is cut at once."""
+        self.sockets.append(sock)
+        if self.bitten:
+            _cut(sock)
 
     def bite(self) -> None:
         """Wake the blocked read: it sees the end of the stream."""
         self.bitten = True
-        for sock in self.sockets:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
+        for sock in list(self.sockets):
+            _cut(sock)
+
+
+def _cut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 def _remaining(url: str, deadline: float) -> float:

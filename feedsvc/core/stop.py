@@ -1,16 +1,22 @@
 """SIGTERM handled like Ctrl-C: the main thread gets an exception, worker threads see a stop flag.
 
 A job interrupted either way closes its run as ``interrupted`` with the rows it wrote and releases its
-lease (``feedsvc/rates/ingest/jobs.py``), instead of dying with the run open and the lease held.
+lease (``feedsvc/rates/ingest/jobs.py``), instead of dying with the run open and the lease held. A worker
+thread waiting (a pause between requests, a request in flight) is woken at once, not at its timeout.
 """
 
 from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import FrameType
 
 _requested = threading.Event()
+# What a stop also calls at once, by owner: no lock, since a signal handler calls them (a dict's single
+# operations are atomic).
+_on_stop: dict[object, Callable[[], None]] = {}
 
 
 class Terminated(SystemExit):
@@ -42,6 +48,25 @@ def stop_requested() -> bool:
 def request_stop() -> None:
     """Ask worker threads to stop at their next check (Ctrl-C in the main thread, or SIGTERM)."""
     _requested.set()
+    for call in list(_on_stop.values()):
+        call()
+
+
+@contextmanager
+def calling_on_stop(call: Callable[[], None]) -> Iterator[None]:
+    """Within, a stop request also calls ``call`` at once (it must be quick and safe from any thread)."""
+    owner = object()
+    _on_stop[owner] = call
+    try:
+        yield
+    finally:
+        del _on_stop[owner]
+
+
+def wait_or_stop(seconds: float) -> None:
+    """Sleep ``seconds``; raise Terminated as soon as a stop is asked for."""
+    if _requested.wait(seconds):
+        raise Terminated()
 
 
 def check_stop() -> None:
@@ -51,9 +76,9 @@ def check_stop() -> None:
 
 
 def _note_signal(_signum: int, _frame: FrameType | None) -> None:
-    _requested.set()
+    request_stop()
 
 
 def _on_sigterm(_signum: int, _frame: FrameType | None) -> None:
-    _requested.set()
+    request_stop()
     raise Terminated()

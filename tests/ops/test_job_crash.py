@@ -1,14 +1,17 @@
-"""A real `feedsvc rates backfill` killed half-way: kill -9 then a rerun, SIGTERM, and a busy lease."""
+"""A real `feedsvc rates backfill` killed half-way: kill -9 then a rerun, SIGTERM, and a busy lease; and a
+real `feedsvc run` stopped while its catch-up waits on an upstream that does not answer."""
 
 from __future__ import annotations
 
 import signal
 import socket
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
+from cluster import free_port
 from flask import Flask
 from scheduler_procs import SlowUpstream, feedsvc_env, kill_group, serve_upstream, wait_for
 from sqlalchemy import func, select
@@ -104,3 +107,41 @@ def test_a_source_busy_elsewhere_exits_75_naming_the_holder_and_its_expiry(
         assert session.scalars(select(RateRun)).all() == []
     assert f"currency-api: skipped, another process holds it: {lease.holder} until " in err, (out, err)
     assert f" until {until:%Y-%m-%d %H:%M:%S} UTC (renewed while it works)" in err
+
+
+class SilentUpstream:
+    """A WSGI app that takes each request and answers none until released (as a hung upstream)."""
+
+    def __init__(self) -> None:
+        self.asked = threading.Event()
+        self.released = threading.Event()
+
+    def __call__(self, environ: dict, start_response: Callable) -> list[bytes]:
+        self.asked.set()
+        self.released.wait(timeout=60)
+        start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+        return [b"gone"]
+
+
+@pytest.mark.parametrize("command", ["run", "scheduler"])
+def test_sigterm_stops_a_catch_up_waiting_on_a_silent_upstream_at_once(app, database_urls, db_name,
+                                                                        processes, command) -> None:
+    upstream = SilentUpstream()
+    try:
+        with serve_upstream(upstream) as origin:
+            # The catch-up at start updates currency-api at once: its request waits up to the read
+            # timeout (20 s), then retries; systemd and Docker give a stopped service 10 s.
+            env = feedsvc_env(database_urls[db_name], origin, FEEDSVC_SCHEDULER="on")
+            args = [command, "--port", str(free_port())] if command == "run" else [command]
+            server = processes.start(args, env, command)
+            assert upstream.asked.wait(timeout=60), processes.output(command)
+            asked = time.monotonic()
+            server.send_signal(signal.SIGTERM)
+            code = server.wait(timeout=30)
+            stopped_in = time.monotonic() - asked
+    finally:
+        upstream.released.set()
+    assert code == (128 + signal.SIGTERM if command == "run" else 0), processes.output(command)
+    assert stopped_in < 5, (stopped_in, processes.output(command))
+    assert runs(app) == [(0, "interrupted", True)]
+    assert leases(app) == []

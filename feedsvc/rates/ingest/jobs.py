@@ -28,7 +28,7 @@ from feedsvc.core.countries import RATES_SCOPE
 from feedsvc.core.db import get_engine, new_session, outage_kind
 from feedsvc.core.jobs import Lease, LeaseLost, job_turn, utcnow
 from feedsvc.core.models import RateRun, RateSourceDay
-from feedsvc.core.stop import check_stop
+from feedsvc.core.stop import check_stop, wait_or_stop
 from feedsvc.rates.ingest.archive import keep_answer
 from feedsvc.rates.ingest.guards import Limits, configured_limits
 from feedsvc.rates.ingest.runs import bump_sources, close_abandoned_runs
@@ -204,12 +204,13 @@ def _run_days(session: Session, source: Source, days: list[date], summary: RunSu
     stored = 0  # days stored since the pairs' lines were last refreshed
     with make_http_session(config, deadline) as http:
         for number, batch in enumerate(plan_batches(source, days, today, currency)):
+            check_stop()  # also before a first request, which may fail and end the job without a day
             wait = pause if number else 0.0
             if time.monotonic() + wait >= deadline:  # stop cleanly; the days left stay pending
                 errors.append(_budget_spent(batch.days[0], budget))
                 break
             if wait:
-                time.sleep(wait)  # the upstream drops clients that ask too fast
+                wait_or_stop(wait)  # the upstream drops clients that ask too fast
             try:
                 fetched, fetch_id = fetch_batch(session, source, batch, http, timeout)
             except DAY_FAILURES as exc:
