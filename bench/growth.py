@@ -62,7 +62,8 @@ KINDS = [("home", "/"), ("search", "/search?q=metro"), ("api search", "/api/arti
          ("api item", "/api/articles/{id}"), ("embed card", "/embed/articles/{id}"),
          ("oembed", "/oembed?url=http://" + HOST + "{article}"), ("embed rates", "/embed/rates"),
          ("rates page", "/rates"), ("rates sources", "/rates/sources.json"), ("rates.csv", "/rates.csv"),
-         ("sitemap", "/sitemap.xml"), ("news sitemap", "/sitemap-news.xml")]
+         ("sitemap", "/sitemap.xml"), ("sitemap file", "/sitemap-1.xml"),
+         ("news sitemap", "/sitemap-news.xml")]
 GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
 
 

@@ -1,8 +1,8 @@
 """Time and size of the sitemaps at N articles, in process (no server): full answers, 304s, the news sitemap.
 
 Usage: .venv/bin/python bench/sitemaps.py [--n 120000]
-The database is a SQLite file under bench/out/ (kept between runs). Aim: a full sitemap file of 50,000
-URLs in well under a second, within the 50 MB a sitemap file may have; a 304 in about a millisecond.
+The database is a SQLite file under bench/out/ (kept between runs). Aim: a full sitemap file
+(SITEMAP_MAX_URLS, 2,000 URLs) in well under a second; a 304 in about a millisecond.
 """
 
 from __future__ import annotations
