@@ -28,7 +28,7 @@ from feedsvc.core.http import conditional_response, public_cache
 from feedsvc.core.models import MAX_ID
 from feedsvc.core.params import MAX_TAG, TAG
 from feedsvc.core.site import logo_file, presentation_blueprint
-from feedsvc.core.urls import FEED_TYPES, feed_urls, local_url, slugify
+from feedsvc.core.urls import FEED_TYPES, article_path, country_path, feed_urls, local_url, slugify
 from feedsvc.rates import attributions, rate_validators, ticker
 from feedsvc.web.formats import body_html, byline
 from feedsvc.web.meta import article_meta
@@ -71,8 +71,8 @@ def pager(endpoint: str, listing: ListingQuery, params: dict[str, Any] | None = 
 @bp.app_context_processor
 def inject_site() -> dict[str, Any]:
     """Navigation and feed links for every template that extends base.html."""
-    return {"nav_countries": tracked(), "feed_links": feed_links, "slugify": slugify, "all_name": ALL_NAME,
-            "all_slug": ALL}
+    return {"nav_countries": tracked(), "feed_links": feed_links, "article_path": article_path,
+            "country_path": country_path, "all_name": ALL_NAME, "all_slug": ALL}
 
 
 def _check_page(page: Page) -> None:

@@ -111,3 +111,17 @@ def test_json_ld_is_inert_and_csp_clean_in_a_browser(browser, site, post_article
     assert data["headline"] == page.locator("h1").inner_text()
     assert errors == []  # no Content-Security-Policy violation
     context.close()
+
+
+def test_each_request_links_for_its_own_host_in_a_shared_app_context(app, client, post_article) -> None:
+    # Routes are kept per request (core/urls.py); a script or test may hold one app context over many.
+    created = post_article()
+    path = urlsplit(created["url"]).path
+    with app.app_context():
+        for host in ("one.example.org", "two.example.org:8443"):
+            listed = client.get("/api/articles", headers={"Host": host}).get_json()
+            assert [item["url"] for item in listed["items"]] == [f"http://{host}{path}"]
+            page = html.fromstring(client.get(path, headers={"Host": host}).data)
+            assert page.xpath("//link[@rel='canonical']/@href") == [f"http://{host}{path}"]
+            home = html.fromstring(client.get("/", headers={"Host": host}).data)
+            assert path in home.xpath("//a/@href")
