@@ -19,9 +19,9 @@ DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
 DEFAULT_ROOT_URL = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
 # The feed formats, as in /feeds/<country>.<format>, with their media types.
 FEED_TYPES = {"rss": "application/rss+xml", "atom": "application/atom+xml", "json": "application/feed+json"}
-# Kept per request (see _kept): the routes of article pages, the paths of country listings.
+# Kept per request (see _kept): the routes of article pages, the paths of country listings, the root.
 ARTICLE_URLS, ARTICLE_PATHS = "feedsvc.article_urls", "feedsvc.article_paths"
-COUNTRY_PATHS = "feedsvc.country_paths"
+COUNTRY_PATHS, SITE_ROOT = "feedsvc.country_paths", "feedsvc.site_root"
 
 
 def slugify(text: str, max_length: int = 80) -> str:
@@ -122,8 +122,9 @@ def is_site_path(value: str) -> bool:
 
 
 def site_root() -> str:
-    """The site's root as a base for its stored paths: :func:`root_url` with its trailing "/"."""
-    return f"{root_url()}/"
+    """The site's root as a base for its stored paths: :func:`root_url` with its trailing "/" (once per
+    request: each article of a page asks for it twice)."""
+    return _kept(SITE_ROOT, lambda: f"{root_url()}/")
 
 
 def site_url(value: str | None) -> str | None:
