@@ -315,6 +315,8 @@ def report(kind: str, sizes: list[int], misses: dict, warm: dict, wrk: dict[str,
             verdicts.append(ratio <= 1.5 or shown[-1] < 3)
         if name.endswith("search"):
             verdicts.append(misses[sizes[-1]][name][0] <= 20)
+        if wrk:
+            verdicts.append(wrk[name] >= 0.5)
         share = f"{wrk[name]:>11.2f}" if wrk else f"{'':>11}"
         verdict = "ok" if all(verdicts) else "MISSED"
         print(f"{name:<17}      {cells[0]} |      {cells[1]} | {share}  {verdict}")
