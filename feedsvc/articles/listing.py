@@ -127,9 +127,12 @@ def count_by_country(session: Session) -> dict[str, int]:
     now = datetime.now(UTC)
     countries = dict(session.execute(select(Country.id, Country.slug)).all())
     stored = totals_by_country(session, list(countries))
-    ahead = (select(article_countries.c.country_id, func.count())
-             .join(Article, Article.id == article_countries.c.article_id).where(~visible_at(now)))
-    scheduled = dict(session.execute(ahead.group_by(article_countries.c.country_id)).all())
+    # The few scheduled ids first, then their links, as in count_scheduled: joined, PostgreSQL read every
+    # link of the archive (6 ms at 100,000 articles, on each miss of the home page).
+    ids = list(session.scalars(select(Article.id).where(~visible_at(now))))
+    links = article_countries.c
+    ahead = select(links.country_id, func.count()).where(links.article_id.in_(ids)).group_by(links.country_id)
+    scheduled = dict(session.execute(ahead).all()) if ids else {}
     return {slug: stored.get(cid, 0) - scheduled.get(cid, 0) for cid, slug in countries.items()}
 
 
