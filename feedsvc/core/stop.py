@@ -70,7 +70,7 @@ def wait_or_stop(seconds: float) -> None:
 
 
 def check_stop() -> None:
-    """Raise Terminated if a stop was asked for (called by jobs between two days)."""
+    """Raise Terminated if a stop was asked for (jobs call it before each request and after each day)."""
     if _requested.is_set():
         raise Terminated()
 
