@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, select, tuple_
-from sqlalchemy.orm import Session, raiseload
+from sqlalchemy.orm import Session, defer, raiseload
 from sqlalchemy.sql.base import ExecutableOption
 
 from feedsvc.articles.counts import ANY, locate, month_end, stored_total, totals_by_country
@@ -139,20 +139,21 @@ def count_by_country(session: Session) -> dict[str, int]:
     return {slug: stored.get(cid, 0) - scheduled.get(cid, 0) for cid, slug in countries.items()}
 
 
-def loader_options(tags: bool) -> tuple[ExecutableOption, ...]:
-    """How a listing loads its articles: with their tags, or (a page that shows none) without that query."""
-    return () if tags else (raiseload(Article.tags),)
+def loader_options(teasers: bool) -> tuple[ExecutableOption, ...]:
+    """How a listing loads its articles: whole, or as teasers, without their tags and content (reading
+    either raises): an article's content is most of its row, and loading it doubled a listing's ORM cost."""
+    return (raiseload(Article.tags), defer(Article.content_html, raiseload=True)) if teasers else ()
 
 
 def list_articles(
     session: Session, *, country: str | None = None, tag: str | None = None, q: str | None = None,
     page: int = 1, per_page: int = 20, scheduled: bool = False, after: Cursor | None = None,
-    tags: bool = True,
+    teasers: bool = False,
 ) -> Page:
     """A page of articles matching the filters, newest first (by relevance with ``q``).
 
     Scheduled articles only if ``scheduled``; ``after`` continues after a cursor instead of a page number;
-    ``tags`` False: their tags are not loaded (a caller that shows none; reading them raises).
+    ``teasers``: only what a teaser shows is loaded (``loader_options``).
     """
     now = datetime.now(UTC)
     listing = listing_ids(session, country, tag)
@@ -160,10 +161,10 @@ def list_articles(
         return Page([], page, per_page, 0)
     if q and q.strip():
         return search_articles(session, q, country, tag, page, per_page, None if scheduled else now,
-                               tags=tags)
+                               teasers=teasers)
     ahead = 0 if scheduled else count_scheduled(session, country, tag, now)
     total = stored_total(session, *listing) - ahead
-    stmt = filter_articles(select(Article).options(*loader_options(tags)), country, tag)
+    stmt = filter_articles(select(Article).options(*loader_options(teasers)), country, tag)
     if after is not None:
         stmt = stmt.where(tuple_(Article.published_at, Article.id) < tuple_(after.published_at, after.id))
         return _fetch(session, stmt if scheduled else stmt.where(visible_at(now)), None, per_page, total)
@@ -188,13 +189,13 @@ def _fetch(session: Session, stmt: Select[Any], page: int | None, per_page: int,
 
 
 def list_country_articles(session: Session, country: str, page: int, per_page: int, *,
-                          tags: bool = True) -> Page:
+                          teasers: bool = False) -> Page:
     """One page of a country's articles, newest first, with the total for "1 - 20 of 45"."""
-    return list_articles(session, country=country, page=page, per_page=per_page, tags=tags)
+    return list_articles(session, country=country, page=page, per_page=per_page, teasers=teasers)
 
 
 def search_articles(session: Session, q: str, country: str | None, tag: str | None, page: int,
-                    per_page: int, now: datetime | None, *, tags: bool = True) -> Page:
+                    per_page: int, now: datetime | None, *, teasers: bool = False) -> Page:
     """A page of the articles matching ``q``, best first, each with a highlighted snippet.
 
     Only the newest MAX_MATCHES matches are ranked and counted (``total`` is at most that).
@@ -204,9 +205,9 @@ def search_articles(session: Session, q: str, country: str | None, tag: str | No
         return Page([], page, per_page, 0)
     if session.get_bind().dialect.name == "postgresql":
         found, total = search_page_pg(session, terms, country, tag, now, per_page, (page - 1) * per_page,
-                                      loader_options(tags))
+                                      loader_options(teasers))
         return Page(found, page, per_page, total)
     ids, total = sqlite_page(session, terms, country, tag, now, (page - 1) * per_page, per_page)
-    shown = select(Article).options(*loader_options(tags)).where(Article.id.in_(ids))
+    shown = select(Article).options(*loader_options(teasers)).where(Article.id.in_(ids))
     found = {a.id: a for a in session.scalars(shown)}
     return Page(sqlite_hits(session, terms, [found[i] for i in ids]), page, per_page, total)

@@ -189,7 +189,8 @@ def show_headlines_frame(country: str) -> BaseResponse:
 
     def render() -> str:
         slug = scope.country.slug if scope.country else None
-        articles = list_articles(get_session(), country=slug, tag=query.tag, per_page=query.limit, tags=False)
+        articles = list_articles(get_session(), country=slug, tag=query.tag, per_page=query.limit,
+                                 teasers=True)
         return render_template("embed/headlines.html", scope=scope, query=query, articles=articles.items,
                                article_url=article_page_url)
 

@@ -94,7 +94,7 @@ def country_block(session: Any, country: CountryConfig, shown: set[int], leading
                   count: int) -> CountryBlock:
     """The newest stories of ``country`` not in ``shown``, led by the newest with a picture that leads no
     other block (a story of two countries would otherwise open both); ``leading`` gets its id."""
-    found = list_country_articles(session, country.slug, 1, BLOCK_STORIES + len(shown), tags=False).items
+    found = list_country_articles(session, country.slug, 1, BLOCK_STORIES + len(shown), teasers=True).items
     stories = [a for a in found if a.id not in shown][:BLOCK_STORIES]
     pictured = [a for a in stories if a.image_url]
     top = next((a for a in pictured if a.id not in leading), pictured[0] if pictured else None)
@@ -115,7 +115,7 @@ def show_home() -> Response:
 def render_home() -> str:
     """The home page: the newest stories, a block per country, the ticker."""
     session = get_session()
-    newest = list_articles(session, per_page=1 + SECONDARY + LATEST, tags=False).items
+    newest = list_articles(session, per_page=1 + SECONDARY + LATEST, teasers=True).items
     top = newest[:1 + SECONDARY]
     counts = count_by_country(session)
     # The top stories are on the page already: a block shows its country's next newest.
@@ -148,7 +148,7 @@ def show_country(country: str) -> Response:
                                       scope=find_scope(found.slug))
 
     def render() -> str:
-        page = list_country_articles(get_session(), found.slug, listing.page, listing.per_page, tags=False)
+        page = list_country_articles(get_session(), found.slug, listing.page, listing.per_page, teasers=True)
         _check_page(page)
         return render_country(found, page, listing)
 
@@ -201,8 +201,8 @@ def render_article(article_id: int, slug: str | None) -> str:
     country = find_country(article.countries[0].slug) if article.countries else None
     more = []
     if country is not None:
-        more = [a for a in list_country_articles(session, country.slug, 1, MORE_STORIES + 1, tags=False).items
-                if a.id != article.id][:MORE_STORIES]
+        newest = list_country_articles(session, country.slug, 1, MORE_STORIES + 1, teasers=True).items
+        more = [a for a in newest if a.id != article.id][:MORE_STORIES]
     return render_template("article.html", article=article, country=country, more=more,
                            meta=article_meta(article, country))
 
@@ -219,7 +219,7 @@ def show_tag(tag: str) -> Response:
     etag, _marker = article_validators("tag-page", tag, query)
 
     def render() -> str:
-        page = list_articles(get_session(), tag=tag, country=query.country, q=query.q, tags=False,
+        page = list_articles(get_session(), tag=tag, country=query.country, q=query.q, teasers=True,
                              page=query.listing.page, per_page=query.listing.per_page)
         if not page.total and not query.q:
             raise NotFound(f"no articles tagged {tag[:64]!r}")
@@ -250,7 +250,7 @@ def search() -> Response:
     def render() -> str:
         page = None
         if query.q:
-            page = list_articles(get_session(), country=query.country, q=query.q, tags=False,
+            page = list_articles(get_session(), country=query.country, q=query.q, teasers=True,
                                  page=query.listing.page, per_page=query.listing.per_page)
             _check_page(page)
         page_url = pager("web.search", query.listing, {"q": query.q, "country": query.country})

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from marshmallow import ValidationError
+from sqlalchemy.exc import InvalidRequestError
 
 from feedsvc.articles import listing, store
 from feedsvc.core.changes import read_marker
@@ -137,6 +138,24 @@ def test_filters_and_search(session) -> None:
     assert listing.count_by_country(session) == {
         "kazakhstan": 0, "kyrgyzstan": 1, "tajikistan": 1, "turkmenistan": 0, "uzbekistan": 2,
     }
+
+
+@pytest.mark.parametrize("q", [None, "licensing"])
+def test_teasers_hold_what_a_teaser_shows_and_refuse_the_rest(app, q) -> None:
+    with app.app_context(), new_session() as writer:
+        store.create_article(writer, _data(title="Press law", summary="Licences", tags=["media"],
+                                           content_html="<p>Media licensing</p>"))
+        writer.commit()
+    with app.app_context(), new_session() as session:  # nothing of the article loaded before
+        [teaser] = listing.list_articles(session, q=q, teasers=True).items
+        assert (teaser.title, teaser.summary, [c.slug for c in teaser.countries]) == (
+            "Press law", "Licences", ["kazakhstan"])
+        for unloaded in ("content_html", "tags"):
+            with pytest.raises(InvalidRequestError):
+                getattr(teaser, unloaded)
+    with app.app_context(), new_session() as session:
+        [whole] = listing.list_articles(session, q=q).items
+        assert (whole.content_html, [t.slug for t in whole.tags]) == ("<p>Media licensing</p>", ["media"])
 
 
 def test_pagination(session) -> None:
