@@ -312,9 +312,10 @@ class Config:
     WEBSUB_RETRIES = 4  # with the backoff: about 6 s before a hub that stays down is given up
     WEBSUB_BACKOFF = 0.5
     WEBSUB_TIMEOUT = 10.0
-    # URLs per sitemap file; more make /sitemap.xml an index. WordPress's 2,000, not sitemaps.org's limit of
-    # 50,000: a file costs ~11 µs a URL to build, and one of 50,000 would be half a second at each miss.
-    SITEMAP_MAX_URLS = 2_000
+    # URLs per sitemap file; more make /sitemap.xml an index. Yoast's 1,000, not sitemaps.org's limit of
+    # 50,000: a file costs ~11 µs a URL to build, and one of 50,000 would be half a second at each miss; a
+    # file of 2,000 (WordPress's) is 330 KB, and served from the cache it held gunicorn to half its rate.
+    SITEMAP_MAX_URLS = 1_000
     SITEMAP_NEWS_MAX_URLS = 1000  # Google News reads at most 1,000 articles per news sitemap
     RATES_CATCH_UP = True  # a scheduler's start updates the sources whose last trigger has no success
     INSTANCE_PATH: str | None = None  # the instance folder; None: Flask's (instance/ beside the code)

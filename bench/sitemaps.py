@@ -2,7 +2,7 @@
 
 Usage: .venv/bin/python bench/sitemaps.py [--n 120000]
 The database is a SQLite file under bench/out/ (kept between runs). Aim: a full sitemap file
-(SITEMAP_MAX_URLS, 2,000 URLs) in well under a second; a 304 in about a millisecond.
+(SITEMAP_MAX_URLS, 1,000 URLs) in well under a second; a 304 in about a millisecond.
 """
 
 from __future__ import annotations
