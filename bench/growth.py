@@ -6,7 +6,7 @@ Usage: .venv/bin/python bench/growth.py [--sizes 1000,10000,100000] [--databases
 Needs wrk (Debian: apt-get install wrk) and a PostgreSQL server where the URL's user may create databases
 (<prefix>_<N>: a prefix of its own keeps a run apart from another checkout's on a shared server).
 Archives are filled once through `feedsvc articles import` (bench/growth_data.py) and kept: SQLite files
-under bench/out/, PostgreSQL databases by name.
+under bench/out/, PostgreSQL databases by name, vacuumed and analysed before each run as autovacuum would.
 
 For each database and N, the median ms of --requests sequential requests of each kind:
 - miss: in process (Flask's test client), the byte cache emptied before every request: what a request

@@ -119,6 +119,7 @@ def fill(kind: str, count: int, postgres_url: str, prefix: str = PREFIX) -> tupl
     url = database_url(kind, count, postgres_url, prefix)
     demo = 20
     if stored_articles(url) == demo + count + SCHEDULED:
+        vacuum(kind, url)  # a database filled before this step was vacuumed
         return url, None
     if kind == "sqlite":
         for suffix in ("", "-wal", "-shm"):
@@ -135,10 +136,18 @@ def fill(kind: str, count: int, postgres_url: str, prefix: str = PREFIX) -> tupl
     started = time.perf_counter()
     feedsvc(url, "articles", "import", str(source))
     rate = (count + SCHEDULED) / (time.perf_counter() - started)
-    if kind == "postgresql":  # the statistics autovacuum would gather after such a load
-        engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1),
-                               isolation_level="AUTOCOMMIT")
-        with engine.connect() as connection:
-            connection.execute(text("ANALYZE"))
-        engine.dispose()
+    vacuum(kind, url)
     return url, rate
+
+
+def vacuum(kind: str, url: str) -> None:
+    """PostgreSQL: what autovacuum does after a load (a test server may run without it): statistics, and
+    the GIN index's pending list merged. Unvacuumed, every search read that list (1.6 ms at 10,000
+    articles), and PostgreSQL then preferred reading all 10,000 vectors."""
+    if kind != "postgresql":
+        return
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1),
+                           isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text("VACUUM ANALYZE"))
+    engine.dispose()
