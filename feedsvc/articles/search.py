@@ -239,9 +239,12 @@ def _pg_headline(terms: SearchTerms) -> ColumnElement[Any]:
     marked."""
     config = case((IS_RUSSIAN, sql("'russian'::regconfig")), (IS_ENGLISH, sql("'english'::regconfig")),
                   else_=sql("'simple'::regconfig"))
-    whole = func.translate(Article.summary + " " + Article.body_text, START + STOP, "")
-    source = func.substr(whole, func.greatest(_first_place(terms, func.lower(whole)) - SNIPPET_LEAD, 1),
+    whole = Article.summary + " " + Article.body_text
+    window = func.substr(whole, func.greatest(_first_place(terms, func.lower(whole)) - SNIPPET_LEAD, 1),
                          SNIPPET_WINDOW)
+    # The engine's markers taken out of the window only (cleaning keeps them out of stored text; this is in
+    # case): over the whole text, twice, translate cost a row 35 µs of 100 at 1,300 characters.
+    source = func.translate(window, START + STOP, "")
     options = (f'StartSel="{START}", StopSel="{STOP}", MaxWords={SNIPPET_WORDS}, MinWords=12, '
                'MaxFragments=2, FragmentDelimiter=" … "')
     return func.ts_headline(config, source, _pg_query(terms), options)
