@@ -90,7 +90,7 @@ def _kept(name: str, make: Callable[[], Any]) -> Any:
 
 def _article_route(make: Callable[..., str]) -> Callable[[Any], str]:
     # Building a route costs 5-12 µs (url_for, external_url), formatting one ~1 µs, for each of a page's
-    # links and each of a sitemap's 2,000 URLs. Ids and slugs need no quoting.
+    # links and each of a sitemap file's 1,000 URLs. Ids and slugs need no quoting.
     sample_id, sample_slug = 987654321, "sample-slug"
     sample = make("web.show_article", article_id=sample_id, slug=sample_slug)
     head, _, rest = sample.partition(f"/{sample_id}/")
