@@ -125,5 +125,3 @@ def _row(scope: str, numbered: Numbered, observation: Previous) -> dict[str, obj
             "rate": str(found.rate), "digits": found.digits, "source": found.source, "repeat": found.key,
             "change": None if change is None else str(change), "prev_date": prev_date,
             "observed": observation[1]}
-
-
