@@ -7,6 +7,10 @@ re-checks its WHERE on the row it waited for). The TTL is short (``FEEDSVC_LEASE
 heartbeat thread renews it every third of it while the holder works, so a slow upstream request never
 loses it, and a holder that died on another host frees it within one TTL. A holder on this host whose
 process is gone frees it at once.
+
+A trigger (a job's scheduled fire time, ``job_triggers``) is claimed once, by the lease's holder, so two
+schedulers never both run it. A run cut short gives it back: stopped, it drops its claim; killed, its claim
+passes with its lease to the process that takes that over.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, Engine, delete, insert, or_, select, update
+from sqlalchemy import ColumnElement, Engine, and_, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from feedsvc.core.models import JobLease, JobTrigger
@@ -69,23 +73,29 @@ class Lease:
         self.engine, self.name, self.ttl = engine, name, ttl
         self.holder = new_holder()
         self.busy: tuple[str, datetime] | None = None  # (holder, expires_at) of the lease we did not get
+        self.taken_from: str | None = None
         self._lost, self._stop = threading.Event(), threading.Event()
         self._heartbeat: threading.Thread | None = None
 
     def acquire(self) -> bool:
-        """Take the lease if it is free, expired, ours or held by a dead local process; else False."""
+        """Take the lease if it is free, expired, ours or held by a dead local process; else False.
+
+        Taken from a holder that never gave it up (it died, or stopped renewing), ``taken_from`` names it.
+        """
         now = datetime.now(UTC)
-        if self._take(now, or_(JobLease.holder == self.holder, JobLease.expires_at < now)):
-            return True
-        if self._insert(now):
+        if self._take(now, JobLease.holder == self.holder) or self._insert(now):
             return True
         with self.engine.connect() as conn:
             row = conn.execute(select(JobLease.holder, JobLease.expires_at)
                                .where(JobLease.name == self.name)).first()
         if row is None:  # released meanwhile
             return self._insert(now)
+        if self._take(now, and_(JobLease.holder == row.holder, JobLease.expires_at < now)):
+            self.taken_from = row.holder
+            return True
         if holder_is_gone(row.holder) and self._take(now, JobLease.holder == row.holder):
             log.warning("lease %s: its holder %s is gone; taken over", self.name, row.holder)
+            self.taken_from = row.holder
             return True
         self.busy = (row.holder, row.expires_at)
         return False
@@ -142,21 +152,44 @@ class Lease:
         return True
 
 
-def claim_trigger(engine: Engine, job: str, scheduled_at: datetime, holder: str, now: datetime) -> str | None:
+def claim_trigger(engine: Engine, job: str, scheduled_at: datetime, holder: str, now: datetime,
+                  taken_from: str | None = None) -> str | None:
     """Record that ``holder`` runs ``job``'s trigger at ``scheduled_at``; None, or who already did.
 
-    Called while holding the job's lease, so a trigger is claimed only by the process about to run it.
+    Called while holding the job's lease, so a trigger is claimed only by the process about to run it. A
+    claim of ``taken_from``, whose lease we took over, is taken over too: that run never finished.
     """
     try:
         with engine.begin() as conn:
             conn.execute(insert(JobTrigger).values(job=job, scheduled_at=scheduled_at, holder=holder,
                                                    claimed_at=now))
     except IntegrityError:
-        with engine.connect() as conn:
-            other = conn.scalar(select(JobTrigger.holder).where(JobTrigger.job == job,
-                                                                JobTrigger.scheduled_at == scheduled_at))
-        return other or "another process"
+        return _take_over_claim(engine, job, scheduled_at, holder, now, taken_from)
     return None
+
+
+def _take_over_claim(engine: Engine, job: str, scheduled_at: datetime, holder: str, now: datetime,
+                     taken_from: str | None) -> str | None:
+    claim = (JobTrigger.job == job, JobTrigger.scheduled_at == scheduled_at)
+    with engine.begin() as conn:
+        if taken_from is not None and conn.execute(
+                update(JobTrigger).where(*claim, JobTrigger.holder == taken_from)
+                .values(holder=holder, claimed_at=now)).rowcount:
+            log.warning("trigger %s at %s: its run by %s never finished; running it again", job,
+                        scheduled_at.isoformat(), taken_from)
+            return None
+        return conn.scalar(select(JobTrigger.holder).where(*claim)) or "another process"
+
+
+def release_trigger(engine: Engine, job: str, scheduled_at: datetime, holder: str) -> None:
+    """Give up ``holder``'s claim of a trigger whose run was cut short, so that a restart runs it."""
+    try:
+        with engine.begin() as conn:
+            conn.execute(delete(JobTrigger).where(JobTrigger.job == job, JobTrigger.holder == holder,
+                                                  JobTrigger.scheduled_at == scheduled_at))
+    except SQLAlchemyError as exc:  # the database is gone: the lease, left to expire, frees the claim
+        log.warning("trigger %s at %s: its claim was not given up: %s", job, scheduled_at.isoformat(),
+                    exc.__class__.__name__)
 
 
 @dataclass(frozen=True)
@@ -182,12 +215,18 @@ def job_turn(engine: Engine, name: str, ttl: timedelta,
         yield Turn(lease, False, holder, until)
         return
     lease.start_heartbeat()
+    claimed = False
     try:
         other = None
         if scheduled_at is not None:
-            other = claim_trigger(engine, name, scheduled_at, lease.holder, utcnow())
+            other = claim_trigger(engine, name, scheduled_at, lease.holder, utcnow(), lease.taken_from)
+            claimed = other is None
             if other is not None:
                 log.info("trigger %s at %s already run by %s", name, scheduled_at.isoformat(), other)
         yield Turn(lease, other is None, other)
+    except BaseException:  # stopped (or the database went away) before the run finished
+        if claimed and scheduled_at is not None:
+            release_trigger(engine, name, scheduled_at, lease.holder)
+        raise
     finally:
         lease.release()

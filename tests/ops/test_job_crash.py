@@ -145,3 +145,42 @@ def test_sigterm_stops_a_catch_up_waiting_on_a_silent_upstream_at_once(app, data
     assert stopped_in < 5, (stopped_in, processes.output(command))
     assert runs(app) == [(0, "interrupted", True)]
     assert leases(app) == []
+
+
+def scheduled_runs(app: Flask) -> list[tuple[object, str | None, bool]]:
+    """(trigger, error, finished) of every run a scheduler started, oldest first."""
+    with Session(app.extensions["feedsvc.engine"]) as session:
+        return [(run.scheduled_at, run.error, run.finished_at is not None)
+                for run in session.scalars(select(RateRun).order_by(RateRun.id))]
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "kill-9"])
+def test_a_restart_runs_the_trigger_that_a_stopped_or_killed_run_left_unfinished(
+        app, database_urls, db_name, processes, stop) -> None:
+    upstream = SilentUpstream()
+    try:
+        with serve_upstream(upstream) as origin:
+            first = processes.start(["scheduler"], feedsvc_env(database_urls[db_name], origin), "first")
+            assert upstream.asked.wait(timeout=60), processes.output("first")  # its catch-up's run is open
+            if stop == signal.SIGKILL:
+                kill_group(first)
+            else:
+                first.send_signal(stop)
+                assert first.wait(timeout=30) == 0, processes.output("first")
+    finally:
+        upstream.released.set()
+    [(trigger, _, _)] = scheduled_runs(app)
+    assert trigger is not None
+
+    with serve_upstream(SlowUpstream()) as origin:  # answers at once now
+        second = processes.start(["scheduler"], feedsvc_env(database_urls[db_name], origin), "second")
+        wait_for(lambda: (len(runs := scheduled_runs(app)) == 2 and runs[1][2])
+                 or "currency-api: skipped" in processes.output("second")[1], 60, "the restart's catch-up")
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(timeout=30) == 0, processes.output("second")
+    first_end = "interrupted" if stop == signal.SIGTERM else "abandoned"
+    both = scheduled_runs(app)
+    assert len(both) == 2, processes.output("second")  # the catch-up did not skip the source
+    assert [(at, error) for at, error, _ in both] == [(trigger, first_end), (trigger, None)]
+    assert "already run by" not in processes.output("second")[1]
+    assert leases(app) == []

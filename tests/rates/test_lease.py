@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug import Response
 
-from feedsvc.core.jobs import Lease, LeaseLost, holder_is_gone
+from feedsvc.core.jobs import Lease, LeaseLost, claim_trigger, holder_is_gone, job_turn, utcnow
 from feedsvc.core.models import JobLease, RateObservation
 
 FEEDSVC = str(Path(sys.executable).parent / "feedsvc")
@@ -94,6 +94,34 @@ def test_a_lease_of_a_dead_local_process_is_free_at_once(engine) -> None:
     assert dead.acquire()
     assert holder_is_gone(dead.holder) and not holder_is_gone(Lease(engine, "rates:y").holder)
     assert Lease(engine, "rates:x").acquire()  # 10 minutes left, but its process has ended
+
+
+def test_a_trigger_is_run_to_its_end_once_and_given_back_when_its_run_is_cut_short(engine) -> None:
+    ttl, done = timedelta(seconds=30), datetime(2026, 1, 5, 3, 0, tzinfo=UTC)
+    with job_turn(engine, "rates:x", ttl, done) as first:
+        assert first.held
+    with job_turn(engine, "rates:x", ttl, done) as again:
+        assert (again.held, again.holder) == (False, first.lease.holder)
+
+    stopped = done + timedelta(hours=1)
+    with pytest.raises(KeyboardInterrupt), job_turn(engine, "rates:x", ttl, stopped) as turn:
+        assert turn.held
+        raise KeyboardInterrupt  # Ctrl-C or SIGTERM during the run
+    with job_turn(engine, "rates:x", ttl, stopped) as turn:
+        assert turn.held  # the stopped run gave its trigger back
+
+    killed = done + timedelta(hours=2)
+    dead = Lease(engine, "rates:x", ttl=timedelta(seconds=-1))  # died during its run: claim and lease kept
+    assert dead.acquire() and claim_trigger(engine, "rates:x", killed, dead.holder, utcnow()) is None
+    with job_turn(engine, "rates:x", ttl, killed) as turn:
+        assert turn.held and turn.lease.taken_from == dead.holder
+    with job_turn(engine, "rates:x", ttl, killed) as again:
+        assert (again.held, again.holder) == (False, turn.lease.holder)
+
+    assert Lease(engine, "rates:x", ttl=timedelta(seconds=-1)).acquire()  # another one died, later
+    with job_turn(engine, "rates:x", ttl, done) as turn:  # but it never ran this trigger
+        assert turn.lease.taken_from is not None
+        assert (turn.held, turn.holder) == (False, first.lease.holder)
 
 
 def run_update(env: dict[str, str], **kwargs) -> subprocess.CompletedProcess | subprocess.Popen:
