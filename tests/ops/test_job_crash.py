@@ -157,10 +157,11 @@ def scheduled_runs(app: Flask) -> list[tuple[object, str | None, bool]]:
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "kill-9"])
 def test_a_restart_runs_the_trigger_that_a_stopped_or_killed_run_left_unfinished(
         app, database_urls, db_name, processes, stop) -> None:
-    upstream = SilentUpstream()
+    upstream, quick = SilentUpstream(), {"FEEDSVC_RATES_MIN_INTERVAL": "0"}  # no pause between the days
     try:
         with serve_upstream(upstream) as origin:
-            first = processes.start(["scheduler"], feedsvc_env(database_urls[db_name], origin), "first")
+            first = processes.start(["scheduler"], feedsvc_env(database_urls[db_name], origin, **quick),
+                                    "first")
             assert upstream.asked.wait(timeout=60), processes.output("first")  # its catch-up's run is open
             if stop == signal.SIGKILL:
                 kill_group(first)
@@ -173,7 +174,8 @@ def test_a_restart_runs_the_trigger_that_a_stopped_or_killed_run_left_unfinished
     assert trigger is not None
 
     with serve_upstream(SlowUpstream()) as origin:  # answers at once now
-        second = processes.start(["scheduler"], feedsvc_env(database_urls[db_name], origin), "second")
+        second = processes.start(["scheduler"], feedsvc_env(database_urls[db_name], origin, **quick),
+                                 "second")
         wait_for(lambda: (len(runs := scheduled_runs(app)) == 2 and runs[1][2])
                  or "currency-api: skipped" in processes.output("second")[1], 60, "the restart's catch-up")
         second.send_signal(signal.SIGTERM)
