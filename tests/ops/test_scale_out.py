@@ -8,6 +8,7 @@ once both are.
 
 from __future__ import annotations
 
+import gzip
 import http.client
 import json
 import os
@@ -156,6 +157,21 @@ def test_nginx_answers_304_for_a_current_etag(cluster):
     answer = via_nginx(cluster, "GET", FEED, {"If-None-Match": etag})
     assert answer.status == 304 and answer.body == b""
     assert answer.headers["ETag"] == etag
+
+
+@pytest.mark.parametrize("path", [FEED, "/", "/api/articles?country=kazakhstan", "/feeds/all.json"])
+def test_nginx_compresses_text_and_its_weak_etag_still_revalidates(cluster, token, path):
+    for number in range(8):  # answers of more than gzip_min_length (1 KiB)
+        post_article(lambda *a: via_node(cluster, "A", *a), token, f"Compressed {number} {uuid.uuid4().hex}")
+    packed = via_nginx(cluster, "GET", path, {"Accept-Encoding": "gzip"})  # this variant's first request
+    node = via_node(cluster, "B", "GET", path)  # nginx's earlier copy of the plain variant may be stale
+    assert (packed.status, node.status, packed.headers["Content-Encoding"]) == (200, 200, "gzip")
+    assert gzip.decompress(packed.body) == node.body and len(packed.body) < len(node.body) / 3
+    weak = packed.headers["ETag"]
+    assert weak == f"W/{node.headers['ETag']}"
+    again = via_nginx(cluster, "GET", path, {"Accept-Encoding": "gzip", "If-None-Match": weak})
+    assert again.status == 304 and again.body == b""
+    assert "Content-Encoding" not in via_nginx(cluster, "GET", path).headers  # only for clients that ask
 
 
 def test_the_cache_key_and_the_app_never_see_the_clients_host(cluster):
