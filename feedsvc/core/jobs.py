@@ -181,7 +181,7 @@ def _take_over_claim(engine: Engine, job: str, scheduled_at: datetime, holder: s
         return conn.scalar(select(JobTrigger.holder).where(*claim)) or "another process"
 
 
-def release_trigger(engine: Engine, job: str, scheduled_at: datetime, holder: str) -> None:
+def _release_trigger(engine: Engine, job: str, scheduled_at: datetime, holder: str) -> None:
     """Give up ``holder``'s claim of a trigger whose run was cut short, so that a restart runs it."""
     try:
         with engine.begin() as conn:
@@ -226,7 +226,7 @@ def job_turn(engine: Engine, name: str, ttl: timedelta,
         yield Turn(lease, other is None, other)
     except BaseException:  # stopped (or the database went away) before the run finished
         if claimed and scheduled_at is not None:
-            release_trigger(engine, name, scheduled_at, lease.holder)
+            _release_trigger(engine, name, scheduled_at, lease.holder)
         raise
     finally:
         lease.release()
