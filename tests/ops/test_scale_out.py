@@ -1,9 +1,9 @@
 """Two gunicorn nodes on one PostgreSQL and Redis, behind nginx with the shipped deploy/ configs.
 
 The processes are real (tests/ops/cluster.py): a write through node A shows through node B and through
-nginx's cache within the shared-cache lifetime, nginx answers 304s, compresses text, ignores a client's Host, refuses big
-bodies and bursts itself, keeps serving from node B once node A is killed, and serves its last copies
-once both are.
+nginx's cache within the shared-cache lifetime, nginx answers 304s, compresses text, ignores a client's
+Host, refuses big bodies and bursts itself, keeps serving from node B once node A is killed, and serves
+its last copies once both are.
 """
 
 from __future__ import annotations
