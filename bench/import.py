@@ -1,4 +1,4 @@
-"""`feedsvc articles import` of N NDJSON lines into a fresh SQLite file, next to a bulk INSERT of the rows.
+"""`feedsvc articles import` of N NDJSON lines into a fresh SQLite file (or PostgreSQL) beside a bulk INSERT.
 
 Usage: .venv/bin/python bench/import.py [--n 100000] [--batch-size 1000] [--jobs NPROC]
            [--postgres-url postgresql://postgres@127.0.0.1:5432/DB]
