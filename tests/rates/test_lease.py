@@ -1,4 +1,4 @@
-"""Job leases: one holder at a time, in one process and across two real processes."""
+"""Job leases: one holder at a time, in one process and across two real processes; triggers run once."""
 
 from __future__ import annotations
 
